@@ -1,0 +1,92 @@
+import { type Kysely, type Migration, type MigrationProvider, Migrator, sql } from 'kysely';
+
+/**
+ * Schema migrations, run at start-up. Kysely's Migrator takes a lock, so several Navet processes
+ * starting against one PostgreSQL database migrate once.
+ */
+const resourceColumns = (table: ReturnType<Kysely<unknown>['schema']['createTable']>) =>
+  table
+    .addColumn('sandbox', 'varchar(40)', (c) => c.notNull())
+    .addColumn('resource_type', 'varchar(64)', (c) => c.notNull())
+    .addColumn('id', 'varchar(64)', (c) => c.notNull())
+    .addColumn('version_id', 'integer', (c) => c.notNull())
+    .addColumn('last_updated', 'varchar(30)', (c) => c.notNull())
+    .addColumn('deleted', 'integer', (c) => c.notNull())
+    .addColumn('content', 'text', (c) => c.notNull());
+
+const indexColumns = (table: ReturnType<Kysely<unknown>['schema']['createTable']>) =>
+  table
+    .addColumn('sandbox', 'varchar(40)', (c) => c.notNull())
+    .addColumn('resource_type', 'varchar(64)', (c) => c.notNull())
+    .addColumn('resource_id', 'varchar(64)', (c) => c.notNull())
+    .addColumn('param', 'varchar(100)', (c) => c.notNull())
+    .addColumn('text', 'text')
+    .addColumn('system', 'text')
+    .addColumn('code', 'text')
+    .addColumn('low', 'double precision')
+    .addColumn('high', 'double precision');
+
+const initial: Migration = {
+  async up(db: Kysely<unknown>) {
+    await db.schema
+      .createTable('sandboxes')
+      .addColumn('name', 'varchar(40)', (c) => c.primaryKey())
+      .addColumn('admin_key_hash', 'varchar(128)', (c) => c.notNull())
+      .addColumn('seed', 'varchar(20)', (c) => c.notNull())
+      .addColumn('settings', 'text', (c) => c.notNull())
+      .addColumn('clock_offset_ms', 'bigint', (c) => c.notNull())
+      .addColumn('created_at', 'varchar(30)', (c) => c.notNull())
+      .execute();
+
+    await resourceColumns(db.schema.createTable('resources'))
+      .addPrimaryKeyConstraint('resources_pk', ['sandbox', 'resource_type', 'id'])
+      .execute();
+    await db.schema.createIndex('resources_updated').on('resources').columns(['sandbox', 'resource_type', 'last_updated']).execute();
+
+    await resourceColumns(db.schema.createTable('resource_versions'))
+      .addColumn('method', 'varchar(10)', (c) => c.notNull())
+      .addPrimaryKeyConstraint('resource_versions_pk', ['sandbox', 'resource_type', 'id', 'version_id'])
+      .execute();
+    await db.schema.createIndex('resource_versions_updated').on('resource_versions').columns(['sandbox', 'last_updated']).execute();
+
+    await indexColumns(db.schema.createTable('search_index')).execute();
+    await db.schema.createIndex('search_index_resource').on('search_index').columns(['sandbox', 'resource_type', 'resource_id']).execute();
+    await db.schema.createIndex('search_index_code').on('search_index').columns(['sandbox', 'resource_type', 'param', 'code']).execute();
+    await db.schema.createIndex('search_index_text').on('search_index').columns(['sandbox', 'resource_type', 'param', 'text']).execute();
+    await db.schema.createIndex('search_index_low').on('search_index').columns(['sandbox', 'resource_type', 'param', 'low']).execute();
+
+    await db.schema
+      .createTable('snapshots')
+      .addColumn('sandbox', 'varchar(40)', (c) => c.notNull())
+      .addColumn('label', 'varchar(100)', (c) => c.notNull())
+      .addColumn('clock_offset_ms', 'bigint', (c) => c.notNull())
+      .addColumn('created_at', 'varchar(30)', (c) => c.notNull())
+      .addPrimaryKeyConstraint('snapshots_pk', ['sandbox', 'label'])
+      .execute();
+    await resourceColumns(db.schema.createTable('snapshot_resources'))
+      .addColumn('label', 'varchar(100)', (c) => c.notNull())
+      .execute();
+    await db.schema.createIndex('snapshot_resources_label').on('snapshot_resources').columns(['sandbox', 'label']).execute();
+    await resourceColumns(db.schema.createTable('snapshot_resource_versions'))
+      .addColumn('method', 'varchar(10)', (c) => c.notNull())
+      .addColumn('label', 'varchar(100)', (c) => c.notNull())
+      .execute();
+    await db.schema.createIndex('snapshot_resource_versions_label').on('snapshot_resource_versions').columns(['sandbox', 'label']).execute();
+    await indexColumns(db.schema.createTable('snapshot_search_index'))
+      .addColumn('label', 'varchar(100)', (c) => c.notNull())
+      .execute();
+    await db.schema.createIndex('snapshot_search_index_label').on('snapshot_search_index').columns(['sandbox', 'label']).execute();
+  },
+};
+
+const migrations: Record<string, Migration> = { '0001-initial': initial };
+
+const provider: MigrationProvider = { getMigrations: async () => migrations };
+
+export async function migrateToLatest(db: Kysely<unknown>): Promise<void> {
+  const migrator = new Migrator({ db, provider, migrationTableName: 'navet_migrations', migrationLockTableName: 'navet_migrations_lock' });
+  const { error } = await migrator.migrateToLatest();
+  if (error) throw error instanceof Error ? error : new Error(String(error));
+}
+
+export { sql };

@@ -1,0 +1,310 @@
+import { type Kysely, sql, type Transaction } from 'kysely';
+import { randomUUID } from 'node:crypto';
+import { conflict, gone, notFound, preconditionFailed } from '../fhir/operation-outcome';
+import { extractIndexValues, type IndexValue } from '../fhir/search-parameters';
+import type { IncludeSpec, SearchRequest } from '../fhir/search-request';
+import type { FhirResource } from '../fhir/types';
+import type { Engine } from './database';
+import type { Database, ResourceTable, SearchIndexTable } from './schema';
+import { orderByClause, whereClause } from './search-sql';
+
+/**
+ * The generic FHIR store: versioned resources as JSON plus search-index rows, every row keyed by
+ * sandbox. Service facades and the admin FHIR API read and write through it; nothing else touches
+ * the clinical tables.
+ */
+export interface StoredVersion {
+  resourceType: string;
+  id: string;
+  versionId: number;
+  lastUpdated: string;
+  deleted: boolean;
+  method: 'POST' | 'PUT' | 'DELETE';
+  resource?: FhirResource;
+}
+
+export interface SearchResult {
+  total?: number;
+  matches: FhirResource[];
+  included: FhirResource[];
+}
+
+export interface HistoryQuery {
+  resourceType?: string;
+  id?: string;
+  since?: string;
+  count: number;
+  offset: number;
+}
+
+type Executor = Kysely<Database> | Transaction<Database>;
+
+const INSERT_CHUNK = 500;
+
+export function isValidId(id: string): boolean {
+  return /^[A-Za-z0-9\-.]{1,64}$/.test(id);
+}
+
+function withMeta(resource: FhirResource, id: string, versionId: number, lastUpdated: string): FhirResource {
+  const { meta, ...rest } = resource;
+  return { ...rest, id, meta: { ...(meta ?? {}), versionId: String(versionId), lastUpdated } } as FhirResource;
+}
+
+function parseContent(row: { content: string }): FhirResource {
+  return JSON.parse(row.content) as FhirResource;
+}
+
+export class ResourceStore {
+  constructor(
+    private readonly db: Executor,
+    readonly engine: Engine,
+  ) {}
+
+  /** Runs `work` in one database transaction: all of it happens, or none of it. */
+  async inTransaction<T>(work: (store: ResourceStore) => Promise<T>): Promise<T> {
+    if (this.db.isTransaction) return work(this);
+    return (this.db as Kysely<Database>).transaction().execute((trx) => work(new ResourceStore(trx, this.engine)));
+  }
+
+  async find(sandbox: string, resourceType: string, id: string): Promise<FhirResource | undefined> {
+    const row = await this.db
+      .selectFrom('resources')
+      .select(['content', 'deleted'])
+      .where('sandbox', '=', sandbox).where('resource_type', '=', resourceType).where('id', '=', id)
+      .executeTakeFirst();
+    return row && !row.deleted ? parseContent(row) : undefined;
+  }
+
+  async read(sandbox: string, resourceType: string, id: string): Promise<FhirResource> {
+    const row = await this.db
+      .selectFrom('resources')
+      .select(['content', 'deleted', 'version_id'])
+      .where('sandbox', '=', sandbox).where('resource_type', '=', resourceType).where('id', '=', id)
+      .executeTakeFirst();
+    if (!row) throw notFound('NAVET-RESOURCE-NOT-FOUND', `${resourceType}/${id} does not exist in this sandbox`);
+    if (row.deleted) throw gone('NAVET-RESOURCE-DELETED', `${resourceType}/${id} was deleted (version ${row.version_id}); its history is still readable`);
+    return parseContent(row);
+  }
+
+  async vread(sandbox: string, resourceType: string, id: string, versionId: number): Promise<FhirResource> {
+    const row = await this.db
+      .selectFrom('resource_versions')
+      .select(['content', 'deleted'])
+      .where('sandbox', '=', sandbox).where('resource_type', '=', resourceType).where('id', '=', id).where('version_id', '=', versionId)
+      .executeTakeFirst();
+    if (!row) throw notFound('NAVET-VERSION-NOT-FOUND', `${resourceType}/${id} has no version ${versionId}`);
+    if (row.deleted) throw gone('NAVET-RESOURCE-DELETED', `Version ${versionId} of ${resourceType}/${id} is its deletion`);
+    return parseContent(row);
+  }
+
+  async currentVersion(sandbox: string, resourceType: string, id: string): Promise<{ versionId: number; deleted: boolean } | undefined> {
+    const row = await this.db
+      .selectFrom('resources')
+      .select(['version_id', 'deleted'])
+      .where('sandbox', '=', sandbox).where('resource_type', '=', resourceType).where('id', '=', id)
+      .executeTakeFirst();
+    return row ? { versionId: row.version_id, deleted: Boolean(row.deleted) } : undefined;
+  }
+
+  /** Creates a resource with a new server-assigned id (or the id given, for seeding and transactions). */
+  async create(sandbox: string, resource: FhirResource, lastUpdated: string, id: string = randomUUID()): Promise<FhirResource> {
+    const stored = withMeta(resource, id, 1, lastUpdated);
+    const inserted = await this.db
+      .insertInto('resources')
+      .values(this.resourceRow(sandbox, stored, 1, lastUpdated, false))
+      .onConflict((oc) => oc.columns(['sandbox', 'resource_type', 'id']).doNothing())
+      .executeTakeFirst();
+    if (Number(inserted.numInsertedOrUpdatedRows ?? 0) !== 1) throw conflict('NAVET-ID-TAKEN', `${resource.resourceType}/${id} exists already`);
+    await this.writeVersion(sandbox, stored, 1, lastUpdated, 'POST');
+    await this.replaceIndex(sandbox, stored);
+    return stored;
+  }
+
+  /**
+   * Updates (or creates, with the client's id) a resource. `expectedVersion` is the If-Match version:
+   * a stale one gets 412. A concurrent writer that wins the race makes this one fail with 409.
+   */
+  async update(sandbox: string, resource: FhirResource, lastUpdated: string, expectedVersion?: number): Promise<{ resource: FhirResource; created: boolean }> {
+    const id = resource.id as string;
+    const current = await this.currentVersion(sandbox, resource.resourceType, id);
+    if (expectedVersion !== undefined && current?.versionId !== expectedVersion) {
+      throw preconditionFailed('NAVET-VERSION-CONFLICT', current
+        ? `If-Match names version ${expectedVersion} of ${resource.resourceType}/${id}, but the current version is ${current.versionId}${current.deleted ? ' (deleted)' : ''}: read it again and re-apply your change`
+        : `If-Match names version ${expectedVersion}, but ${resource.resourceType}/${id} does not exist`);
+    }
+    if (!current) return { resource: await this.create(sandbox, resource, lastUpdated, id), created: true };
+    const versionId = current.versionId + 1;
+    const stored = withMeta(resource, id, versionId, lastUpdated);
+    const updated = await this.db
+      .updateTable('resources')
+      .set({ version_id: versionId, last_updated: lastUpdated, deleted: 0, content: JSON.stringify(stored) })
+      .where('sandbox', '=', sandbox).where('resource_type', '=', resource.resourceType).where('id', '=', id)
+      .where('version_id', '=', current.versionId)
+      .executeTakeFirst();
+    if (Number(updated.numUpdatedRows) !== 1) {
+      throw conflict('NAVET-CONCURRENT-UPDATE', `${resource.resourceType}/${id} was changed by another request at the same moment; read it again and retry`);
+    }
+    await this.writeVersion(sandbox, stored, versionId, lastUpdated, 'PUT');
+    await this.replaceIndex(sandbox, stored);
+    return { resource: stored, created: current.deleted };
+  }
+
+  /** Deletes a resource (a new, deleted version). Deleting what does not exist or is deleted is a no-op. */
+  async delete(sandbox: string, resourceType: string, id: string, lastUpdated: string): Promise<boolean> {
+    const current = await this.currentVersion(sandbox, resourceType, id);
+    if (!current || current.deleted) return false;
+    const versionId = current.versionId + 1;
+    const tombstone: FhirResource = { resourceType, id, meta: { versionId: String(versionId), lastUpdated } };
+    const updated = await this.db
+      .updateTable('resources')
+      .set({ version_id: versionId, last_updated: lastUpdated, deleted: 1, content: JSON.stringify(tombstone) })
+      .where('sandbox', '=', sandbox).where('resource_type', '=', resourceType).where('id', '=', id)
+      .where('version_id', '=', current.versionId)
+      .executeTakeFirst();
+    if (Number(updated.numUpdatedRows) !== 1) throw conflict('NAVET-CONCURRENT-UPDATE', `${resourceType}/${id} was changed by another request at the same moment; retry`);
+    await this.db.insertInto('resource_versions').values({ ...this.resourceRow(sandbox, tombstone, versionId, lastUpdated, true), method: 'DELETE' }).execute();
+    await this.db.deleteFrom('search_index').where('sandbox', '=', sandbox).where('resource_type', '=', resourceType).where('resource_id', '=', id).execute();
+    return true;
+  }
+
+  async history(sandbox: string, query: HistoryQuery): Promise<{ total: number; versions: StoredVersion[] }> {
+    let base = this.db.selectFrom('resource_versions').where('sandbox', '=', sandbox);
+    if (query.resourceType) base = base.where('resource_type', '=', query.resourceType);
+    if (query.id) base = base.where('id', '=', query.id);
+    if (query.since) base = base.where('last_updated', '>=', query.since);
+    const countRow = await base.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirst();
+    const rows = await base
+      .selectAll()
+      .orderBy('last_updated', 'desc').orderBy('version_id', 'desc').orderBy('id')
+      .limit(query.count).offset(query.offset)
+      .execute();
+    return {
+      total: Number(countRow?.n ?? 0),
+      versions: rows.map((row) => ({
+        resourceType: row.resource_type, id: row.id, versionId: row.version_id, lastUpdated: row.last_updated,
+        deleted: Boolean(row.deleted), method: row.method as StoredVersion['method'],
+        resource: row.deleted ? undefined : parseContent(row),
+      })),
+    };
+  }
+
+  async search(sandbox: string, request: SearchRequest): Promise<SearchResult> {
+    const where = whereClause(request);
+    const from = sql`from resources r where r.sandbox = ${sandbox} and r.resource_type = ${request.resourceType} and r.deleted = 0 and ${where}`;
+    let total: number | undefined;
+    if (!request.totalNone || request.summaryCount) {
+      const counted = await sql<{ n: number | string }>`select count(*) as n ${from}`.execute(this.db);
+      total = Number(counted.rows[0]?.n ?? 0);
+    }
+    if (request.summaryCount || request.count === 0) return { total, matches: [], included: [] };
+    const rows = await sql<{ content: string }>`select r.content ${from} order by ${orderByClause(request)} limit ${request.count} offset ${request.offset}`.execute(this.db);
+    const matches = rows.rows.map(parseContent);
+    const included = await this.includes(sandbox, matches, request.include, request.revinclude);
+    return { total, matches, included };
+  }
+
+  /** Resources named by _include / _revinclude (with :iterate followed up to a few levels). */
+  private async includes(sandbox: string, matches: FhirResource[], include: IncludeSpec[], revinclude: IncludeSpec[]): Promise<FhirResource[]> {
+    if (matches.length === 0 || (include.length === 0 && revinclude.length === 0)) return [];
+    const key = (r: FhirResource) => `${r.resourceType}/${r.id}`;
+    const seen = new Set(matches.map(key));
+    const included: FhirResource[] = [];
+    let frontier = matches;
+    for (let depth = 0; depth < 4 && frontier.length > 0; depth++) {
+      const found: FhirResource[] = [];
+      for (const spec of include) {
+        if (depth > 0 && !spec.iterate) continue;
+        const sources = frontier.filter((r) => r.resourceType === spec.sourceType);
+        if (sources.length === 0) continue;
+        const refs = await this.db
+          .selectFrom('search_index').select('text')
+          .where('sandbox', '=', sandbox).where('resource_type', '=', spec.sourceType).where('param', '=', spec.param)
+          .where('resource_id', 'in', sources.map((s) => s.id as string))
+          .execute();
+        const targets = refs.map((r) => r.text).filter((t): t is string => !!t && /^[A-Za-z]+\/[^/]+$/.test(t))
+          .filter((t) => !spec.targetType || t.startsWith(`${spec.targetType}/`));
+        found.push(...(await this.readMany(sandbox, targets)));
+      }
+      for (const spec of revinclude) {
+        if (depth > 0 && !spec.iterate) continue;
+        if (frontier.length === 0) continue;
+        const rows = await this.db
+          .selectFrom('search_index').select('resource_id')
+          .where('sandbox', '=', sandbox).where('resource_type', '=', spec.sourceType).where('param', '=', spec.param)
+          .where('text', 'in', frontier.map(key))
+          .execute();
+        found.push(...(await this.readMany(sandbox, rows.map((r) => `${spec.sourceType}/${r.resource_id}`))));
+      }
+      frontier = [];
+      for (const resource of found) {
+        if (seen.has(key(resource))) continue;
+        seen.add(key(resource));
+        included.push(resource);
+        frontier.push(resource);
+      }
+    }
+    return included;
+  }
+
+  /** Reads several resources given as "Type/id"; missing ones are left out. */
+  async readMany(sandbox: string, references: string[]): Promise<FhirResource[]> {
+    const byType = new Map<string, Set<string>>();
+    for (const reference of references) {
+      const [type, id] = reference.split('/');
+      if (!byType.has(type)) byType.set(type, new Set());
+      byType.get(type)?.add(id);
+    }
+    const resources: FhirResource[] = [];
+    for (const [type, ids] of byType) {
+      const rows = await this.db.selectFrom('resources').select('content')
+        .where('sandbox', '=', sandbox).where('resource_type', '=', type).where('id', 'in', [...ids]).where('deleted', '=', 0)
+        .execute();
+      resources.push(...rows.map(parseContent));
+    }
+    return resources;
+  }
+
+  /** Inserts many new resources at once (seeding). Index rows may be given precomputed. */
+  async insertMany(sandbox: string, resources: { resource: FhirResource; index?: IndexValue[] }[], lastUpdated: string): Promise<void> {
+    const resourceRows: ResourceTable[] = [];
+    const indexRows: SearchIndexTable[] = [];
+    for (const { resource, index } of resources) {
+      const stored = withMeta(resource, resource.id ?? randomUUID(), 1, lastUpdated);
+      resourceRows.push(this.resourceRow(sandbox, stored, 1, lastUpdated, false));
+      indexRows.push(...(index ?? extractIndexValues(stored)).map((v) => this.indexRow(sandbox, stored, v)));
+    }
+    for (let i = 0; i < resourceRows.length; i += INSERT_CHUNK) {
+      const chunk = resourceRows.slice(i, i + INSERT_CHUNK);
+      await this.db.insertInto('resources').values(chunk).execute();
+      await this.db.insertInto('resource_versions').values(chunk.map((r) => ({ ...r, method: 'POST' }))).execute();
+    }
+    for (let i = 0; i < indexRows.length; i += INSERT_CHUNK * 2) {
+      await this.db.insertInto('search_index').values(indexRows.slice(i, i + INSERT_CHUNK * 2)).execute();
+    }
+  }
+
+  async countResources(sandbox: string, resourceType?: string): Promise<number> {
+    let query = this.db.selectFrom('resources').select((eb) => eb.fn.countAll<number>().as('n')).where('sandbox', '=', sandbox).where('deleted', '=', 0);
+    if (resourceType) query = query.where('resource_type', '=', resourceType);
+    const row = await query.executeTakeFirst();
+    return Number(row?.n ?? 0);
+  }
+
+  private resourceRow(sandbox: string, resource: FhirResource, versionId: number, lastUpdated: string, deleted: boolean): ResourceTable {
+    return { sandbox, resource_type: resource.resourceType, id: resource.id as string, version_id: versionId, last_updated: lastUpdated, deleted: deleted ? 1 : 0, content: JSON.stringify(resource) };
+  }
+
+  private indexRow(sandbox: string, resource: FhirResource, value: IndexValue): SearchIndexTable {
+    return { sandbox, resource_type: resource.resourceType, resource_id: resource.id as string, param: value.param, text: value.text, system: value.system, code: value.code, low: value.low, high: value.high };
+  }
+
+  private async writeVersion(sandbox: string, resource: FhirResource, versionId: number, lastUpdated: string, method: string): Promise<void> {
+    await this.db.insertInto('resource_versions').values({ ...this.resourceRow(sandbox, resource, versionId, lastUpdated, false), method }).execute();
+  }
+
+  private async replaceIndex(sandbox: string, resource: FhirResource): Promise<void> {
+    await this.db.deleteFrom('search_index').where('sandbox', '=', sandbox).where('resource_type', '=', resource.resourceType).where('resource_id', '=', resource.id as string).execute();
+    const rows = extractIndexValues(resource).map((v) => this.indexRow(sandbox, resource, v));
+    for (let i = 0; i < rows.length; i += INSERT_CHUNK) await this.db.insertInto('search_index').values(rows.slice(i, i + INSERT_CHUNK)).execute();
+  }
+}

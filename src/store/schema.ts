@@ -1,0 +1,57 @@
+/** The tables of Navet's database. Every table is keyed by sandbox first. */
+export interface SandboxTable {
+  name: string;
+  admin_key_hash: string;
+  seed: string;
+  settings: string;
+  clock_offset_ms: number;
+  created_at: string;
+}
+
+export interface ResourceTable {
+  sandbox: string;
+  resource_type: string;
+  id: string;
+  version_id: number;
+  last_updated: string;
+  deleted: number;
+  content: string;
+}
+
+export interface ResourceVersionTable extends ResourceTable {
+  method: string;
+}
+
+export interface SearchIndexTable {
+  sandbox: string;
+  resource_type: string;
+  resource_id: string;
+  param: string;
+  text: string | null;
+  system: string | null;
+  code: string | null;
+  low: number | null;
+  high: number | null;
+}
+
+export interface SnapshotTable {
+  sandbox: string;
+  label: string;
+  clock_offset_ms: number;
+  created_at: string;
+}
+
+export type SnapshotResourceTable = ResourceTable & { label: string };
+export type SnapshotResourceVersionTable = ResourceVersionTable & { label: string };
+export type SnapshotSearchIndexTable = SearchIndexTable & { label: string };
+
+export interface Database {
+  sandboxes: SandboxTable;
+  resources: ResourceTable;
+  resource_versions: ResourceVersionTable;
+  search_index: SearchIndexTable;
+  snapshots: SnapshotTable;
+  snapshot_resources: SnapshotResourceTable;
+  snapshot_resource_versions: SnapshotResourceVersionTable;
+  snapshot_search_index: SnapshotSearchIndexTable;
+}
