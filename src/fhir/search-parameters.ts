@@ -101,9 +101,11 @@ export function searchParametersOf(resourceType: string): Map<string, SearchPara
   return params;
 }
 
-/** Lower-case without diacritics, as string search compares. */
+const FOLDED_LETTERS: Record<string, string> = { ø: 'o', æ: 'ae', đ: 'd', ł: 'l', ß: 'ss' };
+
+/** Lower-case without diacritics (å → a, ø → o, æ → ae), as string search compares. */
 export function normalizeString(value: string): string {
-  return value.normalize('NFD').replace(/[\u0300-\u036f]/g, '').toLowerCase();
+  return value.toLowerCase().normalize('NFD').replace(/[\u0300-\u036f]/g, '').replace(/[øæđłß]/g, (c) => FOLDED_LETTERS[c]);
 }
 
 type Json = Record<string, unknown>;

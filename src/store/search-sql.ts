@@ -104,7 +104,7 @@ function criterionCondition(resourceType: string, criterion: Criterion): Conditi
     const { targetTypes, criterion: inner } = criterion.chain;
     const targets = targetTypes.map((target) => {
       const innerCondition = chainedCondition(target, inner);
-      return sql`si.text in (select ${`${target}/`} || r2.id from resources r2 where r2.sandbox = r.sandbox and r2.resource_type = ${target} and r2.deleted = 0 and ${innerCondition})`;
+      return sql`si.text in (select cast(${`${target}/`} as varchar(100)) || r2.id from resources r2 where r2.sandbox = r.sandbox and r2.resource_type = ${target} and r2.deleted = 0 and ${innerCondition})`;
     });
     return indexExists(here, sql.ref('r.id'), criterion.param, or(targets));
   }

@@ -1,0 +1,76 @@
+import express, { type Express, type NextFunction, type Request, type Response, Router } from 'express';
+import type { Config } from './config';
+import type { FhirContext } from './fhir/fhir-operations';
+import { notFound } from './fhir/operation-outcome';
+import { fhirRestApi } from './fhir/rest-api';
+import { errorHandler } from './http/error-handler';
+import { sendFhir } from './http/fhir-json';
+import { requestLog } from './http/request-log';
+import type { Logger } from './logger';
+import { assertAdminKey } from './sandbox/admin-auth';
+import { sandboxApi } from './sandbox/sandbox-api';
+import type { Sandbox, Sandboxes } from './sandbox/sandboxes';
+import { serviceUrls } from './sandbox/service-urls';
+import { databaseIsReachable, type DatabaseHandle } from './store/database';
+
+/** Everything the HTTP layer needs; built by `startNavet` (or by tests). */
+export interface AppContext {
+  config: Config;
+  database: DatabaseHandle;
+  sandboxes: Sandboxes;
+  logger: Logger;
+}
+
+/** Resource types only Navet itself writes (the access log is append-only). */
+export const READ_ONLY_TYPES: ReadonlySet<string> = new Set(['AuditEvent']);
+
+function sandboxOf(res: Response): Sandbox {
+  return res.locals.sandbox as Sandbox;
+}
+
+/** Builds the express app. It never listens by itself. */
+export function createApp(context: AppContext): Express {
+  const { config, sandboxes, logger } = context;
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('query parser', 'extended');
+  app.use(requestLog(logger));
+
+  app.get('/healthz', async (_req, res) => {
+    const ok = await databaseIsReachable(context.database.db);
+    res.status(ok ? 200 : 503).json({ status: ok ? 'ok' : 'database unreachable', engine: context.database.engine });
+  });
+
+  app.use('/api/sandboxes', sandboxApi(sandboxes, { baseUrl: config.baseUrl, operatorKey: config.operatorKey, maxBody: config.maxBody }));
+
+  const perSandbox = Router({ mergeParams: true });
+  perSandbox.use(async (req: Request<{ sandbox: string }>, res: Response, next: NextFunction) => {
+    const sandbox = await sandboxes.find(req.params.sandbox);
+    if (!sandbox) throw notFound('NAVET-SANDBOX-NOT-FOUND', `There is no sandbox named '${req.params.sandbox}'`);
+    res.locals.sandbox = sandbox;
+    res.locals.sandboxName = sandbox.name;
+    next();
+  });
+
+  const fhirContext = (res: Response): FhirContext => {
+    const sandbox = sandboxOf(res);
+    return {
+      sandbox: sandbox.name,
+      store: sandboxes.store,
+      now: () => sandbox.clock.now().toISOString(),
+      baseUrl: serviceUrls(config.baseUrl, sandbox.name).fhir,
+      readOnlyTypes: READ_ONLY_TYPES,
+    };
+  };
+  perSandbox.use('/fhir', (req, res, next) => {
+    assertAdminKey(req, sandboxes, sandboxOf(res));
+    next();
+  }, fhirRestApi(fhirContext, config.maxBody));
+  app.use('/sandboxes/:sandbox', perSandbox);
+
+  app.use((req, res) => {
+    sendFhir(req, res, 404, { resourceType: 'OperationOutcome', issue: [{ severity: 'error', code: 'not-found', details: { coding: [{ system: 'https://navet.example/fhir/CodeSystem/error-code', code: 'NAVET-NO-SUCH-PATH' }], text: `Nothing is served at ${req.method} ${req.path}; sandbox services live under /sandboxes/<name>/…, the admin API under /api/sandboxes` } }] });
+  });
+  app.use(errorHandler(logger));
+  return app;
+}

@@ -1,0 +1,47 @@
+import path from 'node:path';
+
+/** Navet's whole configuration, read from the environment. Defaults work on a fresh machine. */
+export interface Config {
+  /** PORT: the HTTP port. */
+  port: number;
+  /** HOST: the interface to listen on. */
+  host: string;
+  /** NAVET_BASE_URL: the public URL of this Navet (used in service URLs, issuers and links). */
+  baseUrl: string;
+  /** NAVET_DATA_DIR: where the embedded SQLite database lives. */
+  dataDir: string;
+  /** DATABASE_URL: postgres://… to run on PostgreSQL instead of SQLite. */
+  databaseUrl?: string;
+  /** NAVET_FIXTURES_DIR: the fixtures the `fixtures` seed is built from. */
+  fixturesDir: string;
+  /** NAVET_DEMO_SANDBOX: name of the sandbox seeded on first start ("" for none). */
+  demoSandbox: string;
+  /** NAVET_DEMO_ADMIN_KEY: the demo sandbox's admin key; generated and printed at start when unset. */
+  demoAdminKey?: string;
+  /** NAVET_OPERATOR_KEY: when set, creating and listing sandboxes requires it as a Bearer token. */
+  operatorKey?: string;
+  /** NAVET_MAX_BODY: the largest request body accepted (bytes, or e.g. "5mb"). */
+  maxBody: string;
+  /** NAVET_LOG_LEVEL: pino level (trace, debug, info, warn, error, silent). */
+  logLevel: string;
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Partial<Config> = {}): Config {
+  const port = Number(env.PORT ?? 8080);
+  const config: Config = {
+    port,
+    host: env.HOST ?? '0.0.0.0',
+    baseUrl: (env.NAVET_BASE_URL ?? `http://localhost:${port}`).replace(/\/+$/, ''),
+    dataDir: path.resolve(env.NAVET_DATA_DIR ?? './data'),
+    databaseUrl: env.DATABASE_URL || undefined,
+    fixturesDir: path.resolve(env.NAVET_FIXTURES_DIR ?? path.join(__dirname, '..', 'fixtures', 'demo')),
+    demoSandbox: env.NAVET_DEMO_SANDBOX ?? 'demo',
+    demoAdminKey: env.NAVET_DEMO_ADMIN_KEY || undefined,
+    operatorKey: env.NAVET_OPERATOR_KEY || undefined,
+    maxBody: env.NAVET_MAX_BODY ?? '5mb',
+    logLevel: env.NAVET_LOG_LEVEL ?? 'info',
+    ...overrides,
+  };
+  if (!Number.isInteger(config.port) || config.port < 0 || config.port > 65535) throw new Error(`PORT must be a port number; got ${env.PORT}`);
+  return config;
+}

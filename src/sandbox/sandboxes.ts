@@ -1,0 +1,224 @@
+import { sql, type Transaction } from 'kysely';
+import { badRequest, conflict, notFound } from '../fhir/operation-outcome';
+import { extractIndexValues, type IndexValue } from '../fhir/search-parameters';
+import type { FhirResource } from '../fhir/types';
+import type { DatabaseHandle } from '../store/database';
+import type { Database } from '../store/schema';
+import { ResourceStore } from '../store/resource-store';
+import { adminKeyMatches, generateAdminKey, hashAdminKey } from './admin-keys';
+import { clockWithOffset, type SandboxClock } from './sandbox-clock';
+import { buildSeedResources, type GeneratorSettings, loadGeneratorSettings } from './seed-resources';
+
+/** Sandboxes: creation from a seed, reset, snapshots, the clock and the admin key. */
+export type SeedKind = 'fixtures' | 'empty';
+
+export interface Sandbox {
+  name: string;
+  seed: SeedKind;
+  generator?: GeneratorSettings;
+  createdAt: string;
+  clock: SandboxClock;
+  adminKeyHash: string;
+}
+
+export interface CreateSandboxInput {
+  name: string;
+  seed?: SeedKind;
+  generator?: Partial<GeneratorSettings>;
+  adminKey?: string;
+}
+
+export interface SnapshotInfo {
+  label: string;
+  createdAt: string;
+}
+
+export const SANDBOX_NAME = /^[a-z0-9-]{1,40}$/;
+const SNAPSHOT_LABEL = /^[A-Za-z0-9._-]{1,100}$/;
+/** The snapshot that reset goes back to. */
+const SEED_LABEL = '__seed__';
+
+const RESOURCE_COLUMNS = 'sandbox, resource_type, id, version_id, last_updated, deleted, content';
+const INDEX_COLUMNS = 'sandbox, resource_type, resource_id, param, text, system, code, low, high';
+
+export function assertSandboxName(name: unknown): asserts name is string {
+  if (typeof name !== 'string' || !SANDBOX_NAME.test(name)) {
+    throw badRequest('NAVET-SANDBOX-NAME', `Sandbox names are 1–40 lower-case letters, digits and hyphens; got ${JSON.stringify(name)}`, ['name']);
+  }
+}
+
+export class Sandboxes {
+  private readonly seedCache = new Map<string, { resource: FhirResource; index: IndexValue[] }[]>();
+
+  constructor(
+    private readonly database: DatabaseHandle,
+    readonly store: ResourceStore,
+    private readonly fixturesDir: string,
+  ) {}
+
+  private get db() {
+    return this.database.db;
+  }
+
+  defaultGeneratorSettings(): GeneratorSettings {
+    return loadGeneratorSettings(this.fixturesDir);
+  }
+
+  /** The seed's resources with their index rows, built once per process for given settings. */
+  private seedResources(settings: GeneratorSettings): { resource: FhirResource; index: IndexValue[] }[] {
+    const key = JSON.stringify(settings);
+    let cached = this.seedCache.get(key);
+    if (!cached) {
+      cached = buildSeedResources(this.fixturesDir, settings).map((resource) => {
+        const stored = { ...resource, meta: { versionId: '1', lastUpdated: seedTimestamp(settings) } };
+        return { resource, index: extractIndexValues(stored) };
+      });
+      this.seedCache.set(key, cached);
+    }
+    return cached;
+  }
+
+  async create(input: CreateSandboxInput): Promise<{ sandbox: Sandbox; adminKey: string }> {
+    assertSandboxName(input.name);
+    const seed = input.seed ?? 'fixtures';
+    if (seed !== 'fixtures' && seed !== 'empty') throw badRequest('NAVET-SANDBOX-SEED', `seed must be "fixtures" or "empty"; got ${JSON.stringify(seed)}`, ['seed']);
+    const generator = seed === 'fixtures' ? this.generatorSettings(input.generator) : undefined;
+    const adminKey = input.adminKey ?? generateAdminKey();
+    const createdAt = new Date().toISOString();
+    const rows = generator ? this.seedResources(generator) : [];
+    await this.db.transaction().execute(async (trx) => {
+      const inserted = await trx.insertInto('sandboxes')
+        .values({ name: input.name, admin_key_hash: hashAdminKey(adminKey), seed, settings: JSON.stringify(generator ?? {}), clock_offset_ms: 0, created_at: createdAt })
+        .onConflict((oc) => oc.column('name').doNothing())
+        .executeTakeFirst();
+      if (Number(inserted.numInsertedOrUpdatedRows ?? 0) !== 1) throw conflict('NAVET-SANDBOX-EXISTS', `A sandbox named '${input.name}' exists already`);
+      if (generator) await new ResourceStore(trx, this.database.engine).insertMany(input.name, rows, seedTimestamp(generator));
+      await this.copyToSnapshot(trx, input.name, SEED_LABEL, 0, createdAt);
+    });
+    return { sandbox: await this.get(input.name), adminKey };
+  }
+
+  private generatorSettings(given: Partial<GeneratorSettings> = {}): GeneratorSettings {
+    const defaults = this.defaultGeneratorSettings();
+    const settings = { ...defaults, ...given };
+    if (!Number.isInteger(settings.seed)) throw badRequest('NAVET-SANDBOX-GENERATOR', 'generator.seed must be an integer', ['generator.seed']);
+    if (!Number.isInteger(settings.syntheticPatients) || settings.syntheticPatients < 0 || settings.syntheticPatients > 20000) {
+      throw badRequest('NAVET-SANDBOX-GENERATOR', 'generator.syntheticPatients must be a whole number from 0 to 20000', ['generator.syntheticPatients']);
+    }
+    if (typeof settings.referenceDate !== 'string' || !/^\d{4}-\d{2}-\d{2}$/.test(settings.referenceDate) || Number.isNaN(Date.parse(settings.referenceDate))) {
+      throw badRequest('NAVET-SANDBOX-GENERATOR', 'generator.referenceDate must be a date YYYY-MM-DD', ['generator.referenceDate']);
+    }
+    return { seed: settings.seed, referenceDate: settings.referenceDate, syntheticPatients: settings.syntheticPatients };
+  }
+
+  async find(name: string): Promise<Sandbox | undefined> {
+    if (!SANDBOX_NAME.test(name)) return undefined;
+    const row = await this.db.selectFrom('sandboxes').selectAll().where('name', '=', name).executeTakeFirst();
+    if (!row) return undefined;
+    const settings = JSON.parse(row.settings) as GeneratorSettings;
+    return {
+      name: row.name,
+      seed: row.seed as SeedKind,
+      generator: row.seed === 'fixtures' ? settings : undefined,
+      createdAt: row.created_at,
+      clock: clockWithOffset(Number(row.clock_offset_ms)),
+      adminKeyHash: row.admin_key_hash,
+    };
+  }
+
+  async get(name: string): Promise<Sandbox> {
+    const sandbox = await this.find(name);
+    if (!sandbox) throw notFound('NAVET-SANDBOX-NOT-FOUND', `There is no sandbox named '${name}'`);
+    return sandbox;
+  }
+
+  async list(): Promise<Sandbox[]> {
+    const rows = await this.db.selectFrom('sandboxes').select('name').orderBy('name').execute();
+    const sandboxes: Sandbox[] = [];
+    for (const row of rows) {
+      const sandbox = await this.find(row.name);
+      if (sandbox) sandboxes.push(sandbox);
+    }
+    return sandboxes;
+  }
+
+  keyMatches(sandbox: Sandbox, key: string): boolean {
+    return adminKeyMatches(key, sandbox.adminKeyHash);
+  }
+
+  async setAdminKey(name: string, key: string = generateAdminKey()): Promise<string> {
+    await this.get(name);
+    await this.db.updateTable('sandboxes').set({ admin_key_hash: hashAdminKey(key) }).where('name', '=', name).execute();
+    return key;
+  }
+
+  async delete(name: string): Promise<void> {
+    await this.get(name);
+    await this.db.transaction().execute(async (trx) => {
+      for (const table of ['resources', 'resource_versions', 'search_index', 'snapshots', 'snapshot_resources', 'snapshot_resource_versions', 'snapshot_search_index', 'sandboxes'] as const) {
+        await trx.deleteFrom(table).where(table === 'sandboxes' ? 'name' : 'sandbox', '=', name).execute();
+      }
+    });
+  }
+
+  /** Back to the seed: data and clock as they were when the sandbox was created. */
+  async reset(name: string): Promise<void> {
+    await this.restore(name, SEED_LABEL);
+  }
+
+  async snapshot(name: string, label: unknown): Promise<SnapshotInfo> {
+    if (typeof label !== 'string' || !SNAPSHOT_LABEL.test(label) || label === SEED_LABEL) {
+      throw badRequest('NAVET-SNAPSHOT-LABEL', `label must be 1–100 letters, digits, '.', '_' or '-' (and not ${SEED_LABEL}); got ${JSON.stringify(label)}`, ['label']);
+    }
+    const sandbox = await this.get(name);
+    const createdAt = new Date().toISOString();
+    await this.db.transaction().execute((trx) => this.copyToSnapshot(trx, name, label, sandbox.clock.offsetMs, createdAt));
+    return { label, createdAt };
+  }
+
+  async snapshots(name: string): Promise<SnapshotInfo[]> {
+    await this.get(name);
+    const rows = await this.db.selectFrom('snapshots').select(['label', 'created_at']).where('sandbox', '=', name).where('label', '!=', SEED_LABEL).orderBy('created_at').execute();
+    return rows.map((r) => ({ label: r.label, createdAt: r.created_at }));
+  }
+
+  async restore(name: string, label: string): Promise<void> {
+    await this.get(name);
+    await this.db.transaction().execute(async (trx) => {
+      const snapshot = await trx.selectFrom('snapshots').select('clock_offset_ms').where('sandbox', '=', name).where('label', '=', label).executeTakeFirst();
+      if (!snapshot) throw notFound('NAVET-SNAPSHOT-NOT-FOUND', `Sandbox '${name}' has no snapshot labelled '${label}'`);
+      for (const table of ['resources', 'resource_versions', 'search_index'] as const) await trx.deleteFrom(table).where('sandbox', '=', name).execute();
+      await sql`insert into resources (${sql.raw(RESOURCE_COLUMNS)}) select ${sql.raw(RESOURCE_COLUMNS)} from snapshot_resources where sandbox = ${name} and label = ${label}`.execute(trx);
+      await sql`insert into resource_versions (${sql.raw(RESOURCE_COLUMNS)}, method) select ${sql.raw(RESOURCE_COLUMNS)}, method from snapshot_resource_versions where sandbox = ${name} and label = ${label}`.execute(trx);
+      await sql`insert into search_index (${sql.raw(INDEX_COLUMNS)}) select ${sql.raw(INDEX_COLUMNS)} from snapshot_search_index where sandbox = ${name} and label = ${label}`.execute(trx);
+      await trx.updateTable('sandboxes').set({ clock_offset_ms: Number(snapshot.clock_offset_ms) }).where('name', '=', name).execute();
+    });
+  }
+
+  /** Copies the sandbox's current data into a snapshot (replacing one of the same label). */
+  private async copyToSnapshot(trx: Transaction<Database>, name: string, label: string, clockOffsetMs: number, createdAt: string): Promise<void> {
+    for (const table of ['snapshots', 'snapshot_resources', 'snapshot_resource_versions', 'snapshot_search_index'] as const) {
+      await trx.deleteFrom(table).where('sandbox', '=', name).where('label', '=', label).execute();
+    }
+    await trx.insertInto('snapshots').values({ sandbox: name, label, clock_offset_ms: clockOffsetMs, created_at: createdAt }).execute();
+    await sql`insert into snapshot_resources (${sql.raw(RESOURCE_COLUMNS)}, label) select ${sql.raw(RESOURCE_COLUMNS)}, cast(${label} as varchar(100)) from resources where sandbox = ${name}`.execute(trx);
+    await sql`insert into snapshot_resource_versions (${sql.raw(RESOURCE_COLUMNS)}, method, label) select ${sql.raw(RESOURCE_COLUMNS)}, method, cast(${label} as varchar(100)) from resource_versions where sandbox = ${name}`.execute(trx);
+    await sql`insert into snapshot_search_index (${sql.raw(INDEX_COLUMNS)}, label) select ${sql.raw(INDEX_COLUMNS)}, cast(${label} as varchar(100)) from search_index where sandbox = ${name}`.execute(trx);
+  }
+
+  async setClock(name: string, body: { offsetSeconds?: unknown; now?: unknown }): Promise<SandboxClock> {
+    await this.get(name);
+    let offsetMs: number;
+    if (body.offsetSeconds !== undefined && body.now !== undefined) throw badRequest('NAVET-CLOCK', 'Send either offsetSeconds or now, not both', ['offsetSeconds']);
+    if (typeof body.offsetSeconds === 'number' && Number.isFinite(body.offsetSeconds)) offsetMs = Math.round(body.offsetSeconds * 1000);
+    else if (typeof body.now === 'string' && !Number.isNaN(Date.parse(body.now)) && /^\d{4}-\d{2}-\d{2}T/.test(body.now)) offsetMs = Date.parse(body.now) - Date.now();
+    else throw badRequest('NAVET-CLOCK', 'Send {"offsetSeconds": <number>} or {"now": "<ISO date-time, e.g. 2027-01-01T12:00:00Z>"}', ['offsetSeconds']);
+    await this.db.updateTable('sandboxes').set({ clock_offset_ms: offsetMs }).where('name', '=', name).execute();
+    return clockWithOffset(offsetMs);
+  }
+}
+
+/** Seeded resources carry the reference date as their lastUpdated, so a seed is byte-identical every time. */
+export function seedTimestamp(settings: GeneratorSettings): string {
+  return new Date(`${settings.referenceDate}T00:00:00.000Z`).toISOString();
+}

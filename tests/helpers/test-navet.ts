@@ -1,0 +1,48 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import supertest from 'supertest';
+import { loadConfig } from '../../src/config';
+import { createLogger } from '../../src/logger';
+import { createNavet, type Navet } from '../../src/navet';
+
+/**
+ * A Navet for tests: on SQLite in a temporary directory, or on PostgreSQL when DATABASE_URL is set
+ * (the suite runs both ways). Requests go through real HTTP with supertest.
+ */
+export interface TestNavet {
+  navet: Navet;
+  http: ReturnType<typeof supertest>;
+  close(): Promise<void>;
+}
+
+export const TEST_BASE_URL = 'http://navet.test';
+
+export async function startTestNavet(env: Record<string, string> = {}): Promise<TestNavet> {
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'navet-test-'));
+  const config = loadConfig({ ...process.env, NAVET_DATA_DIR: dataDir, NAVET_BASE_URL: TEST_BASE_URL, NAVET_LOG_LEVEL: 'silent', ...env });
+  const navet = await createNavet(config, createLogger('silent'));
+  return {
+    navet,
+    http: supertest(navet.app),
+    close: async () => {
+      await navet.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+let counter = 0;
+/** A sandbox name no other test (or test process sharing PostgreSQL) uses. */
+export function uniqueSandboxName(prefix = 't'): string {
+  counter += 1;
+  return `${prefix}-${process.pid}-${Date.now().toString(36)}-${counter}`.slice(0, 40);
+}
+
+/** Creates a sandbox through the API; returns its name and admin key. */
+export async function createSandbox(test: TestNavet, body: Record<string, unknown> = {}): Promise<{ name: string; adminKey: string; auth: string }> {
+  const name = (body.name as string | undefined) ?? uniqueSandboxName();
+  const response = await test.http.post('/api/sandboxes').send({ seed: 'empty', ...body, name });
+  if (response.status !== 201) throw new Error(`creating sandbox failed: ${response.status} ${JSON.stringify(response.body)}`);
+  return { name, adminKey: response.body.adminKey, auth: `Bearer ${response.body.adminKey}` };
+}
