@@ -45,8 +45,20 @@ export async function openDatabase(options: { databaseUrl?: string; dataDir: str
     const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
     handle = { db, engine: 'sqlite', location: file, close: () => db.destroy() };
   }
-  await migrateToLatest(handle.db as unknown as Kysely<unknown>);
-  return handle;
+  // Several processes starting at once against one PostgreSQL may race to create the migration
+  // tables; the loser retries and finds the work done.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await migrateToLatest(handle.db as unknown as Kysely<unknown>);
+      return handle;
+    } catch (error) {
+      if (attempt >= 3) {
+        await handle.close();
+        throw error;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 200 * attempt));
+    }
+  }
 }
 
 export async function databaseIsReachable(db: Kysely<Database>): Promise<boolean> {

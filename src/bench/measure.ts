@@ -1,0 +1,71 @@
+import autocannon from 'autocannon';
+
+/** Load runs with autocannon against a real listening server, and timing of repeated operations. */
+export interface LoadResult {
+  name: string;
+  engine: string;
+  requestsPerSecond: { median: number; min: number; max: number };
+  latencyMs: { p50: number; p90: number; p99: number; max: number };
+  errors: number;
+  non2xx: number;
+}
+
+export interface LoadRun {
+  name: string;
+  engine: string;
+  url: string;
+  method?: 'GET' | 'POST' | 'PUT';
+  headers?: Record<string, string>;
+  body?: string;
+  /** Builds each request anew (varying ids), instead of one fixed request. */
+  requests?: autocannon.Request[];
+  seconds: number;
+  connections: number;
+}
+
+export async function runLoad(run: LoadRun): Promise<LoadResult> {
+  const result = await autocannon({
+    url: run.url,
+    method: run.method ?? 'GET',
+    headers: run.headers,
+    body: run.body,
+    requests: run.requests,
+    duration: run.seconds,
+    connections: run.connections,
+  });
+  return {
+    name: run.name,
+    engine: run.engine,
+    requestsPerSecond: { median: result.requests.p50, min: result.requests.min, max: result.requests.max },
+    latencyMs: { p50: result.latency.p50, p90: result.latency.p90, p99: result.latency.p99, max: result.latency.max },
+    errors: result.errors,
+    non2xx: result.non2xx,
+  };
+}
+
+export interface TimingResult {
+  name: string;
+  engine: string;
+  runs: number;
+  ms: { median: number; min: number; max: number };
+}
+
+export async function time(name: string, engine: string, runs: number, work: () => Promise<unknown>): Promise<TimingResult> {
+  const samples: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const started = process.hrtime.bigint();
+    await work();
+    samples.push(Number(process.hrtime.bigint() - started) / 1e6);
+  }
+  samples.sort((a, b) => a - b);
+  const round = (n: number) => Math.round(n * 10) / 10;
+  return { name, engine, runs, ms: { median: round(samples[Math.floor(samples.length / 2)]), min: round(samples[0]), max: round(samples[samples.length - 1]) } };
+}
+
+export function formatLoad(r: LoadResult): string {
+  return `${r.engine.padEnd(9)} ${r.name.padEnd(34)} ${String(r.requestsPerSecond.median).padStart(7)} req/s (min ${r.requestsPerSecond.min}, max ${r.requestsPerSecond.max})  latency p50 ${r.latencyMs.p50} ms, p90 ${r.latencyMs.p90} ms, p99 ${r.latencyMs.p99} ms${r.non2xx || r.errors ? `  [${r.non2xx} non-2xx, ${r.errors} errors]` : ''}`;
+}
+
+export function formatTiming(r: TimingResult): string {
+  return `${r.engine.padEnd(9)} ${r.name.padEnd(34)} median ${r.ms.median} ms (min ${r.ms.min}, max ${r.ms.max}) over ${r.runs} runs`;
+}

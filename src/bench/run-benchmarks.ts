@@ -1,0 +1,46 @@
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { loadConfig } from '../config';
+import { createLogger } from '../logger';
+import { createNavet } from '../navet';
+import { fhirBenchmarks } from './fhir-benchmarks';
+import { formatLoad, formatTiming, type LoadResult, type TimingResult } from './measure';
+
+/**
+ * `npm run bench`: measures on SQLite, and on PostgreSQL when NAVET_BENCH_DATABASE_URL (or DATABASE_URL)
+ * is set. Results go to stdout and bench-results/latest.json.
+ * NAVET_BENCH_SECONDS (default 10) and NAVET_BENCH_CONNECTIONS (default 10) tune the load runs.
+ */
+async function main(): Promise<void> {
+  const seconds = Number(process.env.NAVET_BENCH_SECONDS ?? 10);
+  const connections = Number(process.env.NAVET_BENCH_CONNECTIONS ?? 10);
+  const postgresUrl = process.env.NAVET_BENCH_DATABASE_URL ?? process.env.DATABASE_URL;
+  const engines: { name: string; databaseUrl?: string }[] = [{ name: 'sqlite' }, ...(postgresUrl ? [{ name: 'postgres', databaseUrl: postgresUrl }] : [])];
+  if (!postgresUrl) process.stdout.write('PostgreSQL skipped: set NAVET_BENCH_DATABASE_URL=postgres://… to measure it too\n');
+  const loads: LoadResult[] = [];
+  const timings: TimingResult[] = [];
+  for (const engine of engines) {
+    const dataDir = mkdtempSync(path.join(tmpdir(), 'navet-bench-'));
+    const config = loadConfig({ ...process.env, DATABASE_URL: engine.databaseUrl ?? '', NAVET_DATA_DIR: dataDir, PORT: '0', HOST: '127.0.0.1' });
+    const navet = await createNavet(config, createLogger('warn'));
+    try {
+      const result = await fhirBenchmarks(navet, { seconds, connections });
+      loads.push(...result.loads);
+      timings.push(...result.timings);
+    } finally {
+      await navet.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  }
+  process.stdout.write('\n== Summary\n');
+  for (const l of loads) process.stdout.write(`${formatLoad(l)}\n`);
+  for (const t of timings) process.stdout.write(`${formatTiming(t)}\n`);
+  mkdirSync('bench-results', { recursive: true });
+  writeFileSync(path.join('bench-results', 'latest.json'), JSON.stringify({ date: new Date().toISOString(), seconds, connections, loads, timings }, null, 2));
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`bench failed: ${error instanceof Error ? error.stack : String(error)}\n`);
+  process.exit(1);
+});
