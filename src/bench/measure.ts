@@ -50,9 +50,11 @@ export interface TimingResult {
   ms: { median: number; min: number; max: number };
 }
 
-export async function time(name: string, engine: string, runs: number, work: () => Promise<unknown>): Promise<TimingResult> {
+/** Times `work` `runs` times; `prepare` runs before each, untimed. */
+export async function time(name: string, engine: string, runs: number, work: () => Promise<unknown>, prepare?: () => Promise<unknown>): Promise<TimingResult> {
   const samples: number[] = [];
   for (let i = 0; i < runs; i++) {
+    if (prepare) await prepare();
     const started = process.hrtime.bigint();
     await work();
     samples.push(Number(process.hrtime.bigint() - started) / 1e6);

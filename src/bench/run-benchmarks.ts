@@ -1,10 +1,7 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { loadConfig } from '../config';
-import { createLogger } from '../logger';
-import { createNavet } from '../navet';
 import { fhirBenchmarks } from './fhir-benchmarks';
+import { startNavetProcess } from './navet-process';
 import { formatLoad, formatTiming, type LoadResult, type TimingResult } from './measure';
 
 /**
@@ -21,16 +18,13 @@ async function main(): Promise<void> {
   const loads: LoadResult[] = [];
   const timings: TimingResult[] = [];
   for (const engine of engines) {
-    const dataDir = mkdtempSync(path.join(tmpdir(), 'navet-bench-'));
-    const config = loadConfig({ ...process.env, DATABASE_URL: engine.databaseUrl ?? '', NAVET_DATA_DIR: dataDir, PORT: '0', HOST: '127.0.0.1' });
-    const navet = await createNavet(config, createLogger('warn'));
+    const navet = await startNavetProcess(engine);
     try {
       const result = await fhirBenchmarks(navet, { seconds, connections });
       loads.push(...result.loads);
       timings.push(...result.timings);
     } finally {
-      await navet.close();
-      rmSync(dataDir, { recursive: true, force: true });
+      await navet.stop();
     }
   }
   process.stdout.write('\n== Summary\n');

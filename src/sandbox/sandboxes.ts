@@ -105,8 +105,10 @@ export class Sandboxes {
     if (!Number.isInteger(settings.syntheticPatients) || settings.syntheticPatients < 0 || settings.syntheticPatients > 20000) {
       throw badRequest('NAVET-SANDBOX-GENERATOR', 'generator.syntheticPatients must be a whole number from 0 to 20000', ['generator.syntheticPatients']);
     }
-    if (typeof settings.referenceDate !== 'string' || !/^\d{4}-\d{2}-\d{2}$/.test(settings.referenceDate) || Number.isNaN(Date.parse(settings.referenceDate))) {
-      throw badRequest('NAVET-SANDBOX-GENERATOR', 'generator.referenceDate must be a date YYYY-MM-DD', ['generator.referenceDate']);
+    const date = typeof settings.referenceDate === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(settings.referenceDate) ? new Date(`${settings.referenceDate}T00:00:00Z`) : undefined;
+    const realDate = date && !Number.isNaN(date.getTime()) && date.toISOString().startsWith(settings.referenceDate);
+    if (!realDate || date.getUTCFullYear() < 1900 || date.getUTCFullYear() > 2039) {
+      throw badRequest('NAVET-SANDBOX-GENERATOR', 'generator.referenceDate must be a real date YYYY-MM-DD between 1900 and 2039', ['generator.referenceDate']);
     }
     return { seed: settings.seed, referenceDate: settings.referenceDate, syntheticPatients: settings.syntheticPatients };
   }

@@ -41,7 +41,6 @@ const initial: Migration = {
     await resourceColumns(db.schema.createTable('resources'))
       .addPrimaryKeyConstraint('resources_pk', ['sandbox', 'resource_type', 'id'])
       .execute();
-    await db.schema.createIndex('resources_updated').on('resources').columns(['sandbox', 'resource_type', 'last_updated']).execute();
 
     await resourceColumns(db.schema.createTable('resource_versions'))
       .addColumn('method', 'varchar(10)', (c) => c.notNull())

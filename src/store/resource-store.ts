@@ -4,6 +4,7 @@ import { conflict, gone, notFound, preconditionFailed } from '../fhir/operation-
 import { extractIndexValues, type IndexValue } from '../fhir/search-parameters';
 import type { IncludeSpec, SearchRequest } from '../fhir/search-request';
 import type { FhirResource } from '../fhir/types';
+import { bulkInsert } from './bulk-insert';
 import type { Engine } from './database';
 import type { Database, ResourceTable, SearchIndexTable } from './schema';
 import { orderByClause, whereClause } from './search-sql';
@@ -37,7 +38,7 @@ export interface HistoryQuery {
   offset: number;
 }
 
-type Executor = Kysely<Database> | Transaction<Database>;
+export type Executor = Kysely<Database> | Transaction<Database>;
 
 const INSERT_CHUNK = 500;
 
@@ -189,7 +190,7 @@ export class ResourceStore {
   }
 
   async search(sandbox: string, request: SearchRequest): Promise<SearchResult> {
-    const where = whereClause(request);
+    const where = whereClause(sandbox, request);
     const from = sql`from resources r where r.sandbox = ${sandbox} and r.resource_type = ${request.resourceType} and r.deleted = 0 and ${where}`;
     let total: number | undefined;
     if (!request.totalNone || request.summaryCount) {
@@ -273,14 +274,11 @@ export class ResourceStore {
       resourceRows.push(this.resourceRow(sandbox, stored, 1, lastUpdated, false));
       indexRows.push(...(index ?? extractIndexValues(stored)).map((v) => this.indexRow(sandbox, stored, v)));
     }
-    for (let i = 0; i < resourceRows.length; i += INSERT_CHUNK) {
-      const chunk = resourceRows.slice(i, i + INSERT_CHUNK);
-      await this.db.insertInto('resources').values(chunk).execute();
-      await this.db.insertInto('resource_versions').values(chunk.map((r) => ({ ...r, method: 'POST' }))).execute();
-    }
-    for (let i = 0; i < indexRows.length; i += INSERT_CHUNK * 2) {
-      await this.db.insertInto('search_index').values(indexRows.slice(i, i + INSERT_CHUNK * 2)).execute();
-    }
+    await bulkInsert(this.db, this.engine, 'resources', resourceRows);
+    await bulkInsert(this.db, this.engine, 'resource_versions', resourceRows.map((r) => ({ ...r, method: 'POST' })));
+    await bulkInsert(this.db, this.engine, 'search_index', indexRows);
+    // PostgreSQL plans by its statistics; after a large seed they are stale until it re-reads them
+    if (this.engine === 'postgres' && indexRows.length > 10000) await sql`analyze resources, search_index`.execute(this.db);
   }
 
   async countResources(sandbox: string, resourceType?: string): Promise<number> {

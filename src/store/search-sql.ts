@@ -81,53 +81,44 @@ function indexValueCondition(criterion: Criterion, value: SearchValue): Conditio
   }
 }
 
-function indexExists(resourceType: Condition, resourceId: Condition, param: string, condition: Condition): Condition {
-  return sql`exists (select 1 from search_index si where si.sandbox = r.sandbox and si.resource_type = ${resourceType} and si.resource_id = ${resourceId} and si.param = ${param} and ${condition})`;
+/** The ids of `resourceType` resources with an index row for `param` that meets `condition`. */
+function idsWhere(sandbox: string, resourceType: string, param: string, condition: Condition): Condition {
+  return sql`(select si.resource_id from search_index si where si.sandbox = ${sandbox} and si.resource_type = ${resourceType} and si.param = ${param} and ${condition})`;
 }
 
-function criterionCondition(resourceType: string, criterion: Criterion): Condition {
+/** A criterion as a condition on the resource row named `alias`. */
+function criterionCondition(sandbox: string, resourceType: string, criterion: Criterion, alias: string): Condition {
+  const id = sql.ref(`${alias}.id`);
   if (criterion.type === 'id') {
-    return sql`r.id in (${sql.join(criterion.values.map((v) => (v.kind === 'token' ? v.code ?? '' : '')))})`;
+    return sql`${id} in (${sql.join(criterion.values.map((v) => (v.kind === 'token' ? v.code ?? '' : '')))})`;
   }
   if (criterion.type === 'lastUpdated') {
+    const column = sql.ref(`${alias}.last_updated`);
     return or(criterion.values.map((v) => {
       if (v.kind !== 'range') return FALSE;
       const low = new Date(Math.max(v.low, -8.64e15)).toISOString();
       const high = new Date(Math.min(v.high, 8.64e15)).toISOString();
       // ISO instants in UTC compare correctly as text
       const prefix = v.prefix === 'ap' ? 'eq' : v.prefix;
-      return rangeCondition(sql.ref('r.last_updated'), sql.ref('r.last_updated'), { ...v, prefix, low: low as unknown as number, high: high as unknown as number });
+      return rangeCondition(column, column, { ...v, prefix, low: low as unknown as number, high: high as unknown as number });
     }));
   }
-  const here = sql`${resourceType}`;
   if (criterion.chain) {
     const { targetTypes, criterion: inner } = criterion.chain;
-    const targets = targetTypes.map((target) => {
-      const innerCondition = chainedCondition(target, inner);
-      return sql`si.text in (select cast(${`${target}/`} as varchar(100)) || r2.id from resources r2 where r2.sandbox = r.sandbox and r2.resource_type = ${target} and r2.deleted = 0 and ${innerCondition})`;
-    });
-    return indexExists(here, sql.ref('r.id'), criterion.param, or(targets));
+    const targets = targetTypes.map((target) => sql`si.text in (select cast(${`${target}/`} as varchar(100)) || r2.id from resources r2 where r2.sandbox = ${sandbox} and r2.resource_type = ${target} and r2.deleted = 0 and ${criterionCondition(sandbox, target, inner, 'r2')})`);
+    return sql`${id} in ${idsWhere(sandbox, resourceType, criterion.param, or(targets))}`;
   }
   const missing = criterion.values.find((v) => v.kind === 'missing');
   if (missing && missing.kind === 'missing') {
-    const exists = indexExists(here, sql.ref('r.id'), criterion.param, TRUE);
-    return missing.missing ? sql`not ${exists}` : exists;
+    const withValue = idsWhere(sandbox, resourceType, criterion.param, TRUE);
+    return missing.missing ? sql`${id} not in ${withValue}` : sql`${id} in ${withValue}`;
   }
-  if (criterion.modifier === 'not') {
-    return sql`not ${indexExists(here, sql.ref('r.id'), criterion.param, or(criterion.values.map((v) => indexValueCondition(criterion, v))))}`;
-  }
-  return indexExists(here, sql.ref('r.id'), criterion.param, or(criterion.values.map((v) => indexValueCondition(criterion, v))));
+  const matching = idsWhere(sandbox, resourceType, criterion.param, or(criterion.values.map((v) => indexValueCondition(criterion, v))));
+  return criterion.modifier === 'not' ? sql`${id} not in ${matching}` : sql`${id} in ${matching}`;
 }
 
-/** A criterion on the target of a chain, written against `r2`. */
-function chainedCondition(targetType: string, criterion: Criterion): Condition {
-  const renamed = criterionCondition(targetType, criterion);
-  // criterionCondition speaks of r; the chained query names its row r2
-  return sql`exists (select 1 from resources r where r.sandbox = r2.sandbox and r.resource_type = r2.resource_type and r.id = r2.id and ${renamed})`;
-}
-
-export function whereClause(request: SearchRequest): Condition {
-  return and(request.criteria.map((c) => criterionCondition(request.resourceType, c)));
+export function whereClause(sandbox: string, request: SearchRequest): Condition {
+  return and(request.criteria.map((c) => criterionCondition(sandbox, request.resourceType, c, 'r')));
 }
 
 function sortExpression(resourceType: string, sort: SortSpec): Condition {
