@@ -11,13 +11,19 @@ import { assertAdminKey } from './sandbox/admin-auth';
 import { sandboxApi } from './sandbox/sandbox-api';
 import type { Sandbox, Sandboxes } from './sandbox/sandboxes';
 import { serviceUrls } from './sandbox/service-urls';
+import { pjdRouter } from './services/documents/pjd-router';
 import { databaseIsReachable, type DatabaseHandle } from './store/database';
+import { clientApi } from './trust/client-api';
+import type { GuardDependencies } from './trust/guard';
+import { helseIdRouter } from './trust/helseid-router';
+import type { TrustServices } from './trust/trust-services';
 
 /** Everything the HTTP layer needs; built by `startNavet` (or by tests). */
 export interface AppContext {
   config: Config;
   database: DatabaseHandle;
   sandboxes: Sandboxes;
+  trust: TrustServices;
   logger: Logger;
 }
 
@@ -41,6 +47,7 @@ export function createApp(context: AppContext): Express {
     res.status(ok ? 200 : 503).json({ status: ok ? 'ok' : 'database unreachable', engine: context.database.engine });
   });
 
+  app.use('/api/sandboxes/:name/clients', clientApi(sandboxes, context.trust.clients, config.maxBody));
   app.use('/api/sandboxes', sandboxApi(sandboxes, { baseUrl: config.baseUrl, operatorKey: config.operatorKey, maxBody: config.maxBody }));
 
   const perSandbox = Router({ mergeParams: true });
@@ -66,6 +73,10 @@ export function createApp(context: AppContext): Express {
     assertAdminKey(req, sandboxes, sandboxOf(res));
     next();
   }, fhirRestApi(fhirContext, config.maxBody));
+  const issuerOf = (sandbox: string) => serviceUrls(config.baseUrl, sandbox).helseid;
+  const guardDependencies: GuardDependencies = { services: context.trust, store: sandboxes.store, issuerOf, baseUrl: config.baseUrl };
+  perSandbox.use('/helseid', helseIdRouter({ services: context.trust, issuerOf }));
+  perSandbox.use('/pjd', pjdRouter(guardDependencies));
   app.use('/sandboxes/:sandbox', perSandbox);
 
   app.use((req, res) => {

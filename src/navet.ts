@@ -6,6 +6,7 @@ import { Sandboxes } from './sandbox/sandboxes';
 import { serviceUrls } from './sandbox/service-urls';
 import { openDatabase } from './store/database';
 import { ResourceStore } from './store/resource-store';
+import { createTrustServices } from './trust/trust-services';
 
 /** Opens the database and builds Navet's parts; `listen` starts the HTTP server. */
 export interface Navet extends AppContext {
@@ -16,7 +17,7 @@ export interface Navet extends AppContext {
 export async function createNavet(config: Config, logger: Logger = createLogger(config.logLevel)): Promise<Navet> {
   const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
   const sandboxes = new Sandboxes(database, new ResourceStore(database.db, database.engine), config.fixturesDir);
-  const context: AppContext = { config, database, sandboxes, logger };
+  const context: AppContext = { config, database, sandboxes, trust: createTrustServices(database.db), logger };
   return { ...context, app: createApp(context), close: () => database.close() };
 }
 

@@ -21,6 +21,8 @@ export interface LoadRun {
   requests?: autocannon.Request[];
   seconds: number;
   connections: number;
+  /** Stop after this many requests instead of after `seconds` (for requests that are single-use). */
+  amount?: number;
 }
 
 export async function runLoad(run: LoadRun): Promise<LoadResult> {
@@ -30,7 +32,7 @@ export async function runLoad(run: LoadRun): Promise<LoadResult> {
     headers: run.headers,
     body: run.body,
     requests: run.requests,
-    duration: run.seconds,
+    ...(run.amount ? { amount: run.amount } : { duration: run.seconds }),
     connections: run.connections,
   });
   return {

@@ -25,11 +25,11 @@ function freePort(): Promise<number> {
 export async function startNavetProcess(engine: { name: string; databaseUrl?: string }): Promise<NavetProcess> {
   const port = await freePort();
   const dataDir = mkdtempSync(path.join(tmpdir(), 'navet-bench-'));
+  const origin = `http://127.0.0.1:${port}`;
   const child: ChildProcess = spawn(process.execPath, [path.join(__dirname, '..', 'main.js'), 'serve'], {
-    env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', NAVET_DATA_DIR: dataDir, DATABASE_URL: engine.databaseUrl ?? '', NAVET_DEMO_SANDBOX: '', NAVET_LOG_LEVEL: 'warn' },
+    env: { ...process.env, NAVET_BASE_URL: origin, PORT: String(port), HOST: '127.0.0.1', NAVET_DATA_DIR: dataDir, DATABASE_URL: engine.databaseUrl ?? '', NAVET_DEMO_SANDBOX: '', NAVET_LOG_LEVEL: 'warn' },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
-  const origin = `http://127.0.0.1:${port}`;
   for (let i = 0; ; i++) {
     try {
       if ((await fetch(`${origin}/healthz`)).ok) break;

@@ -1,6 +1,7 @@
 import type { ErrorRequestHandler, Request, Response } from 'express';
 import { FhirError, operationOutcome } from '../fhir/operation-outcome';
 import type { Logger } from '../logger';
+import { TrustError } from '../trust/trust-error';
 import { sendFhir } from './fhir-json';
 
 /**
@@ -35,6 +36,13 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
     const known = error instanceof FhirError ? error : fromBodyParser(error as HttpError);
     if (res.headersSent) {
       res.end();
+      return;
+    }
+    if (error instanceof TrustError) {
+      for (const [name, value] of Object.entries(error.headers)) res.setHeader(name, value);
+      res.locals.errorCode = error.code;
+      res.setHeader('Cache-Control', 'no-store');
+      res.status(error.status).json(error.toJSON());
       return;
     }
     if (known) {

@@ -5,6 +5,7 @@ import type { FhirResource } from '../fhir/types';
 import type { DatabaseHandle } from '../store/database';
 import type { Database } from '../store/schema';
 import { ResourceStore } from '../store/resource-store';
+import { registerDemoClients } from '../trust/demo-clients';
 import { adminKeyMatches, generateAdminKey, hashAdminKey } from './admin-keys';
 import { clockWithOffset, type SandboxClock } from './sandbox-clock';
 import { buildSeedResources, type GeneratorSettings, loadGeneratorSettings } from './seed-resources';
@@ -92,7 +93,10 @@ export class Sandboxes {
         .onConflict((oc) => oc.column('name').doNothing())
         .executeTakeFirst();
       if (Number(inserted.numInsertedOrUpdatedRows ?? 0) !== 1) throw conflict('NAVET-SANDBOX-EXISTS', `A sandbox named '${input.name}' exists already`);
-      if (generator) await new ResourceStore(trx, this.database.engine).insertMany(input.name, rows, seedTimestamp(generator));
+      if (generator) {
+        await new ResourceStore(trx, this.database.engine).insertMany(input.name, rows, seedTimestamp(generator));
+        await registerDemoClients(trx, input.name, this.fixturesDir);
+      }
       await this.copyToSnapshot(trx, input.name, SEED_LABEL, 0, createdAt);
     });
     return { sandbox: await this.get(input.name), adminKey };
@@ -157,7 +161,7 @@ export class Sandboxes {
   async delete(name: string): Promise<void> {
     await this.get(name);
     await this.db.transaction().execute(async (trx) => {
-      for (const table of ['resources', 'resource_versions', 'search_index', 'snapshots', 'snapshot_resources', 'snapshot_resource_versions', 'snapshot_search_index', 'sandboxes'] as const) {
+      for (const table of ['resources', 'resource_versions', 'search_index', 'snapshots', 'snapshot_resources', 'snapshot_resource_versions', 'snapshot_search_index', 'signing_keys', 'clients', 'trust_state', 'sandboxes'] as const) {
         await trx.deleteFrom(table).where(table === 'sandboxes' ? 'name' : 'sandbox', '=', name).execute();
       }
     });

@@ -78,7 +78,42 @@ const initial: Migration = {
   },
 };
 
-const migrations: Record<string, Migration> = { '0001-initial': initial };
+const trustFramework: Migration = {
+  async up(db: Kysely<unknown>) {
+    await db.schema
+      .createTable('signing_keys')
+      .addColumn('sandbox', 'varchar(40)', (c) => c.notNull())
+      .addColumn('kid', 'varchar(100)', (c) => c.notNull())
+      .addColumn('alg', 'varchar(10)', (c) => c.notNull())
+      .addColumn('private_jwk', 'text', (c) => c.notNull())
+      .addColumn('public_jwk', 'text', (c) => c.notNull())
+      .addColumn('created_at', 'varchar(30)', (c) => c.notNull())
+      .addColumn('retired_at', 'varchar(30)')
+      .addPrimaryKeyConstraint('signing_keys_pk', ['sandbox', 'kid'])
+      .execute();
+    await db.schema
+      .createTable('clients')
+      .addColumn('sandbox', 'varchar(40)', (c) => c.notNull())
+      .addColumn('client_id', 'varchar(100)', (c) => c.notNull())
+      .addColumn('config', 'text', (c) => c.notNull())
+      .addColumn('created_at', 'varchar(30)', (c) => c.notNull())
+      .addPrimaryKeyConstraint('clients_pk', ['sandbox', 'client_id'])
+      .execute();
+    // one-time values (assertion and proof jtis), PAR requests, codes, refresh tokens, secrets
+    await db.schema
+      .createTable('trust_state')
+      .addColumn('sandbox', 'varchar(40)', (c) => c.notNull())
+      .addColumn('kind', 'varchar(30)', (c) => c.notNull())
+      .addColumn('key', 'varchar(200)', (c) => c.notNull())
+      .addColumn('value', 'text', (c) => c.notNull())
+      .addColumn('expires_at', 'double precision', (c) => c.notNull())
+      .addPrimaryKeyConstraint('trust_state_pk', ['sandbox', 'kind', 'key'])
+      .execute();
+    await db.schema.createIndex('trust_state_expiry').on('trust_state').columns(['expires_at']).execute();
+  },
+};
+
+const migrations: Record<string, Migration> = { '0001-initial': initial, '0002-trust-framework': trustFramework };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };
 

@@ -45,7 +45,35 @@ export type SnapshotResourceTable = ResourceTable & { label: string };
 export type SnapshotResourceVersionTable = ResourceVersionTable & { label: string };
 export type SnapshotSearchIndexTable = SearchIndexTable & { label: string };
 
+export interface SigningKeyTable {
+  sandbox: string;
+  kid: string;
+  alg: string;
+  private_jwk: string;
+  public_jwk: string;
+  created_at: string;
+  retired_at: string | null;
+}
+
+export interface ClientTable {
+  sandbox: string;
+  client_id: string;
+  config: string;
+  created_at: string;
+}
+
+export interface TrustStateTable {
+  sandbox: string;
+  kind: string;
+  key: string;
+  value: string;
+  expires_at: number;
+}
+
 export interface Database {
+  signing_keys: SigningKeyTable;
+  clients: ClientTable;
+  trust_state: TrustStateTable;
   sandboxes: SandboxTable;
   resources: ResourceTable;
   resource_versions: ResourceVersionTable;

@@ -1,0 +1,170 @@
+import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import { createLocalJWKSet, decodeProtectedHeader, errors, jwtVerify, type JWTPayload } from 'jose';
+import { randomUUID } from 'node:crypto';
+import { FhirError, type OutcomeIssue } from '../fhir/operation-outcome';
+import { parseSearchRequest } from '../fhir/search-request';
+import type { Sandbox } from '../sandbox/sandboxes';
+import type { ResourceStore } from '../store/resource-store';
+import { CLAIM } from './access-token';
+import type { AccessContext } from './access-context';
+import { parseAuthorizationDetails } from './attestation';
+import { accessContextFromAttestation, checkAttestationRules } from './attestation-rules';
+import { DPOP_ALGORITHMS, verifyDpopProof } from './dpop';
+import { SIGNING_ALG } from './signing-keys';
+import { TrustError } from './trust-error';
+import type { TrustServices } from './trust-services';
+
+/**
+ * The guard in front of every service endpoint: verifies the access token, the DPoP proof and the
+ * attestation, and hands the facade one AccessContext (res.locals.access). It is the only place where
+ * access tokens are parsed.
+ */
+export interface GuardDependencies {
+  services: TrustServices;
+  store: ResourceStore;
+  issuerOf: (sandbox: string) => string;
+  /** The public base URL of Navet, for the DPoP htu check. */
+  baseUrl: string;
+}
+
+export interface GuardOptions {
+  audience: string;
+  /** The request needs at least one of these scopes. */
+  anyScope: string[];
+  /** Refuse tokens without an attestation. */
+  requireAttestation?: boolean;
+  /** Where this service's requests name the patient. */
+  patientNin?: (req: Request) => string | undefined;
+}
+
+const MAX_TOKEN_LENGTH = 16384;
+const CHALLENGE = `DPoP algs="${DPOP_ALGORITHMS.join(' ')}", Bearer realm="navet"`;
+
+/** A header by its current nhn-* name or its older hit-* name. */
+export function nhnHeader(req: Request, name: string): string | undefined {
+  const value = req.headers[`nhn-${name}`] ?? req.headers[`hit-${name}`];
+  return typeof value === 'string' && value.trim() ? value.trim() : undefined;
+}
+
+function unauthorized(scheme: 'DPoP' | 'Bearer', error: string, code: string, text: string): FhirError {
+  const challenge = `${scheme} error="${error}", error_description="${text.replace(/"/g, "'")}"${scheme === 'DPoP' ? `, algs="${DPOP_ALGORITHMS.join(' ')}"` : ''}`;
+  return new FhirError(401, [{ severity: 'error', code: 'login', navetCode: code, text }], { 'WWW-Authenticate': challenge });
+}
+
+function tokenError(error: unknown, scheme: 'DPoP' | 'Bearer', audience: string, issuer: string): FhirError {
+  if (error instanceof errors.JWTExpired) return unauthorized(scheme, 'invalid_token', 'NAVET-TOKEN-EXPIRED', 'The access token has expired (by the sandbox clock); get a new one');
+  if (error instanceof errors.JWTClaimValidationFailed) {
+    if (error.claim === 'aud') return unauthorized(scheme, 'invalid_token', 'NAVET-TOKEN-AUDIENCE', `The access token is not for this API: aud must be "${audience}"; ask the token service with resource=${audience}`);
+    if (error.claim === 'iss') return unauthorized(scheme, 'invalid_token', 'NAVET-TOKEN-ISSUER', `The access token was not issued by this sandbox's token service (${issuer})`);
+    if (error.claim === 'nbf') return unauthorized(scheme, 'invalid_token', 'NAVET-TOKEN-NOT-YET-VALID', 'The access token is not valid yet (nbf is in the future by the sandbox clock)');
+    if (error.claim === 'typ') return unauthorized(scheme, 'invalid_token', 'NAVET-TOKEN-TYP', 'The access token must have typ "at+jwt"');
+    return unauthorized(scheme, 'invalid_token', 'NAVET-TOKEN-CLAIM', `The access token's claim "${error.claim}" is invalid: ${error.reason}`);
+  }
+  if (error instanceof errors.JWKSNoMatchingKey || error instanceof errors.JWSSignatureVerificationFailed) {
+    return unauthorized(scheme, 'invalid_token', 'NAVET-TOKEN-SIGNATURE', 'The access token is not signed by this sandbox\'s token service (see its jwks_uri)');
+  }
+  return unauthorized(scheme, 'invalid_token', 'NAVET-TOKEN-INVALID', `The access token could not be verified: ${(error as Error).message}`);
+}
+
+async function practitionerName(store: ResourceStore, sandbox: string, pid: string | undefined): Promise<string | undefined> {
+  if (!pid) return undefined;
+  const found = await store.search(sandbox, { ...parseSearchRequest('Practitioner', [['identifier', pid]]), count: 1 });
+  const name = (found.matches[0]?.name as { text?: string; given?: string[]; family?: string }[] | undefined)?.[0];
+  return name ? name.text ?? [...(name.given ?? []), name.family].filter(Boolean).join(' ') : undefined;
+}
+
+export function guard(deps: GuardDependencies, options: GuardOptions): RequestHandler {
+  return async (req: Request, res: Response, next: NextFunction) => {
+    const sandbox = res.locals.sandbox as Sandbox;
+    const issuer = deps.issuerOf(sandbox.name);
+    const now = sandbox.clock.now();
+    const authorization = req.headers.authorization ?? '';
+    const match = /^(DPoP|Bearer)\s+(\S+)$/i.exec(authorization.trim());
+    if (!match) {
+      throw new FhirError(401, [{ severity: 'error', code: 'login', navetCode: 'NAVET-TOKEN-MISSING', text: `Send an access token from ${issuer}: 'Authorization: DPoP <token>' with a DPoP proof header (or 'Bearer <token>' for clients registered without DPoP)` }], { 'WWW-Authenticate': CHALLENGE });
+    }
+    const scheme = match[1].toLowerCase() === 'dpop' ? 'DPoP' : 'Bearer';
+    const token = match[2];
+    if (token.length > MAX_TOKEN_LENGTH) throw unauthorized(scheme, 'invalid_token', 'NAVET-TOKEN-TOO-LARGE', `The access token is longer than ${MAX_TOKEN_LENGTH} characters`);
+    try {
+      const header = decodeProtectedHeader(token);
+      if (header.alg !== SIGNING_ALG) throw unauthorized(scheme, 'invalid_token', 'NAVET-TOKEN-ALG', `The access token must be signed with ${SIGNING_ALG}; its alg is ${JSON.stringify(header.alg ?? null)}`);
+    } catch (error) {
+      if (error instanceof FhirError) throw error;
+      throw unauthorized(scheme, 'invalid_token', 'NAVET-TOKEN-MALFORMED', 'The access token is not a JWT');
+    }
+    let claims: JWTPayload & Record<string, unknown>;
+    try {
+      const keys = createLocalJWKSet({ keys: await deps.services.keys.published(sandbox.name) });
+      ({ payload: claims } = (await jwtVerify(token, keys, { algorithms: [SIGNING_ALG], issuer, audience: options.audience, currentDate: now, typ: 'at+jwt', clockTolerance: 5 })) as { payload: JWTPayload & Record<string, unknown> });
+    } catch (error) {
+      throw tokenError(error, scheme, options.audience, issuer);
+    }
+    res.locals.clientId = claims.client_id;
+
+    const jkt = (claims.cnf as { jkt?: string } | undefined)?.jkt;
+    if (jkt && scheme !== 'DPoP') throw unauthorized('DPoP', 'invalid_token', 'NAVET-TOKEN-DPOP-BOUND', 'This access token is DPoP-bound (cnf.jkt): send it as \'Authorization: DPoP <token>\' with a DPoP proof');
+    if (!jkt && scheme === 'DPoP') throw unauthorized('Bearer', 'invalid_token', 'NAVET-TOKEN-NOT-DPOP-BOUND', 'This access token is not DPoP-bound: send it as \'Authorization: Bearer <token>\'');
+    if (jkt) {
+      try {
+        await verifyDpopProof({
+          sandbox: sandbox.name, proof: typeof req.headers.dpop === 'string' ? req.headers.dpop : undefined,
+          method: req.method, url: `${deps.baseUrl}${req.baseUrl}${req.path}`, now, accessToken: token, expectedJkt: jkt, replay: deps.services.state,
+        });
+      } catch (error) {
+        if (error instanceof TrustError) throw unauthorized('DPoP', 'invalid_dpop_proof', error.code, error.description);
+        throw error;
+      }
+    }
+
+    const scopes = Array.isArray(claims.scope) ? (claims.scope as string[]) : String(claims.scope ?? '').split(' ').filter(Boolean);
+    if (!options.anyScope.some((s) => scopes.includes(s))) {
+      const error = unauthorized(scheme, 'insufficient_scope', 'NAVET-TOKEN-SCOPE', `The access token lacks the scope this endpoint needs: one of ${options.anyScope.join(', ')}`);
+      throw new FhirError(403, error.issues.map((i) => ({ ...i, code: 'forbidden' })), error.headers);
+    }
+
+    const pid = typeof claims[CLAIM.pid] === 'string' ? (claims[CLAIM.pid] as string) : undefined;
+    const hprNumber = typeof claims[CLAIM.hprNumber] === 'string' ? (claims[CLAIM.hprNumber] as string) : undefined;
+    const patientNin = options.patientNin?.(req);
+    let fromAttestation: Partial<AccessContext> = {};
+    const attestationClaim = claims[CLAIM.attestation];
+    if (attestationClaim === undefined && options.requireAttestation) {
+      throw new FhirError(403, [{ severity: 'error', code: 'forbidden', navetCode: 'NAVET-ATTESTATION-MISSING', text: 'This API requires the tillitsrammeverk attestation (nhn:tillitsrammeverk:parameters) in the access token: send it in assertion_details of the client assertion' }]);
+    }
+    if (attestationClaim !== undefined) {
+      const { attestation } = parseAuthorizationDetails(attestationClaim, 'access token');
+      if (attestation) {
+        const violations = await checkAttestationRules(attestation, { sandbox: sandbox.name, store: deps.store, now, user: pid ? { pid, hprNumber } : undefined, patientNin });
+        if (violations.length > 0) {
+          throw new FhirError(403, violations.map((v): OutcomeIssue => ({ severity: 'error', code: 'forbidden', navetCode: v.rule, text: v.text, expression: [v.element] })));
+        }
+        const attestedPid = attestation.practitioner?.identifier?.id;
+        fromAttestation = accessContextFromAttestation(attestation, pid ? String(claims.name ?? '') || undefined : await practitionerName(deps.store, sandbox.name, attestedPid));
+      }
+    }
+    const access: AccessContext = {
+      sandbox: sandbox.name,
+      client: {
+        clientId: String(claims.client_id),
+        name: String(claims[CLAIM.clientName] ?? ''),
+        orgnrParent: claims[CLAIM.orgnrParent] as string | undefined,
+        orgnrChild: claims[CLAIM.orgnrChild] as string | undefined,
+        orgnrSupplier: claims[CLAIM.orgnrSupplier] as string | undefined,
+        tenancy: claims[CLAIM.clientTenancy] === 'multi-tenant' ? 'multi-tenant' : 'single-tenant',
+      },
+      scopes,
+      audience: options.audience,
+      tokenType: jkt ? 'DPoP' : 'Bearer',
+      ...fromAttestation,
+      ...(pid ? { practitioner: { ...fromAttestation.practitioner, pid, hprNumber: hprNumber ?? fromAttestation.practitioner?.hprNumber, name: String(claims.name ?? ''), authenticated: true } } : {}),
+      patient: { ...fromAttestation.patient, ...(patientNin ? { nin: patientNin } : {}) },
+      accessBasis: nhnHeader(req, 'access-basis'),
+      sourceSystem: nhnHeader(req, 'source-system'),
+      eventId: nhnHeader(req, 'event-id') ?? randomUUID(),
+      tokenId: String(claims.jti),
+      journalId: claims[CLAIM.journalId] as string | undefined,
+    };
+    res.locals.access = access;
+    next();
+  };
+}

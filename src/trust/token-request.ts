@@ -1,0 +1,50 @@
+import type { AttestationDetails } from './attestation';
+import type { AuthenticatedClient } from './client-assertion';
+import type { Client } from './clients';
+import { API_RESOURCES, audienceOfScope, IDENTITY_SCOPES, isKnownAudience } from './scopes';
+import { TrustError } from './trust-error';
+import type { TrustServices } from './trust-services';
+
+/** What every grant handler gets: the authenticated client, its DPoP key and attestation. */
+export interface TokenRequest {
+  sandbox: string;
+  form: Record<string, string | undefined>;
+  issuer: string;
+  now: Date;
+  authenticated: AuthenticatedClient;
+  /** Thumbprint of the DPoP proof's key, when the request carried a proof. */
+  jkt?: string;
+  /** Attestation from the client assertion (assertion_details or authorization_details). */
+  details?: AttestationDetails;
+  services: TrustServices;
+}
+
+export interface TokenResponse {
+  access_token: string;
+  token_type: 'DPoP' | 'Bearer';
+  expires_in: number;
+  scope: string;
+  refresh_token?: string;
+  id_token?: string;
+  issued_token_type?: string;
+}
+
+export type GrantHandler = (request: TokenRequest) => Promise<TokenResponse>;
+
+/** Checks the requested scopes against the client's and decides the audience (RFC 8707 resource). */
+export function resolveScopesAndAudience(client: Client, scopeParam: string | undefined, resource: string | undefined): { scopes: string[]; audience: string } {
+  if (!scopeParam?.trim()) throw new TrustError('invalid_scope', 'NAVET-SCOPE-MISSING', `scope is required; this client may ask for: ${client.scopes.join(' ')}`);
+  const scopes = [...new Set(scopeParam.trim().split(/\s+/))];
+  const notAllowed = scopes.filter((s) => !client.scopes.includes(s));
+  if (notAllowed.length) throw new TrustError('invalid_scope', 'NAVET-SCOPE-NOT-ALLOWED', `The client is not allowed the scope(s) ${notAllowed.join(', ')}; it may ask for: ${client.scopes.join(' ')}`);
+  const audiences = [...new Set(scopes.filter((s) => !IDENTITY_SCOPES.includes(s)).map((s) => audienceOfScope(s) as string))];
+  if (resource !== undefined) {
+    if (!isKnownAudience(resource)) throw new TrustError('invalid_target', 'NAVET-RESOURCE-UNKNOWN', `resource "${resource}" is not an API of this token service; use one of ${API_RESOURCES.map((r) => r.audience).join(', ')}`);
+    const foreign = scopes.filter((s) => !IDENTITY_SCOPES.includes(s) && audienceOfScope(s) !== resource);
+    if (foreign.length) throw new TrustError('invalid_target', 'NAVET-RESOURCE-SCOPE-MISMATCH', `The scope(s) ${foreign.join(', ')} do not belong to resource "${resource}"; ask for one API per token`);
+    return { scopes, audience: resource };
+  }
+  if (audiences.length === 1) return { scopes, audience: audiences[0] };
+  if (audiences.length === 0) throw new TrustError('invalid_scope', 'NAVET-SCOPE-NO-API', 'Ask for at least one API scope (e.g. nhn:phr/mhd/read-documentreferences)');
+  throw new TrustError('invalid_target', 'NAVET-RESOURCE-AMBIGUOUS', `The scopes belong to several APIs (${audiences.join(', ')}); send resource=<one of them> and only its scopes`);
+}
