@@ -73,7 +73,22 @@ async function practitionerName(store: ResourceStore, sandbox: string, pid: stri
   return name ? name.text ?? [...(name.given ?? []), name.family].filter(Boolean).join(' ') : undefined;
 }
 
+/** The sandboxes' published keys, imported once and read again after a while or on an unknown kid. */
+class PublishedKeyCache {
+  private readonly cache = new Map<string, { keys: ReturnType<typeof createLocalJWKSet>; loadedAt: number }>();
+  constructor(private readonly services: TrustServices) {}
+
+  async get(sandbox: string, fresh: boolean): Promise<ReturnType<typeof createLocalJWKSet>> {
+    const cached = this.cache.get(sandbox);
+    if (cached && !fresh && Date.now() - cached.loadedAt < 30_000) return cached.keys;
+    const keys = createLocalJWKSet({ keys: await this.services.keys.published(sandbox) });
+    this.cache.set(sandbox, { keys, loadedAt: Date.now() });
+    return keys;
+  }
+}
+
 export function guard(deps: GuardDependencies, options: GuardOptions): RequestHandler {
+  const publishedKeys = new PublishedKeyCache(deps.services);
   return async (req: Request, res: Response, next: NextFunction) => {
     const sandbox = res.locals.sandbox as Sandbox;
     const issuer = deps.issuerOf(sandbox.name);
@@ -94,9 +109,18 @@ export function guard(deps: GuardDependencies, options: GuardOptions): RequestHa
       throw unauthorized(scheme, 'invalid_token', 'NAVET-TOKEN-MALFORMED', 'The access token is not a JWT');
     }
     let claims: JWTPayload & Record<string, unknown>;
+    const verify = async (fresh: boolean) => {
+      const keys = await publishedKeys.get(sandbox.name, fresh);
+      return (await jwtVerify(token, keys, { algorithms: [SIGNING_ALG], issuer, audience: options.audience, currentDate: now, typ: 'at+jwt', clockTolerance: 5 })).payload as JWTPayload & Record<string, unknown>;
+    };
     try {
-      const keys = createLocalJWKSet({ keys: await deps.services.keys.published(sandbox.name) });
-      ({ payload: claims } = (await jwtVerify(token, keys, { algorithms: [SIGNING_ALG], issuer, audience: options.audience, currentDate: now, typ: 'at+jwt', clockTolerance: 5 })) as { payload: JWTPayload & Record<string, unknown> });
+      try {
+        claims = await verify(false);
+      } catch (error) {
+        // a key rotated by another Navet process: read the keys again once
+        if (!(error instanceof errors.JWKSNoMatchingKey)) throw error;
+        claims = await verify(true);
+      }
     } catch (error) {
       throw tokenError(error, scheme, options.audience, issuer);
     }
