@@ -1,6 +1,6 @@
-import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { signClientAssertion } from '../trust/client-assertion-signer';
+import { demoAttestation } from '../trust/demo-attestation';
 import { loadDemoClients } from '../trust/demo-clients';
 import { makeDpopKey, makeDpopProof } from '../trust/dpop-client';
 import { formatLoad, type LoadResult, runLoad } from './measure';
@@ -13,26 +13,6 @@ import type { NavetProcess } from './navet-process';
  */
 const ASSERTION_TYPE = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
 const PJD_READ = 'nhn:phr/mhd/read-documentreferences';
-
-function attestation(): Record<string, unknown> {
-  return {
-    type: 'nhn:tillitsrammeverk:parameters',
-    practitioner: {
-      identifier: { id: '04056600324', system: 'urn:oid:2.16.578.1.12.4.1.4.1' },
-      hpr_nr: { id: '9144900', system: 'urn:oid:2.16.578.1.12.4.1.4.4' },
-      authorization: { code: 'LE', system: 'urn:oid:2.16.578.1.12.4.1.1.9060' },
-      legal_entity: { id: '993467049', system: 'urn:oid:2.16.578.1.12.4.1.4.101' },
-      point_of_care: { id: '874716782', system: 'urn:oid:2.16.578.1.12.4.1.4.101' },
-    },
-    care_relationship: {
-      healthcare_service: { code: 'S03', system: 'urn:oid:2.16.578.1.12.4.1.1.8655' },
-      purpose_of_use: { code: 'TREAT', system: 'urn:oid:2.16.840.1.113883.1.11.20448' },
-      decision_ref: { id: randomUUID(), user_selected: false },
-    },
-    patients: [{}],
-    toa: Math.floor(Date.now() / 1000),
-  };
-}
 
 export async function trustBenchmarks(navet: NavetProcess, options: { connections: number; tokens: number; guardedCalls: number }): Promise<LoadResult[]> {
   const { origin, engine } = navet;
@@ -51,7 +31,7 @@ export async function trustBenchmarks(navet: NavetProcess, options: { connection
   process.stdout.write(`[${engine}] signing ${options.tokens} client assertions and DPoP proofs…\n`);
   const tokenBodies: { body: string; proof: string }[] = [];
   for (let i = 0; i < options.tokens; i++) {
-    const assertion = await signClientAssertion(client.privateJwk, client.clientId, publicIssuer, { extraClaims: { assertion_details: [attestation()] } });
+    const assertion = await signClientAssertion(client.privateJwk, client.clientId, publicIssuer, { extraClaims: { assertion_details: [demoAttestation()] } });
     const body = new URLSearchParams({ grant_type: 'client_credentials', client_assertion_type: ASSERTION_TYPE, client_assertion: assertion, scope: PJD_READ }).toString();
     tokenBodies.push({ body, proof: await makeDpopProof(dpopKey, { method: 'POST', url: tokenUrl, nonce }) });
   }
@@ -65,7 +45,7 @@ export async function trustBenchmarks(navet: NavetProcess, options: { connection
     } }],
   }));
 
-  const lastToken = await fetch(`${origin}${tokenPath}`, { method: 'POST', headers: { 'Content-Type': 'application/x-www-form-urlencoded', DPoP: await makeDpopProof(dpopKey, { method: 'POST', url: tokenUrl, nonce }) }, body: new URLSearchParams({ grant_type: 'client_credentials', client_assertion_type: ASSERTION_TYPE, client_assertion: await signClientAssertion(client.privateJwk, client.clientId, publicIssuer, { extraClaims: { assertion_details: [attestation()] } }), scope: PJD_READ }).toString() });
+  const lastToken = await fetch(`${origin}${tokenPath}`, { method: 'POST', headers: { 'Content-Type': 'application/x-www-form-urlencoded', DPoP: await makeDpopProof(dpopKey, { method: 'POST', url: tokenUrl, nonce }) }, body: new URLSearchParams({ grant_type: 'client_credentials', client_assertion_type: ASSERTION_TYPE, client_assertion: await signClientAssertion(client.privateJwk, client.clientId, publicIssuer, { extraClaims: { assertion_details: [demoAttestation()] } }), scope: PJD_READ }).toString() });
   const accessToken = ((await lastToken.json()) as { access_token: string }).access_token;
   const pingPath = `/sandboxes/${name}/pjd/pingauth`;
   const pingUrl = `${origin}${pingPath}`;
