@@ -16,6 +16,7 @@ import { databaseIsReachable, type DatabaseHandle } from './store/database';
 import { clientApi } from './trust/client-api';
 import type { GuardDependencies } from './trust/guard';
 import { helseIdRouter } from './trust/helseid-router';
+import { testTokenService } from './trust/test-token-service';
 import type { TrustServices } from './trust/trust-services';
 
 /** Everything the HTTP layer needs; built by `startNavet` (or by tests). */
@@ -75,7 +76,8 @@ export function createApp(context: AppContext): Express {
   }, fhirRestApi(fhirContext, config.maxBody));
   const issuerOf = (sandbox: string) => serviceUrls(config.baseUrl, sandbox).helseid;
   const guardDependencies: GuardDependencies = { services: context.trust, store: sandboxes.store, issuerOf, baseUrl: config.baseUrl };
-  perSandbox.use('/helseid', helseIdRouter({ services: context.trust, issuerOf }));
+  const testTokens = testTokenService({ services: context.trust, sandboxes, store: sandboxes.store, issuerOf });
+  perSandbox.use('/helseid', helseIdRouter({ services: context.trust, issuerOf, extend: (router) => router.use(testTokens) }));
   perSandbox.use('/pjd', pjdRouter(guardDependencies));
   app.use('/sandboxes/:sandbox', perSandbox);
 

@@ -124,6 +124,9 @@ export function guard(deps: GuardDependencies, options: GuardOptions): RequestHa
     } catch (error) {
       throw tokenError(error, scheme, options.audience, issuer);
     }
+    if (typeof claims.client_id !== 'string' || typeof claims[CLAIM.orgnrParent] !== 'string') {
+      throw unauthorized(scheme, 'invalid_token', 'NAVET-TOKEN-CLIENT-CLAIMS', `The access token lacks HelseID's client claims (client_id, ${CLAIM.orgnrParent}); tokens from the token service always carry them`);
+    }
     res.locals.clientId = claims.client_id;
 
     const jkt = (claims.cnf as { jkt?: string } | undefined)?.jkt;
