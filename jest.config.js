@@ -1,9 +1,9 @@
-/** Jest runs the TypeScript sources through SWC as CommonJS; type checking is `npm run typecheck`. */
+/** Jest runs the TypeScript sources through ts-jest as CommonJS (transpile only); type checking is `npm run typecheck`. */
 module.exports = {
   testEnvironment: 'node',
   roots: ['<rootDir>/tests'],
   testMatch: ['**/*.test.ts'],
-  transform: { '^.+\\.ts$': ['@swc/jest', { jsc: { target: 'es2022', parser: { syntax: 'typescript' } }, module: { type: 'commonjs' } }] },
+  transform: { '^.+\\.ts$': ['ts-jest', { isolatedModules: true, diagnostics: false }] },
   testTimeout: 60000,
   maxWorkers: 2,
   globalSetup: '<rootDir>/tests/global-setup.ts',
