@@ -16,7 +16,10 @@ import { databaseIsReachable, type DatabaseHandle } from './store/database';
 import { clientApi } from './trust/client-api';
 import type { GuardDependencies } from './trust/guard';
 import { helseIdRouter } from './trust/helseid-router';
+import { authorizeEndpoint } from './trust/authorize-endpoint';
+import { parEndpoint } from './trust/par-endpoint';
 import { testTokenService } from './trust/test-token-service';
+import { authorizationCodeGrant, refreshTokenGrant, tokenExchangeGrant } from './trust/user-grants';
 import type { TrustServices } from './trust/trust-services';
 
 /** Everything the HTTP layer needs; built by `startNavet` (or by tests). */
@@ -77,7 +80,20 @@ export function createApp(context: AppContext): Express {
   const issuerOf = (sandbox: string) => serviceUrls(config.baseUrl, sandbox).helseid;
   const guardDependencies: GuardDependencies = { services: context.trust, store: sandboxes.store, issuerOf, baseUrl: config.baseUrl };
   const testTokens = testTokenService({ services: context.trust, sandboxes, store: sandboxes.store, issuerOf });
-  perSandbox.use('/helseid', helseIdRouter({ services: context.trust, issuerOf, extend: (router) => router.use(testTokens) }));
+  perSandbox.use('/helseid', helseIdRouter({
+    services: context.trust,
+    issuerOf,
+    grants: {
+      authorization_code: authorizationCodeGrant(sandboxes.store),
+      refresh_token: refreshTokenGrant(sandboxes.store),
+      'urn:ietf:params:oauth:grant-type:token-exchange': tokenExchangeGrant(sandboxes.store),
+    },
+    extend: (router) => {
+      router.use(parEndpoint(context.trust, issuerOf));
+      router.use(authorizeEndpoint(context.trust, sandboxes.store, issuerOf));
+      router.use(testTokens);
+    },
+  }));
   perSandbox.use('/pjd', pjdRouter(guardDependencies));
   app.use('/sandboxes/:sandbox', perSandbox);
 
