@@ -37,7 +37,7 @@ export interface GuardOptions {
   patientNin?: (req: Request) => string | undefined;
 }
 
-const MAX_TOKEN_LENGTH = 16384;
+const MAX_TOKEN_LENGTH = 8192;
 const CHALLENGE = `DPoP algs="${DPOP_ALGORITHMS.join(' ')}", Bearer realm="navet"`;
 
 /** A header by its current nhn-* name or its older hit-* name. */

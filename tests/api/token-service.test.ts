@@ -95,6 +95,20 @@ describe('client_credentials with private_key_jwt and DPoP', () => {
     expect(res.body.issue[0].details.coding[0].code).toBe('NAVET-TOKEN-EXPIRED');
   });
 
+  test('garbage and huge tokens are refused at the guard', async () => {
+    const path = `/sandboxes/${sandbox.name}/pjd/pingauth`;
+    const garbage = await server.http.get(path).set('Authorization', 'Bearer not-a-jwt');
+    expect(garbage.status).toBe(401);
+    expect(garbage.body.issue[0].details.coding[0].code).toBe('NAVET-TOKEN-MALFORMED');
+    const huge = await server.http.get(path).set('Authorization', `Bearer ${'a'.repeat(12000)}`);
+    expect(huge.status).toBe(401);
+    expect(huge.body.issue[0].details.coding[0].code).toBe('NAVET-TOKEN-TOO-LARGE');
+    // beyond Node's header limit the HTTP server itself answers 431
+    expect((await server.http.get(path).set('Authorization', `Bearer ${'a'.repeat(20000)}`)).status).toBe(431);
+    const none = `${Buffer.from(JSON.stringify({ alg: 'none', typ: 'at+jwt' })).toString('base64url')}.${Buffer.from('{}').toString('base64url')}.`;
+    expect((await server.http.get(path).set('Authorization', `Bearer ${none}`)).body.issue[0].details.coding[0].code).toBe('NAVET-TOKEN-ALG');
+  });
+
   test('a token from another sandbox is refused', async () => {
     const other = await createSandbox(server, { seed: 'fixtures', generator: { syntheticPatients: 0 } });
     const { body, dpopKey } = await getToken(server.http, other.name, { scope: PJD_READ, details: [koman()] });
