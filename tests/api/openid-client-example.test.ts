@@ -1,20 +1,11 @@
 import { execFile } from 'node:child_process';
 import type { Server } from 'node:http';
-import { createServer } from 'node:net';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { createSandbox, startTestNavet, type TestNavet } from '../helpers/test-navet';
+import { createSandbox, freePort, startTestNavet, type TestNavet } from '../helpers/test-navet';
 
 const run = promisify(execFile);
 
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const probe = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as { port: number };
-      probe.close(() => resolve(port));
-    });
-  });
-}
 
 /** The README's script: a standard OAuth library gets a token and calls a guarded endpoint, nothing Navet-specific. */
 describe('examples/openid-client-token.js', () => {

@@ -1,10 +1,9 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { createServer as createHttpServer, type Server } from 'node:http';
-import { createServer } from 'node:net';
 import { chromium, type Browser } from 'playwright-core';
 import { ASSERTION_TYPE, clientAssertion, demoClient } from '../helpers/helseid-client';
-import { createSandbox, startTestNavet, type TestNavet } from '../helpers/test-navet';
+import { createSandbox, freePort, startTestNavet, type TestNavet } from '../helpers/test-navet';
 
 /**
  * The test identity provider page in a real headless Chromium: pick a practitioner, log in, land on the
@@ -16,14 +15,6 @@ const hasChromium = existsSync(CHROMIUM);
 if (!hasChromium && process.env.CI) throw new Error(`${CHROMIUM} is missing: install Debian's chromium package`);
 const describeWithBrowser = hasChromium ? describe : describe.skip;
 
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const probe = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as { port: number };
-      probe.close(() => resolve(port));
-    });
-  });
-}
 
 describeWithBrowser('test identity provider in Chromium', () => {
   let server: TestNavet;

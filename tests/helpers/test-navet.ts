@@ -1,4 +1,5 @@
 import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import supertest from 'supertest';
@@ -45,4 +46,14 @@ export async function createSandbox(test: TestNavet, body: Record<string, unknow
   const response = await test.http.post('/api/sandboxes').send({ seed: 'empty', ...body, name });
   if (response.status !== 201) throw new Error(`creating sandbox failed: ${response.status} ${JSON.stringify(response.body)}`);
   return { name, adminKey: response.body.adminKey, auth: `Bearer ${response.body.adminKey}` };
+}
+
+/** A TCP port that is free on the loopback interface now. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const probe = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = probe.address() as { port: number };
+      probe.close(() => resolve(port));
+    });
+  });
 }
