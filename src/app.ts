@@ -18,6 +18,7 @@ import type { GuardDependencies } from './trust/guard';
 import { helseIdRouter } from './trust/helseid-router';
 import { authorizeEndpoint } from './trust/authorize-endpoint';
 import { parEndpoint } from './trust/par-endpoint';
+import { signingKeyApi } from './trust/signing-key-api';
 import { testTokenService } from './trust/test-token-service';
 import { authorizationCodeGrant, refreshTokenGrant, tokenExchangeGrant } from './trust/user-grants';
 import type { TrustServices } from './trust/trust-services';
@@ -52,6 +53,7 @@ export function createApp(context: AppContext): Express {
   });
 
   app.use('/api/sandboxes/:name/clients', clientApi(sandboxes, context.trust.clients, config.maxBody));
+  app.use('/api/sandboxes/:name/signing-keys', signingKeyApi(sandboxes, context.trust.keys));
   app.use('/api/sandboxes', sandboxApi(sandboxes, { baseUrl: config.baseUrl, operatorKey: config.operatorKey, maxBody: config.maxBody }));
 
   const perSandbox = Router({ mergeParams: true });

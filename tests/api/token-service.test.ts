@@ -33,12 +33,21 @@ describe('discovery and keys', () => {
     expect(jwks.body.keys[0].d).toBeUndefined();
   });
 
-  test('rotation keeps the old key published', async () => {
-    const before = (await server.http.get(`/sandboxes/${sandbox.name}/helseid/.well-known/openid-configuration/jwks`)).body.keys.map((k: { kid: string }) => k.kid);
-    await server.navet.trust.keys.rotate(sandbox.name);
-    const after = (await server.http.get(`/sandboxes/${sandbox.name}/helseid/.well-known/openid-configuration/jwks`)).body.keys.map((k: { kid: string }) => k.kid);
-    expect(after).toHaveLength(before.length + 1);
-    expect(after).toEqual(expect.arrayContaining(before));
+  test('rotation signs new tokens with a new key and keeps the old one published, so its tokens still work', async () => {
+    const own = await createSandbox(server, { seed: 'fixtures', generator: { syntheticPatients: 0 } });
+    const jwksPath = `/sandboxes/${own.name}/helseid/.well-known/openid-configuration/jwks`;
+    const old = await getToken(server.http, own.name, { scope: PJD_READ, details: [koman()] });
+    const before = (await server.http.get(jwksPath)).body.keys.map((k: { kid: string }) => k.kid);
+    expect((await server.http.post(`/api/sandboxes/${own.name}/signing-keys/rotate`)).status).toBe(401);
+    const rotated = await server.http.post(`/api/sandboxes/${own.name}/signing-keys/rotate`).set('Authorization', own.auth);
+    expect(rotated.status).toBe(200);
+    const after = (await server.http.get(jwksPath)).body.keys.map((k: { kid: string }) => k.kid);
+    expect(after).toEqual([rotated.body.kid, ...before]);
+    const fresh = await getToken(server.http, own.name, { scope: PJD_READ, details: [koman()] });
+    expect(decodeProtectedHeader(fresh.body.access_token).kid).toBe(rotated.body.kid);
+    expect(decodeProtectedHeader(old.body.access_token).kid).toBe(before[0]);
+    expect((await callWithDpop(server.http, `/sandboxes/${own.name}/pjd/pingauth`, old.body.access_token, old.dpopKey)).status).toBe(200);
+    expect((await callWithDpop(server.http, `/sandboxes/${own.name}/pjd/pingauth`, fresh.body.access_token, fresh.dpopKey)).status).toBe(200);
   });
 });
 
