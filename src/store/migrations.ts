@@ -65,16 +65,16 @@ const initial: Migration = {
     await resourceColumns(db.schema.createTable('snapshot_resources'))
       .addColumn('label', 'varchar(100)', (c) => c.notNull())
       .execute();
-    await db.schema.createIndex('snapshot_resources_label').on('snapshot_resources').columns(['sandbox', 'label']).execute();
+    await db.schema.createIndex('snapshot_resources_key').on('snapshot_resources').columns(['sandbox', 'label', 'resource_type', 'id', 'version_id']).execute();
     await resourceColumns(db.schema.createTable('snapshot_resource_versions'))
       .addColumn('method', 'varchar(10)', (c) => c.notNull())
       .addColumn('label', 'varchar(100)', (c) => c.notNull())
       .execute();
-    await db.schema.createIndex('snapshot_resource_versions_label').on('snapshot_resource_versions').columns(['sandbox', 'label']).execute();
+    await db.schema.createIndex('snapshot_resource_versions_key').on('snapshot_resource_versions').columns(['sandbox', 'label', 'resource_type', 'id', 'version_id']).execute();
     await indexColumns(db.schema.createTable('snapshot_search_index'))
       .addColumn('label', 'varchar(100)', (c) => c.notNull())
       .execute();
-    await db.schema.createIndex('snapshot_search_index_label').on('snapshot_search_index').columns(['sandbox', 'label']).execute();
+    await db.schema.createIndex('snapshot_search_index_resource').on('snapshot_search_index').columns(['sandbox', 'label', 'resource_type', 'resource_id']).execute();
   },
 };
 

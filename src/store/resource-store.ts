@@ -277,8 +277,6 @@ export class ResourceStore {
     await bulkInsert(this.db, this.engine, 'resources', resourceRows);
     await bulkInsert(this.db, this.engine, 'resource_versions', resourceRows.map((r) => ({ ...r, method: 'POST' })));
     await bulkInsert(this.db, this.engine, 'search_index', indexRows);
-    // PostgreSQL plans by its statistics; after a large seed they are stale until it re-reads them
-    if (this.engine === 'postgres' && indexRows.length > 10000) await sql`analyze resources, search_index`.execute(this.db);
   }
 
   async countResources(sandbox: string, resourceType?: string): Promise<number> {

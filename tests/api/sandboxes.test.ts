@@ -65,8 +65,24 @@ describe('sandbox admin API', () => {
     expect((await server.http.get(`${fhir}/Patient/b`).set('Authorization', auth)).status).toBe(404);
     expect((await server.http.get(`${fhir}/Patient?gender=male`).set('Authorization', auth)).body.total).toBe(0);
 
+    expect((await server.http.get(`${fhir}/Patient/a/_history`).set('Authorization', auth)).body.total).toBe(1);
+    expect((await server.http.get(`${fhir}/Patient?gender=female`).set('Authorization', auth)).body.total).toBe(1);
+
+    // deleted and changed resources come back, with their history and search rows
+    await server.http.put(`${fhir}/Patient/c`).set('Authorization', auth).send({ resourceType: 'Patient', id: 'c', gender: 'other' });
+    await server.http.post(`/api/sandboxes/${name}/snapshots`).set('Authorization', auth).send({ label: 'two-patients' });
+    await server.http.delete(`${fhir}/Patient/c`).set('Authorization', auth);
+    await server.http.put(`${fhir}/Patient/a`).set('Authorization', auth).send({ resourceType: 'Patient', id: 'a', gender: 'unknown' });
+    await server.http.post(`/api/sandboxes/${name}/snapshots/two-patients/restore`).set('Authorization', auth);
+    const c = await server.http.get(`${fhir}/Patient/c`).set('Authorization', auth);
+    expect(c.status).toBe(200);
+    expect(c.body.gender).toBe('other');
+    expect((await server.http.get(`${fhir}/Patient?gender=other`).set('Authorization', auth)).body.total).toBe(1);
+    expect((await server.http.get(`${fhir}/Patient?gender=unknown`).set('Authorization', auth)).body.total).toBe(0);
+    expect((await server.http.get(`${fhir}/_history`).set('Authorization', auth)).body.total).toBe(2);
+
     const list = await server.http.get(`/api/sandboxes/${name}/snapshots`).set('Authorization', auth);
-    expect(list.body.snapshots.map((s: { label: string }) => s.label)).toEqual(['one-patient']);
+    expect(list.body.snapshots.map((s: { label: string }) => s.label)).toEqual(['one-patient', 'two-patients']);
 
     expect((await server.http.post(`/api/sandboxes/${name}/reset`).set('Authorization', auth)).status).toBe(200);
     expect((await server.http.get(`${fhir}/Patient?_summary=count`).set('Authorization', auth)).body.total).toBe(0);
