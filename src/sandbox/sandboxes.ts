@@ -193,24 +193,25 @@ export class Sandboxes {
   }
 
   /**
-   * Brings a snapshot back. Only what differs is rewritten: resources whose current version is the
-   * snapshot's keep their rows, so a reset after a test run that touched a few resources is quick.
+   * Brings a snapshot back. Only what differs is rewritten: resources whose current version (number and
+   * write time: numbers repeat after a restore) is the snapshot's keep their rows, so a reset after a
+   * test run that touched a few resources is quick.
    */
   async restore(name: string, label: string): Promise<void> {
     await this.get(name);
     await this.db.transaction().execute(async (trx) => {
       const snapshot = await trx.selectFrom('snapshots').select('clock_offset_ms').where('sandbox', '=', name).where('label', '=', label).executeTakeFirst();
       if (!snapshot) throw notFound('NAVET-SNAPSHOT-NOT-FOUND', `Sandbox '${name}' has no snapshot labelled '${label}'`);
-      const unchanged = sql`exists (select 1 from resources r join snapshot_resources s on s.sandbox = r.sandbox and s.label = ${label} and s.resource_type = r.resource_type and s.id = r.id and s.version_id = r.version_id
+      const unchanged = sql`exists (select 1 from resources r join snapshot_resources s on s.sandbox = r.sandbox and s.label = ${label} and s.resource_type = r.resource_type and s.id = r.id and s.version_id = r.version_id and s.last_updated = r.last_updated
         where r.sandbox = ${name} and r.resource_type = si.resource_type and r.id = si.resource_id)`;
       // 1. index rows of changed, new and deleted resources (decided before the resources change)
       await sql`delete from search_index as si where si.sandbox = ${name} and not ${unchanged}`.execute(trx);
       // 2. versions the snapshot does not have, and back the ones it has
-      await sql`delete from resource_versions as v where v.sandbox = ${name} and not exists (select 1 from snapshot_resource_versions sv where sv.sandbox = ${name} and sv.label = ${label} and sv.resource_type = v.resource_type and sv.id = v.id and sv.version_id = v.version_id)`.execute(trx);
+      await sql`delete from resource_versions as v where v.sandbox = ${name} and not exists (select 1 from snapshot_resource_versions sv where sv.sandbox = ${name} and sv.label = ${label} and sv.resource_type = v.resource_type and sv.id = v.id and sv.version_id = v.version_id and sv.last_updated = v.last_updated)`.execute(trx);
       await sql`insert into resource_versions (${sql.raw(RESOURCE_COLUMNS)}, method) select ${sql.raw(RESOURCE_COLUMNS)}, method from snapshot_resource_versions sv where sv.sandbox = ${name} and sv.label = ${label}
         and not exists (select 1 from resource_versions v where v.sandbox = ${name} and v.resource_type = sv.resource_type and v.id = sv.id and v.version_id = sv.version_id)`.execute(trx);
       // 3. current resources that differ from the snapshot, and back the snapshot's
-      await sql`delete from resources as r where r.sandbox = ${name} and not exists (select 1 from snapshot_resources s where s.sandbox = ${name} and s.label = ${label} and s.resource_type = r.resource_type and s.id = r.id and s.version_id = r.version_id)`.execute(trx);
+      await sql`delete from resources as r where r.sandbox = ${name} and not exists (select 1 from snapshot_resources s where s.sandbox = ${name} and s.label = ${label} and s.resource_type = r.resource_type and s.id = r.id and s.version_id = r.version_id and s.last_updated = r.last_updated)`.execute(trx);
       await sql`insert into resources (${sql.raw(RESOURCE_COLUMNS)}) select ${sql.raw(RESOURCE_COLUMNS)} from snapshot_resources s where s.sandbox = ${name} and s.label = ${label}
         and not exists (select 1 from resources r where r.sandbox = ${name} and r.resource_type = s.resource_type and r.id = s.id)`.execute(trx);
       // 4. index rows of the resources that lost theirs in step 1

@@ -81,8 +81,22 @@ describe('sandbox admin API', () => {
     expect((await server.http.get(`${fhir}/Patient?gender=unknown`).set('Authorization', auth)).body.total).toBe(0);
     expect((await server.http.get(`${fhir}/_history`).set('Authorization', auth)).body.total).toBe(2);
 
+    // a version number that repeats after a restore, with other content, is still told apart
+    await server.http.post(`/api/sandboxes/${name}/snapshots/one-patient/restore`).set('Authorization', auth);
+    await server.http.put(`${fhir}/Patient/a`).set('Authorization', auth).send({ resourceType: 'Patient', id: 'a', gender: 'male' });
+    await server.http.post(`/api/sandboxes/${name}/snapshots`).set('Authorization', auth).send({ label: 'a-male' });
+    await server.http.post(`/api/sandboxes/${name}/snapshots/one-patient/restore`).set('Authorization', auth);
+    await server.http.put(`${fhir}/Patient/a`).set('Authorization', auth).send({ resourceType: 'Patient', id: 'a', gender: 'unknown' });
+    await server.http.post(`/api/sandboxes/${name}/snapshots/a-male/restore`).set('Authorization', auth);
+    const a2 = await server.http.get(`${fhir}/Patient/a`).set('Authorization', auth);
+    expect(a2.body.meta.versionId).toBe('2');
+    expect(a2.body.gender).toBe('male');
+    expect((await server.http.get(`${fhir}/Patient/a/_history/2`).set('Authorization', auth)).body.gender).toBe('male');
+    expect((await server.http.get(`${fhir}/Patient?gender=unknown`).set('Authorization', auth)).body.total).toBe(0);
+    await server.http.post(`/api/sandboxes/${name}/snapshots/two-patients/restore`).set('Authorization', auth);
+
     const list = await server.http.get(`/api/sandboxes/${name}/snapshots`).set('Authorization', auth);
-    expect(list.body.snapshots.map((s: { label: string }) => s.label)).toEqual(['one-patient', 'two-patients']);
+    expect(list.body.snapshots.map((s: { label: string }) => s.label)).toEqual(['one-patient', 'two-patients', 'a-male']);
 
     expect((await server.http.post(`/api/sandboxes/${name}/reset`).set('Authorization', auth)).status).toBe(200);
     expect((await server.http.get(`${fhir}/Patient?_summary=count`).set('Authorization', auth)).body.total).toBe(0);
