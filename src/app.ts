@@ -1,7 +1,7 @@
 import express, { type Express, type NextFunction, type Request, type Response, Router } from 'express';
 import type { Config } from './config';
 import type { FhirContext } from './fhir/fhir-operations';
-import { notFound } from './fhir/operation-outcome';
+import { notFound, operationOutcome } from './fhir/operation-outcome';
 import { fhirRestApi } from './fhir/rest-api';
 import { errorHandler } from './http/error-handler';
 import { sendFhir } from './http/fhir-json';
@@ -100,7 +100,7 @@ export function createApp(context: AppContext): Express {
   app.use('/sandboxes/:sandbox', perSandbox);
 
   app.use((req, res) => {
-    sendFhir(req, res, 404, { resourceType: 'OperationOutcome', issue: [{ severity: 'error', code: 'not-found', details: { coding: [{ system: 'https://navet.example/fhir/CodeSystem/error-code', code: 'NAVET-NO-SUCH-PATH' }], text: `Nothing is served at ${req.method} ${req.path}; sandbox services live under /sandboxes/<name>/…, the admin API under /api/sandboxes` } }] });
+    sendFhir(req, res, 404, operationOutcome([{ severity: 'error', code: 'not-found', navetCode: 'NAVET-NO-SUCH-PATH', text: `Nothing is served at ${req.method} ${req.path}; sandbox services live under /sandboxes/<name>/…, the admin API under /api/sandboxes` }]));
   });
   app.use(errorHandler(logger));
   return app;

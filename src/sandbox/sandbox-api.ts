@@ -1,6 +1,6 @@
 import express, { type Request, type Response, Router } from 'express';
 import { sendFhir } from '../http/fhir-json';
-import { badRequest } from '../fhir/operation-outcome';
+import { badRequest, operationOutcome } from '../fhir/operation-outcome';
 import { assertAdminKey, requireOperatorKey } from './admin-auth';
 import type { Sandbox, Sandboxes } from './sandboxes';
 import { serviceUrls } from './service-urls';
@@ -100,7 +100,7 @@ export function sandboxApi(sandboxes: Sandboxes, options: { baseUrl: string; ope
   });
 
   router.use((req, res) => {
-    sendFhir(req, res, 404, { resourceType: 'OperationOutcome', issue: [{ severity: 'error', code: 'not-found', details: { text: `No admin endpoint ${req.method} /api/sandboxes${req.path}` } }] });
+    sendFhir(req, res, 404, operationOutcome([{ severity: 'error', code: 'not-found', navetCode: 'NAVET-NO-SUCH-PATH', text: `No admin endpoint ${req.method} /api/sandboxes${req.path}` }]));
   });
   return router;
 }

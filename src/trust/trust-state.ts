@@ -55,10 +55,6 @@ export class TrustState {
     return Number(deleted.numDeletedRows) === 1 ? value : undefined;
   }
 
-  async delete(sandbox: string, kind: string, key: string): Promise<void> {
-    await this.db.deleteFrom('trust_state').where('sandbox', '=', sandbox).where('kind', '=', kind).where('key', '=', key).execute();
-  }
-
   private async purgeExpired(nowMs: number): Promise<void> {
     if (nowMs - this.lastPurge < 60_000) return;
     this.lastPurge = nowMs;

@@ -76,6 +76,11 @@ describe('bad input gets a 4xx OperationOutcome and changes nothing', () => {
     expectOutcome(await server.http.get('/sandboxes/no-such-sandbox/fhir/Patient').set('Authorization', sandbox.auth), 404, /no sandbox named 'no-such-sandbox'/);
   });
 
+  test('a path Navet does not serve → 404 that says where things are', async () => {
+    expectOutcome(await server.http.get('/nowhere'), 404, /sandbox services live under \/sandboxes\/<name>/);
+    expectOutcome(await server.http.get('/api/sandboxes/x/nothing/here'), 404, /No admin endpoint/);
+  });
+
   test('a missing or wrong admin key → 401 with WWW-Authenticate', async () => {
     const missing = await server.http.get(`${fhir}/Patient`);
     expectOutcome(missing, 401, /admin key/);
