@@ -1,4 +1,5 @@
 import express, { type Express, type NextFunction, type Request, type Response, Router } from 'express';
+import type { AccessLog } from './audit/access-log';
 import type { Config } from './config';
 import type { FhirContext } from './fhir/fhir-operations';
 import { notFound, operationOutcome } from './fhir/operation-outcome';
@@ -29,6 +30,8 @@ export interface AppContext {
   database: DatabaseHandle;
   sandboxes: Sandboxes;
   trust: TrustServices;
+  /** The access log every service writes before it returns patient data. */
+  accessLog: AccessLog;
   logger: Logger;
 }
 
@@ -96,7 +99,7 @@ export function createApp(context: AppContext): Express {
       router.use(testTokens);
     },
   }));
-  perSandbox.use('/pjd', pjdRouter(guardDependencies));
+  perSandbox.use('/pjd', pjdRouter({ ...guardDependencies, accessLog: context.accessLog }));
   app.use('/sandboxes/:sandbox', perSandbox);
 
   app.use((req, res) => {

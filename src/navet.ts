@@ -1,4 +1,5 @@
 import type { Server } from 'node:http';
+import { AccessLog } from './audit/access-log';
 import { type AppContext, createApp } from './app';
 import type { Config } from './config';
 import { createLogger, type Logger } from './logger';
@@ -17,7 +18,7 @@ export interface Navet extends AppContext {
 export async function createNavet(config: Config, logger: Logger = createLogger(config.logLevel)): Promise<Navet> {
   const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
   const sandboxes = new Sandboxes(database, new ResourceStore(database.db, database.engine), config.fixturesDir);
-  const context: AppContext = { config, database, sandboxes, trust: createTrustServices(database.db), logger };
+  const context: AppContext = { config, database, sandboxes, trust: createTrustServices(database.db), accessLog: new AccessLog(sandboxes.store, logger), logger };
   return { ...context, app: createApp(context), close: () => database.close() };
 }
 

