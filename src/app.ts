@@ -1,5 +1,6 @@
 import express, { type Express, type NextFunction, type Request, type Response, Router } from 'express';
 import type { AccessLog } from './audit/access-log';
+import { auditSearchApi } from './audit/audit-search-api';
 import type { Config } from './config';
 import type { FhirContext } from './fhir/fhir-operations';
 import { notFound, operationOutcome } from './fhir/operation-outcome';
@@ -56,6 +57,7 @@ export function createApp(context: AppContext): Express {
   });
 
   app.use('/api/sandboxes/:name/clients', clientApi(sandboxes, context.trust.clients, config.maxBody));
+  app.use('/api/sandboxes/:name/audit', auditSearchApi(sandboxes, config.baseUrl));
   app.use('/api/sandboxes/:name/signing-keys', signingKeyApi(sandboxes, context.trust.keys));
   app.use('/api/sandboxes', sandboxApi(sandboxes, { baseUrl: config.baseUrl, operatorKey: config.operatorKey, maxBody: config.maxBody }));
 

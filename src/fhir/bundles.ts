@@ -82,3 +82,17 @@ export function historyBundle(options: { baseUrl: string; selfUrl: string; total
     })),
   };
 }
+
+/** Paging links of an API that pages with `_page` (1-based) instead of `_offset`. */
+export function pageLinks(url: string, params: [string, string][], count: number, page: number, total: number): { relation: string; url: string }[] {
+  const kept = params.filter(([name]) => name !== '_page' && name !== '_count');
+  const link = (p: number) => `${url}?${new URLSearchParams([...kept, ['_count', String(count)], ['_page', String(p)]]).toString()}`;
+  const last = count > 0 ? Math.max(1, Math.ceil(total / count)) : 1;
+  return [
+    { relation: 'self', url: link(page) },
+    { relation: 'first', url: link(1) },
+    ...(page < last ? [{ relation: 'next', url: link(page + 1) }] : []),
+    ...(page > 1 ? [{ relation: 'previous', url: link(page - 1) }] : []),
+    { relation: 'last', url: link(last) },
+  ];
+}

@@ -139,3 +139,73 @@ describe('ITI-67 writes the access log', () => {
     expect(again.body.meta.versionId).toBe('1');
   });
 });
+
+describe('the operators search the access log', () => {
+  const audit = (query: string, auth = sandbox.auth) => server.http.get(`/api/sandboxes/${sandbox.name}/audit?${query}`).set('Authorization', auth);
+  const ids = (res: { body: { entry?: { resource: { id: string } }[] } }) => (res.body.entry ?? []).map((e) => e.resource.id);
+
+  beforeAll(async () => {
+    // a look-up by another system for another patient, so that each filter has something to leave out
+    const other = await getToken(server.http, sandbox.name, { clientId: 'demo-gp-system', scope: SCOPE, details: [koman({
+      practitioner: {
+        identifier: { id: '05898597468', system: FNR_SYSTEM },
+        hpr_nr: { id: '565501872', system: 'urn:oid:2.16.578.1.12.4.1.4.4' },
+        authorization: { code: 'LE', system: 'urn:oid:2.16.578.1.12.4.1.1.9060' },
+        legal_entity: { id: '100100673', system: 'urn:oid:2.16.578.1.12.4.1.4.101' },
+        point_of_care: { id: '100100673', system: 'urn:oid:2.16.578.1.12.4.1.4.101' },
+      },
+    })] });
+    expect(other.status).toBe(200);
+    const gpLookUp = await findDocuments(other, { 'patient.identifier': HARRY_HANDEL }, { 'nhn-source-system': 'GP', 'nhn-event-id': 'evt-gp' });
+    expect(gpLookUp.body.issue ?? []).toEqual([]);
+    expect(gpLookUp.status).toBe(200);
+  });
+
+  test('by patient, practitioner, organisation, client, service, outcome and time, newest first', async () => {
+    const all = await audit('');
+    expect(all.status).toBe(200);
+    expect(all.body.total).toBeGreaterThanOrEqual(6);
+    const times = all.body.entry.map((e: { resource: { recorded: string } }) => e.resource.recorded);
+    expect([...times].sort().reverse()).toEqual(times);
+
+    const harry = await audit(`patient=${HARRY_HANDEL}`);
+    expect(harry.body.total).toBe(1);
+    expect(ids(await audit('practitioner=565501872'))).toEqual(ids(harry)); // Grønn Vits by HPR number
+    expect(ids(await audit('practitioner=05898597468'))).toEqual(ids(harry)); // and by fødselsnummer
+    expect(ids(await audit('organization=100100673'))).toEqual(ids(harry));
+    expect(ids(await audit('client=demo-gp-system'))).toEqual(ids(harry));
+    const koman9144900 = await audit('practitioner=9144900');
+    expect(koman9144900.body.total).toBe(all.body.total - 2); // all but the GP's and the unidentified caller's
+    expect((await audit('organisation=874716782')).body.total).toBe(koman9144900.body.total);
+    expect((await audit('service=pjd')).body.total).toBe(all.body.total);
+    const failures = await audit('outcome=failure');
+    expect(failures.body.total).toBe(3);
+    expect(failures.body.entry.every((e: { resource: { outcome: string } }) => e.resource.outcome !== '0')).toBe(true);
+    expect((await audit('outcome=success')).body.total).toBe(all.body.total - 3);
+    expect((await audit(`from=${encodeURIComponent(new Date(Date.now() + 3600_000).toISOString())}`)).body.total).toBe(0);
+    expect((await audit('to=2000-01-01')).body.total).toBe(0);
+    expect((await audit(`patient=${LINE_DANSER}&outcome=failure&client=demo-hospital-system`)).body.total).toBe(2);
+  });
+
+  test('paged with links in the same terms', async () => {
+    const first = await audit('service=pjd&_count=2');
+    expect(first.body.entry).toHaveLength(2);
+    const next = first.body.link.find((l: { relation: string }) => l.relation === 'next').url as string;
+    expect(next).toContain('/audit?service=pjd&_count=2&_page=2');
+    const second = await server.http.get(next.replace(TEST_BASE_URL, '')).set('Authorization', sandbox.auth);
+    expect(second.status).toBe(200);
+    expect(ids(second).some((id: string) => ids(first).includes(id))).toBe(false);
+  });
+
+  test('a bad filter or key gets a clear error', async () => {
+    const unknown = await audit('colour=blue');
+    expect(unknown.status).toBe(400);
+    expect(unknown.body.issue[0].expression).toEqual(['colour']);
+    expect(unknown.body.issue[0].details.text).toContain('practitioner');
+    expect((await audit('outcome=maybe')).status).toBe(400);
+    expect((await audit('from=yesterday')).status).toBe(400);
+    expect((await audit('service=email')).status).toBe(400);
+    expect((await audit('_page=0')).status).toBe(400);
+    expect((await audit('', 'Bearer wrong')).status).toBe(401);
+  });
+});

@@ -1,7 +1,7 @@
 import type { Request, Response } from 'express';
 import type { Interaction } from '../../audit/audit-event';
 import type { PatientDataAnswer } from '../../audit/patient-data-route';
-import { searchsetBundle } from '../../fhir/bundles';
+import { pageLinks, searchsetBundle } from '../../fhir/bundles';
 import { badRequest, forbidden } from '../../fhir/operation-outcome';
 import { parseSearchRequest, type QueryParams, toQueryParams } from '../../fhir/search-request';
 import { sendFhir } from '../../http/fhir-json';
@@ -80,21 +80,6 @@ function storeParams(params: QueryParams, patientId: string): QueryParams {
   return mapped;
 }
 
-/** Paging links in the API's own terms (_page), so that a client can follow them as they are. */
-function pageLinks(url: string, params: QueryParams, count: number, offset: number, total: number): { relation: string; url: string }[] {
-  const kept = params.filter(([name]) => name !== '_page' && name !== '_count');
-  const link = (page: number) => `${url}?${new URLSearchParams([...kept, ['_count', String(count)], ['_page', String(page)]]).toString()}`;
-  const page = count > 0 ? Math.floor(offset / count) + 1 : 1;
-  const last = count > 0 ? Math.max(1, Math.ceil(total / count)) : 1;
-  return [
-    { relation: 'self', url: link(page) },
-    { relation: 'first', url: link(1) },
-    ...(page < last ? [{ relation: 'next', url: link(page + 1) }] : []),
-    ...(page > 1 ? [{ relation: 'previous', url: link(page - 1) }] : []),
-    { relation: 'last', url: link(last) },
-  ];
-}
-
 export async function findDocumentReferences(store: ResourceStore, pjdBase: string, req: Request, res: Response, access: AccessContext): Promise<PatientDataAnswer> {
   assertHeadersAndScopes(req, access);
   const params = searchParamsOf(req);
@@ -109,7 +94,7 @@ export async function findDocumentReferences(store: ResourceStore, pjdBase: stri
     ? (await store.search(sandbox.name, { ...parseSearchRequest('DocumentReference', [['subject', `Patient/${patient.id}`], ['security-label', `${SECURITY_LABEL_SYSTEM}|${NORS_LABEL}`]]), summaryCount: true })).total ?? 0
     : 0;
   const bundle = searchsetBundle({ baseUrl: `${pjdBase}/R4/fhir`, request, total: found.total, matches: found.matches, included: [], now: sandbox.clock.now().toISOString() });
-  bundle.link = pageLinks(`${pjdBase}/R4/fhir/DocumentReference`, params, request.count, request.offset, found.total ?? 0);
+  bundle.link = pageLinks(`${pjdBase}/R4/fhir/DocumentReference`, params, request.count, request.count > 0 ? Math.floor(request.offset / request.count) + 1 : 1, found.total ?? 0);
   return {
     patients: [{ nin, id: patient?.id, resources: found.matches.map((d) => `DocumentReference/${d.id}`) }],
     query: new URLSearchParams(params).toString(),

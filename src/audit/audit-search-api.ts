@@ -1,0 +1,76 @@
+import { type Request, Router } from 'express';
+import { pageLinks, searchsetBundle } from '../fhir/bundles';
+import { badRequest } from '../fhir/operation-outcome';
+import { parseSearchRequest, type QueryParams, toQueryParams } from '../fhir/search-request';
+import { sendFhir } from '../http/fhir-json';
+import { assertAdminKey } from '../sandbox/admin-auth';
+import { serviceUrls } from '../sandbox/service-urls';
+import type { Sandboxes } from '../sandbox/sandboxes';
+import { SERVICE_DISPLAYS } from './audit-event';
+
+/**
+ * `GET /api/sandboxes/{name}/audit`: the operators' search of a sandbox's access log (admin key), newest
+ * first and paged. Answers a searchset Bundle of AuditEvents whose links page in the same terms.
+ */
+const FILTERS: Record<string, { param: string; describe: string; convert?: (value: string) => string }> = {
+  patient: { param: 'patient-identifier', describe: "the patient's fødselsnummer or D-number" },
+  practitioner: { param: 'practitioner-identifier', describe: "the health worker's HPR number or fødselsnummer" },
+  organization: { param: 'organization-identifier', describe: 'an organisation number (legal entity or point of care) or a RESH id' },
+  client: { param: 'client-id', describe: 'the HelseID client_id of the calling system' },
+  service: { param: 'service', describe: Object.keys(SERVICE_DISPLAYS).join(', '), convert: (value) => {
+    if (!(value in SERVICE_DISPLAYS)) throw badRequest('NAVET-AUDIT-SEARCH', `service '${value}' is not one of ${Object.keys(SERVICE_DISPLAYS).join(', ')}`, ['service']);
+    return value;
+  } },
+  outcome: { param: 'outcome', describe: 'success or failure', convert: (value) => {
+    if (value === 'success') return '0';
+    if (value === 'failure') return '4,8';
+    throw badRequest('NAVET-AUDIT-SEARCH', `outcome must be success or failure; got '${value}'`, ['outcome']);
+  } },
+  from: { param: 'date', describe: 'the earliest time (ISO 8601)', convert: (value) => `ge${isoTime('from', value)}` },
+  to: { param: 'date', describe: 'the latest time (ISO 8601)', convert: (value) => `le${isoTime('to', value)}` },
+  'event-id': { param: 'event-id', describe: 'the nhn-event-id of a request' },
+};
+FILTERS.organisation = FILTERS.organization;
+
+function isoTime(name: string, value: string): string {
+  if (!/^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2}))?$/.test(value) || Number.isNaN(Date.parse(value))) {
+    throw badRequest('NAVET-AUDIT-SEARCH', `${name} must be an ISO 8601 date or time with zone, e.g. 2026-11-23 or 2026-11-23T08:00:00Z; got '${value}'`, [name]);
+  }
+  return value;
+}
+
+function pageOf(name: string, value: string | undefined, fallback: number, max: number): number {
+  if (value === undefined) return fallback;
+  if (!/^[1-9]\d*$/.test(value)) throw badRequest('NAVET-AUDIT-SEARCH', `${name} must be a whole number from 1; got '${value}'`, [name]);
+  return Math.min(Number(value), max);
+}
+
+export function auditSearchApi(sandboxes: Sandboxes, baseUrl: string): Router {
+  const router = Router({ mergeParams: true });
+  router.get('/', async (req: Request, res) => {
+    const sandbox = await sandboxes.get(String((req.params as { name?: string }).name));
+    res.locals.sandboxName = sandbox.name;
+    assertAdminKey(req, sandboxes, sandbox);
+    const given = toQueryParams(req.query as Record<string, unknown>);
+    const count = pageOf('_count', given.find(([n]) => n === '_count')?.[1], 20, 100);
+    const page = pageOf('_page', given.find(([n]) => n === '_page')?.[1], 1, Number.MAX_SAFE_INTEGER);
+    const params: QueryParams = [];
+    const filters: QueryParams = [];
+    for (const [name, value] of given) {
+      if (name === '_count' || name === '_page') continue;
+      const filter = FILTERS[name];
+      if (!filter) {
+        const known = Object.entries(FILTERS).map(([n, f]) => `${n} (${f.describe})`).join(', ');
+        throw badRequest('NAVET-AUDIT-SEARCH', `'${name}' is not a filter of the access log; use ${known}, _count and _page`, [name]);
+      }
+      params.push([filter.param, filter.convert ? filter.convert(value) : value]);
+      filters.push([name, value]);
+    }
+    const request = { ...parseSearchRequest('AuditEvent', [...params, ['_sort', '-date']]), count, offset: (page - 1) * count };
+    const found = await sandboxes.store.search(sandbox.name, request);
+    const bundle = searchsetBundle({ baseUrl: serviceUrls(baseUrl, sandbox.name).fhir, request, total: found.total, matches: found.matches, included: [], now: sandbox.clock.now().toISOString() });
+    bundle.link = pageLinks(`${baseUrl}/api/sandboxes/${sandbox.name}/audit`, filters, count, page, found.total ?? 0);
+    sendFhir(req, res, 200, bundle);
+  });
+  return router;
+}
