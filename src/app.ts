@@ -1,6 +1,7 @@
 import express, { type Express, type NextFunction, type Request, type Response, Router } from 'express';
 import type { AccessLog } from './audit/access-log';
 import { auditSearchApi } from './audit/audit-search-api';
+import { citizenRouter } from './citizen/citizen-router';
 import type { Config } from './config';
 import type { FhirContext } from './fhir/fhir-operations';
 import { notFound, operationOutcome } from './fhir/operation-outcome';
@@ -101,6 +102,7 @@ export function createApp(context: AppContext): Express {
       router.use(testTokens);
     },
   }));
+  perSandbox.use('/citizen', citizenRouter({ ...guardDependencies, citizenUrl: (sandbox) => serviceUrls(config.baseUrl, sandbox).citizen }));
   perSandbox.use('/pjd', pjdRouter({ ...guardDependencies, accessLog: context.accessLog }));
   app.use('/sandboxes/:sandbox', perSandbox);
 

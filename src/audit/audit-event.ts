@@ -205,6 +205,7 @@ function entities(entry: AuditEntry): Record<string, unknown>[] {
       what: { ...(patient.id ? { reference: `Patient/${patient.id}` } : {}), identifier: { system: identifierSystemOf(patient.nin), value: patient.nin } },
       type: { system: AUDIT_SYSTEMS.entityType, code: '1', display: 'Person' },
       role: { system: AUDIT_SYSTEMS.objectRole, code: '1', display: 'Patient' },
+      description: interaction.seen,
     },
     ...(entry.resources ?? []).map((reference) => ({
       what: { reference },

@@ -9,6 +9,8 @@ export const API_RESOURCES: ApiResource[] = [
   { audience: 'nhn:phr', scopes: ['nhn:phr/mhd/read-documentreferences', 'nhn:phr/mhd/read-documentreferences/kjernejournalforskriften', 'nhn:phr/mhd/read-document', 'navet:phr/publish-documents'] },
   { audience: 'e-helse:sfm.api', scopes: ['e-helse:sfm.api/sfm.api2', 'e-helse:sfm.api/sfm.api'] },
   { audience: 'nhn:pps', scopes: ['nhn:pps/provesvar-read', 'nhn:pps/provesvar', 'navet:pps/submit-result'] },
+  // Navet's own: the citizen's Helsenorge-like API
+  { audience: 'navet:citizen', scopes: ['navet:citizen'] },
 ];
 
 /** Identity scopes of user flows; they do not choose an audience. */
