@@ -1,0 +1,90 @@
+import type { Router } from 'express';
+import type { PatientDataEndpoint } from '../../src/audit/patient-data-route';
+import { citizenRouter } from '../../src/citizen/citizen-router';
+import { pjdRouter } from '../../src/services/documents/pjd-router';
+import { PATIENT_DATA_ENDPOINTS } from '../../src/services/patient-data-endpoints';
+import { makeDpopProof } from '../../src/trust/dpop-client';
+import type { GuardDependencies } from '../../src/trust/guard';
+import { LINE_DANSER, patientId, seedDocument } from '../helpers/documents';
+import { getToken, koman, type TokenResult } from '../helpers/helseid-client';
+import { createSandbox, startTestNavet, TEST_BASE_URL, type TestNavet } from '../helpers/test-navet';
+
+/**
+ * Walks every service endpoint: each route of a service is either a patient-data endpoint (and a call
+ * to it leaves an AuditEvent) or listed here as one that returns no patient data, with the reason.
+ */
+const NO_PATIENT_DATA: Record<string, string> = {
+  'pjd GET /ping': 'health check without auth',
+  'pjd GET /pingauth': 'token check; no patient',
+  'citizen GET /access-log': "the citizen's own log, read by the citizen (not a health-personnel access)",
+  'citizen GET /documents': "the citizen's own document list, read by the citizen",
+  'citizen GET /privacy': "the citizen's own choices",
+  'citizen PUT /privacy/kjernejournal-reservation': "the citizen's own choice",
+  'citizen PUT /privacy/lab-results': "the citizen's own choice",
+  'citizen PUT /privacy/blocked-documents/:documentId': "the citizen's own choice",
+  'citizen DELETE /privacy/blocked-documents/:documentId': "the citizen's own choice",
+  'citizen POST /privacy/proxies': "the citizen's own choice",
+  'citizen DELETE /privacy/proxies/:id': "the citizen's own choice",
+};
+
+/** How to call each patient-data endpoint for Line Danser with the demo hospital's token. */
+const EXAMPLES: Record<string, { scope: string; send: (t: TokenResult, url: string, eventId: string) => Promise<{ status: number }> }> = {
+  'pjd POST /R4/fhir/DocumentReference/_search': {
+    scope: 'nhn:phr/mhd/read-documentreferences',
+    send: async (t, url, eventId) => server.http.post(url).type('form').set(await dpop(t, 'POST', url)).set('nhn-source-system', 'walk').set('nhn-event-id', eventId).send({ 'patient.identifier': LINE_DANSER }),
+  },
+  'pjd GET /R4/fhir/DocumentReference': {
+    scope: 'nhn:phr/mhd/read-documentreferences',
+    send: async (t, url, eventId) => server.http.get(`${url}?patient.identifier=${LINE_DANSER}`).set(await dpop(t, 'GET', url)).set('nhn-source-system', 'walk').set('nhn-event-id', eventId),
+  },
+};
+
+let server: TestNavet;
+let sandbox: { name: string; auth: string };
+
+async function dpop(t: TokenResult, method: string, url: string): Promise<Record<string, string>> {
+  return { Authorization: `DPoP ${t.body.access_token}`, DPoP: await makeDpopProof(t.dpopKey, { method, url: `${TEST_BASE_URL}${url}`, accessToken: t.body.access_token }) };
+}
+
+function routesOf(service: string, router: Router): string[] {
+  return router.stack.filter((layer) => layer.route).flatMap((layer) => {
+    const route = layer.route as unknown as { path: string; methods: Record<string, boolean> };
+    return Object.keys(route.methods).filter((m) => m !== '_all').map((method) => `${service} ${method.toUpperCase()} ${route.path}`);
+  });
+}
+
+const keyOf = (service: string, endpoint: PatientDataEndpoint) => `${service} ${endpoint.method.toUpperCase()} ${endpoint.path}`;
+
+beforeAll(async () => {
+  server = await startTestNavet();
+  sandbox = await createSandbox(server, { seed: 'fixtures', generator: { syntheticPatients: 0 } });
+  await seedDocument(server, sandbox.auth, sandbox.name, await patientId(server, sandbox.auth, sandbox.name, LINE_DANSER), { title: 'Epikrise', date: '2026-01-01T09:00:00Z' });
+});
+afterAll(() => server.close());
+
+test('every route of every service is a patient-data endpoint or declared to hold no patient data', () => {
+  const deps = { services: server.navet.trust, store: server.navet.sandboxes.store, issuerOf: () => '', baseUrl: '', accessLog: server.navet.accessLog } as GuardDependencies & { accessLog: typeof server.navet.accessLog };
+  const routes = [...routesOf('pjd', pjdRouter(deps)), ...routesOf('citizen', citizenRouter({ ...deps, citizenUrl: () => '' }))];
+  const patientData = Object.entries(PATIENT_DATA_ENDPOINTS).flatMap(([service, endpoints]) => endpoints.map((e) => keyOf(service, e)));
+  expect(routes.length).toBeGreaterThan(10);
+  expect(routes.filter((r) => !patientData.includes(r) && !(r in NO_PATIENT_DATA))).toEqual([]);
+  expect(patientData.filter((r) => !routes.includes(r))).toEqual([]);
+});
+
+describe.each(Object.entries(PATIENT_DATA_ENDPOINTS).flatMap(([service, endpoints]) => endpoints.map((endpoint) => [keyOf(service, endpoint), service, endpoint] as const)))('%s', (key, service, endpoint) => {
+  test('a successful call leaves exactly one AuditEvent for the patient, with its interaction', async () => {
+    const example = EXAMPLES[key];
+    expect(example).toBeDefined(); // a new patient-data endpoint needs an example call here
+    const t = await getToken(server.http, sandbox.name, { scope: example.scope, details: [koman()] });
+    expect(t.status).toBe(200);
+    const eventId = `walk-${key.replace(/\W+/g, '-')}`;
+    const res = await example.send(t, `/sandboxes/${sandbox.name}/${service}${endpoint.path}`, eventId);
+    expect(res.status).toBeLessThan(300);
+    const events = await server.http.get(`/sandboxes/${sandbox.name}/fhir/AuditEvent?event-id=${eventId}`).set('Authorization', sandbox.auth);
+    expect(events.body.total).toBe(1);
+    const event = events.body.entry[0].resource;
+    expect(event.outcome).toBe('0');
+    expect(event.subtype[0].code).toBe(endpoint.interaction.code);
+    expect(event.contained.find((r: { id: string }) => r.id === 'patient').identifier[0].value).toBe(LINE_DANSER);
+  });
+});
