@@ -200,6 +200,10 @@ export class Sandboxes {
   async restore(name: string, label: string): Promise<void> {
     await this.get(name);
     await this.db.transaction().execute(async (trx) => {
+      // Every join below is an anti-join of one sandbox's rows against its snapshot: hash joins are linear.
+      // With statistics gone stale after rapid writes, PostgreSQL may pick nested loops that compare every
+      // row with every row (minutes instead of milliseconds), so they are ruled out for this transaction.
+      if (this.database.engine === 'postgres') await sql`set local enable_nestloop = off`.execute(trx);
       const snapshot = await trx.selectFrom('snapshots').select('clock_offset_ms').where('sandbox', '=', name).where('label', '=', label).executeTakeFirst();
       if (!snapshot) throw notFound('NAVET-SNAPSHOT-NOT-FOUND', `Sandbox '${name}' has no snapshot labelled '${label}'`);
       const unchanged = sql`exists (select 1 from resources r join snapshot_resources s on s.sandbox = r.sandbox and s.label = ${label} and s.resource_type = r.resource_type and s.id = r.id and s.version_id = r.version_id and s.last_updated = r.last_updated
