@@ -15,6 +15,7 @@ import { sandboxApi } from './sandbox/sandbox-api';
 import type { Sandbox, Sandboxes } from './sandbox/sandboxes';
 import { serviceUrls } from './sandbox/service-urls';
 import { pjdRouter } from './services/documents/pjd-router';
+import { PjdSettingsStore, pjdSettingsApi } from './services/documents/pjd-settings';
 import { databaseIsReachable, type DatabaseHandle } from './store/database';
 import { clientApi } from './trust/client-api';
 import type { GuardDependencies } from './trust/guard';
@@ -58,6 +59,8 @@ export function createApp(context: AppContext): Express {
   });
 
   app.use('/api/sandboxes/:name/clients', clientApi(sandboxes, context.trust.clients, config.maxBody));
+  const pjdSettings = new PjdSettingsStore(context.database.db);
+  app.use('/api/sandboxes/:name/settings/pjd', pjdSettingsApi(sandboxes, pjdSettings));
   app.use('/api/sandboxes/:name/audit', auditSearchApi(sandboxes, config.baseUrl));
   app.use('/api/sandboxes/:name/signing-keys', signingKeyApi(sandboxes, context.trust.keys));
   app.use('/api/sandboxes', sandboxApi(sandboxes, { baseUrl: config.baseUrl, operatorKey: config.operatorKey, maxBody: config.maxBody }));
@@ -103,7 +106,7 @@ export function createApp(context: AppContext): Express {
     },
   }));
   perSandbox.use('/citizen', citizenRouter({ ...guardDependencies, citizenUrl: (sandbox) => serviceUrls(config.baseUrl, sandbox).citizen }));
-  perSandbox.use('/pjd', pjdRouter({ ...guardDependencies, accessLog: context.accessLog }));
+  perSandbox.use('/pjd', pjdRouter({ ...guardDependencies, accessLog: context.accessLog, settings: pjdSettings, maxBody: config.maxBody }));
   app.use('/sandboxes/:sandbox', perSandbox);
 
   app.use((req, res) => {

@@ -8,6 +8,7 @@ import { ResourceStore } from '../store/resource-store';
 import { registerDemoClients } from '../trust/demo-clients';
 import { adminKeyMatches, generateAdminKey, hashAdminKey } from './admin-keys';
 import { clockWithOffset, type SandboxClock } from './sandbox-clock';
+import { buildSeedDocuments } from './seed/documents';
 import { buildSeedResources, type GeneratorSettings, loadGeneratorSettings } from './seed-resources';
 
 /** Sandboxes: creation from a seed, reset, snapshots, the clock and the admin key. */
@@ -49,7 +50,7 @@ export function assertSandboxName(name: unknown): asserts name is string {
 }
 
 export class Sandboxes {
-  private readonly seedCache = new Map<string, { resource: FhirResource; index: IndexValue[] }[]>();
+  private readonly seedCache = new Map<string, Promise<{ resource: FhirResource; index: IndexValue[] }[]>>();
 
   constructor(
     private readonly database: DatabaseHandle,
@@ -66,14 +67,19 @@ export class Sandboxes {
   }
 
   /** The seed's resources with their index rows, built once per process for given settings. */
-  private seedResources(settings: GeneratorSettings): { resource: FhirResource; index: IndexValue[] }[] {
+  private seedResources(settings: GeneratorSettings): Promise<{ resource: FhirResource; index: IndexValue[] }[]> {
     const key = JSON.stringify(settings);
     let cached = this.seedCache.get(key);
     if (!cached) {
-      cached = buildSeedResources(this.fixturesDir, settings).map((resource) => {
-        const stored = { ...resource, meta: { versionId: '1', lastUpdated: seedTimestamp(settings) } };
-        return { resource, index: extractIndexValues(stored) };
-      });
+      cached = (async () => {
+        const people = buildSeedResources(this.fixturesDir, settings);
+        const documents = await buildSeedDocuments(people.filter((r) => r.resourceType === 'Patient'), settings.seed, settings.referenceDate);
+        return [...people, ...documents].map((resource) => {
+          const stored = { ...resource, meta: { ...(resource.meta as object | undefined), versionId: '1', lastUpdated: seedTimestamp(settings) } };
+          return { resource, index: extractIndexValues(stored) };
+        });
+      })();
+      cached.catch(() => this.seedCache.delete(key));
       this.seedCache.set(key, cached);
     }
     return cached;
@@ -86,7 +92,7 @@ export class Sandboxes {
     const generator = seed === 'fixtures' ? this.generatorSettings(input.generator) : undefined;
     const adminKey = input.adminKey ?? generateAdminKey();
     const createdAt = new Date().toISOString();
-    const rows = generator ? this.seedResources(generator) : [];
+    const rows = generator ? await this.seedResources(generator) : [];
     await this.db.transaction().execute(async (trx) => {
       const inserted = await trx.insertInto('sandboxes')
         .values({ name: input.name, admin_key_hash: hashAdminKey(adminKey), seed, settings: JSON.stringify(generator ?? {}), clock_offset_ms: 0, created_at: createdAt })
@@ -165,7 +171,7 @@ export class Sandboxes {
   async delete(name: string): Promise<void> {
     await this.get(name);
     await this.db.transaction().execute(async (trx) => {
-      for (const table of ['resources', 'resource_versions', 'search_index', 'snapshots', 'snapshot_resources', 'snapshot_resource_versions', 'snapshot_search_index', 'signing_keys', 'clients', 'trust_state', 'sandboxes'] as const) {
+      for (const table of ['resources', 'resource_versions', 'search_index', 'snapshots', 'snapshot_resources', 'snapshot_resource_versions', 'snapshot_search_index', 'signing_keys', 'clients', 'trust_state', 'service_settings', 'sandboxes'] as const) {
         await trx.deleteFrom(table).where(table === 'sandboxes' ? 'name' : 'sandbox', '=', name).execute();
       }
     });

@@ -113,7 +113,20 @@ const trustFramework: Migration = {
   },
 };
 
-const migrations: Record<string, Migration> = { '0001-initial': initial, '0002-trust-framework': trustFramework };
+/** Per-sandbox settings of a service (e.g. PJD's allow-list of personnel categories per organisation). */
+const serviceSettings: Migration = {
+  async up(db: Kysely<unknown>) {
+    await db.schema
+      .createTable('service_settings')
+      .addColumn('sandbox', 'varchar(40)', (c) => c.notNull())
+      .addColumn('service', 'varchar(40)', (c) => c.notNull())
+      .addColumn('settings', 'text', (c) => c.notNull())
+      .addPrimaryKeyConstraint('service_settings_pk', ['sandbox', 'service'])
+      .execute();
+  },
+};
+
+const migrations: Record<string, Migration> = { '0001-initial': initial, '0002-trust-framework': trustFramework, '0003-service-settings': serviceSettings };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };
 

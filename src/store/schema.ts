@@ -70,7 +70,14 @@ export interface TrustStateTable {
   expires_at: number;
 }
 
+export interface ServiceSettingsTable {
+  sandbox: string;
+  service: string;
+  settings: string;
+}
+
 export interface Database {
+  service_settings: ServiceSettingsTable;
   signing_keys: SigningKeyTable;
   clients: ClientTable;
   trust_state: TrustStateTable;

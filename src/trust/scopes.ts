@@ -6,7 +6,7 @@ export interface ApiResource {
 
 export const API_RESOURCES: ApiResource[] = [
   { audience: 'nhn:kjernejournal', scopes: ['nhn:kjernejournal/innlogging', 'nhn:kjernejournal/tillitsrammeverk', 'nhn:kjernejournal/api'] },
-  { audience: 'nhn:phr', scopes: ['nhn:phr/mhd/read-documentreferences', 'nhn:phr/mhd/read-documentreferences/kjernejournalforskriften', 'nhn:phr/mhd/read-document', 'navet:phr/publish-documents'] },
+  { audience: 'nhn:phr', scopes: ['nhn:phr/mhd/read-documentreferences', 'nhn:phr/mhd/read-documentreferences/kjernejournalforskriften', 'nhn:phr/mhd/read-document', 'navet:pjd/provide-document'] },
   { audience: 'e-helse:sfm.api', scopes: ['e-helse:sfm.api/sfm.api2', 'e-helse:sfm.api/sfm.api'] },
   { audience: 'nhn:pps', scopes: ['nhn:pps/provesvar-read', 'nhn:pps/provesvar', 'navet:pps/submit-result'] },
   // Navet's own: the citizen's Helsenorge-like API

@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import { makeDpopProof } from '../../src/trust/dpop-client';
-import { HARRY_HANDEL, LINE_DANSER, patientId, seedDocument } from '../helpers/documents';
+import { HARRY_HANDEL, GRY_TELOKK, patientId, seedDocument } from '../helpers/documents';
 import { getToken, koman, type TokenResult } from '../helpers/helseid-client';
 import { createSandbox, startTestNavet, TEST_BASE_URL, type TestNavet } from '../helpers/test-navet';
 
@@ -11,8 +11,8 @@ let t: TokenResult;
 beforeAll(async () => {
   server = await startTestNavet();
   sandbox = await createSandbox(server, { seed: 'fixtures', generator: { syntheticPatients: 0 } });
-  const lineId = await patientId(server, sandbox.auth, sandbox.name, LINE_DANSER);
-  await seedDocument(server, sandbox.auth, sandbox.name, lineId, { title: 'Epikrise', date: '2026-03-01T10:00:00Z' });
+  const gryId = await patientId(server, sandbox.auth, sandbox.name, GRY_TELOKK);
+  await seedDocument(server, sandbox.auth, sandbox.name, gryId, { title: 'Epikrise', date: '2026-03-01T10:00:00Z' });
   t = await getToken(server.http, sandbox.name, { scope: 'nhn:phr/mhd/read-documentreferences', details: [koman()] });
   expect(t.status).toBe(200);
 });
@@ -49,7 +49,7 @@ async function breakAuditWrites(): Promise<() => Promise<void>> {
 test('when the access log cannot be written the request fails and no patient data is returned', async () => {
   const repair = await breakAuditWrites();
   try {
-    const res = await findDocuments(LINE_DANSER, 'evt-broken');
+    const res = await findDocuments(GRY_TELOKK, 'evt-broken');
     expect(res.status).toBe(503);
     expect(res.body.resourceType).toBe('OperationOutcome');
     expect(res.body.issue[0].details.coding[0].code).toBe('NAVET-AUDIT-UNAVAILABLE');
@@ -59,7 +59,7 @@ test('when the access log cannot be written the request fails and no patient dat
     await repair();
   }
   expect(await countAuditEvents('event-id=evt-broken')).toBe(0);
-  const after = await findDocuments(LINE_DANSER, 'evt-repaired');
+  const after = await findDocuments(GRY_TELOKK, 'evt-repaired');
   expect(after.status).toBe(200);
   expect(after.body.total).toBe(1);
   expect(await countAuditEvents('event-id=evt-repaired')).toBe(1);

@@ -1,20 +1,20 @@
 import { makeDpopProof } from '../../src/trust/dpop-client';
-import { FNR_SYSTEM, HARRY_HANDEL, LINE_DANSER, patientId, seedDocument } from '../helpers/documents';
+import { FNR_SYSTEM, HARRY_HANDEL, GRY_TELOKK, patientId, seedDocument } from '../helpers/documents';
 import { getToken, koman, type TokenResult } from '../helpers/helseid-client';
 import { createSandbox, startTestNavet, TEST_BASE_URL, type TestNavet } from '../helpers/test-navet';
 
 let server: TestNavet;
 let sandbox: { name: string; auth: string };
-let lineId: string;
+let gryId: string;
 const SCOPE = 'nhn:phr/mhd/read-documentreferences';
 
 beforeAll(async () => {
   server = await startTestNavet();
   sandbox = await createSandbox(server, { seed: 'fixtures', generator: { syntheticPatients: 0 } });
-  lineId = await patientId(server, sandbox.auth, sandbox.name, LINE_DANSER);
-  await seedDocument(server, sandbox.auth, sandbox.name, lineId, { title: 'Epikrise kardiologi', date: '2026-03-01T10:00:00Z' });
-  await seedDocument(server, sandbox.auth, sandbox.name, lineId, { title: 'Epikrise ortopedi', date: '2026-05-01T10:00:00Z' });
-  await seedDocument(server, sandbox.auth, sandbox.name, lineId, { title: 'Sperret notat', date: '2026-06-01T10:00:00Z', blocked: true });
+  gryId = await patientId(server, sandbox.auth, sandbox.name, GRY_TELOKK);
+  await seedDocument(server, sandbox.auth, sandbox.name, gryId, { title: 'Epikrise kardiologi', date: '2026-03-01T10:00:00Z' });
+  await seedDocument(server, sandbox.auth, sandbox.name, gryId, { title: 'Epikrise ortopedi', date: '2026-05-01T10:00:00Z' });
+  await seedDocument(server, sandbox.auth, sandbox.name, gryId, { title: 'Sperret notat', date: '2026-06-01T10:00:00Z', blocked: true });
 });
 afterAll(() => server.close());
 
@@ -43,7 +43,7 @@ async function auditEvents(query: string) {
 describe('ITI-67 writes the access log', () => {
   test('a document search logs one AuditEvent shaped after the trust-framework profile, filled from the attestation', async () => {
     const t = await token();
-    const res = await findDocuments(t, { 'patient.identifier': LINE_DANSER, status: 'current' }, { 'nhn-source-system': 'Demo EPJ 1.0', 'nhn-event-id': 'evt-profile-1' });
+    const res = await findDocuments(t, { 'patient.identifier': GRY_TELOKK, status: 'current' }, { 'nhn-source-system': 'Demo EPJ 1.0', 'nhn-event-id': 'evt-profile-1' });
     expect(res.status).toBe(200);
     expect(res.body.total).toBe(2);
     expect(res.headers['nhn-securitylabel-nors-count']).toBe('1');
@@ -62,7 +62,7 @@ describe('ITI-67 writes the access log', () => {
     expect(contained['legal-entity'].name).toMatch(/universitetssykehus/i);
     expect(contained['point-of-care'].identifier[0].value).toBe('874716782');
     expect(contained.agent.practitioner.reference).toBe('#practitioner');
-    expect(contained.patient.identifier[0].value).toBe(LINE_DANSER);
+    expect(contained.patient.identifier[0].value).toBe(GRY_TELOKK);
     expect(contained.encounter.serviceType.coding[0].code).toBe('S03');
     expect(event.agent[0]).toMatchObject({ who: { reference: '#agent' }, altId: '9144900', requestor: true });
     expect(event.agent[0].policy).toHaveLength(1);
@@ -71,11 +71,11 @@ describe('ITI-67 writes the access log', () => {
     const careRelation = event.extension.find((e: { url: string }) => e.url.endsWith('carerelation-metadata-extension'));
     expect(careRelation.extension.map((e: { url: string }) => e.url)).toEqual(['decision-ref-id', 'decision-ref-user-selected', 'toa']);
     const patientEntity = event.entity.find((e: { role?: { code: string } }) => e.role?.code === '1');
-    expect(patientEntity.what).toEqual({ reference: `Patient/${lineId}`, identifier: { system: FNR_SYSTEM, value: LINE_DANSER } });
+    expect(patientEntity.what).toEqual({ reference: `Patient/${gryId}`, identifier: { system: FNR_SYSTEM, value: GRY_TELOKK } });
     const seen = event.entity.filter((e: { role?: { code: string } }) => e.role?.code === '4').map((e: { what: { reference: string } }) => e.what.reference);
     expect(seen.sort()).toEqual(res.body.entry.map((e: { resource: { id: string } }) => `DocumentReference/${e.resource.id}`).sort());
     const query = event.entity.find((e: { role?: { code: string } }) => e.role?.code === '24');
-    expect(Buffer.from(query.query, 'base64').toString()).toContain(`patient.identifier=${LINE_DANSER}`);
+    expect(Buffer.from(query.query, 'base64').toString()).toContain(`patient.identifier=${GRY_TELOKK}`);
   });
 
   test('the log entry is written with the sandbox clock', async () => {
@@ -83,7 +83,7 @@ describe('ITI-67 writes the access log', () => {
     const t = await token();
     await server.http.put(`/api/sandboxes/${sandbox.name}/clock`).set('Authorization', sandbox.auth).send({ offsetSeconds: 300 });
     try {
-      const res = await findDocuments(t, { 'patient.identifier': LINE_DANSER }, { 'nhn-source-system': 'x', 'nhn-event-id': 'evt-clock' }, 300);
+      const res = await findDocuments(t, { 'patient.identifier': GRY_TELOKK }, { 'nhn-source-system': 'x', 'nhn-event-id': 'evt-clock' }, 300);
       expect(res.status).toBe(200);
       const [event] = await auditEvents('event-id=evt-clock');
       expect(Math.abs(Date.parse(event.recorded) - (Date.now() + 300_000))).toBeLessThan(30_000);
@@ -94,18 +94,18 @@ describe('ITI-67 writes the access log', () => {
 
   test('a rejected request that names a patient is logged as a failure with the rule and reason', async () => {
     const t = await token([koman({ patients: [{ identifier: { id: HARRY_HANDEL, system: FNR_SYSTEM } }] })]);
-    const res = await findDocuments(t, { 'patient.identifier': LINE_DANSER }, { 'nhn-source-system': 'x', 'nhn-event-id': 'evt-rejected' });
+    const res = await findDocuments(t, { 'patient.identifier': GRY_TELOKK }, { 'nhn-source-system': 'x', 'nhn-event-id': 'evt-rejected' });
     expect(res.status).toBe(403);
     expect(res.body.issue[0].details.coding[0].code).toBe('ATT-4');
     const [event] = await auditEvents('event-id=evt-rejected');
     expect(event.outcome).toBe('4');
     expect(event.outcomeDesc).toMatch(/^ATT-4: .*attest the patient you ask about/);
-    expect(event.contained.find((r: { id: string }) => r.id === 'patient').identifier[0].value).toBe(LINE_DANSER);
+    expect(event.contained.find((r: { id: string }) => r.id === 'patient').identifier[0].value).toBe(GRY_TELOKK);
     expect(event.agent[1].who.identifier.value).toBe('demo-hospital-system');
   });
 
   test('a request without a token that names a patient is logged with an unidentified caller', async () => {
-    const res = await server.http.post(searchPath()).type('form').set('nhn-event-id', 'evt-no-token').send({ 'patient.identifier': LINE_DANSER });
+    const res = await server.http.post(searchPath()).type('form').set('nhn-event-id', 'evt-no-token').send({ 'patient.identifier': GRY_TELOKK });
     expect(res.status).toBe(401);
     const [event] = await auditEvents('event-id=evt-no-token');
     expect(event.outcome).toBe('4');
@@ -116,7 +116,7 @@ describe('ITI-67 writes the access log', () => {
 
   test('a missing nhn-source-system header is refused and logged', async () => {
     const t = await token();
-    const res = await findDocuments(t, { 'patient.identifier': LINE_DANSER }, { 'nhn-event-id': 'evt-no-source' });
+    const res = await findDocuments(t, { 'patient.identifier': GRY_TELOKK }, { 'nhn-event-id': 'evt-no-source' });
     expect(res.status).toBe(400);
     expect(res.body.issue[0].expression).toEqual(['nhn-source-system']);
     const [event] = await auditEvents('event-id=evt-no-source');
@@ -184,7 +184,7 @@ describe('the operators search the access log', () => {
     expect((await audit('outcome=success')).body.total).toBe(all.body.total - 3);
     expect((await audit(`from=${encodeURIComponent(new Date(Date.now() + 3600_000).toISOString())}`)).body.total).toBe(0);
     expect((await audit('to=2000-01-01')).body.total).toBe(0);
-    expect((await audit(`patient=${LINE_DANSER}&outcome=failure&client=demo-hospital-system`)).body.total).toBe(2);
+    expect((await audit(`patient=${GRY_TELOKK}&outcome=failure&client=demo-hospital-system`)).body.total).toBe(2);
   });
 
   test('paged with links in the same terms', async () => {

@@ -4,8 +4,8 @@ import { citizenRouter } from '../../src/citizen/citizen-router';
 import { pjdRouter } from '../../src/services/documents/pjd-router';
 import { PATIENT_DATA_ENDPOINTS } from '../../src/services/patient-data-endpoints';
 import { makeDpopProof } from '../../src/trust/dpop-client';
-import type { GuardDependencies } from '../../src/trust/guard';
-import { LINE_DANSER, patientId, seedDocument } from '../helpers/documents';
+import { PjdSettingsStore } from '../../src/services/documents/pjd-settings';
+import { LINE_DANSER, patientId, provideBundle, seedDocument } from '../helpers/documents';
 import { getToken, koman, type TokenResult } from '../helpers/helseid-client';
 import { createSandbox, startTestNavet, TEST_BASE_URL, type TestNavet } from '../helpers/test-navet';
 
@@ -37,7 +37,27 @@ const EXAMPLES: Record<string, { scope: string; send: (t: TokenResult, url: stri
     scope: 'nhn:phr/mhd/read-documentreferences',
     send: async (t, url, eventId) => server.http.get(`${url}?patient.identifier=${LINE_DANSER}`).set(await dpop(t, 'GET', url)).set('nhn-source-system', 'walk').set('nhn-event-id', eventId),
   },
+  'pjd GET /mhd/document': {
+    scope: 'nhn:phr/mhd/read-document',
+    send: async (t, url, eventId) => retrieve(t, url, eventId),
+  },
+  'pjd GET /mhd/iti68/document': {
+    scope: 'nhn:phr/mhd/read-document',
+    send: async (t, url, eventId) => retrieve(t, url, eventId),
+  },
+  'pjd POST /R4/fhir': {
+    scope: 'navet:pjd/provide-document',
+    send: async (t, url, eventId) => server.http.post(url).type('application/fhir+json').set(await dpop(t, 'POST', url)).set('nhn-source-system', 'walk').set('nhn-event-id', eventId)
+      .send(provideBundle(LINE_DANSER, Buffer.from('%PDF-1.4 walk').toString('base64'))),
+  },
 };
+
+/** ITI-68 of Line Danser's first seeded document, by the link its DocumentReference gives. */
+async function retrieve(t: TokenResult, url: string, eventId: string) {
+  const doc = await server.http.get(`/sandboxes/${sandbox.name}/fhir/DocumentReference/doc-${LINE_DANSER}-1`).set('Authorization', sandbox.auth);
+  const query = doc.body.content[0].attachment.url.split('?')[1];
+  return server.http.get(`${url}?${query}`).set(await dpop(t, 'GET', url)).set('nhn-source-system', 'walk').set('nhn-patient-nin', LINE_DANSER).set('nhn-event-id', eventId);
+}
 
 let server: TestNavet;
 let sandbox: { name: string; auth: string };
@@ -63,7 +83,7 @@ beforeAll(async () => {
 afterAll(() => server.close());
 
 test('every route of every service is a patient-data endpoint or declared to hold no patient data', () => {
-  const deps = { services: server.navet.trust, store: server.navet.sandboxes.store, issuerOf: () => '', baseUrl: '', accessLog: server.navet.accessLog } as GuardDependencies & { accessLog: typeof server.navet.accessLog };
+  const deps = { services: server.navet.trust, store: server.navet.sandboxes.store, issuerOf: () => '', baseUrl: '', accessLog: server.navet.accessLog, settings: new PjdSettingsStore(server.navet.database.db), maxBody: '1mb' };
   const routes = [...routesOf('pjd', pjdRouter(deps)), ...routesOf('citizen', citizenRouter({ ...deps, citizenUrl: () => '' }))];
   const patientData = Object.entries(PATIENT_DATA_ENDPOINTS).flatMap(([service, endpoints]) => endpoints.map((e) => keyOf(service, e)));
   expect(routes.length).toBeGreaterThan(10);

@@ -1,19 +1,24 @@
-import express, { Router } from 'express';
+import express, { type Request, Router } from 'express';
 import type { AccessLog } from '../../audit/access-log';
-import { type PatientDataEndpoint, patientDataRoute } from '../../audit/patient-data-route';
+import { type PatientDataEndpoint, type PatientDataHandler, patientDataRoute } from '../../audit/patient-data-route';
 import { serviceUrls } from '../../sandbox/service-urls';
 import type { Sandbox } from '../../sandbox/sandboxes';
 import { accessVerifier, guard, type GuardDependencies } from '../../trust/guard';
 import { findDocumentReferences, ITI_67, patientNinOf, searchParamsOf } from './find-document-references';
 import { DOCUMENT_SCOPES, PJD_AUDIENCE, PJD_SCOPES } from './pjd-codes';
+import type { PjdContext } from './pjd-context';
+import type { PjdSettingsStore } from './pjd-settings';
+import { ITI_65, provideDocumentBundle, providedPatientNin } from './provide-document-bundle';
+import { ITI_68, requestedPatientNin, retrieveDocument } from './retrieve-document';
 
 /**
  * Document sharing (PJD) of a sandbox (`services.pjd`), with the real API's paths: `/ping` (no auth),
- * `/pingauth` (token + DPoP), and ITI-67 (find document references).
+ * `/pingauth` (token + DPoP), ITI-67 (find), ITI-68 (retrieve, also at the old path) and the sandbox-only
+ * ITI-65 (publish).
  */
 export { PJD_AUDIENCE, PJD_SCOPES };
 
-const safePatientNin = (req: express.Request) => {
+const searchPatientNin = (req: Request) => {
   try {
     return patientNinOf(searchParamsOf(req));
   } catch {
@@ -21,13 +26,24 @@ const safePatientNin = (req: express.Request) => {
   }
 };
 
-/** The endpoints of PJD that return patient data: each writes the access log. */
-export const PJD_PATIENT_DATA_ENDPOINTS: PatientDataEndpoint[] = [
-  { method: 'post', path: '/R4/fhir/DocumentReference/_search', interaction: ITI_67, patientNin: safePatientNin },
-  { method: 'get', path: '/R4/fhir/DocumentReference', interaction: ITI_67, patientNin: safePatientNin },
-];
+type PjdHandler = (context: PjdContext, ...rest: Parameters<PatientDataHandler>) => ReturnType<PatientDataHandler>;
 
-export function pjdRouter(deps: GuardDependencies & { accessLog: AccessLog }): Router {
+interface PjdEndpoint extends PatientDataEndpoint {
+  scopes: string[];
+  handler: PjdHandler;
+}
+
+/** The endpoints of PJD that return or change patient data: each writes the access log. */
+const ENDPOINTS: PjdEndpoint[] = [
+  { method: 'post', path: '/R4/fhir/DocumentReference/_search', interaction: ITI_67, patientNin: searchPatientNin, scopes: [...DOCUMENT_SCOPES.list], handler: findDocumentReferences },
+  { method: 'get', path: '/R4/fhir/DocumentReference', interaction: ITI_67, patientNin: searchPatientNin, scopes: [...DOCUMENT_SCOPES.list], handler: findDocumentReferences },
+  { method: 'get', path: '/mhd/document', interaction: ITI_68, patientNin: requestedPatientNin, scopes: [DOCUMENT_SCOPES.readDocument], handler: retrieveDocument },
+  { method: 'get', path: '/mhd/iti68/document', interaction: ITI_68, patientNin: requestedPatientNin, scopes: [DOCUMENT_SCOPES.readDocument], handler: retrieveDocument },
+  { method: 'post', path: '/R4/fhir', interaction: ITI_65, patientNin: (req) => providedPatientNin(req.body), scopes: [DOCUMENT_SCOPES.provide], handler: provideDocumentBundle },
+];
+export const PJD_PATIENT_DATA_ENDPOINTS: PatientDataEndpoint[] = ENDPOINTS;
+
+export function pjdRouter(deps: GuardDependencies & { accessLog: AccessLog; settings: PjdSettingsStore; maxBody: string }): Router {
   const router = Router();
   router.get('/ping', (_req, res) => {
     res.json({ status: 'ok' });
@@ -35,13 +51,13 @@ export function pjdRouter(deps: GuardDependencies & { accessLog: AccessLog }): R
   router.get('/pingauth', guard(deps, { audience: PJD_AUDIENCE, anyScope: PJD_SCOPES }), (_req, res) => {
     res.json({ status: 'ok', clientId: res.locals.access.client.clientId });
   });
-  const verify = accessVerifier(deps, { audience: PJD_AUDIENCE, anyScope: [...DOCUMENT_SCOPES.list], requireAttestation: true, patientNin: safePatientNin });
   const form = express.urlencoded({ extended: false, limit: '64kb' });
-  for (const endpoint of PJD_PATIENT_DATA_ENDPOINTS) {
-    router[endpoint.method](endpoint.path, form, patientDataRoute({ accessLog: deps.accessLog, verify }, endpoint, (req, res, access) => {
-      const sandbox = res.locals.sandbox as Sandbox;
-      return findDocumentReferences(deps.store, serviceUrls(deps.baseUrl, sandbox.name).pjd, req, res, access);
-    }));
+  const fhirJson = express.json({ limit: deps.maxBody, type: ['application/fhir+json', 'application/json'] });
+  for (const endpoint of ENDPOINTS) {
+    const verify = accessVerifier(deps, { audience: PJD_AUDIENCE, anyScope: endpoint.scopes, requireAttestation: true, patientNin: endpoint.patientNin });
+    const context = (sandbox: Sandbox): PjdContext => ({ store: deps.store, settings: deps.settings, pjdBase: serviceUrls(deps.baseUrl, sandbox.name).pjd });
+    router[endpoint.method](endpoint.path, endpoint.interaction === ITI_65 ? fhirJson : form, patientDataRoute({ accessLog: deps.accessLog, verify }, endpoint,
+      (req, res, access) => endpoint.handler(context(res.locals.sandbox as Sandbox), req, res, access)));
   }
   return router;
 }
