@@ -73,7 +73,7 @@ export class Sandboxes {
     if (!cached) {
       cached = (async () => {
         const people = buildSeedResources(this.fixturesDir, settings);
-        const documents = await buildSeedDocuments(people.filter((r) => r.resourceType === 'Patient'), settings.seed, settings.referenceDate);
+        const documents = await buildSeedDocuments(people.filter((r) => r.resourceType === 'Patient'), settings);
         return [...people, ...documents].map((resource) => {
           const stored = { ...resource, meta: { ...(resource.meta as object | undefined), versionId: '1', lastUpdated: seedTimestamp(settings) } };
           return { resource, index: extractIndexValues(stored) };
@@ -124,7 +124,11 @@ export class Sandboxes {
     if (!realDate || date.getUTCFullYear() < 1900 || date.getUTCFullYear() > 2039) {
       throw badRequest('NAVET-SANDBOX-GENERATOR', 'generator.referenceDate must be a real date YYYY-MM-DD between 1900 and 2039', ['generator.referenceDate']);
     }
-    return { seed: settings.seed, referenceDate: settings.referenceDate, syntheticPatients: settings.syntheticPatients };
+    const perPatient = settings.documentsPerPatient;
+    if (perPatient !== undefined && (!Number.isInteger(perPatient) || perPatient < 0 || perPatient > 50)) {
+      throw badRequest('NAVET-SANDBOX-GENERATOR', 'generator.documentsPerPatient must be a whole number from 0 to 50', ['generator.documentsPerPatient']);
+    }
+    return { seed: settings.seed, referenceDate: settings.referenceDate, syntheticPatients: settings.syntheticPatients, ...(perPatient !== undefined ? { documentsPerPatient: perPatient } : {}) };
   }
 
   async find(name: string): Promise<Sandbox | undefined> {

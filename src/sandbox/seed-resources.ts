@@ -17,6 +17,12 @@ export interface GeneratorSettings {
   /** YYYY-MM-DD; ages and birth dates are computed from it, never from the clock. */
   referenceDate: string;
   syntheticPatients: number;
+  /**
+   * Volume mode: every patient gets this many documents made from a few shared templates (one stored
+   * copy of each content). Unset: the demo set (the PJD test patients get a full set, every fifth other
+   * patient a few, each its own PDF).
+   */
+  documentsPerPatient?: number;
 }
 
 /** Reads <fixturesDir>/sandbox.json. */

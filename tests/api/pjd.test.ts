@@ -64,7 +64,7 @@ async function kjToken(toa: number): Promise<string> {
 
 async function publish(body: unknown, t = publisher) {
   const path = `${pjd()}/R4/fhir`;
-  return server.http.post(path).type('application/fhir+json').set(await dpopHeaders(t, 'POST', path)).set('nhn-source-system', 'Test DIPS').send(body);
+  return server.http.post(path).type('application/fhir+json').set(await dpopHeaders(t, 'POST', path)).set('nhn-source-system', 'Test DIPS').send(body as object);
 }
 
 const documentCount = async () => (await server.http.get(`/sandboxes/${sandbox.name}/fhir/DocumentReference?_summary=count`).set('Authorization', sandbox.auth)).body.total;

@@ -2,6 +2,7 @@ import type { FhirResource } from '../../fhir/types';
 import { renderPdf } from '../../services/documents/document-pdf';
 import { buildDocumentReference, type DocumentSource } from '../../services/documents/document-reference';
 import { SYSTEMS } from './codes';
+import type { GeneratorSettings } from '../seed-resources';
 import { createFaker } from './synthetic';
 
 /**
@@ -124,25 +125,60 @@ async function document(kind: DocumentKind, patient: SeedPatient, date: string, 
   return [documentReference, binary];
 }
 
-/** The seed's documents for the given patients (seed Patient resources). */
-export async function buildSeedDocuments(patients: FhirResource[], seed: number, referenceDate: string): Promise<FhirResource[]> {
-  const faker = createFaker(seed + 9602);
-  const reference = Date.parse(`${referenceDate}T12:00:00Z`);
+/** Volume mode: documents from one shared rendering per kind (no patient in the content). */
+async function volumeDocuments(patients: SeedPatient[], perPatient: number, faker: ReturnType<typeof createFaker>, reference: number): Promise<FhirResource[]> {
+  const templates = await Promise.all(KINDS.map(async (kind) => {
+    const source = SOURCES[kind.source];
+    const pdf = await renderPdf({ title: kind.title, date: new Date(reference).toISOString(), header: [`Fra: ${source.institution.name}`], paragraphs: kind.paragraphs });
+    return { kind, bytes: pdf };
+  }));
   const resources: FhirResource[] = [];
-  for (const [index, patient] of patients.entries()) {
-    const nin = (patient.identifier as { value: string }[])[0].value;
-    const name = (patient.name as { text: string }[])[0].text;
-    const seedPatient = { id: patient.id as string, nin, name };
-    const full = PJD_TEST_PATIENTS.has(nin);
-    if (!full && index % 5 !== 0) continue;
-    // test patients: every kind, plus an old lab report and an old referral (filtered by age under kjernejournalforskriften)
-    const plan = full
-      ? [...KINDS.map((kind, i) => ({ kind, daysAgo: 20 + i * 45 })), { kind: KINDS[1], daysAgo: 800 }, { kind: KINDS[3], daysAgo: 540 }, { kind: KINDS[2], daysAgo: 2200 }]
-      : Array.from({ length: faker.number.int({ min: 1, max: 3 }) }, () => ({ kind: faker.helpers.arrayElement(KINDS), daysAgo: faker.number.int({ min: 5, max: 2500 }) }));
-    for (const [n, { kind, daysAgo }] of plan.entries()) {
-      const date = new Date(reference - daysAgo * DAY_MS).toISOString().replace('.000Z', 'Z');
-      resources.push(...(await document(kind, seedPatient, date, `doc-${nin}-${n + 1}`)));
+  for (const patient of patients) {
+    for (let n = 0; n < perPatient; n++) {
+      const { kind, bytes } = faker.helpers.arrayElement(templates);
+      const source = SOURCES[kind.source];
+      const date = new Date(reference - faker.number.int({ min: 1, max: 3650 }) * DAY_MS).toISOString().replace('.000Z', 'Z');
+      const { documentReference, binary } = buildDocumentReference({
+        id: `doc-${patient.nin}-${n + 1}`, patient, category: kind.category, type: kind.type, title: kind.title, date, source,
+        contentType: 'application/pdf', format: 'urn:no:ehelse:document:pdf', bytes, facilityType: source.facilityType,
+      });
+      resources.push(documentReference, binary);
     }
   }
   return resources;
+}
+
+/** The seed's documents for the given patients (seed Patient resources); each content stored once. */
+export async function buildSeedDocuments(patients: FhirResource[], settings: GeneratorSettings): Promise<FhirResource[]> {
+  const faker = createFaker(settings.seed + 9602);
+  const reference = Date.parse(`${settings.referenceDate}T12:00:00Z`);
+  const seedPatients = patients.map((patient) => ({
+    id: patient.id as string,
+    nin: (patient.identifier as { value: string }[])[0].value,
+    name: (patient.name as { text: string }[])[0].text,
+  }));
+  const resources: FhirResource[] = [];
+  if (settings.documentsPerPatient !== undefined) {
+    resources.push(...(await volumeDocuments(seedPatients, settings.documentsPerPatient, faker, reference)));
+  } else {
+    for (const [index, patient] of seedPatients.entries()) {
+      const full = PJD_TEST_PATIENTS.has(patient.nin);
+      if (!full && index % 5 !== 0) continue;
+      // test patients: every kind, plus an old lab report, an old referral and an old X-ray (left out by age under kjernejournalforskriften)
+      const plan = full
+        ? [...KINDS.map((kind, i) => ({ kind, daysAgo: 20 + i * 45 })), { kind: KINDS[1], daysAgo: 800 }, { kind: KINDS[3], daysAgo: 540 }, { kind: KINDS[2], daysAgo: 2200 }]
+        : Array.from({ length: faker.number.int({ min: 1, max: 3 }) }, () => ({ kind: faker.helpers.arrayElement(KINDS), daysAgo: faker.number.int({ min: 5, max: 2500 }) }));
+      for (const [n, { kind, daysAgo }] of plan.entries()) {
+        const date = new Date(reference - daysAgo * DAY_MS).toISOString().replace('.000Z', 'Z');
+        resources.push(...(await document(kind, patient, date, `doc-${patient.nin}-${n + 1}`)));
+      }
+    }
+  }
+  const seen = new Set<string>();
+  return resources.filter((r) => {
+    const key = `${r.resourceType}/${r.id}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
 }

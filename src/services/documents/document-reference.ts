@@ -11,7 +11,7 @@ import {
  * contained author Organization(s) — the institution typed with the bare OID 2.16.578.1.12.4.1.4.101 and
  * the department with …4.102, as the demo client tells them apart — and Practitioner, facility type,
  * practice setting, format, masterIdentifier "<source id>^<local id>", and the attachment's size, hash
- * (SHA-1, base64) and ITI-68 link. The Binary with the bytes has the DocumentReference's id.
+ * (SHA-1, base64) and ITI-68 link. The Binary with the bytes is named by that hash (one copy per content).
  */
 export const MHD_PROFILE = 'https://profiles.ihe.net/ITI/MHD/StructureDefinition/IHE.MHD.Comprehensive.DocumentReference';
 
@@ -56,6 +56,11 @@ export function retrieveLink(documentUniqueId: string, orgnr: string): string {
 
 export function sha1Base64(bytes: Uint8Array): string {
   return createHash('sha1').update(bytes).digest('base64');
+}
+
+/** Content is stored once per content: the Binary's id is its SHA-1, as attachment.hash gives it. */
+export function binaryIdOfHash(hashBase64: string): string {
+  return `sha1-${Buffer.from(hashBase64, 'base64').toString('hex')}`;
 }
 
 export function buildDocumentReference(input: DocumentInput): { documentReference: FhirResource; binary: FhirResource } {
@@ -114,6 +119,6 @@ export function buildDocumentReference(input: DocumentInput): { documentReferenc
       sourcePatientInfo: { reference: `Patient/${input.patient.id}` },
     },
   };
-  const binary: FhirResource = { resourceType: 'Binary', id: input.id, contentType: input.contentType, data: Buffer.from(input.bytes).toString('base64') };
+  const binary: FhirResource = { resourceType: 'Binary', id: binaryIdOfHash(sha1Base64(input.bytes)), contentType: input.contentType, data: Buffer.from(input.bytes).toString('base64') };
   return { documentReference, binary };
 }

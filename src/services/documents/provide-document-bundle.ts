@@ -188,6 +188,7 @@ export async function provideDocumentBundle(context: PjdContext, req: Request, r
   const now = sandbox.clock.now().toISOString();
   const stored = await context.store.inTransaction(async (store) => {
     const documents: FhirResource[] = [];
+    const binaryIds: string[] = [];
     for (const item of prepared) {
       if (item.replaces) {
         const current = await store.find(sandbox.name, 'DocumentReference', item.replaces.id as string);
@@ -195,7 +196,9 @@ export async function provideDocumentBundle(context: PjdContext, req: Request, r
         await store.update(sandbox.name, { ...current, status: 'superseded' }, now, Number((current.meta as { versionId: string }).versionId));
       }
       const { documentReference, binary } = buildDocumentReference(item.input);
-      await store.create(sandbox.name, binary, now, item.input.id);
+      // content already stored (the same bytes published before) is kept as it is
+      if (!(await store.find(sandbox.name, 'Binary', binary.id as string))) await store.create(sandbox.name, binary, now, binary.id as string);
+      binaryIds.push(binary.id as string);
       documents.push(await store.create(sandbox.name, documentReference, now, item.input.id));
     }
     const list = entries[listIndex].resource as Json;
@@ -208,9 +211,9 @@ export async function provideDocumentBundle(context: PjdContext, req: Request, r
       source: { display: source.institution.name },
       entry: documents.map((d) => ({ item: { reference: `DocumentReference/${d.id}` } })),
     }, now);
-    return { documents, submissionSet };
+    return { documents, binaryIds, submissionSet };
   });
-  const binaryOwner = new Map(prepared.map((item, i) => [item.binaryIndex, stored.documents[i].id as string]));
+  const binaryOwner = new Map(prepared.map((item, i) => [item.binaryIndex, stored.binaryIds[i]]));
   const response: Bundle = {
     resourceType: 'Bundle',
     type: 'transaction-response',
@@ -225,7 +228,7 @@ export async function provideDocumentBundle(context: PjdContext, req: Request, r
   const byPatient = new Map<string, { nin: string; id: string; resources: string[] }>();
   for (const [i, item] of prepared.entries()) {
     const entry = byPatient.get(item.input.patient.nin) ?? { nin: item.input.patient.nin, id: item.input.patient.id, resources: [] };
-    entry.resources.push(`DocumentReference/${stored.documents[i].id}`, `Binary/${stored.documents[i].id}`);
+    entry.resources.push(`DocumentReference/${stored.documents[i].id}`, `Binary/${stored.binaryIds[i]}`);
     byPatient.set(item.input.patient.nin, entry);
   }
   return {

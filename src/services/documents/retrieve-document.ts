@@ -7,6 +7,7 @@ import type { Sandbox } from '../../sandbox/sandboxes';
 import type { AccessContext } from '../../trust/access-context';
 import { nhnHeader } from '../../trust/guard';
 import { assertConsumerAccess, isBlocked, patientNinOfDocument } from './document-access';
+import { binaryIdOfHash } from './document-reference';
 import type { PjdContext } from './pjd-context';
 
 /**
@@ -51,11 +52,13 @@ export async function retrieveDocument(context: PjdContext, req: Request, res: R
   }
   if ((await patientNinOfDocument(context.store, sandbox.name, document)) !== nin) throw forbidden('NAVET-PJD-PATIENT-MISMATCH', `Document ${documentUniqueId} does not belong to the patient in nhn-patient-nin (${nin})`);
   if (isBlocked(document)) throw forbidden('NAVET-PJD-DOCUMENT-BLOCKED', `The patient has blocked document ${documentUniqueId} (NORS); it cannot be retrieved`);
-  const binary = await context.store.find(sandbox.name, 'Binary', document.id as string);
-  if (!binary || typeof binary.data !== 'string') throw new FhirError(404, [{ severity: 'error', code: 'not-found', navetCode: 'NAVET-PJD-NO-CONTENT', text: `Document ${documentUniqueId} has no stored content in this sandbox (its Binary/${document.id} is missing)` }]);
+  const hash = (document.content as { attachment?: { hash?: string } }[])[0]?.attachment?.hash;
+  const binaryId = hash ? binaryIdOfHash(hash) : undefined;
+  const binary = binaryId ? await context.store.find(sandbox.name, 'Binary', binaryId) : undefined;
+  if (!binary || typeof binary.data !== 'string') throw new FhirError(404, [{ severity: 'error', code: 'not-found', navetCode: 'NAVET-PJD-NO-CONTENT', text: `Document ${documentUniqueId} has no stored content in this sandbox (no Binary with its attachment.hash)` }]);
   const bytes = Buffer.from(binary.data, 'base64');
   return {
-    patients: [{ nin, id: (document.subject as { reference?: string }).reference?.replace(/^Patient\//, ''), resources: [`DocumentReference/${document.id}`, `Binary/${document.id}`] }],
+    patients: [{ nin, id: (document.subject as { reference?: string }).reference?.replace(/^Patient\//, ''), resources: [`DocumentReference/${document.id}`, `Binary/${binary.id}`] }],
     query: new URLSearchParams(req.query as Record<string, string>).toString(),
     send: (response) => {
       response.status(200).type(String(binary.contentType ?? 'application/octet-stream'));
