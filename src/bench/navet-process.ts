@@ -26,7 +26,8 @@ export async function startNavetProcess(engine: { name: string; databaseUrl?: st
   const port = await freePort();
   const dataDir = mkdtempSync(path.join(tmpdir(), 'navet-bench-'));
   const origin = `http://127.0.0.1:${port}`;
-  const child: ChildProcess = spawn(process.execPath, [path.join(__dirname, '..', 'main.js'), 'serve'], {
+  // a 10,000 × 20-document sandbox is built in memory before it is written: give the heap room
+  const child: ChildProcess = spawn(process.execPath, ['--max-old-space-size=8192', path.join(__dirname, '..', 'main.js'), 'serve'], {
     env: { ...process.env, NAVET_BASE_URL: origin, PORT: String(port), HOST: '127.0.0.1', NAVET_DATA_DIR: dataDir, DATABASE_URL: engine.databaseUrl ?? '', NAVET_DEMO_SANDBOX: '', NAVET_LOG_LEVEL: 'warn' },
     stdio: ['ignore', 'ignore', 'inherit'],
   });

@@ -1,6 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fhirBenchmarks } from './fhir-benchmarks';
+import { pjdBenchmarks } from './pjd-benchmarks';
 import { startNavetProcess } from './navet-process';
 import { trustBenchmarks } from './trust-benchmarks';
 import { formatLoad, formatTiming, type LoadResult, type TimingResult } from './measure';
@@ -24,6 +25,11 @@ async function main(): Promise<void> {
       const result = await fhirBenchmarks(navet, { seconds, connections });
       loads.push(...result.loads);
       timings.push(...result.timings);
+      if (process.env.NAVET_BENCH_PJD !== 'skip') {
+        const pjd = await pjdBenchmarks(navet, { connections, calls: Number(process.env.NAVET_BENCH_PJD_CALLS ?? 4000) });
+        loads.push(...pjd.loads);
+        timings.push(...pjd.timings);
+      }
       loads.push(...(await trustBenchmarks(navet, { connections, tokens: Number(process.env.NAVET_BENCH_TOKENS ?? 2000), guardedCalls: Number(process.env.NAVET_BENCH_GUARDED_CALLS ?? 4000) })));
     } finally {
       await navet.stop();

@@ -157,9 +157,9 @@ export async function buildSeedDocuments(patients: FhirResource[], settings: Gen
     nin: (patient.identifier as { value: string }[])[0].value,
     name: (patient.name as { text: string }[])[0].text,
   }));
-  const resources: FhirResource[] = [];
+  let resources: FhirResource[] = [];
   if (settings.documentsPerPatient !== undefined) {
-    resources.push(...(await volumeDocuments(seedPatients, settings.documentsPerPatient, faker, reference)));
+    resources = await volumeDocuments(seedPatients, settings.documentsPerPatient, faker, reference);
   } else {
     for (const [index, patient] of seedPatients.entries()) {
       const full = PJD_TEST_PATIENTS.has(patient.nin);

@@ -68,6 +68,12 @@ export const RESH_SYSTEM = 'urn:oid:2.16.578.1.12.4.1.4.102';
  * A stable OID for something of Navet's own (a source's repository or community): 2.25 and a UUID-sized
  * number derived from the name, so that no one else's OID arc is borrowed.
  */
+const oids = new Map<string, string>();
 export function navetOid(name: string): string {
-  return `2.25.${BigInt(`0x${createHash('sha256').update(`navet:${name}`).digest('hex').slice(0, 32)}`).toString()}`;
+  let oid = oids.get(name);
+  if (!oid) {
+    oid = `2.25.${BigInt(`0x${createHash('sha256').update(`navet:${name}`).digest('hex').slice(0, 32)}`).toString()}`;
+    oids.set(name, oid);
+  }
+  return oid;
 }
