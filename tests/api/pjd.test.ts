@@ -282,6 +282,7 @@ describe("ITI-65 provide document bundle (the sandbox's source side)", () => {
       [provideBundle(LINE_DANSER, pdf, { extra: { subject: { reference: `Patient/pat-${HARRY_HANDEL}`, identifier: { system: FNR_SYSTEM, value: LINE_DANSER } } } }), 400, 'subject'],
       [provideBundle(LINE_DANSER, pdf, { extra: { securityLabel: [{ coding: [{ system: 'urn:oid:2.16.578.1.12.4.1.1.9603', code: 'SECRET' }] }] } }), 400, 'securityLabel'],
       [{ resourceType: 'Bundle', type: 'batch', entry: [] }, 400, 'Bundle'],
+      [{ resourceType: 'Bundle', type: 'transaction', entry: [null, 7, { resource: { resourceType: 'DocumentReference', subject: { reference: 5 }, securityLabel: 'x', relatesTo: 5, content: 'y', category: 'z', masterIdentifier: { value: 3 } } }] }, 400, 'Bundle.entry'],
     ];
     for (const [body, status, element] of cases) {
       const res = await publish(body);

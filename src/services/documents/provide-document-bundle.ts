@@ -29,7 +29,10 @@ export const ITI_65: Interaction = { service: 'pjd', code: 'ITI-65', display: 'P
 
 type Json = Record<string, unknown>;
 interface Coding { system?: string; code?: string; display?: string }
-const codings = (value: unknown): Coding[] => ((value as { coding?: Coding[] } | undefined)?.coding ?? []);
+const asArray = (value: unknown): unknown[] => (Array.isArray(value) ? value : []);
+const isObject = (value: unknown): value is Json => typeof value === 'object' && value !== null && !Array.isArray(value);
+const str = (value: unknown): string | undefined => (typeof value === 'string' ? value : undefined);
+const codings = (value: unknown): Coding[] => (isObject(value) ? asArray(value.coding).filter(isObject) as Coding[] : []);
 
 /** The patient a Provide Bundle names (for logging a rejected one): the first FNR in a DocumentReference's subject. */
 export function providedPatientNin(body: unknown): string | undefined {
@@ -60,7 +63,7 @@ export async function provideDocumentBundle(context: PjdContext, req: Request, r
   if (!bundle || bundle.resourceType !== 'Bundle' || bundle.type !== 'transaction' || !Array.isArray(bundle.entry)) {
     throw badRequest('NAVET-PJD-BUNDLE', 'Send a FHIR Bundle of type "transaction" with a List (submission set), the DocumentReference(s) and their Binary content', ['Bundle']);
   }
-  const entries = bundle.entry as { fullUrl?: string; resource?: Json }[];
+  const entries = (bundle.entry as unknown[]).map((e) => (isObject(e) ? e : {})) as { fullUrl?: string; resource?: Json }[];
   const issues: OutcomeIssue[] = [];
   const issue = (expression: string, text: string, code = 'invalid') => issues.push({ severity: 'error', code, navetCode: 'NAVET-PJD-METADATA', text, expression: [expression] });
   const binaries = new Map<string, { resource: Json; index: number }>();
@@ -93,9 +96,9 @@ export async function provideDocumentBundle(context: PjdContext, req: Request, r
     const at = `Bundle.entry[${index}].resource`;
     const doc = entries[index].resource as Json;
     // the patient: literal reference, identifier, or both (then they must agree)
-    const subject = (doc.subject ?? {}) as { reference?: string; identifier?: { system?: string; value?: string } };
-    const byReference = subject.reference?.match(/^Patient\/([A-Za-z0-9\-.]{1,64})$/)?.[1];
-    if (subject.reference && !byReference) issue(`${at}.subject.reference`, `subject.reference must be Patient/<id>; got '${subject.reference}'`);
+    const subject = (isObject(doc.subject) ? doc.subject : {}) as { reference?: string; identifier?: { system?: string; value?: string } };
+    const byReference = str(subject.reference)?.match(/^Patient\/([A-Za-z0-9\-.]{1,64})$/)?.[1];
+    if (subject.reference !== undefined && !byReference) issue(`${at}.subject.reference`, `subject.reference must be Patient/<id>; got ${JSON.stringify(subject.reference)}`);
     const identifier = subject.identifier;
     if (identifier && (![SYSTEMS.fnr, SYSTEMS.dnr].includes(identifier.system as typeof SYSTEMS.fnr) || !/^\d{11}$/.test(identifier.value ?? ''))) {
       issue(`${at}.subject.identifier`, `subject.identifier must be a fødselsnummer (${SYSTEMS.fnr}) or D-number (${SYSTEMS.dnr}) of 11 digits`);
@@ -112,18 +115,18 @@ export async function provideDocumentBundle(context: PjdContext, req: Request, r
     const nin = ((patient?.identifier ?? []) as { system?: string; value?: string }[]).find((i) => i.system === SYSTEMS.fnr || i.system === SYSTEMS.dnr)?.value;
 
     // metadata codes
-    const category = codings((doc.category as unknown[] | undefined)?.[0]).find((c) => c.system === DOCUMENT_CLASS_SYSTEM)?.code;
+    const category = codings(asArray(doc.category)[0]).find((c) => c.system === DOCUMENT_CLASS_SYSTEM)?.code;
     if (!category || !CATEGORIES[category]) issue(`${at}.category`, `category must be a Volven 9602 class (${DOCUMENT_CLASS_SYSTEM}): one of ${Object.keys(CATEGORIES).join(', ')}; got ${category ?? 'none'}`);
     const type = codings(doc.type).find((c) => c.system === DOCUMENT_CLASS_SYSTEM)?.code;
     if (!type || !/^[A-Z]\d{2}-2$/.test(type)) issue(`${at}.type`, `type must be a Volven 9602 level-2 code (${DOCUMENT_CLASS_SYSTEM}) such as A03-2; got ${type ?? 'none'}`);
     else if (category && type[0] !== category[0]) issue(`${at}.type`, `type ${type} does not belong to category ${category}: a level-2 code starts with its class's letter`);
-    const labels = ((doc.securityLabel ?? []) as unknown[]).flatMap(codings);
+    const labels = asArray(doc.securityLabel).flatMap(codings);
     for (const label of labels) {
       const known = (label.system === SECURITY_LABEL_SYSTEM && SECURITY_LABELS.includes(label.code ?? '')) || (label.system === HL7_CONFIDENTIALITY_SYSTEM && ['U', 'L', 'M', 'N', 'R', 'V'].includes(label.code ?? ''));
       if (!known) issue(`${at}.securityLabel`, `securityLabel ${label.system}|${label.code} is not a Volven 9603 code (${SECURITY_LABELS.join(', ')}) or an HL7 confidentiality code`);
     }
-    const content = ((doc.content ?? []) as Json[])[0];
-    const attachment = (content?.attachment ?? {}) as { url?: string; contentType?: string; size?: number; hash?: string; title?: string; data?: string; creation?: string };
+    const content = asArray(doc.content).filter(isObject)[0];
+    const attachment = (isObject(content?.attachment) ? content.attachment : {}) as { url?: string; contentType?: string; size?: number; hash?: string; title?: string; data?: string; creation?: string };
     const format = codings({ coding: content?.format ? [content.format] : [] })[0]?.code;
     if (!format || !FORMATS[format]) issue(`${at}.content[0].format`, `content.format must be one of ${Object.keys(FORMATS).join(', ')}; got ${format ?? 'none'}`);
     const binary = attachment.url ? binaries.get(attachment.url) : undefined;
@@ -143,23 +146,23 @@ export async function provideDocumentBundle(context: PjdContext, req: Request, r
     if (attachment.hash !== undefined && attachment.hash !== sha1Base64(bytes)) issue(`${at}.content[0].attachment.hash`, `attachment.hash does not match the content (SHA-1, base64, is ${sha1Base64(bytes)}); leave hash out and Navet computes it`);
     const date = typeof doc.date === 'string' ? doc.date : sandbox.clock.now().toISOString();
     if (Number.isNaN(Date.parse(date))) issue(`${at}.date`, `date must be an instant such as 2026-11-23T10:00:00Z; got '${date}'`);
-    const contextElement = (doc.context ?? {}) as Json;
+    const contextElement = isObject(doc.context) ? doc.context : {};
     const facility = codings(contextElement.facilityType)[0];
     if (facility && facility.system !== FACILITY_TYPE_SYSTEM) issue(`${at}.context.facilityType`, `facilityType must be from ${FACILITY_TYPE_SYSTEM}; got ${facility.system}`);
     const setting = codings(contextElement.practiceSetting)[0];
     if (setting && !PRACTICE_SETTING_SYSTEMS.includes(setting.system ?? '')) issue(`${at}.context.practiceSetting`, `practiceSetting must be from Volven ${PRACTICE_SETTING_SYSTEMS.map((s) => s.split('.').pop()).join(', ')}; got ${setting.system}`);
 
     // replaces
-    const replaced = ((doc.relatesTo ?? []) as { code?: string; target?: { reference?: string } }[]).find((r) => r.code === 'replaces');
+    const replaced = (asArray(doc.relatesTo).filter(isObject) as { code?: string; target?: { reference?: string } }[]).find((r) => r.code === 'replaces');
     let replaces: FhirResource | undefined;
     if (replaced) {
-      const targetId = replaced.target?.reference?.match(/^DocumentReference\/([A-Za-z0-9\-.]{1,64})$/)?.[1];
+      const targetId = str(replaced.target?.reference)?.match(/^DocumentReference\/([A-Za-z0-9\-.]{1,64})$/)?.[1];
       replaces = targetId ? await context.store.find(sandbox.name, 'DocumentReference', targetId) : undefined;
       if (!replaces) issue(`${at}.relatesTo`, `relatesTo replaces ${replaced.target?.reference ?? '(no target)'}, which does not exist`, 'not-found');
       else if (replaces.status !== 'current') issue(`${at}.relatesTo`, `${replaced.target?.reference} is ${String(replaces.status)}; only a current document can be replaced`, 'business-rule');
       else if ((replaces.subject as { reference?: string } | undefined)?.reference !== `Patient/${patient?.id}`) issue(`${at}.relatesTo`, `${replaced.target?.reference} belongs to another patient`, 'business-rule');
     }
-    const given = (doc.masterIdentifier as { value?: string } | undefined)?.value;
+    const given = str((doc.masterIdentifier as { value?: unknown } | undefined)?.value);
     const id = randomUUID();
     const documentUniqueId = given ? (given.includes('^') ? given : `${navetOid(`source:${source.institution.orgnr}`)}^${given}`) : undefined;
     if (documentUniqueId) {
@@ -171,7 +174,7 @@ export async function provideDocumentBundle(context: PjdContext, req: Request, r
       binaryIndex: binary?.index,
       replaces,
       input: {
-        id, patient: { id: patient.id as string, nin }, category, type, title: attachment.title ?? codings(doc.type)[0]?.display ?? type, date, source,
+        id, patient: { id: patient.id as string, nin }, category, type, title: str(attachment.title) ?? codings(doc.type)[0]?.display ?? type, date, source,
         contentType, format: format ?? '', bytes, documentUniqueId,
         securityLabel: labels.find((l) => l.system === SECURITY_LABEL_SYSTEM)?.code,
         ...(facility?.code ? { facilityType: { code: facility.code, display: facility.display ?? facility.code } } : {}),
