@@ -32,3 +32,32 @@ describe('examples/openid-client-token.js', () => {
     expect(stdout).toContain('GET pjd/pingauth → 200');
   });
 });
+
+/** The README's demo: hospital publishes, GP finds and fetches, the citizen reads the access log. */
+describe('examples/discharge-summary.js', () => {
+  let server: TestNavet;
+  let listening: Server;
+  let origin: string;
+
+  beforeAll(async () => {
+    const port = await freePort();
+    origin = `http://127.0.0.1:${port}`;
+    server = await startTestNavet({ NAVET_BASE_URL: origin });
+    listening = server.navet.app.listen(port, '127.0.0.1');
+  });
+  afterAll(async () => {
+    await new Promise((resolve) => listening.close(resolve));
+    await server.close();
+  });
+
+  test('a discharge summary goes from the hospital to the GP, and the citizen sees the GP by name', async () => {
+    const sandbox = await createSandbox(server, { seed: 'fixtures', generator: { syntheticPatients: 0 } });
+    const script = path.resolve(__dirname, '..', '..', 'examples', 'discharge-summary.js');
+    const { stdout } = await run(process.execPath, [script], { env: { ...process.env, NAVET_URL: origin, SANDBOX: sandbox.name, ADMIN_KEY: sandbox.adminKey } });
+    expect(stdout).toContain('1. hospital publishes (ITI-65) → 200');
+    expect(stdout).toMatch(/2\. GP finds \(ITI-67\) → 200, 9 documents; newest: Epikrise etter PCI/);
+    expect(stdout).toMatch(/GP fetches \(ITI-68\) → 200 application\/pdf, (\d+) bytes \(DocumentReference says \1\)/);
+    expect(stdout).toMatch(/Grønn Vits \(Lege\), Fagersta Testlegekontor: Dokument/);
+    expect(stdout).not.toContain('05898597468');
+  });
+});
