@@ -7,6 +7,7 @@ import { Sandboxes } from './sandbox/sandboxes';
 import { serviceUrls } from './sandbox/service-urls';
 import { openDatabase } from './store/database';
 import { ResourceStore } from './store/resource-store';
+import { syncDemoClients } from './trust/demo-clients';
 import { createTrustServices } from './trust/trust-services';
 
 /** Opens the database and builds Navet's parts; `listen` starts the HTTP server. */
@@ -39,6 +40,7 @@ export async function ensureDemoSandbox(navet: Navet): Promise<{ name: string; a
       if (!(await sandboxes.find(config.demoSandbox))) throw error;
     }
   }
+  await syncDemoClients(navet.trust.clients, config.demoSandbox, config.fixturesDir);
   const adminKey = await sandboxes.setAdminKey(config.demoSandbox, config.demoAdminKey);
   return { name: config.demoSandbox, adminKey, created: false };
 }

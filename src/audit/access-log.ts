@@ -17,14 +17,17 @@ export class AccessLog {
     private readonly logger: Logger,
   ) {}
 
-  /** Writes the entries' AuditEvents (all or none) with the sandbox clock's time `recorded`. */
-  async record(sandbox: string, entries: AuditEntry[], recorded: string): Promise<FhirResource[]> {
+  /**
+   * Writes the entries' AuditEvents (all or none) with the sandbox clock's time `recorded`, through
+   * `store` when given (the transaction of a write they belong to).
+   */
+  async record(sandbox: string, entries: AuditEntry[], recorded: string, through: ResourceStore = this.store): Promise<FhirResource[]> {
     if (entries.length === 0) return [];
     try {
-      const names = await this.organisationNames(sandbox, entries);
-      const patientIds = await this.patientIds(sandbox, entries);
+      const names = await this.organisationNames(through, sandbox, entries);
+      const patientIds = await this.patientIds(through, sandbox, entries);
       const events = entries.map((entry) => buildAuditEvent({ ...entry, patient: { ...entry.patient, id: entry.patient.id ?? patientIds.get(entry.patient.nin) } }, recorded, names));
-      return await this.store.inTransaction(async (store) => {
+      return await through.inTransaction(async (store) => {
         const written: FhirResource[] = [];
         for (const event of events) written.push(await store.create(sandbox, event, recorded));
         return written;
@@ -39,7 +42,7 @@ export class AccessLog {
   }
 
   /** Names of the organisations the entries mention, from the sandbox's Organization resources. */
-  private async organisationNames(sandbox: string, entries: AuditEntry[]): Promise<Map<string, string>> {
+  private async organisationNames(store: ResourceStore, sandbox: string, entries: AuditEntry[]): Promise<Map<string, string>> {
     const ids = new Set<string>();
     for (const { access } of entries) {
       for (const ref of [access.organisation?.legalEntity, access.organisation?.pointOfCare, access.organisation?.department, access.patient?.pointOfCare, access.patient?.department]) {
@@ -48,7 +51,7 @@ export class AccessLog {
     }
     const names = new Map<string, string>();
     if (ids.size === 0) return names;
-    const found = await this.store.search(sandbox, { ...parseSearchRequest('Organization', [['identifier', [...ids].join(',')]]), count: ids.size * 2, totalNone: true });
+    const found = await store.search(sandbox, { ...parseSearchRequest('Organization', [['identifier', [...ids].join(',')]]), count: ids.size * 2, totalNone: true });
     for (const organisation of found.matches) {
       const identifiers = (organisation.identifier ?? []) as { value?: string }[];
       for (const identifier of identifiers) {
@@ -58,11 +61,11 @@ export class AccessLog {
     return names;
   }
 
-  private async patientIds(sandbox: string, entries: AuditEntry[]): Promise<Map<string, string>> {
+  private async patientIds(store: ResourceStore, sandbox: string, entries: AuditEntry[]): Promise<Map<string, string>> {
     const nins = [...new Set(entries.filter((e) => !e.patient.id).map((e) => e.patient.nin))];
     const ids = new Map<string, string>();
     if (nins.length === 0) return ids;
-    const found = await this.store.search(sandbox, { ...parseSearchRequest('Patient', [['identifier', nins.join(',')]]), count: nins.length * 2, totalNone: true });
+    const found = await store.search(sandbox, { ...parseSearchRequest('Patient', [['identifier', nins.join(',')]]), count: nins.length * 2, totalNone: true });
     for (const patient of found.matches) {
       for (const identifier of (patient.identifier ?? []) as { value?: string }[]) {
         if (identifier.value && nins.includes(identifier.value)) ids.set(identifier.value, patient.id as string);

@@ -1,6 +1,7 @@
 import type { FhirResource } from '../fhir/types';
 import { HEALTH_PERSONNEL_CATEGORIES, SYSTEMS } from '../sandbox/seed/codes';
 import type { AccessContext, Coding, OrganisationRef } from '../trust/access-context';
+import { ownValue } from '../own-value';
 
 /**
  * One access to one patient's record as an AuditEvent, shaped after HL7 Norway's trust-framework
@@ -106,7 +107,7 @@ function practitionerAgent(access: KnownAccess, names: OrganisationNames): { con
     ...(practitioner?.hprNumber ? [{ system: SYSTEMS.hpr, value: practitioner.hprNumber }] : []),
   ];
   const authorization = practitioner?.authorization;
-  const authorizationCoding = authorization && coding(authorization, HEALTH_PERSONNEL_CATEGORIES[authorization.code]);
+  const authorizationCoding = authorization && coding(authorization, ownValue(HEALTH_PERSONNEL_CATEGORIES, authorization.code));
   if (practitioner) {
     contained.push({
       resourceType: 'Practitioner', id: 'practitioner',
@@ -138,7 +139,9 @@ function practitionerAgent(access: KnownAccess, names: OrganisationNames): { con
   const agent = {
     type: { coding: [{ system: AUDIT_SYSTEMS.participationType, code: 'IRCP', display: 'information recipient' }] },
     ...(authorizationCoding ? { role: [{ coding: [authorizationCoding] }] } : {}),
-    who: contained.length > 0 ? { reference: '#agent', ...(practitioner?.name ? { display: practitioner.name } : {}) } : { display: 'Unidentified caller (no verified access token)' },
+    who: contained.length > 0
+      ? { reference: '#agent', ...(practitioner?.name ? { display: practitioner.name } : {}) }
+      : { display: access.client ? 'Health worker not verified (the request was rejected before the attestation was accepted)' : 'Unidentified caller (no verified access token)' },
     ...(practitioner?.hprNumber ? { altId: practitioner.hprNumber } : {}),
     ...(practitioner?.name ? { name: practitioner.name } : {}),
     requestor: true,
@@ -236,7 +239,7 @@ export function buildAuditEvent(entry: AuditEntry, recorded: string, names: Orga
   const care = access.careRelationship;
   const careRelation = careRelationExtension(access);
   const purposeCodings = care ? [
-    coding(care.purposeOfUse, PURPOSE_OF_USE_DISPLAYS[care.purposeOfUse.code]),
+    coding(care.purposeOfUse, ownValue(PURPOSE_OF_USE_DISPLAYS, care.purposeOfUse.code)),
     ...(care.purposeOfUseDetails ? [coding(care.purposeOfUseDetails)] : []),
   ] : [];
   return {

@@ -7,6 +7,7 @@ import { assertAdminKey } from '../sandbox/admin-auth';
 import { serviceUrls } from '../sandbox/service-urls';
 import type { Sandboxes } from '../sandbox/sandboxes';
 import { SERVICE_DISPLAYS } from './audit-event';
+import { ownValue } from '../own-value';
 
 /**
  * `GET /api/sandboxes/{name}/audit`: the operators' search of a sandbox's access log (admin key), newest
@@ -18,7 +19,7 @@ const FILTERS: Record<string, { param: string; describe: string; convert?: (valu
   organization: { param: 'organization-identifier', describe: 'an organisation number (legal entity or point of care) or a RESH id' },
   client: { param: 'client-id', describe: 'the HelseID client_id of the calling system' },
   service: { param: 'service', describe: Object.keys(SERVICE_DISPLAYS).join(', '), convert: (value) => {
-    if (!(value in SERVICE_DISPLAYS)) throw badRequest('NAVET-AUDIT-SEARCH', `service '${value}' is not one of ${Object.keys(SERVICE_DISPLAYS).join(', ')}`, ['service']);
+    if (!ownValue(SERVICE_DISPLAYS, value)) throw badRequest('NAVET-AUDIT-SEARCH', `service '${value}' is not one of ${Object.keys(SERVICE_DISPLAYS).join(', ')}`, ['service']);
     return value;
   } },
   outcome: { param: 'outcome', describe: 'success or failure', convert: (value) => {
@@ -58,7 +59,7 @@ export function auditSearchApi(sandboxes: Sandboxes, baseUrl: string): Router {
     const filters: QueryParams = [];
     for (const [name, value] of given) {
       if (name === '_count' || name === '_page') continue;
-      const filter = FILTERS[name];
+      const filter = ownValue(FILTERS, name);
       if (!filter) {
         const known = Object.entries(FILTERS).map(([n, f]) => `${n} (${f.describe})`).join(', ');
         throw badRequest('NAVET-AUDIT-SEARCH', `'${name}' is not a filter of the access log; use ${known}, _count and _page`, [name]);

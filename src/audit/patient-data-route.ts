@@ -1,6 +1,7 @@
 import type { Request, RequestHandler, Response } from 'express';
 import { FhirError } from '../fhir/operation-outcome';
 import type { Sandbox } from '../sandbox/sandboxes';
+import type { ResourceStore } from '../store/resource-store';
 import type { AccessContext } from '../trust/access-context';
 import { type AccessVerifier, knownAccessOf } from '../trust/guard';
 import { TrustError } from '../trust/trust-error';
@@ -29,7 +30,8 @@ export interface PatientDataAnswer {
   send(res: Response): void;
 }
 
-export type PatientDataHandler = (req: Request, res: Response, access: AccessContext) => Promise<PatientDataAnswer>;
+/** A facade: `store` is the one to read and write through (a transaction for endpoints that write). */
+export type PatientDataHandler = (req: Request, res: Response, access: AccessContext, store: ResourceStore) => Promise<PatientDataAnswer>;
 
 function outcomeOf(error: unknown): AuditOutcome {
   if (error instanceof FhirError) return { ok: false, code: error.issues.map((i) => i.navetCode ?? String(error.status)).join(', '), text: error.message };
@@ -37,22 +39,28 @@ function outcomeOf(error: unknown): AuditOutcome {
   return { ok: false, code: 'NAVET-INTERNAL', text: 'Navet failed to handle the request', serverError: true };
 }
 
-export function patientDataRoute(deps: { accessLog: AccessLog; verify: AccessVerifier }, endpoint: PatientDataEndpoint, handler: PatientDataHandler): RequestHandler {
+export function patientDataRoute(deps: { accessLog: AccessLog; verify: AccessVerifier; store: ResourceStore }, endpoint: PatientDataEndpoint, handler: PatientDataHandler): RequestHandler {
+  const writes = endpoint.interaction.action !== 'R';
   return async (req: Request, res: Response) => {
     const sandbox = res.locals.sandbox as Sandbox;
     let access: AccessContext | undefined;
     try {
-      access = await deps.verify(req, res);
-      const answer = await handler(req, res, access);
-      const verified = access;
-      await deps.accessLog.record(sandbox.name, answer.patients.map((patient) => ({
-        access: verified, interaction: endpoint.interaction, patient: { nin: patient.nin, id: patient.id }, resources: patient.resources, query: answer.query, outcome: { ok: true },
-      })), sandbox.clock.now().toISOString());
+      const verified = await deps.verify(req, res);
+      access = verified;
+      // what is written and its log entries commit together, or neither does
+      const serve = async (store: ResourceStore) => {
+        const answer = await handler(req, res, verified, store);
+        await deps.accessLog.record(sandbox.name, answer.patients.map((patient) => ({
+          access: verified, interaction: endpoint.interaction, patient: { nin: patient.nin, id: patient.id }, resources: patient.resources, query: answer.query, outcome: { ok: true },
+        })), sandbox.clock.now().toISOString(), store);
+        return answer;
+      };
+      const answer = writes ? await deps.store.inTransaction(serve) : await serve(deps.store);
       answer.send(res);
     } catch (error) {
       const nin = endpoint.patientNin(req);
       const alreadyFailedToLog = error instanceof FhirError && error.navetCode === AUDIT_UNAVAILABLE;
-      if (nin && !alreadyFailedToLog) {
+      if (nin && /^\d{11}$/.test(nin) && !alreadyFailedToLog) {
         await deps.accessLog.record(sandbox.name, [{
           access: access ?? knownAccessOf(res), interaction: endpoint.interaction, patient: { nin }, outcome: outcomeOf(error),
         }], sandbox.clock.now().toISOString());

@@ -1,5 +1,6 @@
 import type { FhirResource } from '../fhir/types';
 import { SERVICE_DISPLAYS, type ServiceName } from '../audit/audit-event';
+import { ownValue } from '../own-value';
 
 /**
  * The citizen's view of one AuditEvent: when, which organisation, the practitioner's name and role, why,
@@ -28,7 +29,7 @@ interface AuditShape {
   subtype?: { display?: string }[];
   purposeOfEvent?: { coding?: { code?: string; display?: string }[] }[];
   agent?: { requestor?: boolean; who?: { display?: string; identifier?: { value?: string } } }[];
-  entity?: { role?: { code?: string }; description?: string }[];
+  entity?: { role?: { code?: string }; description?: string; what?: { reference?: string } }[];
 }
 
 function text(value: unknown): string | undefined {
@@ -46,9 +47,10 @@ export function citizenAccessEntry(resource: FhirResource): CitizenAccessEntry {
   const practitionerName = Array.isArray(practitioner?.name) ? text(practitioner.name[0]?.text) : undefined;
   const entry: CitizenAccessEntry = {
     time: event.recorded,
-    service: service ? SERVICE_DISPLAYS[service] ?? service : 'ukjent',
+    service: service ? ownValue(SERVICE_DISPLAYS, service) ?? service : 'ukjent',
     seen: text(patientEntity?.description) ?? text(event.subtype?.[0]?.display) ?? 'journalopplysninger',
-    documentsOrEntries: (event.entity ?? []).filter((e) => e.role?.code === '4').length,
+    // the records seen, not their stored content (a document and its Binary are one thing to the citizen)
+    documentsOrEntries: (event.entity ?? []).filter((e) => e.role?.code === '4' && !e.what?.reference?.startsWith('Binary/')).length,
   };
   const organisation = text(contained.get('legal-entity')?.name);
   const pointOfCare = text(contained.get('point-of-care')?.name);

@@ -4,9 +4,10 @@ import { parseSearchRequest } from '../fhir/search-request';
 import type { Sandbox } from '../sandbox/sandboxes';
 import { SYSTEMS } from '../sandbox/seed/codes';
 import type { ResourceStore } from '../store/resource-store';
+import type { AccessContext } from '../trust/access-context';
 import { guard, type GuardDependencies } from '../trust/guard';
 import { pageLinks } from '../fhir/bundles';
-import { NORS_LABEL, SECURITY_LABEL_SYSTEM } from '../services/documents/pjd-codes';
+import { isBlocked } from '../services/documents/document-access';
 import { citizenAccessEntry } from './access-log-view';
 import { PrivacyChoiceStore } from './privacy-choices';
 
@@ -26,7 +27,9 @@ interface Citizen {
 
 async function citizenOf(store: ResourceStore, res: Response): Promise<Citizen> {
   const sandbox = res.locals.sandbox as Sandbox;
-  const nin = res.locals.access.practitioner?.pid as string | undefined;
+  // only a login makes a citizen: the pid claim HelseID sets, never an identity a system attests
+  const person = (res.locals.access as AccessContext).practitioner;
+  const nin = person?.authenticated ? person.pid : undefined;
   if (!nin) throw forbidden('NAVET-CITIZEN-LOGIN', 'The citizen API needs a token from a login (authorization code flow through the test identity provider) carrying helseid://claims/identity/pid; a system token has no citizen');
   const patient = (await store.search(sandbox.name, { ...parseSearchRequest('Patient', [['identifier', `${SYSTEMS.fnr}|${nin}`]]), count: 1, totalNone: true })).matches[0];
   return { nin, patientId: patient?.id, sandbox };
@@ -79,14 +82,13 @@ export function citizenRouter(deps: GuardDependencies & { citizenUrl: (sandbox: 
     res.json({
       total: found.total ?? 0,
       documents: found.matches.map((d) => {
-        const labels = (d.securityLabel ?? []) as { coding?: { system?: string; code?: string }[] }[];
         const attachment = (d.content as { attachment?: { title?: string } }[] | undefined)?.[0]?.attachment;
         return {
           id: d.id,
           title: attachment?.title ?? (d.type as { coding?: { display?: string }[] } | undefined)?.coding?.[0]?.display,
           date: d.date,
           status: d.status,
-          blocked: labels.some((l) => l.coding?.some((c) => c.system === SECURITY_LABEL_SYSTEM && c.code === NORS_LABEL)),
+          blocked: isBlocked(d),
         };
       }),
     });

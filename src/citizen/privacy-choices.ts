@@ -3,7 +3,9 @@ import { parseSearchRequest } from '../fhir/search-request';
 import type { FhirResource } from '../fhir/types';
 import { SYSTEMS } from '../sandbox/seed/codes';
 import { isValidId, type ResourceStore } from '../store/resource-store';
+import { hasSecurityLabel } from '../fhir/security-labels';
 import { NORS_LABEL, SECURITY_LABEL_SYSTEM } from '../services/documents/pjd-codes';
+import { ownValue } from '../own-value';
 
 /**
  * A citizen's privacy choices, stored as FHIR Consent resources in the sandbox (so testers can also
@@ -59,8 +61,12 @@ interface Consent extends FhirResource {
   };
 }
 
+const list = <T>(value: unknown): T[] => (Array.isArray(value) ? value.filter((v) => typeof v === 'object' && v !== null) as T[] : []);
+
+/** The kind of a Navet privacy Consent; Consents seeded by hand may be shaped any way, so read with care. */
 function kindOf(consent: Consent): PrivacyChoiceKind | undefined {
-  return consent.category.flatMap((c) => c.coding).find((c) => c.system === PRIVACY_CHOICE_SYSTEM)?.code as PrivacyChoiceKind | undefined;
+  return list<{ coding?: unknown }>(consent.category).flatMap((c) => list<{ system?: unknown; code?: unknown }>(c.coding))
+    .find((c) => c.system === PRIVACY_CHOICE_SYSTEM)?.code as PrivacyChoiceKind | undefined;
 }
 
 /** The citizen's patient reference: by fødselsnummer, and literal when the sandbox has the Patient. */
@@ -100,14 +106,18 @@ export class PrivacyChoiceStore {
         case 'kjernejournal-reservation': choices.kjernejournalReservation = { reserved: true, since }; break;
         case 'lab-results-block': choices.labResults = { blocked: true, since }; break;
         case 'document-block':
-          for (const data of item.provision?.data ?? []) choices.blockedDocuments.push({ documentId: data.reference.reference.replace(/^DocumentReference\//, ''), since });
+          for (const data of list<{ reference?: { reference?: unknown } }>(item.provision?.data)) {
+            const reference = data.reference?.reference;
+            if (typeof reference === 'string' && reference.startsWith('DocumentReference/')) choices.blockedDocuments.push({ documentId: reference.slice('DocumentReference/'.length), since });
+          }
           break;
         case 'proxy': {
-          const actor = item.provision?.actor?.[0];
+          const actor = list<NonNullable<NonNullable<Consent['provision']>['actor']>[number]>(item.provision?.actor)[0];
           const validUntil = item.provision?.period?.end;
           if (validUntil && Date.parse(validUntil) < now.getTime()) break;
-          const relationship = Object.entries(PROXY_RELATIONSHIPS).find(([, r]) => r.code === actor?.role.coding[0]?.code)?.[0] ?? 'unknown';
-          choices.proxies.push({ id: item.id, proxyNin: actor?.reference.identifier?.value ?? '', ...(actor?.reference.display ? { proxyName: actor.reference.display } : {}), relationship, since, ...(validUntil ? { validUntil } : {}) });
+          const roleCode = list<{ code?: unknown }>(actor?.role?.coding)[0]?.code;
+          const relationship = Object.entries(PROXY_RELATIONSHIPS).find(([, r]) => r.code === roleCode)?.[0] ?? 'unknown';
+          choices.proxies.push({ id: item.id, proxyNin: String(actor?.reference?.identifier?.value ?? ''), ...(typeof actor?.reference?.display === 'string' ? { proxyName: actor.reference.display } : {}), relationship, since, ...(validUntil ? { validUntil } : {}) });
           break;
         }
         default: break;
@@ -122,7 +132,7 @@ export class PrivacyChoiceStore {
       const choices = new PrivacyChoiceStore(store);
       const active = await choices.activeConsents(sandbox, nin, kind);
       if (on && active.length === 0) await store.create(sandbox, consent(kind, nin, patientId, now, { type: 'deny' }), now);
-      if (!on) for (const item of active) await store.update(sandbox, { ...item, status: 'inactive' }, now);
+      if (!on) for (const item of active) await store.update(sandbox, { ...item, status: 'inactive' }, now, versionOf(item));
     });
   }
 
@@ -130,10 +140,10 @@ export class PrivacyChoiceStore {
   async blockDocument(sandbox: string, nin: string, patientId: string, documentId: string, now: string): Promise<void> {
     await this.store.inTransaction(async (store) => {
       const document = await ownDocument(store, sandbox, patientId, documentId);
-      const labels = (document.securityLabel ?? []) as { coding?: { system?: string; code?: string }[] }[];
-      if (labels.some((l) => l.coding?.some((c) => c.system === SECURITY_LABEL_SYSTEM && c.code === NORS_LABEL))) return;
-      const kept = labels.filter((l) => !l.coding?.some((c) => c.system === SECURITY_LABEL_SYSTEM && c.code === 'N'));
-      await store.update(sandbox, { ...document, securityLabel: [...kept, { coding: [{ system: SECURITY_LABEL_SYSTEM, code: NORS_LABEL, display: 'Sperret' }] }] }, now);
+      const labels = list<{ coding?: { system?: string; code?: string }[] }>(document.securityLabel);
+      if (hasSecurityLabel(document, SECURITY_LABEL_SYSTEM, NORS_LABEL)) return;
+      const kept = labels.filter((l) => !hasSecurityLabel({ resourceType: 'DocumentReference', securityLabel: [l] }, SECURITY_LABEL_SYSTEM, 'N'));
+      await store.update(sandbox, { ...document, securityLabel: [...kept, { coding: [{ system: SECURITY_LABEL_SYSTEM, code: NORS_LABEL, display: 'Sperret' }] }] }, now, versionOf(document));
       await store.create(sandbox, consent('document-block', nin, patientId, now, {
         type: 'deny', data: [{ meaning: 'instance', reference: { reference: `DocumentReference/${documentId}` } }],
       }), now);
@@ -144,18 +154,18 @@ export class PrivacyChoiceStore {
     await this.store.inTransaction(async (store) => {
       const document = await ownDocument(store, sandbox, patientId, documentId);
       const blocks = (await new PrivacyChoiceStore(store).activeConsents(sandbox, nin, 'document-block'))
-        .filter((c) => c.provision?.data?.some((d) => d.reference.reference === `DocumentReference/${documentId}`));
+        .filter((c) => list<{ reference?: { reference?: unknown } }>(c.provision?.data).some((d) => d.reference?.reference === `DocumentReference/${documentId}`));
       if (blocks.length === 0) throw notFound('NAVET-CITIZEN-NOT-BLOCKED', `Document ${documentId} is not blocked by you`);
-      for (const block of blocks) await store.update(sandbox, { ...block, status: 'inactive' }, now);
-      const labels = ((document.securityLabel ?? []) as { coding?: { system?: string; code?: string }[] }[])
-        .filter((l) => !l.coding?.some((c) => c.system === SECURITY_LABEL_SYSTEM && c.code === NORS_LABEL));
-      const hasConfidentiality = labels.some((l) => l.coding?.some((c) => c.system === SECURITY_LABEL_SYSTEM));
-      await store.update(sandbox, { ...document, securityLabel: hasConfidentiality ? labels : [...labels, { coding: [{ system: SECURITY_LABEL_SYSTEM, code: 'N', display: 'Normal' }] }] }, now);
+      for (const block of blocks) await store.update(sandbox, { ...block, status: 'inactive' }, now, versionOf(block));
+      const labels = list<{ coding?: { system?: string; code?: string }[] }>(document.securityLabel)
+        .filter((l) => !hasSecurityLabel({ resourceType: 'DocumentReference', securityLabel: [l] }, SECURITY_LABEL_SYSTEM, NORS_LABEL));
+      const hasConfidentiality = labels.some((l) => Array.isArray(l.coding) && l.coding.some((c) => c?.system === SECURITY_LABEL_SYSTEM));
+      await store.update(sandbox, { ...document, securityLabel: hasConfidentiality ? labels : [...labels, { coding: [{ system: SECURITY_LABEL_SYSTEM, code: 'N', display: 'Normal' }] }] }, now, versionOf(document));
     });
   }
 
   async addProxy(sandbox: string, nin: string, patientId: string | undefined, proxy: { nin: string; name?: string; relationship: string; validUntil?: string }, now: string): Promise<string> {
-    const role = PROXY_RELATIONSHIPS[proxy.relationship];
+    const role = ownValue(PROXY_RELATIONSHIPS, proxy.relationship);
     if (!role) throw badRequest('NAVET-CITIZEN-PROXY', `relationship must be one of ${Object.keys(PROXY_RELATIONSHIPS).join(', ')}`, ['relationship']);
     const created = await this.store.create(sandbox, consent('proxy', nin, patientId, now, {
       type: 'permit',
@@ -172,8 +182,13 @@ export class PrivacyChoiceStore {
     const proxies = await this.activeConsents(sandbox, nin, 'proxy');
     const item = proxies.find((c) => c.id === consentId);
     if (!item) throw notFound('NAVET-CITIZEN-PROXY-NOT-FOUND', `You have no proxy note with id ${consentId}`);
-    await this.store.update(sandbox, { ...item, status: 'inactive' }, now);
+    await this.store.update(sandbox, { ...item, status: 'inactive' }, now, versionOf(item));
   }
+}
+
+/** The version read, so that a change made meanwhile by someone else is refused (412), not overwritten. */
+function versionOf(resource: FhirResource): number {
+  return Number((resource.meta as { versionId?: string } | undefined)?.versionId);
 }
 
 /** The citizen's own DocumentReference; another person's document is "not found", never "forbidden". */

@@ -32,3 +32,21 @@ export async function registerDemoClients(db: Kysely<Database>, sandbox: string,
   const clients = new Clients(db);
   for (const demo of loadDemoClients(fixturesDir)) await clients.register(sandbox, demo.config);
 }
+
+/**
+ * Brings an existing sandbox's demo clients up to the fixtures (new clients, changed scopes), so that a
+ * demo sandbox made by an older Navet keeps working after an upgrade. Other clients are left alone.
+ */
+export async function syncDemoClients(clients: Clients, sandbox: string, fixturesDir: string): Promise<void> {
+  for (const demo of loadDemoClients(fixturesDir)) {
+    if (await clients.find(sandbox, demo.clientId)) await clients.update(sandbox, demo.clientId, demo.config);
+    else {
+      try {
+        await clients.register(sandbox, demo.config);
+      } catch (error) {
+        // another Navet process sharing the database registered it at the same moment
+        if (!(await clients.find(sandbox, demo.clientId))) throw error;
+      }
+    }
+  }
+}

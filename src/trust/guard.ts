@@ -194,11 +194,12 @@ export function accessVerifier(deps: GuardDependencies, options: GuardOptions): 
       if (attestation) {
         const attestedPid = attestation.practitioner?.identifier?.id;
         fromAttestation = accessContextFromAttestation(attestation, pid ? String(claims.name ?? '') || undefined : await practitionerName(deps.store, sandbox.name, attestedPid));
-        res.locals.knownAccess = { ...known, ...fromAttestation, ...userPractitioner(fromAttestation) };
         const violations = await checkAttestationRules(attestation, { sandbox: sandbox.name, store: deps.store, now, user: pid ? { pid, hprNumber } : undefined, patientNin });
+        // a rejected attestation names no one in the access log: only what was verified (client, login) does
         if (violations.length > 0) {
           throw new FhirError(403, violations.map((v): OutcomeIssue => ({ severity: 'error', code: 'forbidden', navetCode: v.rule, text: v.text, expression: [v.element] })));
         }
+        res.locals.knownAccess = { ...known, ...fromAttestation, ...userPractitioner(fromAttestation) };
       }
     }
     const access: AccessContext = {

@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import { makeDpopProof } from '../../src/trust/dpop-client';
-import { HARRY_HANDEL, GRY_TELOKK, patientId, seedDocument } from '../helpers/documents';
+import { GRY_TELOKK, HARRY_HANDEL, patientId, provideBundle, seedDocument } from '../helpers/documents';
 import { getToken, koman, type TokenResult } from '../helpers/helseid-client';
 import { createSandbox, startTestNavet, TEST_BASE_URL, type TestNavet } from '../helpers/test-navet';
 
@@ -63,6 +63,24 @@ test('when the access log cannot be written the request fails and no patient dat
   expect(after.status).toBe(200);
   expect(after.body.total).toBe(1);
   expect(await countAuditEvents('event-id=evt-repaired')).toBe(1);
+});
+
+test('a publication whose log entry cannot be written is not stored either', async () => {
+  const publisher = await getToken(server.http, sandbox.name, { scope: 'navet:pjd/provide-document', details: [koman()] });
+  const count = async () => (await server.http.get(`/sandboxes/${sandbox.name}/fhir/DocumentReference?_summary=count`).set('Authorization', sandbox.auth)).body.total;
+  const before = await count();
+  const path = `/sandboxes/${sandbox.name}/pjd/R4/fhir`;
+  const repair = await breakAuditWrites();
+  try {
+    const proof = await makeDpopProof(publisher.dpopKey, { method: 'POST', url: `${TEST_BASE_URL}${path}`, accessToken: publisher.body.access_token });
+    const res = await server.http.post(path).type('application/fhir+json').set('Authorization', `DPoP ${publisher.body.access_token}`).set('DPoP', proof)
+      .set('nhn-source-system', 'Demo DIPS').send(provideBundle(GRY_TELOKK, Buffer.from('%PDF-1.4 audit').toString('base64')));
+    expect(res.status).toBe(503);
+    expect(res.body.issue[0].details.coding[0].code).toBe('NAVET-AUDIT-UNAVAILABLE');
+  } finally {
+    await repair();
+  }
+  expect(await count()).toBe(before);
 });
 
 test('200 parallel look-ups produce exactly 200 access-log entries', async () => {

@@ -102,6 +102,10 @@ describe('ITI-67 writes the access log', () => {
     expect(event.outcomeDesc).toMatch(/^ATT-4: .*attest the patient you ask about/);
     expect(event.contained.find((r: { id: string }) => r.id === 'patient').identifier[0].value).toBe(GRY_TELOKK);
     expect(event.agent[1].who.identifier.value).toBe('demo-hospital-system');
+    // the rejected attestation names no one: only the verified client is in the entry
+    expect(event.contained.map((r: { resourceType: string }) => r.resourceType)).toEqual(['Patient']);
+    expect(event.agent[0].who.display).toMatch(/not verified/);
+    expect((await auditEvents('practitioner-identifier=04056600324&event-id=evt-rejected'))).toEqual([]);
   });
 
   test('a request without a token that names a patient is logged with an unidentified caller', async () => {
@@ -132,7 +136,10 @@ describe('ITI-67 writes the access log', () => {
     const inBundle = await server.http.post(fhir).set('Authorization', sandbox.auth).send({
       resourceType: 'Bundle', type: 'transaction', entry: [{ request: { method: 'DELETE', url: `AuditEvent/${event.id}` } }],
     });
-    for (const res of [put, del, post, inBundle]) expect(res.status).toBeGreaterThanOrEqual(400);
+    for (const res of [put, del, post, inBundle]) {
+      expect(res.status).toBe(400);
+      expect(JSON.stringify(res.body)).toContain('NAVET-READ-ONLY-TYPE');
+    }
     const again = await server.http.get(`${fhir}/AuditEvent/${event.id}`).set('Authorization', sandbox.auth);
     expect(again.status).toBe(200);
     expect(again.body.outcome).toBe('0');
@@ -175,7 +182,7 @@ describe('the operators search the access log', () => {
     expect(ids(await audit('organization=100100673'))).toEqual(ids(harry));
     expect(ids(await audit('client=demo-gp-system'))).toEqual(ids(harry));
     const koman9144900 = await audit('practitioner=9144900');
-    expect(koman9144900.body.total).toBe(all.body.total - 2); // all but the GP's and the unidentified caller's
+    expect(koman9144900.body.total).toBe(all.body.total - 3); // all but the GP's, the unidentified caller's and the rejected attestation's
     expect((await audit('organisation=874716782')).body.total).toBe(koman9144900.body.total);
     expect((await audit('service=pjd')).body.total).toBe(all.body.total);
     const failures = await audit('outcome=failure');
@@ -208,4 +215,11 @@ describe('the operators search the access log', () => {
     expect((await audit('_page=0')).status).toBe(400);
     expect((await audit('', 'Bearer wrong')).status).toBe(401);
   });
+});
+
+test('prototype names are not filters of the access log', async () => {
+  for (const query of ['constructor=1', 'toString=1', 'service=constructor', 'hasOwnProperty=x']) {
+    const res = await server.http.get(`/api/sandboxes/${sandbox.name}/audit?${query}`).set('Authorization', sandbox.auth);
+    expect(res.status).toBe(400);
+  }
 });

@@ -129,6 +129,14 @@ describe('the citizen logs in and reads who has looked', () => {
     const noCitizen = await server.http.get(`${citizenBase()}/access-log`).set('Authorization', `Bearer ${system.body.access_token}`);
     expect(noCitizen.status).toBe(403);
     expect(noCitizen.body.issue[0].details.coding[0].code).toBe('NAVET-CITIZEN-LOGIN');
+    // a system that attests a practitioner does not make that person a citizen here
+    const attested = await getToken(server.http, sandbox.name, { clientId: 'demo-citizen-app', scope: 'navet:citizen', details: [koman()] });
+    expect(attested.status).toBe(200);
+    const path = `${citizenBase()}/privacy/kjernejournal-reservation`;
+    const proof = await makeDpopProof(attested.dpopKey, { method: 'PUT', url: `${TEST_BASE_URL}${path}`, accessToken: attested.body.access_token });
+    const asSystem = await server.http.put(path).set('Authorization', `DPoP ${attested.body.access_token}`).set('DPoP', proof).send({ reserved: true });
+    expect(asSystem.status).toBe(403);
+    expect(asSystem.body.issue[0].details.coding[0].code).toBe('NAVET-CITIZEN-LOGIN');
     const pjdToken = await server.http.post(`/sandboxes/${sandbox.name}/helseid/create-test-token`).set('X-Auth-Key', sandbox.adminKey)
       .send({ clientId: 'demo-gp-system', scopes: ['nhn:phr/mhd/read-documentreferences'], user: { pid: GRY_TELOKK } });
     const wrongAudience = await server.http.get(`${citizenBase()}/access-log`).set('Authorization', `Bearer ${pjdToken.body.access_token}`);

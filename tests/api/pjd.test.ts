@@ -138,6 +138,35 @@ describe('ITI-67 find document references', () => {
     expect((await find({ 'patient.identifier': LINE_DANSER, _page: '0' })).status).toBe(400);
     expect((await find({ 'patient.identifier': LINE_DANSER, date: 'yesterday' })).status).toBe(400);
     expect((await find({ 'patient.identifier': 'abc' })).status).toBe(400);
+    // names every JavaScript object has are not parameters or sort keys either
+    expect((await find({ 'patient.identifier': LINE_DANSER, _sort: 'constructor' })).status).toBe(400);
+    expect((await find({ 'patient.identifier': LINE_DANSER, constructor: 'x' })).status).toBe(400);
+    expect((await find({ 'patient.identifier': LINE_DANSER, toString: 'y' } as Record<string, string>)).status).toBe(400);
+  });
+
+  test('a document-block Consent stored by a tester through the FHIR API blocks like the citizen\'s own choice', async () => {
+    const malin = '12119000465';
+    const before = await find({ 'patient.identifier': malin });
+    const consent = await server.http.post(`/sandboxes/${sandbox.name}/fhir/Consent`).set('Authorization', sandbox.auth).send({
+      resourceType: 'Consent', status: 'active',
+      scope: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/consentscope', code: 'patient-privacy' }] },
+      category: [{ coding: [{ system: 'https://navet.example/fhir/CodeSystem/privacy-choice', code: 'document-block' }] }],
+      patient: { identifier: { system: FNR_SYSTEM, value: malin } },
+      policyRule: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-ActCode', code: 'OPTOUT' }] },
+      provision: { type: 'deny', data: [{ meaning: 'instance', reference: { reference: `DocumentReference/doc-${malin}-2` } }] },
+    });
+    expect(consent.status).toBe(201);
+    const after = await find({ 'patient.identifier': malin });
+    expect(after.body.total).toBe(before.body.total - 1);
+    expect(after.headers['nhn-securitylabel-nors-count']).toBe('1');
+    expect(after.body.entry.map((e: { resource: { id: string } }) => e.resource.id)).not.toContain(`doc-${malin}-2`);
+    // and one a tester shaped oddly does not break anything
+    const odd = await server.http.post(`/sandboxes/${sandbox.name}/fhir/Consent`).set('Authorization', sandbox.auth).send({
+      resourceType: 'Consent', status: 'active', scope: { text: 'privacy' }, category: [{ text: 'note' }],
+      patient: { identifier: { system: FNR_SYSTEM, value: malin } }, policyRule: { text: 'none' }, provision: { data: [{ meaning: 'instance', reference: { display: 'no reference' } }] },
+    });
+    expect(odd.status).toBe(201);
+    expect((await find({ 'patient.identifier': malin })).status).toBe(200);
   });
 
   test('under the kjernejournalforskriften scope: the access basis is required and old documents are filtered by the sandbox clock', async () => {
@@ -282,6 +311,18 @@ describe("ITI-65 provide document bundle (the sandbox's source side)", () => {
       [provideBundle(LINE_DANSER, pdf, { extra: { subject: { reference: `Patient/pat-${HARRY_HANDEL}`, identifier: { system: FNR_SYSTEM, value: LINE_DANSER } } } }), 400, 'subject'],
       [provideBundle(LINE_DANSER, pdf, { extra: { securityLabel: [{ coding: [{ system: 'urn:oid:2.16.578.1.12.4.1.1.9603', code: 'SECRET' }] }] } }), 400, 'securityLabel'],
       [{ resourceType: 'Bundle', type: 'batch', entry: [] }, 400, 'Bundle'],
+      [provideBundle(LINE_DANSER, pdf, { extra: { date: '2026-10-01' } }), 400, 'date'],
+      [provideBundle(LINE_DANSER, pdf, { extra: { masterIdentifier: { value: 'a,b|c' } } }), 400, 'masterIdentifier'],
+      [provideBundle(LINE_DANSER, pdf, { extra: { subject: { identifier: { system: FNR_SYSTEM, value: [LINE_DANSER] } } } }), 400, 'subject.identifier'],
+      [(() => {
+        const bundle = provideBundle(LINE_DANSER, pdf, { extra: { masterIdentifier: { value: '2.16.578.1^dup-1' } } });
+        return { ...bundle, entry: [...bundle.entry, { ...bundle.entry[1], fullUrl: 'urn:uuid:8d2f4a10-0000-4000-8000-000000000009' }] };
+      })(), 409, 'masterIdentifier'],
+      [(() => {
+        const bundle = provideBundle(LINE_DANSER, pdf);
+        (bundle.entry[1].resource as { content: { format: { code: string } }[] }).content[0].format.code = 'constructor';
+        return bundle;
+      })(), 400, 'format'],
       [{ resourceType: 'Bundle', type: 'transaction', entry: [null, 7, { resource: { resourceType: 'DocumentReference', subject: { reference: 5 }, securityLabel: 'x', relatesTo: 5, content: 'y', category: 'z', masterIdentifier: { value: 3 } } }] }, 400, 'Bundle.entry'],
     ];
     for (const [body, status, element] of cases) {

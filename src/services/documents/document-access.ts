@@ -4,6 +4,8 @@ import { parseSearchRequest } from '../../fhir/search-request';
 import type { FhirResource } from '../../fhir/types';
 import { SYSTEMS } from '../../sandbox/seed/codes';
 import type { ResourceStore } from '../../store/resource-store';
+import { PrivacyChoiceStore } from '../../citizen/privacy-choices';
+import { hasSecurityLabel } from '../../fhir/security-labels';
 import type { AccessContext } from '../../trust/access-context';
 import { nhnHeader } from '../../trust/guard';
 import { ACCESS_BASES, DOCUMENT_SCOPES, NORS_LABEL, SECURITY_LABEL_SYSTEM } from './pjd-codes';
@@ -38,12 +40,21 @@ export async function assertConsumerAccess(req: Request, access: AccessContext, 
 }
 
 export async function findPatient(store: ResourceStore, sandbox: string, nin: string): Promise<FhirResource | undefined> {
-  return (await store.search(sandbox, { ...parseSearchRequest('Patient', [['identifier', nin]]), count: 1, totalNone: true })).matches[0];
+  return (await store.search(sandbox, { ...parseSearchRequest('Patient', [['identifier', `${SYSTEMS.fnr}|${nin},${SYSTEMS.dnr}|${nin}`]]), count: 1, totalNone: true })).matches[0];
 }
 
-export function isBlocked(document: FhirResource): boolean {
-  return ((document.securityLabel ?? []) as { coding?: { system?: string; code?: string }[] }[])
-    .some((l) => l.coding?.some((c) => c.system === SECURITY_LABEL_SYSTEM && c.code === NORS_LABEL));
+/**
+ * Whether the patient has blocked a document: its NORS label (set when the citizen blocks it), or a
+ * document-block Consent a tester stored directly.
+ */
+export function isBlocked(document: FhirResource, blockedByConsent: ReadonlySet<string> = new Set()): boolean {
+  return hasSecurityLabel(document, SECURITY_LABEL_SYSTEM, NORS_LABEL) || blockedByConsent.has(String(document.id));
+}
+
+/** The ids of the documents the patient's Consents block. */
+export async function documentsBlockedByConsent(store: ResourceStore, sandbox: string, nin: string, now: Date): Promise<Set<string>> {
+  const choices = await new PrivacyChoiceStore(store).read(sandbox, nin, now);
+  return new Set(choices.blockedDocuments.map((d) => d.documentId));
 }
 
 /** The fødselsnummer of a document's patient: from subject.identifier, else from the Patient it references. */

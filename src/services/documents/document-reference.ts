@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { FhirResource } from '../../fhir/types';
 import { SYSTEMS } from '../../sandbox/seed/codes';
+import { ownValue } from '../../own-value';
 import {
   CATEGORIES, DOCUMENT_CLASS_SYSTEM, FACILITY_TYPE_SYSTEM, FORMAT_SYSTEM, FORMATS, KNOWN_TYPES, navetOid, ORGNR_SYSTEM, RESH_SYSTEM,
   SECURITY_LABEL_SYSTEM,
@@ -94,9 +95,9 @@ export function buildDocumentReference(input: DocumentInput): { documentReferenc
     masterIdentifier: { value: documentUniqueId },
     identifier: [{ use: 'official', system: 'urn:ietf:rfc:3986', value: `urn:uuid:${input.id}` }],
     status: 'current',
-    type: { coding: [{ system: DOCUMENT_CLASS_SYSTEM, code: input.type, display: KNOWN_TYPES[input.type] ?? input.title }] },
-    category: [{ coding: [{ system: DOCUMENT_CLASS_SYSTEM, code: input.category, display: CATEGORIES[input.category] }] }],
-    subject: { reference: `Patient/${input.patient.id}`, identifier: { system: SYSTEMS.fnr, value: input.patient.nin } },
+    type: { coding: [{ system: DOCUMENT_CLASS_SYSTEM, code: input.type, display: ownValue(KNOWN_TYPES, input.type) ?? input.title }] },
+    category: [{ coding: [{ system: DOCUMENT_CLASS_SYSTEM, code: input.category, display: ownValue(CATEGORIES, input.category) }] }],
+    subject: { reference: `Patient/${input.patient.id}`, identifier: { system: /^[4-7]/.test(input.patient.nin) ? SYSTEMS.dnr : SYSTEMS.fnr, value: input.patient.nin } },
     date: input.date,
     author: contained.map((r) => ({ reference: `#${r.id}` })),
     ...(input.replaces ? { relatesTo: [{ code: 'replaces', target: { reference: `DocumentReference/${input.replaces}` } }] } : {}),
@@ -111,7 +112,7 @@ export function buildDocumentReference(input: DocumentInput): { documentReferenc
         title: input.title,
         creation: input.date,
       },
-      format: { system: FORMAT_SYSTEM, code: input.format, display: FORMATS[input.format] ?? input.format },
+      format: { system: FORMAT_SYSTEM, code: input.format, display: ownValue(FORMATS, input.format) ?? input.format },
     }],
     context: {
       ...(input.facilityType ? { facilityType: { coding: [{ system: FACILITY_TYPE_SYSTEM, ...input.facilityType }] } } : {}),

@@ -8,9 +8,10 @@ import type { Bundle, FhirResource } from '../../fhir/types';
 import { sendFhir } from '../../http/fhir-json';
 import type { Sandbox } from '../../sandbox/sandboxes';
 import type { AccessContext } from '../../trust/access-context';
-import { assertConsumerAccess, findPatient, isBlocked, servedDocument } from './document-access';
+import { assertConsumerAccess, documentsBlockedByConsent, findPatient, isBlocked, servedDocument } from './document-access';
 import { AGE_LIMIT_YEARS, DOCUMENT_SCOPES } from './pjd-codes';
 import type { PjdContext } from './pjd-context';
+import { ownValue } from '../../own-value';
 
 /**
  * ITI-67 Find Document References: `POST /R4/fhir/DocumentReference/_search` (form-encoded, as the real
@@ -79,11 +80,11 @@ function readQuery(params: QueryParams): Query {
     else if (name === '_sort') {
       query.sort = value.split(',').map((s) => {
         const descending = s.startsWith('-');
-        const key = SORTS[descending ? s.slice(1) : s];
+        const key = ownValue(SORTS, descending ? s.slice(1) : s);
         if (!key) throw badRequest('NAVET-SEARCH-SORT', `_sort=${s} is not supported; sort by ${Object.keys(SORTS).join(', ')} (- before it for descending)`, ['_sort']);
         return { key, descending };
       });
-    } else if (FILTERS[base]) query.filters.push([modifier ? `${FILTERS[base]}:${modifier}` : FILTERS[base], value]);
+    } else if (ownValue(FILTERS, base)) query.filters.push([modifier ? `${FILTERS[base]}:${modifier}` : FILTERS[base], value]);
     else throw badRequest('NAVET-SEARCH-UNKNOWN-PARAM', `ITI-67 has no search parameter '${name}'; use patient.identifier, ${Object.keys(FILTERS).join(', ')}, _count, _page, _sort`, [name]);
   }
   return query;
@@ -92,7 +93,7 @@ function readQuery(params: QueryParams): Query {
 /** Under kjernejournalforskriften, documents older than their category's limit (by the sandbox clock) are left out. */
 function withinAgeLimit(document: FhirResource, now: Date): boolean {
   const category = firstCode('category')(document);
-  const years = AGE_LIMIT_YEARS[category];
+  const years = ownValue(AGE_LIMIT_YEARS, category);
   if (years === undefined) return true;
   const cutoff = new Date(now);
   cutoff.setUTCFullYear(cutoff.getUTCFullYear() - years);
@@ -119,11 +120,12 @@ export async function findDocumentReferences(context: PjdContext, req: Request, 
   if (!/^\d{11}$/.test(nin)) throw badRequest('NAVET-PJD-PATIENT', `patient.identifier '${nin}' is not an 11-digit fødselsnummer or D-number`, ['patient.identifier']);
   const query = readQuery(params);
   const patient = await findPatient(store, sandbox.name, nin);
+  const now = sandbox.clock.now();
   const found = patient
     ? (await store.search(sandbox.name, { ...parseSearchRequest('DocumentReference', [['subject', `Patient/${patient.id}`], ...query.filters]), count: MAX_DOCUMENTS_PER_PATIENT, totalNone: true })).matches
     : [];
-  const now = sandbox.clock.now();
-  const visible = found.filter((d) => !isBlocked(d));
+  const blockedByConsent = patient ? await documentsBlockedByConsent(store, sandbox.name, nin, now) : new Set<string>();
+  const visible = found.filter((d) => !isBlocked(d, blockedByConsent));
   const listed = (listScope === DOCUMENT_SCOPES.kjernejournalforskriften ? visible.filter((d) => withinAgeLimit(d, now)) : visible).sort(compare(query.sort));
   const pageOfDocuments = listed.slice((query.page - 1) * query.count, query.page * query.count);
   const blocked = found.length - visible.length;

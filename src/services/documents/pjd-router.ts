@@ -55,9 +55,9 @@ export function pjdRouter(deps: GuardDependencies & { accessLog: AccessLog; sett
   const fhirJson = express.json({ limit: deps.maxBody, type: ['application/fhir+json', 'application/json'] });
   for (const endpoint of ENDPOINTS) {
     const verify = accessVerifier(deps, { audience: PJD_AUDIENCE, anyScope: endpoint.scopes, requireAttestation: true, patientNin: endpoint.patientNin });
-    const context = (sandbox: Sandbox): PjdContext => ({ store: deps.store, settings: deps.settings, pjdBase: serviceUrls(deps.baseUrl, sandbox.name).pjd });
-    router[endpoint.method](endpoint.path, endpoint.interaction === ITI_65 ? fhirJson : form, patientDataRoute({ accessLog: deps.accessLog, verify }, endpoint,
-      (req, res, access) => endpoint.handler(context(res.locals.sandbox as Sandbox), req, res, access)));
+    const context = (sandbox: Sandbox, store: PjdContext['store']): PjdContext => ({ store, settings: deps.settings, pjdBase: serviceUrls(deps.baseUrl, sandbox.name).pjd });
+    router[endpoint.method](endpoint.path, endpoint.interaction === ITI_65 ? fhirJson : form, patientDataRoute({ accessLog: deps.accessLog, verify, store: deps.store }, endpoint,
+      (req, res, access, store) => endpoint.handler(context(res.locals.sandbox as Sandbox, store), req, res, access, store)));
   }
   return router;
 }

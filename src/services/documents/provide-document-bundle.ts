@@ -9,13 +9,14 @@ import { sendFhir } from '../../http/fhir-json';
 import type { Sandbox } from '../../sandbox/sandboxes';
 import { SYSTEMS } from '../../sandbox/seed/codes';
 import type { AccessContext } from '../../trust/access-context';
-import { findPatient } from './document-access';
+import { findPatient, isBlocked } from './document-access';
 import { buildDocumentReference, type DocumentSource, sha1Base64 } from './document-reference';
 import {
   CATEGORIES, CONTENT_TYPES, DOCUMENT_CLASS_SYSTEM, FACILITY_TYPE_SYSTEM, FORMATS, HL7_CONFIDENTIALITY_SYSTEM, navetOid,
-  PRACTICE_SETTING_SYSTEMS, SECURITY_LABEL_SYSTEM, SECURITY_LABELS,
+  NORS_LABEL, PRACTICE_SETTING_SYSTEMS, SECURITY_LABEL_SYSTEM, SECURITY_LABELS,
 } from './pjd-codes';
 import type { PjdContext } from './pjd-context';
+import { ownValue } from '../../own-value';
 
 /**
  * ITI-65 Provide Document Bundle (sandbox only: the real service does not let EPR vendors publish):
@@ -28,6 +29,9 @@ import type { PjdContext } from './pjd-context';
 export const ITI_65: Interaction = { service: 'pjd', code: 'ITI-65', display: 'Provide Document Bundle', action: 'C', seen: 'Nytt dokument publisert' };
 
 type Json = Record<string, unknown>;
+const INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/;
+/** XDS unique ids: OID^extension and the like; no characters that FHIR search or the ITI-68 link treat specially. */
+const UNIQUE_ID = /^[A-Za-z0-9._:^-]{1,128}$/;
 interface Coding { system?: string; code?: string; display?: string }
 const asArray = (value: unknown): unknown[] => (Array.isArray(value) ? value : []);
 const isObject = (value: unknown): value is Json => typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -92,6 +96,7 @@ export async function provideDocumentBundle(context: PjdContext, req: Request, r
   };
 
   const prepared: Prepared[] = [];
+  const inThisBundle = new Set<string>();
   for (const index of documentIndexes) {
     const at = `Bundle.entry[${index}].resource`;
     const doc = entries[index].resource as Json;
@@ -99,8 +104,8 @@ export async function provideDocumentBundle(context: PjdContext, req: Request, r
     const subject = (isObject(doc.subject) ? doc.subject : {}) as { reference?: string; identifier?: { system?: string; value?: string } };
     const byReference = str(subject.reference)?.match(/^Patient\/([A-Za-z0-9\-.]{1,64})$/)?.[1];
     if (subject.reference !== undefined && !byReference) issue(`${at}.subject.reference`, `subject.reference must be Patient/<id>; got ${JSON.stringify(subject.reference)}`);
-    const identifier = subject.identifier;
-    if (identifier && (![SYSTEMS.fnr, SYSTEMS.dnr].includes(identifier.system as typeof SYSTEMS.fnr) || !/^\d{11}$/.test(identifier.value ?? ''))) {
+    const identifier = isObject(subject.identifier) ? { system: str(subject.identifier.system), value: str(subject.identifier.value) } : undefined;
+    if (subject.identifier !== undefined && (!identifier || ![SYSTEMS.fnr, SYSTEMS.dnr].includes(identifier.system as typeof SYSTEMS.fnr) || !/^\d{11}$/.test(identifier.value ?? ''))) {
       issue(`${at}.subject.identifier`, `subject.identifier must be a fødselsnummer (${SYSTEMS.fnr}) or D-number (${SYSTEMS.dnr}) of 11 digits`);
     }
     if (!subject.reference && !identifier) issue(`${at}.subject`, 'subject is required: Patient/<id>, or the patient\'s identifier (FNR), or both');
@@ -112,11 +117,12 @@ export async function provideDocumentBundle(context: PjdContext, req: Request, r
       issue(`${at}.subject`, `subject.reference (Patient/${patientByReference.id}) and subject.identifier (${identifier?.value}) name different patients`);
     }
     const patient = patientByReference ?? patientByIdentifier;
-    const nin = ((patient?.identifier ?? []) as { system?: string; value?: string }[]).find((i) => i.system === SYSTEMS.fnr || i.system === SYSTEMS.dnr)?.value;
+    const nin = (asArray(patient?.identifier).filter(isObject) as { system?: string; value?: string }[]).find((i) => i.system === SYSTEMS.fnr || i.system === SYSTEMS.dnr)?.value;
+    if (patient && !nin) issue(`${at}.subject`, `Patient/${patient.id} has no fødselsnummer or D-number; a shared document needs one`, 'business-rule');
 
     // metadata codes
     const category = codings(asArray(doc.category)[0]).find((c) => c.system === DOCUMENT_CLASS_SYSTEM)?.code;
-    if (!category || !CATEGORIES[category]) issue(`${at}.category`, `category must be a Volven 9602 class (${DOCUMENT_CLASS_SYSTEM}): one of ${Object.keys(CATEGORIES).join(', ')}; got ${category ?? 'none'}`);
+    if (!ownValue(CATEGORIES, category)) issue(`${at}.category`, `category must be a Volven 9602 class (${DOCUMENT_CLASS_SYSTEM}): one of ${Object.keys(CATEGORIES).join(', ')}; got ${category ?? 'none'}`);
     const type = codings(doc.type).find((c) => c.system === DOCUMENT_CLASS_SYSTEM)?.code;
     if (!type || !/^[A-Z]\d{2}-2$/.test(type)) issue(`${at}.type`, `type must be a Volven 9602 level-2 code (${DOCUMENT_CLASS_SYSTEM}) such as A03-2; got ${type ?? 'none'}`);
     else if (category && type[0] !== category[0]) issue(`${at}.type`, `type ${type} does not belong to category ${category}: a level-2 code starts with its class's letter`);
@@ -128,7 +134,7 @@ export async function provideDocumentBundle(context: PjdContext, req: Request, r
     const content = asArray(doc.content).filter(isObject)[0];
     const attachment = (isObject(content?.attachment) ? content.attachment : {}) as { url?: string; contentType?: string; size?: number; hash?: string; title?: string; data?: string; creation?: string };
     const format = codings({ coding: content?.format ? [content.format] : [] })[0]?.code;
-    if (!format || !FORMATS[format]) issue(`${at}.content[0].format`, `content.format must be one of ${Object.keys(FORMATS).join(', ')}; got ${format ?? 'none'}`);
+    if (!ownValue(FORMATS, format)) issue(`${at}.content[0].format`, `content.format must be one of ${Object.keys(FORMATS).join(', ')}; got ${format ?? 'none'}`);
     const binary = attachment.url ? binaries.get(attachment.url) : undefined;
     if (!attachment.data && !binary) issue(`${at}.content[0].attachment.url`, `content.attachment.url must be the fullUrl of a Binary in the Bundle (or send attachment.data); got ${attachment.url ?? 'none'}`);
     const data = attachment.data ?? (binary?.resource.data as string | undefined);
@@ -145,7 +151,7 @@ export async function provideDocumentBundle(context: PjdContext, req: Request, r
     if (attachment.size !== undefined && attachment.size !== bytes.length) issue(`${at}.content[0].attachment.size`, `attachment.size is ${attachment.size}, but the content is ${bytes.length} bytes; leave size out and Navet computes it`);
     if (attachment.hash !== undefined && attachment.hash !== sha1Base64(bytes)) issue(`${at}.content[0].attachment.hash`, `attachment.hash does not match the content (SHA-1, base64, is ${sha1Base64(bytes)}); leave hash out and Navet computes it`);
     const date = typeof doc.date === 'string' ? doc.date : sandbox.clock.now().toISOString();
-    if (Number.isNaN(Date.parse(date))) issue(`${at}.date`, `date must be an instant such as 2026-11-23T10:00:00Z; got '${date}'`);
+    if (!INSTANT.test(date) || Number.isNaN(Date.parse(date))) issue(`${at}.date`, `date must be an instant such as 2026-11-23T10:00:00Z; got '${date}'`);
     const contextElement = isObject(doc.context) ? doc.context : {};
     const facility = codings(contextElement.facilityType)[0];
     if (facility && facility.system !== FACILITY_TYPE_SYSTEM) issue(`${at}.context.facilityType`, `facilityType must be from ${FACILITY_TYPE_SYSTEM}; got ${facility.system}`);
@@ -164,7 +170,10 @@ export async function provideDocumentBundle(context: PjdContext, req: Request, r
     }
     const given = str((doc.masterIdentifier as { value?: unknown } | undefined)?.value);
     const id = randomUUID();
-    const documentUniqueId = given ? (given.includes('^') ? given : `${navetOid(`source:${source.institution.orgnr}`)}^${given}`) : undefined;
+    if (given !== undefined && !UNIQUE_ID.test(given)) issue(`${at}.masterIdentifier.value`, 'masterIdentifier.value must be 1–128 letters, digits and . - _ : ^ (e.g. 2.16.578.1.34.1000.1^12345)');
+    const documentUniqueId = given && UNIQUE_ID.test(given) ? (given.includes('^') ? given : `${navetOid(`source:${source.institution.orgnr}`)}^${given}`) : undefined;
+    if (documentUniqueId && inThisBundle.has(documentUniqueId)) issue(`${at}.masterIdentifier`, `Two documents in the Bundle have masterIdentifier ${documentUniqueId}`, 'duplicate');
+    if (documentUniqueId) inThisBundle.add(documentUniqueId);
     if (documentUniqueId) {
       const taken = await context.store.search(sandbox.name, { ...parseSearchRequest('DocumentReference', [['identifier', documentUniqueId]]), count: 1, totalNone: true });
       if (taken.matches.length > 0) issue(`${at}.masterIdentifier`, `A document with masterIdentifier ${documentUniqueId} exists already; use relatesTo "replaces" to publish a new version`, 'duplicate');
@@ -176,7 +185,8 @@ export async function provideDocumentBundle(context: PjdContext, req: Request, r
       input: {
         id, patient: { id: patient.id as string, nin }, category, type, title: str(attachment.title) ?? codings(doc.type)[0]?.display ?? type, date, source,
         contentType, format: format ?? '', bytes, documentUniqueId,
-        securityLabel: labels.find((l) => l.system === SECURITY_LABEL_SYSTEM)?.code,
+        // a replacement of a document the patient has blocked stays blocked
+        securityLabel: replaces && isBlocked(replaces) ? NORS_LABEL : labels.find((l) => l.system === SECURITY_LABEL_SYSTEM)?.code,
         ...(facility?.code ? { facilityType: { code: facility.code, display: facility.display ?? facility.code } } : {}),
         ...(setting?.code ? { practiceSetting: { system: setting.system as string, code: setting.code, ...(setting.display ? { display: setting.display } : {}) } } : {}),
         ...(replaces ? { replaces: replaces.id as string } : {}),
@@ -199,6 +209,9 @@ export async function provideDocumentBundle(context: PjdContext, req: Request, r
         await store.update(sandbox.name, { ...current, status: 'superseded' }, now, Number((current.meta as { versionId: string }).versionId));
       }
       const { documentReference, binary } = buildDocumentReference(item.input);
+      const uniqueId = (documentReference.masterIdentifier as { value: string }).value;
+      const taken = await store.search(sandbox.name, { ...parseSearchRequest('DocumentReference', [['identifier', uniqueId]]), count: 1, totalNone: true });
+      if (taken.matches.length > 0) throw conflict('NAVET-PJD-DUPLICATE', `A document with masterIdentifier ${uniqueId} was published at the same moment`);
       // content already stored (the same bytes published before) is kept as it is
       if (!(await store.find(sandbox.name, 'Binary', binary.id as string))) await store.create(sandbox.name, binary, now, binary.id as string);
       binaryIds.push(binary.id as string);

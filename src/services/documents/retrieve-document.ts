@@ -6,7 +6,7 @@ import { parseSearchRequest } from '../../fhir/search-request';
 import type { Sandbox } from '../../sandbox/sandboxes';
 import type { AccessContext } from '../../trust/access-context';
 import { nhnHeader } from '../../trust/guard';
-import { assertConsumerAccess, isBlocked, patientNinOfDocument } from './document-access';
+import { assertConsumerAccess, documentsBlockedByConsent, isBlocked, patientNinOfDocument } from './document-access';
 import { binaryIdOfHash } from './document-reference';
 import type { PjdContext } from './pjd-context';
 
@@ -51,7 +51,7 @@ export async function retrieveDocument(context: PjdContext, req: Request, res: R
     throw notFound('NAVET-PJD-DOCUMENT-NOT-FOUND', `Document ${documentUniqueId} is not in community ${homeCommunityId}; it is in ${link.get('homeCommunityId')}`);
   }
   if ((await patientNinOfDocument(context.store, sandbox.name, document)) !== nin) throw forbidden('NAVET-PJD-PATIENT-MISMATCH', `Document ${documentUniqueId} does not belong to the patient in nhn-patient-nin (${nin})`);
-  if (isBlocked(document)) throw forbidden('NAVET-PJD-DOCUMENT-BLOCKED', `The patient has blocked document ${documentUniqueId} (NORS); it cannot be retrieved`);
+  if (isBlocked(document, await documentsBlockedByConsent(context.store, sandbox.name, nin, sandbox.clock.now()))) throw forbidden('NAVET-PJD-DOCUMENT-BLOCKED', `The patient has blocked document ${documentUniqueId} (NORS); it cannot be retrieved`);
   const hash = (document.content as { attachment?: { hash?: string } }[])[0]?.attachment?.hash;
   const binaryId = hash ? binaryIdOfHash(hash) : undefined;
   const binary = binaryId ? await context.store.find(sandbox.name, 'Binary', binaryId) : undefined;
