@@ -45,6 +45,34 @@ export async function runLoad(run: LoadRun): Promise<LoadResult> {
   };
 }
 
+/**
+ * A load of single-use requests (DPoP proofs live 60 s) in rounds: each round's requests are made just
+ * before it runs. The result gives the median, min and max over the rounds; latency percentiles are the
+ * median of the rounds' (p99: the worst round's).
+ */
+export async function runInRounds(run: Omit<LoadRun, 'requests' | 'amount' | 'seconds'>, rounds: number, prepare: () => Promise<autocannon.Request[]>): Promise<LoadResult> {
+  const results: LoadResult[] = [];
+  for (let round = 0; round < rounds; round++) {
+    const requests = await prepare();
+    results.push(await runLoad({ ...run, seconds: 0, requests, amount: requests.length }));
+  }
+  const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
+  const rps = results.map((r) => r.requestsPerSecond.median);
+  return {
+    name: run.name,
+    engine: run.engine,
+    requestsPerSecond: { median: median(rps), min: Math.min(...rps), max: Math.max(...rps) },
+    latencyMs: {
+      p50: median(results.map((r) => r.latencyMs.p50)),
+      p90: median(results.map((r) => r.latencyMs.p90)),
+      p99: Math.max(...results.map((r) => r.latencyMs.p99)),
+      max: Math.max(...results.map((r) => r.latencyMs.max)),
+    },
+    errors: results.reduce((n, r) => n + r.errors, 0),
+    non2xx: results.reduce((n, r) => n + r.non2xx, 0),
+  };
+}
+
 export interface TimingResult {
   name: string;
   engine: string;

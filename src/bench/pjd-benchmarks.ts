@@ -5,7 +5,8 @@ import { signClientAssertion } from '../trust/client-assertion-signer';
 import { demoAttestation } from '../trust/demo-attestation';
 import { loadDemoClients } from '../trust/demo-clients';
 import { type DpopKey, makeDpopKey, makeDpopProof } from '../trust/dpop-client';
-import { formatLoad, formatTiming, type LoadResult, runLoad, time, type TimingResult } from './measure';
+import type autocannon from 'autocannon';
+import { formatLoad, formatTiming, type LoadResult, runInRounds, time, type TimingResult } from './measure';
 import type { NavetProcess } from './navet-process';
 
 /**
@@ -14,6 +15,8 @@ import type { NavetProcess } from './navet-process';
  * NAVET_BENCH_PJD_DOCUMENTS documents each (20), and ITI-68 retrievals of a 100 kB PDF.
  */
 const ASSERTION_TYPE = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
+/** Proofs are signed per round and used within a minute (their lifetime here is 60 s). */
+const ROUND_SIZE = 500;
 
 /** A JSON call without fetch's 5-minute header timeout: seeding a large sandbox takes longer. */
 function callJson(method: string, url: string, body?: unknown, headers: Record<string, string> = {}): Promise<Record<string, unknown>> {
@@ -69,18 +72,18 @@ export async function pjdBenchmarks(navet: NavetProcess, options: { connections:
   const key = await makeDpopKey();
   const pjd = `/sandboxes/${name}/pjd`;
   const searchToken = await dpopToken(origin, name, 'nhn:phr/mhd/read-documentreferences', key);
-  process.stdout.write(`[${engine}] signing ${options.calls} DPoP proofs for ITI-67…\n`);
-  const searches: { proof: string; body: string }[] = [];
-  for (let i = 0; i < options.calls; i++) {
-    searches.push({ proof: await makeDpopProof(key, { method: 'POST', url: `${origin}${pjd}/R4/fhir/DocumentReference/_search`, accessToken: searchToken }), body: `patient.identifier=${fnrs[i % fnrs.length]}` });
-  }
-  let s = 0;
-  const loads: LoadResult[] = [await runLoad({
-    name: `ITI-67 search, ${documents} docs/patient`, engine, url: origin, seconds: 0, connections: options.connections, amount: searches.length,
-    requests: [{ method: 'POST', setupRequest: (req) => {
-      const next = searches[s++ % searches.length];
-      return { ...req, path: `${pjd}/R4/fhir/DocumentReference/_search`, body: next.body, headers: { ...req.headers, 'content-type': 'application/x-www-form-urlencoded', authorization: `DPoP ${searchToken}`, dpop: next.proof, 'nhn-source-system': 'bench' } };
-    } }],
+  const rounds = Math.max(1, Math.ceil(options.calls / ROUND_SIZE));
+  process.stdout.write(`[${engine}] ITI-67: ${rounds} rounds of ${ROUND_SIZE} searches, proofs signed before each…\n`);
+  let patient = 0;
+  const searchUrl = `${origin}${pjd}/R4/fhir/DocumentReference/_search`;
+  const loads: LoadResult[] = [await runInRounds({ name: `ITI-67 search, ${documents} docs/patient`, engine, url: origin, connections: options.connections }, rounds, async () => {
+    const requests: autocannon.Request[] = [];
+    for (let i = 0; i < ROUND_SIZE; i++) {
+      const proof = await makeDpopProof(key, { method: 'POST', url: searchUrl, accessToken: searchToken });
+      const body = `patient.identifier=${fnrs[patient++ % fnrs.length]}`;
+      requests.push({ method: 'POST', path: `${pjd}/R4/fhir/DocumentReference/_search`, body, headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `DPoP ${searchToken}`, dpop: proof, 'nhn-source-system': 'bench' } });
+    }
+    return requests;
   })];
 
   // a 100 kB PDF published through ITI-65, then retrieved through ITI-68
@@ -104,13 +107,14 @@ export async function pjdBenchmarks(navet: NavetProcess, options: { connections:
   const document = await callJson('GET', `${origin}/sandboxes/${name}/fhir/DocumentReference/${location.split('/DocumentReference/')[1].split('/')[0]}`, undefined, admin);
   const retrievePath = `${pjd}/${(document.content as { attachment: { url: string } }[])[0].attachment.url}`;
   const readToken = await dpopToken(origin, name, 'nhn:phr/mhd/read-document', key);
-  process.stdout.write(`[${engine}] signing ${options.calls} DPoP proofs for ITI-68…\n`);
-  const proofs: string[] = [];
-  for (let i = 0; i < options.calls; i++) proofs.push(await makeDpopProof(key, { method: 'GET', url: `${origin}${pjd}/mhd/document`, accessToken: readToken }));
-  let p = 0;
-  loads.push(await runLoad({
-    name: `ITI-68 retrieve, ${Math.round(pdf.length / 1000)} kB PDF`, engine, url: origin, seconds: 0, connections: options.connections, amount: proofs.length,
-    requests: [{ method: 'GET', setupRequest: (req) => ({ ...req, path: retrievePath, headers: { ...req.headers, authorization: `DPoP ${readToken}`, dpop: proofs[p++ % proofs.length], 'nhn-source-system': 'bench', 'nhn-patient-nin': fnrs[0] } }) }],
+  process.stdout.write(`[${engine}] ITI-68: ${rounds} rounds of ${ROUND_SIZE} retrievals…\n`);
+  loads.push(await runInRounds({ name: `ITI-68 retrieve, ${Math.round(pdf.length / 1000)} kB PDF`, engine, url: origin, connections: options.connections }, rounds, async () => {
+    const requests: autocannon.Request[] = [];
+    for (let i = 0; i < ROUND_SIZE; i++) {
+      const proof = await makeDpopProof(key, { method: 'GET', url: `${origin}${pjd}/mhd/document`, accessToken: readToken });
+      requests.push({ method: 'GET', path: retrievePath, headers: { authorization: `DPoP ${readToken}`, dpop: proof, 'nhn-source-system': 'bench', 'nhn-patient-nin': fnrs[0] } });
+    }
+    return requests;
   }));
   await callJson('DELETE', `${origin}/api/sandboxes/${name}`, undefined, admin);
   for (const l of loads) process.stdout.write(`${formatLoad(l)}\n`);

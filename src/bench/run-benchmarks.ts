@@ -15,6 +15,8 @@ async function main(): Promise<void> {
   const seconds = Number(process.env.NAVET_BENCH_SECONDS ?? 10);
   const connections = Number(process.env.NAVET_BENCH_CONNECTIONS ?? 10);
   const postgresUrl = process.env.NAVET_BENCH_DATABASE_URL ?? process.env.DATABASE_URL;
+  // NAVET_BENCH_SUITES: which to run, of fhir, pjd, trust (default all)
+  const suites = (process.env.NAVET_BENCH_SUITES ?? 'fhir,pjd,trust').split(',').map((s) => s.trim());
   const engines: { name: string; databaseUrl?: string }[] = [{ name: 'sqlite' }, ...(postgresUrl ? [{ name: 'postgres', databaseUrl: postgresUrl }] : [])];
   if (!postgresUrl) process.stdout.write('PostgreSQL skipped: set NAVET_BENCH_DATABASE_URL=postgres://… to measure it too\n');
   const loads: LoadResult[] = [];
@@ -22,15 +24,19 @@ async function main(): Promise<void> {
   for (const engine of engines) {
     const navet = await startNavetProcess(engine);
     try {
-      const result = await fhirBenchmarks(navet, { seconds, connections });
-      loads.push(...result.loads);
-      timings.push(...result.timings);
-      if (process.env.NAVET_BENCH_PJD !== 'skip') {
+      if (suites.includes('fhir')) {
+        const result = await fhirBenchmarks(navet, { seconds, connections });
+        loads.push(...result.loads);
+        timings.push(...result.timings);
+      }
+      if (suites.includes('pjd')) {
         const pjd = await pjdBenchmarks(navet, { connections, calls: Number(process.env.NAVET_BENCH_PJD_CALLS ?? 4000) });
         loads.push(...pjd.loads);
         timings.push(...pjd.timings);
       }
-      loads.push(...(await trustBenchmarks(navet, { connections, tokens: Number(process.env.NAVET_BENCH_TOKENS ?? 2000), guardedCalls: Number(process.env.NAVET_BENCH_GUARDED_CALLS ?? 4000) })));
+      if (suites.includes('trust')) {
+        loads.push(...(await trustBenchmarks(navet, { connections, tokens: Number(process.env.NAVET_BENCH_TOKENS ?? 2000), guardedCalls: Number(process.env.NAVET_BENCH_GUARDED_CALLS ?? 4000) })));
+      }
     } finally {
       await navet.stop();
     }
