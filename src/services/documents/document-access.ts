@@ -6,6 +6,7 @@ import { SYSTEMS } from '../../sandbox/seed/codes';
 import type { ResourceStore } from '../../store/resource-store';
 import { PrivacyChoiceStore } from '../../citizen/privacy-choices';
 import { hasSecurityLabel } from '../../fhir/security-labels';
+import { ownValue } from '../../own-value';
 import type { AccessContext } from '../../trust/access-context';
 import { nhnHeader } from '../../trust/guard';
 import { ACCESS_BASES, DOCUMENT_SCOPES, NORS_LABEL, SECURITY_LABEL_SYSTEM } from './pjd-codes';
@@ -29,7 +30,7 @@ export async function assertConsumerAccess(req: Request, access: AccessContext, 
     throw badRequest('NAVET-PJD-ACCESS-BASIS', `Under ${DOCUMENT_SCOPES.kjernejournalforskriften} the nhn-access-basis header is required: one of ${ACCESS_BASES.join(', ')}`, ['nhn-access-basis']);
   }
   const orgnr = access.organisation?.legalEntity.id ?? access.client.orgnrParent;
-  const allowed = orgnr ? settings.allowedAuthorizations[orgnr] : undefined;
+  const allowed = ownValue(settings.allowedAuthorizations, orgnr);
   if (allowed) {
     const code = access.practitioner?.authorization?.code;
     if (!code || !allowed.includes(code)) {
