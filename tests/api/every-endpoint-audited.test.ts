@@ -50,6 +50,14 @@ const EXAMPLES: Record<string, { scope: string; send: (t: TokenResult, url: stri
     send: async (t, url, eventId) => server.http.post(url).type('application/fhir+json').set(await dpop(t, 'POST', url)).set('nhn-source-system', 'walk').set('nhn-event-id', eventId)
       .send(provideBundle(LINE_DANSER, Buffer.from('%PDF-1.4 walk').toString('base64'))),
   },
+  'pjd POST /R4/fhir/DocumentReference/:id/$deprecate': {
+    scope: 'navet:pjd/provide-document',
+    send: async (t, url, eventId) => {
+      // Line Danser's first seeded document was published by Rikshospitalet, where Magnar Koman works
+      const path = url.replace(':id', `doc-${LINE_DANSER}-1`);
+      return server.http.post(path).set(await dpop(t, 'POST', path)).set('nhn-source-system', 'walk').set('nhn-patient-nin', LINE_DANSER).set('nhn-event-id', eventId);
+    },
+  },
 };
 
 /** ITI-68 of Line Danser's first seeded document, by the link its DocumentReference gives. */

@@ -338,6 +338,24 @@ describe("ITI-65 provide document bundle (the sandbox's source side)", () => {
     expect(await documentCount()).toBe(before);
   });
 
+  test('only the publishing institution deprecates a document; it then leaves the current list', async () => {
+    const malin = '12119000465';
+    const path = (id: string) => `${pjd()}/R4/fhir/DocumentReference/${id}/$deprecate`;
+    const deprecate = async (id: string, nin: string) => server.http.post(path(id)).set(await dpopHeaders(publisher, 'POST', path(id))).set({ 'nhn-source-system': 'Test DIPS', 'nhn-patient-nin': nin });
+    // doc 2 is Haukeland's lab report: Rikshospitalet may not deprecate it
+    const notOurs = await deprecate(`doc-${malin}-2`, malin);
+    expect(notOurs.status).toBe(403);
+    expect(notOurs.body.issue[0].details.coding[0].code).toBe('NAVET-PJD-NOT-PUBLISHER');
+    expect((await deprecate(`doc-${malin}-1`, LINE_DANSER)).status).toBe(403);
+    expect((await deprecate('no-such-document', malin)).status).toBe(404);
+    const before = (await find({ 'patient.identifier': malin, status: 'current' })).body.total;
+    const done = await deprecate(`doc-${malin}-1`, malin);
+    expect(done.status).toBe(200);
+    expect(done.body.status).toBe('superseded');
+    expect((await find({ 'patient.identifier': malin, status: 'current' })).body.total).toBe(before - 1);
+    expect((await deprecate(`doc-${malin}-1`, malin)).status).toBe(403);
+  });
+
   test('publishing needs the provide scope', async () => {
     const res = await publish(provideBundle(LINE_DANSER, Buffer.from('%PDF-1.4').toString('base64')), reader);
     expect(res.status).toBe(403);

@@ -4,6 +4,7 @@ import { type PatientDataEndpoint, type PatientDataHandler, patientDataRoute } f
 import { serviceUrls } from '../../sandbox/service-urls';
 import type { Sandbox } from '../../sandbox/sandboxes';
 import { accessVerifier, guard, type GuardDependencies } from '../../trust/guard';
+import { DEPRECATE, deprecateDocument } from './deprecate-document';
 import { findDocumentReferences, ITI_67, patientNinOf, searchParamsOf } from './find-document-references';
 import { DOCUMENT_SCOPES, PJD_AUDIENCE, PJD_SCOPES } from './pjd-codes';
 import type { PjdContext } from './pjd-context';
@@ -14,7 +15,7 @@ import { ITI_68, requestedPatientNin, retrieveDocument } from './retrieve-docume
 /**
  * Document sharing (PJD) of a sandbox (`services.pjd`), with the real API's paths: `/ping` (no auth),
  * `/pingauth` (token + DPoP), ITI-67 (find), ITI-68 (retrieve, also at the old path) and the sandbox-only
- * ITI-65 (publish).
+ * ITI-65 (publish) and deprecation.
  */
 export { PJD_AUDIENCE, PJD_SCOPES };
 
@@ -40,6 +41,7 @@ const ENDPOINTS: PjdEndpoint[] = [
   { method: 'get', path: '/mhd/document', interaction: ITI_68, patientNin: requestedPatientNin, scopes: [DOCUMENT_SCOPES.readDocument], handler: retrieveDocument },
   { method: 'get', path: '/mhd/iti68/document', interaction: ITI_68, patientNin: requestedPatientNin, scopes: [DOCUMENT_SCOPES.readDocument], handler: retrieveDocument },
   { method: 'post', path: '/R4/fhir', interaction: ITI_65, patientNin: (req) => providedPatientNin(req.body), scopes: [DOCUMENT_SCOPES.provide], handler: provideDocumentBundle },
+  { method: 'post', path: '/R4/fhir/DocumentReference/:id/$deprecate', interaction: DEPRECATE, patientNin: requestedPatientNin, scopes: [DOCUMENT_SCOPES.provide], handler: deprecateDocument },
 ];
 export const PJD_PATIENT_DATA_ENDPOINTS: PatientDataEndpoint[] = ENDPOINTS;
 
