@@ -6,24 +6,24 @@ import { createSandbox, freePort, startTestNavet, type TestNavet } from '../help
 
 const run = promisify(execFile);
 
+/** The README's scripts, run against a listening sandbox as a user runs them. */
+let server: TestNavet;
+let listening: Server;
+let origin: string;
+
+beforeAll(async () => {
+  const port = await freePort();
+  origin = `http://127.0.0.1:${port}`;
+  server = await startTestNavet({ NAVET_BASE_URL: origin });
+  listening = server.navet.app.listen(port, '127.0.0.1');
+});
+afterAll(async () => {
+  await new Promise((resolve) => listening.close(resolve));
+  await server.close();
+});
 
 /** The README's script: a standard OAuth library gets a token and calls a guarded endpoint, nothing Navet-specific. */
 describe('examples/openid-client-token.js', () => {
-  let server: TestNavet;
-  let listening: Server;
-  let origin: string;
-
-  beforeAll(async () => {
-    const port = await freePort();
-    origin = `http://127.0.0.1:${port}`;
-    server = await startTestNavet({ NAVET_BASE_URL: origin });
-    listening = server.navet.app.listen(port, '127.0.0.1');
-  });
-  afterAll(async () => {
-    await new Promise((resolve) => listening.close(resolve));
-    await server.close();
-  });
-
   test('openid-client gets a DPoP token with private_key_jwt and the attestation, and pingauth answers 200', async () => {
     const sandbox = await createSandbox(server, { seed: 'fixtures', generator: { syntheticPatients: 0 } });
     const script = path.resolve(__dirname, '..', '..', 'examples', 'openid-client-token.js');
@@ -35,21 +35,6 @@ describe('examples/openid-client-token.js', () => {
 
 /** The README's demo: hospital publishes, GP finds and fetches, the citizen reads the access log. */
 describe('examples/discharge-summary.js', () => {
-  let server: TestNavet;
-  let listening: Server;
-  let origin: string;
-
-  beforeAll(async () => {
-    const port = await freePort();
-    origin = `http://127.0.0.1:${port}`;
-    server = await startTestNavet({ NAVET_BASE_URL: origin });
-    listening = server.navet.app.listen(port, '127.0.0.1');
-  });
-  afterAll(async () => {
-    await new Promise((resolve) => listening.close(resolve));
-    await server.close();
-  });
-
   test('a discharge summary goes from the hospital to the GP, and the citizen sees the GP by name', async () => {
     const sandbox = await createSandbox(server, { seed: 'fixtures', generator: { syntheticPatients: 0 } });
     const script = path.resolve(__dirname, '..', '..', 'examples', 'discharge-summary.js');
