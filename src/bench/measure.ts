@@ -53,8 +53,14 @@ export async function runLoad(run: LoadRun): Promise<LoadResult> {
 export async function runInRounds(run: Omit<LoadRun, 'requests' | 'amount' | 'seconds'>, rounds: number, prepare: () => Promise<autocannon.Request[]>): Promise<LoadResult> {
   const results: LoadResult[] = [];
   for (let round = 0; round < rounds; round++) {
-    const requests = await prepare();
-    results.push(await runLoad({ ...run, seconds: 0, requests, amount: requests.length }));
+    const prepared = await prepare();
+    // every connection takes the next unused request: each proof is sent once
+    let next = 0;
+    const requests: autocannon.Request[] = [{ setupRequest: (req) => {
+      const request = prepared[next++ % prepared.length];
+      return { ...req, ...request, headers: { ...req.headers, ...request.headers } };
+    } }];
+    results.push(await runLoad({ ...run, seconds: 0, requests, amount: prepared.length }));
   }
   const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
   const rps = results.map((r) => r.requestsPerSecond.median);
