@@ -14,6 +14,7 @@ import { assertAdminKey } from './sandbox/admin-auth';
 import { sandboxApi } from './sandbox/sandbox-api';
 import type { Sandbox, Sandboxes } from './sandbox/sandboxes';
 import { serviceUrls } from './sandbox/service-urls';
+import { criticalInformationRouter } from './services/critical-info/critical-information-router';
 import { pjdRouter } from './services/documents/pjd-router';
 import { PjdSettingsStore, pjdSettingsApi } from './services/documents/pjd-settings';
 import { databaseIsReachable, type DatabaseHandle } from './store/database';
@@ -107,6 +108,7 @@ export function createApp(context: AppContext): Express {
   }));
   perSandbox.use('/citizen', citizenRouter({ ...guardDependencies, citizenUrl: (sandbox) => serviceUrls(config.baseUrl, sandbox).citizen }));
   perSandbox.use('/pjd', pjdRouter({ ...guardDependencies, accessLog: context.accessLog, settings: pjdSettings, maxBody: config.maxBody }));
+  perSandbox.use('/critical-information', criticalInformationRouter({ ...guardDependencies, accessLog: context.accessLog, maxBody: config.maxBody }));
   app.use('/sandboxes/:sandbox', perSandbox);
 
   app.use((req, res) => {

@@ -105,6 +105,27 @@ export function citizenRouter(deps: GuardDependencies & { citizenUrl: (sandbox: 
     res.json(await choices.read(citizen.sandbox.name, citizen.nin, citizen.sandbox.clock.now()));
   });
 
+  router.put('/privacy/kjernejournal-restriction', json, async (req, res) => {
+    const citizen = await citizenOf(deps.store, res);
+    await choices.setSwitch(citizen.sandbox.name, citizen.nin, citizen.patientId, 'kjernejournal-restriction', booleanField(req.body, 'restricted'), now(citizen));
+    res.json(await choices.read(citizen.sandbox.name, citizen.nin, citizen.sandbox.clock.now()));
+  });
+
+  router.post('/privacy/blocked-practitioners', json, async (req, res) => {
+    const citizen = await citizenOf(deps.store, res);
+    const body = (req.body ?? {}) as Record<string, unknown>;
+    if (typeof body.hprNumber !== 'string') throw badRequest('NAVET-CITIZEN-HPR', 'hprNumber must be the HPR number (a string of digits) of the health worker to block', ['hprNumber']);
+    if (body.name !== undefined && typeof body.name !== 'string') throw badRequest('NAVET-CITIZEN-HPR', 'name must be a string', ['name']);
+    const id = await choices.blockPractitioner(citizen.sandbox.name, citizen.nin, citizen.patientId, { hprNumber: body.hprNumber, name: body.name as string | undefined }, now(citizen));
+    res.status(201).json({ id, ...(await choices.read(citizen.sandbox.name, citizen.nin, citizen.sandbox.clock.now())) });
+  });
+
+  router.delete('/privacy/blocked-practitioners/:id', async (req: Request<{ id: string }>, res) => {
+    const citizen = await citizenOf(deps.store, res);
+    await choices.unblockPractitioner(citizen.sandbox.name, citizen.nin, req.params.id, now(citizen));
+    res.json(await choices.read(citizen.sandbox.name, citizen.nin, citizen.sandbox.clock.now()));
+  });
+
   router.put('/privacy/lab-results', json, async (req, res) => {
     const citizen = await citizenOf(deps.store, res);
     await choices.setSwitch(citizen.sandbox.name, citizen.nin, citizen.patientId, 'lab-results-block', booleanField(req.body, 'blocked'), now(citizen));

@@ -14,14 +14,18 @@ import { ownValue } from '../own-value';
  * - reservation against Kjernejournal: critical information and the medication list show nothing clinical;
  * - a blocked document: its DocumentReference carries the 9603 label NORS, is never listed, and is counted
  *   in the NORS header;
+ * - restricted Kjernejournal: critical information is shown only in emergency care (Navet's reading, not verified);
+ * - a blocked health worker (by HPR number): that person cannot open the citizen's Kjernejournal;
  * - blocked lab results: hidden from health personnel's look-ups;
  * - a proxy (fullmakt): a note that a parent or another person acts for the citizen.
  */
 export const PRIVACY_CHOICE_SYSTEM = 'https://navet.example/fhir/CodeSystem/privacy-choice';
-export type PrivacyChoiceKind = 'kjernejournal-reservation' | 'document-block' | 'lab-results-block' | 'proxy';
+export type PrivacyChoiceKind = 'kjernejournal-reservation' | 'kjernejournal-restriction' | 'kjernejournal-blocked-practitioner' | 'document-block' | 'lab-results-block' | 'proxy';
 
 const CHOICE_DISPLAYS: Record<PrivacyChoiceKind, string> = {
   'kjernejournal-reservation': 'Reservasjon mot Kjernejournal',
+  'kjernejournal-restriction': 'Begrenset tilgang til Kjernejournal',
+  'kjernejournal-blocked-practitioner': 'Sperret helsepersonell',
   'document-block': 'Sperret dokument',
   'lab-results-block': 'Sperrede prøvesvar',
   proxy: 'Fullmakt',
@@ -41,8 +45,17 @@ export interface ProxyNote {
   validUntil?: string;
 }
 
+export interface BlockedPractitioner {
+  id: string;
+  hprNumber: string;
+  name?: string;
+  since: string;
+}
+
 export interface PrivacyChoices {
   kjernejournalReservation: { reserved: boolean; since?: string };
+  kjernejournalRestriction: { restricted: boolean; since?: string };
+  blockedPractitioners: BlockedPractitioner[];
   labResults: { blocked: boolean; since?: string };
   blockedDocuments: { documentId: string; since: string }[];
   proxies: ProxyNote[];
@@ -99,12 +112,19 @@ export class PrivacyChoiceStore {
 
   /** What the citizen has chosen, read fresh from the sandbox at every call. */
   async read(sandbox: string, nin: string, now: Date): Promise<PrivacyChoices> {
-    const choices: PrivacyChoices = { kjernejournalReservation: { reserved: false }, labResults: { blocked: false }, blockedDocuments: [], proxies: [] };
+    const choices: PrivacyChoices = { kjernejournalReservation: { reserved: false }, kjernejournalRestriction: { restricted: false }, blockedPractitioners: [], labResults: { blocked: false }, blockedDocuments: [], proxies: [] };
     for (const item of await this.activeConsents(sandbox, nin)) {
       const since = item.dateTime ?? '';
       switch (kindOf(item)) {
         case 'kjernejournal-reservation': choices.kjernejournalReservation = { reserved: true, since }; break;
         case 'lab-results-block': choices.labResults = { blocked: true, since }; break;
+        case 'kjernejournal-restriction': choices.kjernejournalRestriction = { restricted: true, since }; break;
+        case 'kjernejournal-blocked-practitioner': {
+          const actor = list<NonNullable<NonNullable<Consent['provision']>['actor']>[number]>(item.provision?.actor)[0];
+          const hprNumber = actor?.reference?.identifier?.value;
+          if (typeof hprNumber === 'string') choices.blockedPractitioners.push({ id: item.id, hprNumber, ...(typeof actor?.reference?.display === 'string' ? { name: actor.reference.display } : {}), since });
+          break;
+        }
         case 'document-block':
           for (const data of list<{ reference?: { reference?: unknown } }>(item.provision?.data)) {
             const reference = data.reference?.reference;
@@ -126,8 +146,8 @@ export class PrivacyChoiceStore {
     return choices;
   }
 
-  /** Turns a yes/no choice (reservation, blocked lab results) on or off. */
-  async setSwitch(sandbox: string, nin: string, patientId: string | undefined, kind: 'kjernejournal-reservation' | 'lab-results-block', on: boolean, now: string): Promise<void> {
+  /** Turns a yes/no choice (reservation, restriction, blocked lab results) on or off. */
+  async setSwitch(sandbox: string, nin: string, patientId: string | undefined, kind: 'kjernejournal-reservation' | 'kjernejournal-restriction' | 'lab-results-block', on: boolean, now: string): Promise<void> {
     await this.store.inTransaction(async (store) => {
       const choices = new PrivacyChoiceStore(store);
       const active = await choices.activeConsents(sandbox, nin, kind);
@@ -176,6 +196,27 @@ export class PrivacyChoiceStore {
       }],
     }), now);
     return created.id as string;
+  }
+
+  /** Blocks one health worker, by HPR number, from the citizen's Kjernejournal. */
+  async blockPractitioner(sandbox: string, nin: string, patientId: string | undefined, practitioner: { hprNumber: string; name?: string }, now: string): Promise<string> {
+    if (!/^\d{4,9}$/.test(practitioner.hprNumber)) throw badRequest('NAVET-CITIZEN-HPR', 'hprNumber must be an HPR number: 4 to 9 digits', ['hprNumber']);
+    const existing = (await this.read(sandbox, nin, new Date(now))).blockedPractitioners.find((p) => p.hprNumber === practitioner.hprNumber);
+    if (existing) return existing.id;
+    const created = await this.store.create(sandbox, consent('kjernejournal-blocked-practitioner', nin, patientId, now, {
+      type: 'deny',
+      actor: [{
+        role: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-ParticipationType', code: 'PRF', display: 'performer' }] },
+        reference: { identifier: { system: SYSTEMS.hpr, value: practitioner.hprNumber }, ...(practitioner.name ? { display: practitioner.name } : {}) },
+      }],
+    }), now);
+    return created.id as string;
+  }
+
+  async unblockPractitioner(sandbox: string, nin: string, consentId: string, now: string): Promise<void> {
+    const item = (await this.activeConsents(sandbox, nin, 'kjernejournal-blocked-practitioner')).find((c) => c.id === consentId);
+    if (!item) throw notFound('NAVET-CITIZEN-BLOCK-NOT-FOUND', `You have blocked no health worker under id ${consentId}`);
+    await this.store.update(sandbox, { ...item, status: 'inactive' }, now, versionOf(item));
   }
 
   async removeProxy(sandbox: string, nin: string, consentId: string, now: string): Promise<void> {

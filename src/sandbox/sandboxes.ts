@@ -4,10 +4,11 @@ import { extractIndexValues, type IndexValue } from '../fhir/search-parameters';
 import type { FhirResource } from '../fhir/types';
 import type { DatabaseHandle } from '../store/database';
 import type { Database } from '../store/schema';
-import { ResourceStore } from '../store/resource-store';
+import { ResourceStore, type SeedEntry } from '../store/resource-store';
 import { registerDemoClients } from '../trust/demo-clients';
 import { adminKeyMatches, generateAdminKey, hashAdminKey } from './admin-keys';
 import { clockWithOffset, type SandboxClock } from './sandbox-clock';
+import { buildSeedCriticalInformation } from './seed/critical-information';
 import { buildSeedDocuments } from './seed/documents';
 import { buildSeedResources, type GeneratorSettings, loadGeneratorSettings } from './seed-resources';
 
@@ -50,7 +51,7 @@ export function assertSandboxName(name: unknown): asserts name is string {
 }
 
 export class Sandboxes {
-  private readonly seedCache = new Map<string, Promise<{ resource: FhirResource; index: IndexValue[] }[]>>();
+  private readonly seedCache = new Map<string, Promise<SeedEntry[]>>();
 
   constructor(
     private readonly database: DatabaseHandle,
@@ -67,16 +68,21 @@ export class Sandboxes {
   }
 
   /** The seed's resources with their index rows, built once per process for given settings. */
-  private seedResources(settings: GeneratorSettings): Promise<{ resource: FhirResource; index: IndexValue[] }[]> {
+  private seedResources(settings: GeneratorSettings): Promise<SeedEntry[]> {
     const key = JSON.stringify(settings);
     let cached = this.seedCache.get(key);
     if (!cached) {
       cached = (async () => {
         const people = buildSeedResources(this.fixturesDir, settings);
-        const documents = await buildSeedDocuments(people.filter((r) => r.resourceType === 'Patient'), settings);
-        return [...people, ...documents].map((resource) => {
-          const stored = { ...resource, meta: { ...(resource.meta as object | undefined), versionId: '1', lastUpdated: seedTimestamp(settings) } };
-          return { resource, index: extractIndexValues(stored) };
+        const patients = people.filter((r) => r.resourceType === 'Patient');
+        const documents = await buildSeedDocuments(patients, settings);
+        const entries: SeedEntry[] = [
+          ...[...people, ...documents].map((resource) => ({ resource })),
+          ...buildSeedCriticalInformation(patients, settings),
+        ];
+        return entries.map((entry) => {
+          const stored = { ...entry.resource, meta: { ...(entry.resource.meta as object | undefined), versionId: String((entry.history?.length ?? 0) + 1), lastUpdated: seedTimestamp(settings) } };
+          return { ...entry, index: extractIndexValues(stored) };
         });
       })();
       cached.catch(() => this.seedCache.delete(key));

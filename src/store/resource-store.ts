@@ -6,7 +6,7 @@ import type { IncludeSpec, SearchRequest } from '../fhir/search-request';
 import type { FhirResource } from '../fhir/types';
 import { bulkInsert } from './bulk-insert';
 import type { Engine } from './database';
-import type { Database, ResourceTable, SearchIndexTable } from './schema';
+import type { Database, ResourceTable, ResourceVersionTable, SearchIndexTable } from './schema';
 import { orderByClause, whereClause } from './search-sql';
 
 /**
@@ -36,6 +36,13 @@ export interface HistoryQuery {
   since?: string;
   count: number;
   offset: number;
+}
+
+/** A resource to seed, optionally with its earlier versions (oldest first). */
+export interface SeedEntry {
+  resource: FhirResource;
+  index?: IndexValue[];
+  history?: { resource: FhirResource; lastUpdated: string }[];
 }
 
 export type Executor = Kysely<Database> | Transaction<Database>;
@@ -265,17 +272,29 @@ export class ResourceStore {
     return resources;
   }
 
-  /** Inserts many new resources at once (seeding). Index rows may be given precomputed. */
-  async insertMany(sandbox: string, resources: { resource: FhirResource; index?: IndexValue[] }[], lastUpdated: string): Promise<void> {
+  /**
+   * Inserts many new resources at once (seeding). Index rows may be given precomputed. `history` holds a
+   * resource's earlier versions, oldest first, each with its own time; the resource is then their successor.
+   */
+  async insertMany(sandbox: string, resources: SeedEntry[], lastUpdated: string): Promise<void> {
     const resourceRows: ResourceTable[] = [];
+    const versionRows: ResourceVersionTable[] = [];
     const indexRows: SearchIndexTable[] = [];
-    for (const { resource, index } of resources) {
-      const stored = withMeta(resource, resource.id ?? randomUUID(), 1, lastUpdated);
-      resourceRows.push(this.resourceRow(sandbox, stored, 1, lastUpdated, false));
+    for (const { resource, index, history = [] } of resources) {
+      const id = resource.id ?? randomUUID();
+      history.forEach((earlier, i) => {
+        const stored = withMeta({ ...earlier.resource, id }, id, i + 1, earlier.lastUpdated);
+        versionRows.push({ ...this.resourceRow(sandbox, stored, i + 1, earlier.lastUpdated, false), method: i === 0 ? 'POST' : 'PUT' });
+      });
+      const versionId = history.length + 1;
+      const stored = withMeta(resource, id, versionId, lastUpdated);
+      const row = this.resourceRow(sandbox, stored, versionId, lastUpdated, false);
+      resourceRows.push(row);
+      versionRows.push({ ...row, method: versionId === 1 ? 'POST' : 'PUT' });
       indexRows.push(...(index ?? extractIndexValues(stored)).map((v) => this.indexRow(sandbox, stored, v)));
     }
     await bulkInsert(this.db, this.engine, 'resources', resourceRows);
-    await bulkInsert(this.db, this.engine, 'resource_versions', resourceRows.map((r) => ({ ...r, method: 'POST' })));
+    await bulkInsert(this.db, this.engine, 'resource_versions', versionRows);
     await bulkInsert(this.db, this.engine, 'search_index', indexRows);
   }
 

@@ -1,6 +1,8 @@
 import type { Router } from 'express';
 import type { PatientDataEndpoint } from '../../src/audit/patient-data-route';
 import { citizenRouter } from '../../src/citizen/citizen-router';
+import { criticalInformationRouter } from '../../src/services/critical-info/critical-information-router';
+import { KJ_RESOURCE_TYPES } from '../../src/services/critical-info/kj-codes';
 import { pjdRouter } from '../../src/services/documents/pjd-router';
 import { PATIENT_DATA_ENDPOINTS } from '../../src/services/patient-data-endpoints';
 import { makeDpopProof } from '../../src/trust/dpop-client';
@@ -21,6 +23,9 @@ const NO_PATIENT_DATA: Record<string, string> = {
   'citizen GET /privacy': "the citizen's own choices",
   'citizen PUT /privacy/kjernejournal-reservation': "the citizen's own choice",
   'citizen PUT /privacy/lab-results': "the citizen's own choice",
+  'citizen PUT /privacy/kjernejournal-restriction': "the citizen's own choice",
+  'citizen POST /privacy/blocked-practitioners': "the citizen's own choice",
+  'citizen DELETE /privacy/blocked-practitioners/:id': "the citizen's own choice",
   'citizen PUT /privacy/blocked-documents/:documentId': "the citizen's own choice",
   'citizen DELETE /privacy/blocked-documents/:documentId': "the citizen's own choice",
   'citizen POST /privacy/proxies': "the citizen's own choice",
@@ -60,6 +65,53 @@ const EXAMPLES: Record<string, { scope: string; send: (t: TokenResult, url: stri
   },
 };
 
+/** Critical information: each call works on an entry of Line Danser made for it. */
+const KJ_SCOPE = 'nhn:kjernejournal/api';
+const KJ_BODIES: Record<string, (nin: string) => object> = {
+  AllergyIntolerance: (nin) => ({
+    resourceType: 'AllergyIntolerance', clinicalStatus: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/allergyintolerance-clinical', code: 'active' }] },
+    category: ['food'], criticality: 'low', code: { coding: [{ system: 'urn:oid:2.16.578.1.12.4.1.1.7514', code: '5' }] }, patient: { identifier: { system: 'urn:oid:2.16.578.1.12.4.1.4.1', value: nin } },
+  }),
+  Condition: (nin) => ({
+    resourceType: 'Condition', clinicalStatus: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/condition-clinical', code: 'active' }] },
+    category: [{ coding: [{ system: 'http://nhn.no/kj/fhir/CodeSystem/CriticalInformationCategory', code: '10' }] }], code: { text: 'Smitte' }, subject: { identifier: { system: 'urn:oid:2.16.578.1.12.4.1.4.1', value: nin } },
+  }),
+  Flag: (nin) => ({
+    resourceType: 'Flag', status: 'active', category: [{ coding: [{ system: 'http://nhn.no/kj/fhir/CodeSystem/CriticalInformationCategory', code: '9' }] }], code: { text: 'Cytostatika' }, subject: { identifier: { system: 'urn:oid:2.16.578.1.12.4.1.4.1', value: nin } },
+  }),
+};
+const kjCall = async (t: TokenResult, method: 'get' | 'post' | 'put' | 'delete', url: string, eventId: string, body?: object) => {
+  let request = server.http[method](url).set(await dpop(t, method.toUpperCase(), url.split('?')[0])).set({ 'nhn-source-system': 'walk', 'nhn-patient-nin': LINE_DANSER, 'nhn-event-id': eventId });
+  if (body) request = request.type('application/fhir+json').send(body);
+  return request;
+};
+/** Makes an entry for Line Danser and returns the endpoint's URL with its id (and version 1). */
+async function kjEntry(t: TokenResult, url: string, type: string): Promise<{ url: string; entry: Record<string, unknown> }> {
+  const root = url.slice(0, url.indexOf(`/${type}/`));
+  const created = await kjCall(t, 'post', `${root}/${type}`, `setup-${Math.random()}`, KJ_BODIES[type](LINE_DANSER));
+  expect(created.status).toBe(201);
+  return { url: url.replace(':id', created.body.id).replace(':vid', '1'), entry: created.body };
+}
+for (const [path, query] of [['/AllergyIntolerance', ''], ['/Conditions', '?criticalInfoType=Infection'], ['/Condition', ''], ['/Flag', '']]) {
+  EXAMPLES[`critical-information GET ${path}`] = { scope: KJ_SCOPE, send: async (t, url, eventId) => kjCall(t, 'get', `${url}${query}`, eventId) };
+}
+EXAMPLES['critical-information POST /status'] = { scope: KJ_SCOPE, send: async (t, url, eventId) => kjCall(t, 'post', url, eventId, { nin: LINE_DANSER }) };
+for (const type of KJ_RESOURCE_TYPES) {
+  const withEntry = (method: 'get' | 'put' | 'delete', body?: (entry: Record<string, unknown>) => object) => async (t: TokenResult, url: string, eventId: string) => {
+    const made = await kjEntry(t, url, type);
+    return kjCall(t, method, made.url, eventId, body?.(made.entry));
+  };
+  Object.assign(EXAMPLES, {
+    [`critical-information POST /${type}`]: { scope: KJ_SCOPE, send: async (t: TokenResult, url: string, eventId: string) => kjCall(t, 'post', url, eventId, KJ_BODIES[type](LINE_DANSER)) },
+    [`critical-information GET /${type}/:id`]: { scope: KJ_SCOPE, send: withEntry('get') },
+    [`critical-information GET /${type}/:id/_history`]: { scope: KJ_SCOPE, send: withEntry('get') },
+    [`critical-information GET /${type}/:id/_history/:vid`]: { scope: KJ_SCOPE, send: withEntry('get') },
+    [`critical-information PUT /${type}/:id`]: { scope: KJ_SCOPE, send: withEntry('put', (entry) => entry) },
+    [`critical-information DELETE /${type}/:id`]: { scope: KJ_SCOPE, send: withEntry('delete') },
+    [`critical-information DELETE /${type}/:id/_history/:vid`]: { scope: KJ_SCOPE, send: withEntry('delete') },
+  });
+}
+
 /** ITI-68 of Line Danser's first seeded document, by the link its DocumentReference gives. */
 async function retrieve(t: TokenResult, url: string, eventId: string) {
   const doc = await server.http.get(`/sandboxes/${sandbox.name}/fhir/DocumentReference/doc-${LINE_DANSER}-1`).set('Authorization', sandbox.auth);
@@ -92,7 +144,7 @@ afterAll(() => server.close());
 
 test('every route of every service is a patient-data endpoint or declared to hold no patient data', () => {
   const deps = { services: server.navet.trust, store: server.navet.sandboxes.store, issuerOf: () => '', baseUrl: '', accessLog: server.navet.accessLog, settings: new PjdSettingsStore(server.navet.database.db), maxBody: '1mb' };
-  const routes = [...routesOf('pjd', pjdRouter(deps)), ...routesOf('citizen', citizenRouter({ ...deps, citizenUrl: () => '' }))];
+  const routes = [...routesOf('pjd', pjdRouter(deps)), ...routesOf('critical-information', criticalInformationRouter(deps)), ...routesOf('citizen', citizenRouter({ ...deps, citizenUrl: () => '' }))];
   const patientData = Object.entries(PATIENT_DATA_ENDPOINTS).flatMap(([service, endpoints]) => endpoints.map((e) => keyOf(service, e)));
   expect(routes.length).toBeGreaterThan(10);
   expect(routes.filter((r) => !patientData.includes(r) && !(r in NO_PATIENT_DATA))).toEqual([]);
