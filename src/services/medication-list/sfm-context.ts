@@ -1,0 +1,42 @@
+import type { Request } from 'express';
+import { notFound } from '../../fhir/operation-outcome';
+import type { FhirResource } from '../../fhir/types';
+import type { ResourceStore } from '../../store/resource-store';
+import type { AccessContext } from '../../trust/access-context';
+import { findPatient } from '../documents/document-access';
+import type { PllAuthor } from './pll-store';
+import type { SfmSettingsStore } from './sfm-settings';
+
+/** What SFM's facades need for one request. */
+export interface SfmContext {
+  store: ResourceStore;
+  settings: SfmSettingsStore;
+  sfmBase: string;
+}
+
+/** The organisation (legal entity) and practitioner of a request: whose look-ups and sends these are. */
+export function authorOf(access: AccessContext): PllAuthor {
+  const orgnr = access.organisation?.legalEntity.id ?? access.client.orgnrParent ?? '';
+  return {
+    orgnr,
+    orgName: access.organisation?.legalEntity.name ?? access.client.name ?? orgnr,
+    ...(access.practitioner?.name ? { practitioner: access.practitioner.name } : {}),
+    ...(access.practitioner?.hprNumber ? { hpr: access.practitioner.hprNumber } : {}),
+  };
+}
+
+export async function patientByNin(store: ResourceStore, sandbox: string, nin: string): Promise<FhirResource> {
+  const patient = await findPatient(store, sandbox, nin);
+  if (!patient) throw notFound('NAVET-SFM-PATIENT-NOT-FOUND', `No patient with number ${nin} in this sandbox`);
+  return patient;
+}
+
+export function ninFromBody(req: Request, find: (body: unknown) => string | undefined): string | undefined {
+  try {
+    return find(req.body);
+  } catch {
+    return undefined;
+  }
+}
+
+export const sleep = (ms: number) => new Promise<void>((resolve) => { setTimeout(resolve, ms); });
