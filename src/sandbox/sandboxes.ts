@@ -9,6 +9,7 @@ import { registerDemoClients } from '../trust/demo-clients';
 import { adminKeyMatches, generateAdminKey, hashAdminKey } from './admin-keys';
 import { clockWithOffset, type SandboxClock } from './sandbox-clock';
 import { buildSeedDocuments } from './seed/documents';
+import { buildSeedMedicationLists, type VersionedSeed } from './seed/medication-lists';
 import { buildSeedResources, type GeneratorSettings, loadGeneratorSettings } from './seed-resources';
 
 /** Sandboxes: creation from a seed, reset, snapshots, the clock and the admin key. */
@@ -50,7 +51,7 @@ export function assertSandboxName(name: unknown): asserts name is string {
 }
 
 export class Sandboxes {
-  private readonly seedCache = new Map<string, Promise<{ resource: FhirResource; index: IndexValue[] }[]>>();
+  private readonly seedCache = new Map<string, Promise<{ resource: FhirResource; index: IndexValue[]; history?: FhirResource[] }[]>>();
 
   constructor(
     private readonly database: DatabaseHandle,
@@ -67,16 +68,18 @@ export class Sandboxes {
   }
 
   /** The seed's resources with their index rows, built once per process for given settings. */
-  private seedResources(settings: GeneratorSettings): Promise<{ resource: FhirResource; index: IndexValue[] }[]> {
+  private seedResources(settings: GeneratorSettings): Promise<{ resource: FhirResource; index: IndexValue[]; history?: FhirResource[] }[]> {
     const key = JSON.stringify(settings);
     let cached = this.seedCache.get(key);
     if (!cached) {
       cached = (async () => {
         const people = buildSeedResources(this.fixturesDir, settings);
         const documents = await buildSeedDocuments(people.filter((r) => r.resourceType === 'Patient'), settings);
-        return [...people, ...documents].map((resource) => {
-          const stored = { ...resource, meta: { ...(resource.meta as object | undefined), versionId: '1', lastUpdated: seedTimestamp(settings) } };
-          return { resource, index: extractIndexValues(stored) };
+        const medicationLists = buildSeedMedicationLists(people.filter((r) => r.resourceType === 'Patient'), settings);
+        const all: VersionedSeed[] = [...[...people, ...documents].map((resource) => ({ resource })), ...medicationLists];
+        return all.map(({ resource, history }) => {
+          const stored = { ...resource, meta: { ...(resource.meta as object | undefined), versionId: String((history?.length ?? 0) + 1), lastUpdated: seedTimestamp(settings) } };
+          return { resource, index: extractIndexValues(stored), ...(history ? { history } : {}) };
         });
       })();
       cached.catch(() => this.seedCache.delete(key));

@@ -265,17 +265,28 @@ export class ResourceStore {
     return resources;
   }
 
-  /** Inserts many new resources at once (seeding). Index rows may be given precomputed. */
-  async insertMany(sandbox: string, resources: { resource: FhirResource; index?: IndexValue[] }[], lastUpdated: string): Promise<void> {
+  /**
+   * Inserts many new resources at once (seeding). Index rows may be given precomputed. `history` holds
+   * earlier versions (oldest first, each with its meta.lastUpdated): the resource becomes the version after them.
+   */
+  async insertMany(sandbox: string, resources: { resource: FhirResource; index?: IndexValue[]; history?: FhirResource[] }[], lastUpdated: string): Promise<void> {
     const resourceRows: ResourceTable[] = [];
+    const versionRows: (ResourceTable & { method: string })[] = [];
     const indexRows: SearchIndexTable[] = [];
-    for (const { resource, index } of resources) {
-      const stored = withMeta(resource, resource.id ?? randomUUID(), 1, lastUpdated);
-      resourceRows.push(this.resourceRow(sandbox, stored, 1, lastUpdated, false));
+    for (const { resource, index, history = [] } of resources) {
+      const id = resource.id ?? randomUUID();
+      history.forEach((old, i) => {
+        const when = String(old.meta?.lastUpdated ?? lastUpdated);
+        versionRows.push({ ...this.resourceRow(sandbox, withMeta(old, id, i + 1, when), i + 1, when, false), method: i === 0 ? 'POST' : 'PUT' });
+      });
+      const versionId = history.length + 1;
+      const stored = withMeta(resource, id, versionId, lastUpdated);
+      resourceRows.push(this.resourceRow(sandbox, stored, versionId, lastUpdated, false));
+      versionRows.push({ ...this.resourceRow(sandbox, stored, versionId, lastUpdated, false), method: history.length > 0 ? 'PUT' : 'POST' });
       indexRows.push(...(index ?? extractIndexValues(stored)).map((v) => this.indexRow(sandbox, stored, v)));
     }
     await bulkInsert(this.db, this.engine, 'resources', resourceRows);
-    await bulkInsert(this.db, this.engine, 'resource_versions', resourceRows.map((r) => ({ ...r, method: 'POST' })));
+    await bulkInsert(this.db, this.engine, 'resource_versions', versionRows);
     await bulkInsert(this.db, this.engine, 'search_index', indexRows);
   }
 

@@ -104,13 +104,17 @@ export function isMultidose(list: FhirResource | undefined): boolean {
   return (Array.isArray(list?.extension) ? list.extension as { url?: string; valueBoolean?: boolean }[] : []).some((e) => e.url === SFM.multidose && e.valueBoolean === true);
 }
 
+/** Basic.created is a date; the look-up's instant is kept in this extension. */
+const LOOKED_UP_AT = `${SFM.navetRecord}/looked-up-at`;
+
 export interface Lookup { at: string; seenVersion: number; resource: FhirResource }
 
 export async function readLookup(store: ResourceStore, sandbox: string, orgnr: string, patientId: string): Promise<Lookup | undefined> {
   const found = await store.find(sandbox, 'Basic', lookupId(orgnr, patientId));
   if (!found) return undefined;
-  const seen = (found.extension as { url: string; valueInteger?: number }[] | undefined)?.find((e) => e.url === SFM.pllVersion)?.valueInteger ?? 0;
-  return { at: String(found.created), seenVersion: seen, resource: found };
+  const extensions = (found.extension as { url: string; valueInteger?: number; valueDateTime?: string }[] | undefined) ?? [];
+  const seen = extensions.find((e) => e.url === SFM.pllVersion)?.valueInteger ?? 0;
+  return { at: String(extensions.find((e) => e.url === LOOKED_UP_AT)?.valueDateTime ?? found.created), seenVersion: seen, resource: found };
 }
 
 /** Records an RF look-up (or, after a send, the version the organisation made). Last write wins. */
@@ -120,9 +124,9 @@ export async function recordLookup(store: ResourceStore, sandbox: string, input:
     id: lookupId(input.orgnr, input.patientId),
     code: { coding: [{ system: SFM.navetRecord, code: 'rf-lookup', display: 'Oppslag i Reseptformidleren (SFM getMedication)' }] },
     subject: { reference: `Patient/${input.patientId}` },
-    created: input.at,
+    created: input.at.slice(0, 10),
     author: { identifier: { system: SYSTEMS.orgnr, value: input.orgnr }, display: input.orgName },
-    extension: [{ url: SFM.pllVersion, valueInteger: input.seenVersion }],
+    extension: [{ url: LOOKED_UP_AT, valueDateTime: input.at }, { url: SFM.pllVersion, valueInteger: input.seenVersion }],
   };
   try {
     await store.update(sandbox, resource, now);
