@@ -196,6 +196,17 @@ describe('reconciliation: get → change → send → get', () => {
     const fresh = bundleOf((await getMedication(loser, getParameters(INGRID_SOLHEIM))).body);
     expect((await sendMedication(loser, sendParameters(fresh))).status).toBe(200);
     expect(await listVersion(INGRID_SOLHEIM)).toBe(before + 2);
+
+    // three sends (two from one organisation) from one version, several rounds: always exactly one winner
+    for (let round = 0; round < 3; round++) {
+      const start = await listVersion(INGRID_SOLHEIM);
+      const [h, g] = await Promise.all([getMedication(hospital, getParameters(INGRID_SOLHEIM)), getMedication(gp, getParameters(INGRID_SOLHEIM))]);
+      const bundles = [bundleOf(h.body), bundleOf(g.body), clone(bundleOf(h.body))];
+      bundles.forEach((bundle, i) => { resourcesOf(bundle, 'MedicationStatement')[0].dosage = [{ text: `${round + 1} tablett(er) morgen, variant ${i}` }]; });
+      const raced = await Promise.all([sendMedication(hospital, sendParameters(bundles[0])), sendMedication(gp, sendParameters(bundles[1])), sendMedication(hospital, sendParameters(bundles[2]))]);
+      expect(raced.map((r) => r.status).sort()).toEqual([200, 409, 409]);
+      expect(await listVersion(INGRID_SOLHEIM)).toBe(start + 1);
+    }
   });
 
   test('a missing head-of-chain statement is refused and stores nothing', async () => {
