@@ -347,14 +347,7 @@ describe('partial failures (failure injection per sandbox)', () => {
 });
 
 describe('data sharing for home care', () => {
-  const ticketFor = async (t: TokenResult, nin: string) => {
-    const res = await sfmCall(server, t, 'POST', `${sfm()}/api/PatientTicket`).then(() => undefined);
-    void res;
-    const path = `${sfm()}/api/PatientTicket`;
-    const { makeDpopProof } = await import('../../src/trust/dpop-client');
-    const proof = await makeDpopProof(t.dpopKey, { method: 'POST', url: `http://navet.test${path}`, accessToken: t.body.access_token });
-    return server.http.post(path).set('Authorization', `DPoP ${t.body.access_token}`).set('DPoP', proof).send({ patientPid: nin });
-  };
+  const ticketFor = (t: TokenResult, nin: string) => sfmCall(server, t, 'POST', `${sfm()}/api/PatientTicket`, { patientPid: nin });
 
   test('session, patient ticket, the list with its statements and medicines, a medicine by FEST id — each read logged', async () => {
     const session = await sfmCall(server, homeCare, 'POST', `${sfm()}/api/Session/create`);

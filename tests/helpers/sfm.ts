@@ -45,7 +45,7 @@ export const getParameters = (nin: string, extra: Json[] = [{ name: 'SamtykkeKje
   parameter: [{ name: 'patient', resource: { resourceType: 'Patient', identifier: [{ system: FNR, value: nin }] } }, ...extra],
 });
 
-export const param = (parameters: Json, name: string) => (parameters.parameter as Json[]).find((p) => p.name === name);
+export const param = (parameters: Json, name: string): Json => (parameters.parameter as Json[]).find((p) => p.name === name) as Json;
 export const bundleOf = (parameters: Json): Json => param(parameters, 'medication')?.resource;
 export const resourcesOf = (bundle: Json, type: string): Json[] => bundle.entry.filter((e: Json) => e.resource.resourceType === type).map((e: Json) => e.resource);
 export const pllIdOf = (statement: Json) => statement.identifier.find((i: Json) => i.type.text === 'PLL').value;

@@ -11,7 +11,7 @@ import type { AccessContext } from '../../trust/access-context';
 import { festIdOf, festMedicine, medicationResource } from './fest-catalogue';
 import { isLocked, readPll } from './pll-store';
 import { SFM } from './sfm-codes';
-import { authorOf, patientByNin, type SfmContext } from './sfm-context';
+import { authorOf, orgnrOf, patientByNin, type SfmContext } from './sfm-context';
 
 /**
  * The read-only data-sharing API of SFM for consumers such as home-care record systems:
@@ -61,7 +61,7 @@ function requireTicket(req: Request, res: Response, access: AccessContext, sandb
   if (typeof given !== 'string' || given === '') throw badRequest('NAVET-SFM-TICKET', 'patientTicket is required: get one with POST <sfm>/api/PatientTicket {"patientPid": "<fødselsnummer>"}', ['patientTicket']);
   const ticket = res.locals.sfmTicket as Ticket | undefined;
   // another organisation's ticket is as unknown as a made-up one
-  if (!ticket || ticket.orgnr !== authorOf(access).orgnr) throw notFound('NAVET-SFM-TICKET-UNKNOWN', 'This patientTicket is unknown to your organisation; get a new one with POST <sfm>/api/PatientTicket');
+  if (!ticket || ticket.orgnr !== orgnrOf(access)) throw notFound('NAVET-SFM-TICKET-UNKNOWN', 'This patientTicket is unknown to your organisation; get a new one with POST <sfm>/api/PatientTicket');
   if (Date.parse(ticket.expires) < sandbox.clock.now().getTime()) {
     throw new FhirError(403, [{ severity: 'error', code: 'expired', navetCode: 'NAVET-SFM-TICKET-EXPIRED', text: `This patientTicket expired at ${ticket.expires}; get a new one`, expression: ['patientTicket'] }]);
   }
@@ -85,7 +85,7 @@ export async function createPatientTicket(context: SfmContext, req: Request, res
   const patient = await patientByNin(store, sandbox.name, nin);
   const now = sandbox.clock.now();
   const expires = new Date(now.getTime() + TICKET_VALID_MS).toISOString();
-  const author = authorOf(access);
+  const author = await authorOf(access, store, sandbox.name);
   const ticket = await store.create(sandbox.name, {
     resourceType: 'Basic',
     code: { coding: [{ system: SFM.navetRecord, code: 'patient-ticket', display: 'SFM patient ticket (data sharing)' }] },

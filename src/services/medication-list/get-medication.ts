@@ -125,7 +125,7 @@ export async function getMedication(context: SfmContext, req: Request, res: Resp
     const pll = await readPll(store, sandbox.name, patientId, input.historyTimestamp);
     const visible: Pll = { ...pll, statements: pll.statements.filter((s) => input.lockedPrescriptions || !isLocked(s)) };
     const now = sandbox.clock.now().toISOString();
-    const author = authorOf(access);
+    const author = await authorOf(access, store, sandbox.name);
     await recordLookup(store, sandbox.name, { orgnr: author.orgnr, orgName: author.orgName, patientId, at: now, seenVersion: pll.version }, now);
     return { at: now, pll: visible, hasLocked: pll.statements.some(isLocked) };
   };

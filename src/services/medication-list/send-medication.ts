@@ -78,7 +78,7 @@ export async function sendMedication(context: SfmContext, req: Request, res: Res
   const sent = readMedicationBundle(sentBundleOf(req.body));
   const patient = await patientByNin(store, sandbox.name, sent.nin);
   const patientId = patient.id as string;
-  const author = authorOf(access);
+  const author = await authorOf(access, store, sandbox.name);
   const clock = sandbox.clock.now();
   const now = clock.toISOString();
 

@@ -1,6 +1,8 @@
 import type { Request } from 'express';
 import { notFound } from '../../fhir/operation-outcome';
+import { parseSearchRequest } from '../../fhir/search-request';
 import type { FhirResource } from '../../fhir/types';
+import { SYSTEMS } from '../../sandbox/seed/codes';
 import type { ResourceStore } from '../../store/resource-store';
 import type { AccessContext } from '../../trust/access-context';
 import { findPatient } from '../documents/document-access';
@@ -14,12 +16,17 @@ export interface SfmContext {
   sfmBase: string;
 }
 
-/** The organisation (legal entity) and practitioner of a request: whose look-ups and sends these are. */
-export function authorOf(access: AccessContext): PllAuthor {
-  const orgnr = access.organisation?.legalEntity.id ?? access.client.orgnrParent ?? '';
+export function orgnrOf(access: AccessContext): string {
+  return access.organisation?.legalEntity.id ?? access.client.orgnrParent ?? '';
+}
+
+/** The organisation (legal entity, named from the sandbox's registry) and practitioner of a request: whose look-ups and sends these are. */
+export async function authorOf(access: AccessContext, store: ResourceStore, sandbox: string): Promise<PllAuthor> {
+  const orgnr = orgnrOf(access);
+  const registered = (await store.search(sandbox, { ...parseSearchRequest('Organization', [['identifier', `${SYSTEMS.orgnr}|${orgnr}`]]), count: 1, totalNone: true })).matches[0];
   return {
     orgnr,
-    orgName: access.organisation?.legalEntity.name ?? access.client.name ?? orgnr,
+    orgName: typeof registered?.name === 'string' ? registered.name : access.organisation?.legalEntity.name ?? access.client.name ?? orgnr,
     ...(access.practitioner?.name ? { practitioner: access.practitioner.name } : {}),
     ...(access.practitioner?.hprNumber ? { hpr: access.practitioner.hprNumber } : {}),
   };

@@ -45,7 +45,7 @@ export function sfmRouter(deps: GuardDependencies & { accessLog: AccessLog; sett
   });
   router.post('/api/Session/create', guard(deps, options), createSession);
   const fhirJson = express.json({ limit: deps.maxBody, type: ['application/fhir+json', 'application/json'] });
-  const plainJson = express.json({ limit: '64kb' });
+  const plainJson = express.json({ limit: '64kb', type: ['application/json', 'application/fhir+json'] });
   const ticket = resolveTicket(deps.store);
   for (const endpoint of ENDPOINTS) {
     const verify = accessVerifier(deps, { ...options, patientNin: endpoint.patientNin });
