@@ -1,6 +1,6 @@
 import { PrivacyChoiceStore } from '../../src/citizen/privacy-choices';
 import { FEST_MEDICINES } from '../../src/services/medication-list/fest-catalogue';
-import { getToken, type TokenResult } from '../helpers/helseid-client';
+import { getToken, koman, type TokenResult } from '../helpers/helseid-client';
 import {
   addStatement, bundleOf, clone, getParameters, INGRID_SOLHEIM, param, pllIdOf, pllVersionOf, resourcesOf, sectionOf, sendParameters, sfmCall, sfmTokens,
   SFM_SCOPE, TROY_HAMMER, vits,
@@ -131,9 +131,23 @@ describe('$getMedication', () => {
     expect((await getMedication(hospital, getParameters('13116900217'))).status).toBe(404);
   });
 
-  test('without an SFM token there is nothing', async () => {
+  test('without an SFM token there is nothing; a multi-tenant client must name its journal', async () => {
     const res = await server.http.post(`${sfm()}/Patient/$getMedication`).send(getParameters(TROY_HAMMER));
     expect(res.status).toBe(401);
+    const pjdToken = await getToken(server.http, sandbox.name, { scope: 'nhn:phr/mhd/read-documentreferences', details: [koman()] });
+    expect((await getMedication(pjdToken, getParameters(TROY_HAMMER))).status).toBe(401);
+
+    const client = await server.http.post(`/api/sandboxes/${sandbox.name}/clients`).set('Authorization', sandbox.auth).send({
+      clientId: 'sfm-multi', name: 'Multi-tenant EPR', jwks: { keys: [{ kty: 'EC', crv: 'P-256', x: 'Az-iVCze9K0pbjr3iQAHlEiqZ46YkV20XXErX3PB1F8', y: 'BsFHVz5PZwvbRw1hqIvLH7MAX7nvQCpsnP2FgoTHiWw' }] },
+      scopes: [SFM_SCOPE], organization: { parent: '993467049', child: '874716782' }, tenancy: 'multi-tenant', dpop: false,
+    });
+    expect(client.status).toBe(201);
+    const token = await server.http.post(`/sandboxes/${sandbox.name}/helseid/create-test-token`).set('X-Auth-Key', sandbox.adminKey)
+      .send({ clientId: 'sfm-multi', scopes: [SFM_SCOPE], attestation: koman() });
+    expect(token.status).toBe(200);
+    const refused = await server.http.post(`${sfm()}/Patient/$getMedication`).set('Authorization', `Bearer ${token.body.access_token}`).send(getParameters(TROY_HAMMER));
+    expect(refused.status).toBe(403);
+    expect(refused.body.issue[0].details.coding[0].code).toBe('NAVET-SFM-JOURNAL-ID');
   });
 });
 
@@ -320,6 +334,7 @@ describe('partial failures (failure injection per sandbox)', () => {
     const res = await getMedication(hospital, getParameters(TROY_HAMMER));
     expect(res.status).toBe(200);
     expect(param(res.body, 'RFM96Feilkode').valueCoding).toMatchObject({ system: 'http://ehelse.no/fhir/CodeSystem/sfm-kj-rf-error-code', code: 'RF-UNAVAILABLE' });
+    expect(param(res.body, 'RFM912Feilkode').valueCoding.code).toBe('RF-UNAVAILABLE');
     expect(param(res.body, 'RFHentetTidspunkt')).toBeUndefined();
     expect(resourcesOf(bundleOf(res.body), 'MedicationStatement')).toEqual([]);
     expect(resourcesOf(bundleOf(res.body), 'AllergyIntolerance').length).toBeGreaterThan(0);

@@ -141,7 +141,8 @@ export async function getMedication(context: SfmContext, req: Request, res: Resp
   if (!kj.error) parameters.push({ name: 'KJHentetTidspunkt', valueDateTime: kj.at });
   if (!rf.error) parameters.push({ name: 'RFHentetTidspunkt', valueDateTime: rf.at });
   if (kj.error) parameters.push(errorParameter('KJFeilkode', kj.error));
-  if (rf.error) parameters.push(errorParameter('RFM96Feilkode', rf.error));
+  // both RF messages of a look-up (M9.6 prescriptions, M9.12 the list) fail with RF (*unverified*)
+  if (rf.error) parameters.push(errorParameter('RFM96Feilkode', rf.error), errorParameter('RFM912Feilkode', rf.error));
   if (!kj.error) parameters.push({ name: 'KJHarLegemidler', valueBoolean: kj.hasMedicines }, { name: 'KJHarLaste', valueBoolean: kj.hasLocked });
   if (!rf.error) parameters.push({ name: 'RFHarLaste', valueBoolean: rf.hasLocked });
 

@@ -1,5 +1,5 @@
 import type { Request } from 'express';
-import { notFound } from '../../fhir/operation-outcome';
+import { forbidden, notFound } from '../../fhir/operation-outcome';
 import { parseSearchRequest } from '../../fhir/search-request';
 import type { FhirResource } from '../../fhir/types';
 import { SYSTEMS } from '../../sandbox/seed/codes';
@@ -14,6 +14,16 @@ export interface SfmContext {
   store: ResourceStore;
   settings: SfmSettingsStore;
   sfmBase: string;
+}
+
+/**
+ * A multi-tenant client (one system serving many organisations) must name the journal it acts for with an
+ * `authorization_details` object of type nhn:sfm:journal-id (spec); single-tenant clients need none.
+ */
+export function assertJournalId(access: AccessContext): void {
+  if (access.client.tenancy === 'multi-tenant' && !access.journalId) {
+    throw forbidden('NAVET-SFM-JOURNAL-ID', 'A multi-tenant client must send authorization_details {"type": "nhn:sfm:journal-id", "journal_id": "<the EPR journal\'s id>"} in its token request');
+  }
 }
 
 export function orgnrOf(access: AccessContext): string {

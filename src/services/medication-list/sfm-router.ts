@@ -8,7 +8,7 @@ import { createPatientTicket, createSession, readList, readMedication, resolveTi
 import { getMedication, requestedPatientNin } from './get-medication';
 import { sendMedication, sentPatientNin } from './send-medication';
 import { GET_MEDICATION, PATIENT_TICKET, READ_LIST, READ_MEDICATION, SEND_MEDICATION, SFM_AUDIENCE, SFM_SCOPES } from './sfm-codes';
-import { ninFromBody, type SfmContext } from './sfm-context';
+import { assertJournalId, ninFromBody, type SfmContext } from './sfm-context';
 import type { SfmSettingsStore } from './sfm-settings';
 
 /**
@@ -52,7 +52,10 @@ export function sfmRouter(deps: GuardDependencies & { accessLog: AccessLog; sett
     const context = (sandbox: Sandbox, store: SfmContext['store']): SfmContext => ({ store, settings: deps.settings, sfmBase: serviceUrls(deps.baseUrl, sandbox.name).sfm });
     const before = endpoint.body === 'fhir' ? [fhirJson] : endpoint.body === 'json' ? [plainJson] : endpoint.ticket ? [ticket] : [];
     router[endpoint.method](endpoint.path, ...before, patientDataRoute({ accessLog: deps.accessLog, verify, store: deps.store }, endpoint,
-      (req, res, access, store) => endpoint.handler(context(res.locals.sandbox as Sandbox, store), req, res, access, store)));
+      (req, res, access, store) => {
+        assertJournalId(access);
+        return endpoint.handler(context(res.locals.sandbox as Sandbox, store), req, res, access, store);
+      }));
   }
   return router;
 }
