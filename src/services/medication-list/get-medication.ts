@@ -43,7 +43,7 @@ export function requestedPatientNin(body: unknown): string | undefined {
   return Array.isArray(params) ? ninOfPatient(params.find((p) => p?.name === 'patient')?.resource) : undefined;
 }
 
-interface Request_ {
+interface LookupRequest {
   nin: string;
   historyTimestamp?: string;
   kjConsent?: string;
@@ -51,7 +51,7 @@ interface Request_ {
   lockedPrescriptions: boolean;
 }
 
-function readRequest(body: unknown): Request_ {
+function readRequest(body: unknown): LookupRequest {
   const params = parametersOf(body, PARAMETERS, '$getMedication');
   const one = (name: string): Parameter | undefined => {
     const found = params.filter((p) => p.name === name);
