@@ -17,6 +17,8 @@ import { serviceUrls } from './sandbox/service-urls';
 import { criticalInformationRouter } from './services/critical-info/critical-information-router';
 import { pjdRouter } from './services/documents/pjd-router';
 import { PjdSettingsStore, pjdSettingsApi } from './services/documents/pjd-settings';
+import { sfmRouter } from './services/medication-list/sfm-router';
+import { SfmSettingsStore, sfmSettingsApi } from './services/medication-list/sfm-settings';
 import { databaseIsReachable, type DatabaseHandle } from './store/database';
 import { clientApi } from './trust/client-api';
 import type { GuardDependencies } from './trust/guard';
@@ -62,6 +64,8 @@ export function createApp(context: AppContext): Express {
   app.use('/api/sandboxes/:name/clients', clientApi(sandboxes, context.trust.clients, config.maxBody));
   const pjdSettings = new PjdSettingsStore(context.database.db);
   app.use('/api/sandboxes/:name/settings/pjd', pjdSettingsApi(sandboxes, pjdSettings));
+  const sfmSettings = new SfmSettingsStore(context.database.db);
+  app.use('/api/sandboxes/:name/settings/sfm', sfmSettingsApi(sandboxes, sfmSettings));
   app.use('/api/sandboxes/:name/audit', auditSearchApi(sandboxes, config.baseUrl));
   app.use('/api/sandboxes/:name/signing-keys', signingKeyApi(sandboxes, context.trust.keys));
   app.use('/api/sandboxes', sandboxApi(sandboxes, { baseUrl: config.baseUrl, operatorKey: config.operatorKey, maxBody: config.maxBody }));
@@ -109,6 +113,7 @@ export function createApp(context: AppContext): Express {
   perSandbox.use('/citizen', citizenRouter({ ...guardDependencies, citizenUrl: (sandbox) => serviceUrls(config.baseUrl, sandbox).citizen }));
   perSandbox.use('/pjd', pjdRouter({ ...guardDependencies, accessLog: context.accessLog, settings: pjdSettings, maxBody: config.maxBody }));
   perSandbox.use('/critical-information', criticalInformationRouter({ ...guardDependencies, accessLog: context.accessLog, maxBody: config.maxBody }));
+  perSandbox.use('/sfm', sfmRouter({ ...guardDependencies, accessLog: context.accessLog, settings: sfmSettings, maxBody: config.maxBody }));
   app.use('/sandboxes/:sandbox', perSandbox);
 
   app.use((req, res) => {

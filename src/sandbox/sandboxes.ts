@@ -10,6 +10,7 @@ import { adminKeyMatches, generateAdminKey, hashAdminKey } from './admin-keys';
 import { clockWithOffset, type SandboxClock } from './sandbox-clock';
 import { buildSeedCriticalInformation } from './seed/critical-information';
 import { buildSeedDocuments } from './seed/documents';
+import { buildSeedMedicationLists } from './seed/medication-lists';
 import { buildSeedResources, type GeneratorSettings, loadGeneratorSettings } from './seed-resources';
 
 /** Sandboxes: creation from a seed, reset, snapshots, the clock and the admin key. */
@@ -76,9 +77,13 @@ export class Sandboxes {
         const people = buildSeedResources(this.fixturesDir, settings);
         const patients = people.filter((r) => r.resourceType === 'Patient');
         const documents = await buildSeedDocuments(patients, settings);
+        const medicationLists: SeedEntry[] = buildSeedMedicationLists(patients, settings).map(({ resource, history }) => ({
+          resource, ...(history ? { history: history.map((earlier) => ({ resource: earlier, lastUpdated: String((earlier.meta as { lastUpdated?: string } | undefined)?.lastUpdated ?? seedTimestamp(settings)) })) } : {}),
+        }));
         const entries: SeedEntry[] = [
           ...[...people, ...documents].map((resource) => ({ resource })),
           ...buildSeedCriticalInformation(patients, settings),
+          ...medicationLists,
         ];
         return entries.map((entry) => {
           const stored = { ...entry.resource, meta: { ...(entry.resource.meta as object | undefined), versionId: String((entry.history?.length ?? 0) + 1), lastUpdated: seedTimestamp(settings) } };

@@ -7,6 +7,10 @@ import { pjdRouter } from '../../src/services/documents/pjd-router';
 import { PATIENT_DATA_ENDPOINTS } from '../../src/services/patient-data-endpoints';
 import { makeDpopProof } from '../../src/trust/dpop-client';
 import { PjdSettingsStore } from '../../src/services/documents/pjd-settings';
+import { FEST_MEDICINES } from '../../src/services/medication-list/fest-catalogue';
+import { sfmRouter } from '../../src/services/medication-list/sfm-router';
+import { SfmSettingsStore } from '../../src/services/medication-list/sfm-settings';
+import { getParameters as sfmGetParameters } from '../helpers/sfm';
 import { LINE_DANSER, patientId, provideBundle, seedDocument } from '../helpers/documents';
 import { getToken, koman, type TokenResult } from '../helpers/helseid-client';
 import { createSandbox, startTestNavet, TEST_BASE_URL, type TestNavet } from '../helpers/test-navet';
@@ -18,6 +22,8 @@ import { createSandbox, startTestNavet, TEST_BASE_URL, type TestNavet } from '..
 const NO_PATIENT_DATA: Record<string, string> = {
   'pjd GET /ping': 'health check without auth',
   'pjd GET /pingauth': 'token check; no patient',
+  'sfm GET /metadata': 'CapabilityStatement without auth',
+  'sfm POST /api/Session/create': 'a data-sharing session; no patient',
   'citizen GET /access-log': "the citizen's own log, read by the citizen (not a health-personnel access)",
   'citizen GET /documents': "the citizen's own document list, read by the citizen",
   'citizen GET /privacy': "the citizen's own choices",
@@ -63,6 +69,17 @@ const EXAMPLES: Record<string, { scope: string; send: (t: TokenResult, url: stri
       return server.http.post(path).set(await dpop(t, 'POST', path)).set('nhn-source-system', 'walk').set('nhn-patient-nin', LINE_DANSER).set('nhn-event-id', eventId);
     },
   },
+  'sfm POST /Patient/$getMedication': {
+    scope: 'e-helse:sfm.api/sfm.api2',
+    send: async (t, url, eventId) => server.http.post(url).type('application/fhir+json').set(await dpop(t, 'POST', url)).set('nhn-event-id', eventId).send(sfmGetParameters(LINE_DANSER)),
+  },
+  'sfm POST /Patient/$sendMedication': { scope: 'e-helse:sfm.api/sfm.api2', send: sfmSend },
+  'sfm POST /api/PatientTicket': {
+    scope: 'e-helse:sfm.api/sfm.api2',
+    send: async (t, url, eventId) => server.http.post(url).set(await dpop(t, 'POST', url)).set('nhn-event-id', eventId).send({ patientPid: LINE_DANSER }),
+  },
+  'sfm GET /List': { scope: 'e-helse:sfm.api/sfm.api2', send: (t, url, eventId) => sfmTicketRead(t, url, eventId, 'summary=false') },
+  'sfm GET /Medication': { scope: 'e-helse:sfm.api/sfm.api2', send: (t, url, eventId) => sfmTicketRead(t, url, eventId, `_id=${FEST_MEDICINES[0].festId}`) },
 };
 
 /** Critical information: each call works on an entry of Line Danser made for it. */
@@ -112,6 +129,21 @@ for (const type of KJ_RESOURCE_TYPES) {
   });
 }
 
+/** SFM: a look-up first (the 4-hour rule), then the Bundle it answered, sent back. */
+async function sfmSend(t: TokenResult, url: string, eventId: string) {
+  const base = url.replace('/Patient/$sendMedication', '');
+  const looked = await server.http.post(`${base}/Patient/$getMedication`).type('application/fhir+json').set(await dpop(t, 'POST', `${base}/Patient/$getMedication`)).send(sfmGetParameters(LINE_DANSER));
+  const bundle = looked.body.parameter.find((p: { name: string }) => p.name === 'medication').resource;
+  return server.http.post(url).type('application/fhir+json').set(await dpop(t, 'POST', url)).set('nhn-event-id', eventId).send({ resourceType: 'Parameters', parameter: [{ name: 'medication', resource: bundle }] });
+}
+
+/** SFM data sharing: a patient ticket for Line Danser (its own access), then the read. */
+async function sfmTicketRead(t: TokenResult, url: string, eventId: string, query: string) {
+  const ticketUrl = url.replace(/\/(List|Medication)$/, '/api/PatientTicket');
+  const ticket = await server.http.post(ticketUrl).set(await dpop(t, 'POST', ticketUrl)).send({ patientPid: LINE_DANSER });
+  return server.http.get(`${url}?patientTicket=${ticket.body.patientTicket}&${query}`).set(await dpop(t, 'GET', url)).set('nhn-event-id', eventId);
+}
+
 /** ITI-68 of Line Danser's first seeded document, by the link its DocumentReference gives. */
 async function retrieve(t: TokenResult, url: string, eventId: string) {
   const doc = await server.http.get(`/sandboxes/${sandbox.name}/fhir/DocumentReference/doc-${LINE_DANSER}-1`).set('Authorization', sandbox.auth);
@@ -144,7 +176,8 @@ afterAll(() => server.close());
 
 test('every route of every service is a patient-data endpoint or declared to hold no patient data', () => {
   const deps = { services: server.navet.trust, store: server.navet.sandboxes.store, issuerOf: () => '', baseUrl: '', accessLog: server.navet.accessLog, settings: new PjdSettingsStore(server.navet.database.db), maxBody: '1mb' };
-  const routes = [...routesOf('pjd', pjdRouter(deps)), ...routesOf('critical-information', criticalInformationRouter(deps)), ...routesOf('citizen', citizenRouter({ ...deps, citizenUrl: () => '' }))];
+  const routes = [...routesOf('pjd', pjdRouter(deps)), ...routesOf('critical-information', criticalInformationRouter(deps)), ...routesOf('citizen', citizenRouter({ ...deps, citizenUrl: () => '' })),
+    ...routesOf('sfm', sfmRouter({ ...deps, settings: new SfmSettingsStore(server.navet.database.db) }))];
   const patientData = Object.entries(PATIENT_DATA_ENDPOINTS).flatMap(([service, endpoints]) => endpoints.map((e) => keyOf(service, e)));
   expect(routes.length).toBeGreaterThan(10);
   expect(routes.filter((r) => !patientData.includes(r) && !(r in NO_PATIENT_DATA))).toEqual([]);
