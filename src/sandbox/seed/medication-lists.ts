@@ -148,7 +148,7 @@ export function buildSeedMedicationLists(patients: FhirResource[], settings: Gen
         category: ['medication'],
         criticality: 'high',
         code: { coding: [{ system: 'http://nhn.no/kj/fhir/CodeSystem/ActiveSubstance', code: `ID_${guid('substance:penicillin').toUpperCase()}`, display: 'Fenoksymetylpenicillin', userSelected: true }] },
-        patient: { reference: `Patient/${patient.id}` },
+        patient: { identifier: { system: SYSTEMS.fnr, value: nin } },
         recordedDate: dates[0].slice(0, 10),
         recorder: { reference: '#recorderRef' },
         reaction: [{ manifestation: [{ text: 'Urtikaria og ansiktsødem' }] }],

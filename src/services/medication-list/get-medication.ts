@@ -115,7 +115,7 @@ export async function getMedication(context: SfmContext, req: Request, res: Resp
     if (!input.kjConsent) return { error: ERROR_CODES.kjNoConsent };
     const choices = await new PrivacyChoiceStore(store).read(sandbox.name, input.nin, sandbox.clock.now());
     if (choices.kjernejournalReservation.reserved) return { error: ERROR_CODES.kjReserved };
-    const [allergies, dispenses] = await Promise.all([allergiesOf(store, sandbox.name, patientId), dispensesOf(store, sandbox.name, patientId)]);
+    const [allergies, dispenses] = await Promise.all([allergiesOf(store, sandbox.name, input.nin), dispensesOf(store, sandbox.name, patientId)]);
     const visible = dispenses.filter((d) => input.lockedMedicines || !isLocked(d));
     return { at: sandbox.clock.now().toISOString(), allergies, dispenses: visible, hasMedicines: dispenses.length > 0, hasLocked: dispenses.some(isLocked) };
   };

@@ -1,3 +1,5 @@
+import { isEnteredInError } from '../critical-info/critical-information-entry';
+import { entriesOf } from '../critical-info/read-critical-information';
 import { createHash } from 'node:crypto';
 import { FhirError } from '../../fhir/operation-outcome';
 import { parseSearchRequest } from '../../fhir/search-request';
@@ -136,9 +138,9 @@ export async function recordLookup(store: ResourceStore, sandbox: string, input:
   }
 }
 
-export async function allergiesOf(store: ResourceStore, sandbox: string, patientId: string): Promise<FhirResource[]> {
-  const found = await store.search(sandbox, { ...parseSearchRequest('AllergyIntolerance', [['patient', `Patient/${patientId}`]]), count: 200, totalNone: true });
-  return found.matches.filter((a) => a.verificationStatus === undefined || !JSON.stringify(a.verificationStatus).includes('entered-in-error'));
+/** The patient's allergies as Kjernejournal's critical information holds them (one source for both services). */
+export async function allergiesOf(store: ResourceStore, sandbox: string, nin: string): Promise<FhirResource[]> {
+  return (await entriesOf(store, sandbox, 'AllergyIntolerance', nin)).filter((a) => !isEnteredInError(a));
 }
 
 export async function dispensesOf(store: ResourceStore, sandbox: string, patientId: string): Promise<FhirResource[]> {
