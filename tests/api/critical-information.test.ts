@@ -159,6 +159,14 @@ describe('status and reads', () => {
     expect((await call('get', '/AllergyIntolerance/no-such-entry', { nin: OLAV_BAKKE })).status).toBe(404);
   });
 
+  it('accepts the older hit-* header names', async () => {
+    const url = `${base()}/Flag`;
+    const proof = await makeDpopProof(hospital.dpopKey, { method: 'GET', url: `${TEST_BASE_URL}${url}`, accessToken: hospital.body.access_token });
+    const res = await server.http.get(url).set({ Authorization: `DPoP ${hospital.body.access_token}`, DPoP: proof, 'hit-source-system': 'Old EPJ', 'hit-patient-nin': OLAV_BAKKE, 'hit-access-basis': 'akutt' });
+    expect(res.status).toBe(200);
+    expect(res.body.total).toBe(1);
+  });
+
   it('needs the Kjernejournal scope, an attestation and nhn-source-system', async () => {
     const pjdToken = await getToken(server.http, sandbox.name, { scope: 'nhn:phr/mhd/read-documentreferences', details: [koman()] });
     expect((await call('get', '/Flag', { nin: OLAV_BAKKE, token: pjdToken })).status).toBe(401);
