@@ -1,8 +1,8 @@
-import express, { Router } from 'express';
+import type { Router } from 'express';
 import type { Kysely } from 'kysely';
 import { badRequest } from '../../fhir/operation-outcome';
-import { assertAdminKey } from '../../sandbox/admin-auth';
 import type { Sandboxes } from '../../sandbox/sandboxes';
+import { ServiceSettingsStore, serviceSettingsApi } from '../../sandbox/service-settings';
 import type { Database } from '../../store/schema';
 
 /**
@@ -16,18 +16,9 @@ export interface PjdSettings {
 
 const EMPTY: PjdSettings = { allowedAuthorizations: {} };
 
-export class PjdSettingsStore {
-  constructor(private readonly db: Kysely<Database>) {}
-
-  async read(sandbox: string): Promise<PjdSettings> {
-    const row = await this.db.selectFrom('service_settings').select('settings').where('sandbox', '=', sandbox).where('service', '=', 'pjd').executeTakeFirst();
-    return row ? { ...EMPTY, ...(JSON.parse(row.settings) as Partial<PjdSettings>) } : EMPTY;
-  }
-
-  async write(sandbox: string, settings: PjdSettings): Promise<void> {
-    await this.db.insertInto('service_settings').values({ sandbox, service: 'pjd', settings: JSON.stringify(settings) })
-      .onConflict((oc) => oc.columns(['sandbox', 'service']).doUpdateSet({ settings: JSON.stringify(settings) }))
-      .execute();
+export class PjdSettingsStore extends ServiceSettingsStore<PjdSettings> {
+  constructor(db: Kysely<Database>) {
+    super(db, 'pjd', EMPTY);
   }
 }
 
@@ -47,22 +38,5 @@ export function parsePjdSettings(body: unknown): PjdSettings {
 
 /** `GET` / `PUT /api/sandboxes/{name}/settings/pjd` (admin key). */
 export function pjdSettingsApi(sandboxes: Sandboxes, settings: PjdSettingsStore): Router {
-  const router = Router({ mergeParams: true });
-  const load = async (req: express.Request, res: express.Response) => {
-    const sandbox = await sandboxes.get(String((req.params as { name?: string }).name));
-    res.locals.sandboxName = sandbox.name;
-    assertAdminKey(req, sandboxes, sandbox);
-    return sandbox;
-  };
-  router.get('/', async (req, res) => {
-    const sandbox = await load(req, res);
-    res.json(await settings.read(sandbox.name));
-  });
-  router.put('/', express.json({ limit: '64kb' }), async (req, res) => {
-    const sandbox = await load(req, res);
-    const parsed = parsePjdSettings(req.body);
-    await settings.write(sandbox.name, parsed);
-    res.json(parsed);
-  });
-  return router;
+  return serviceSettingsApi(sandboxes, settings, parsePjdSettings);
 }

@@ -1,8 +1,8 @@
-import express, { Router } from 'express';
+import type { Router } from 'express';
 import type { Kysely } from 'kysely';
 import { badRequest } from '../../fhir/operation-outcome';
-import { assertAdminKey } from '../../sandbox/admin-auth';
 import type { Sandboxes } from '../../sandbox/sandboxes';
+import { ServiceSettingsStore, serviceSettingsApi } from '../../sandbox/service-settings';
 import type { Database } from '../../store/schema';
 
 /**
@@ -20,18 +20,9 @@ export const MAX_DELAY_MS = 30_000;
 const DEFAULT_BACKEND: BackendSetting = { mode: 'available', delayMs: 0 };
 const EMPTY: SfmSettings = { kjernejournal: DEFAULT_BACKEND, reseptformidleren: DEFAULT_BACKEND };
 
-export class SfmSettingsStore {
-  constructor(private readonly db: Kysely<Database>) {}
-
-  async read(sandbox: string): Promise<SfmSettings> {
-    const row = await this.db.selectFrom('service_settings').select('settings').where('sandbox', '=', sandbox).where('service', '=', 'sfm').executeTakeFirst();
-    return row ? { ...EMPTY, ...(JSON.parse(row.settings) as Partial<SfmSettings>) } : EMPTY;
-  }
-
-  async write(sandbox: string, settings: SfmSettings): Promise<void> {
-    await this.db.insertInto('service_settings').values({ sandbox, service: 'sfm', settings: JSON.stringify(settings) })
-      .onConflict((oc) => oc.columns(['sandbox', 'service']).doUpdateSet({ settings: JSON.stringify(settings) }))
-      .execute();
+export class SfmSettingsStore extends ServiceSettingsStore<SfmSettings> {
+  constructor(db: Kysely<Database>) {
+    super(db, 'sfm', EMPTY);
   }
 }
 
@@ -60,22 +51,5 @@ export function parseSfmSettings(body: unknown): SfmSettings {
 
 /** `GET` / `PUT /api/sandboxes/{name}/settings/sfm` (admin key). */
 export function sfmSettingsApi(sandboxes: Sandboxes, settings: SfmSettingsStore): Router {
-  const router = Router({ mergeParams: true });
-  const load = async (req: express.Request, res: express.Response) => {
-    const sandbox = await sandboxes.get(String((req.params as { name?: string }).name));
-    res.locals.sandboxName = sandbox.name;
-    assertAdminKey(req, sandboxes, sandbox);
-    return sandbox;
-  };
-  router.get('/', async (req, res) => {
-    const sandbox = await load(req, res);
-    res.json(await settings.read(sandbox.name));
-  });
-  router.put('/', express.json({ limit: '64kb' }), async (req, res) => {
-    const sandbox = await load(req, res);
-    const parsed = parseSfmSettings(req.body);
-    await settings.write(sandbox.name, parsed);
-    res.json(parsed);
-  });
-  return router;
+  return serviceSettingsApi(sandboxes, settings, parseSfmSettings);
 }
