@@ -1,5 +1,5 @@
 import type { FhirResource } from '../fhir/types';
-import { HEALTH_PERSONNEL_CATEGORIES, SYSTEMS } from '../sandbox/seed/codes';
+import { HEALTH_PERSONNEL_CATEGORIES, identifierSystemOf, SYSTEMS } from '../sandbox/seed/codes';
 import type { AccessContext, Coding, OrganisationRef } from '../trust/access-context';
 import { ownValue } from '../own-value';
 
@@ -73,10 +73,6 @@ const PURPOSE_OF_USE_DISPLAYS: Readonly<Record<string, string>> = {
   TREAT: 'Behandling', ETREAT: 'Akuttbehandling', COC: 'Koordinering av behandling', BTG: 'Nødtilgang (break the glass)',
 };
 
-function identifierSystemOf(nin: string): string {
-  // a D-number has 4–7 as its first digit
-  return /^[4-7]/.test(nin) ? SYSTEMS.dnr : SYSTEMS.fnr;
-}
 
 function organisation(id: string, ref: OrganisationRef, names: OrganisationNames, partOf?: string): FhirResource {
   const name = ref.name ?? names.get(ref.id);

@@ -1,5 +1,5 @@
 import type { Request, RequestHandler, Response } from 'express';
-import { FhirError } from '../fhir/operation-outcome';
+import { badRequest, FhirError } from '../fhir/operation-outcome';
 import type { Sandbox } from '../sandbox/sandboxes';
 import type { ResourceStore } from '../store/resource-store';
 import type { AccessContext } from '../trust/access-context';
@@ -27,6 +27,8 @@ export interface PatientDataAnswer {
   patients: { nin: string; id?: string; resources?: string[] }[];
   /** The search as the client sent it. */
   query?: string;
+  /** What a read records about itself (e.g. SFM's look-up), done only once its log entries are written. */
+  afterLog?(store: ResourceStore): Promise<void>;
   send(res: Response): void;
 }
 
@@ -50,9 +52,13 @@ export function patientDataRoute(deps: { accessLog: AccessLog; verify: AccessVer
       // what is written and its log entries commit together, or neither does
       const serve = async (store: ResourceStore) => {
         const answer = await handler(req, res, verified, store);
+        // every patient in an answer is named by a fødselsnummer or D-number, or the log could not find them
+        const unnamed = answer.patients.find((patient) => typeof patient.nin !== 'string' || !/^\d{11}$/.test(patient.nin));
+        if (unnamed) throw badRequest('NAVET-PATIENT-IDENTIFIER', `The patient must be named by an 11-digit fødselsnummer or D-number (a string); got ${JSON.stringify(unnamed.nin)}`);
         await deps.accessLog.record(sandbox.name, answer.patients.map((patient) => ({
           access: verified, interaction: endpoint.interaction, patient: { nin: patient.nin, id: patient.id }, resources: patient.resources, query: answer.query, outcome: { ok: true },
         })), sandbox.clock.now().toISOString(), store);
+        await answer.afterLog?.(store);
         return answer;
       };
       const answer = writes ? await deps.store.inTransaction(serve) : await serve(deps.store);

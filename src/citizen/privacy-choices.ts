@@ -1,7 +1,7 @@
 import { badRequest, notFound } from '../fhir/operation-outcome';
 import { parseSearchRequest } from '../fhir/search-request';
 import type { FhirResource } from '../fhir/types';
-import { SYSTEMS } from '../sandbox/seed/codes';
+import { identifierSystemOf, SYSTEMS } from '../sandbox/seed/codes';
 import { isValidId, type ResourceStore } from '../store/resource-store';
 import { hasSecurityLabel } from '../fhir/security-labels';
 import { NORS_LABEL, SECURITY_LABEL_SYSTEM } from '../services/documents/pjd-codes';
@@ -84,7 +84,7 @@ function kindOf(consent: Consent): PrivacyChoiceKind | undefined {
 
 /** The citizen's patient reference: by fødselsnummer, and literal when the sandbox has the Patient. */
 function patientReference(nin: string, patientId?: string): Record<string, unknown> {
-  return { ...(patientId ? { reference: `Patient/${patientId}` } : {}), identifier: { system: SYSTEMS.fnr, value: nin } };
+  return { ...(patientId ? { reference: `Patient/${patientId}` } : {}), identifier: { system: identifierSystemOf(nin), value: nin } };
 }
 
 function consent(kind: PrivacyChoiceKind, nin: string, patientId: string | undefined, now: string, provision: Consent['provision']): FhirResource {
@@ -104,7 +104,7 @@ export class PrivacyChoiceStore {
   constructor(private readonly store: ResourceStore) {}
 
   private async activeConsents(sandbox: string, nin: string, kind?: PrivacyChoiceKind): Promise<Consent[]> {
-    const params: [string, string][] = [['patient:identifier', `${SYSTEMS.fnr}|${nin}`], ['status', 'active'], ['_sort', 'date']];
+    const params: [string, string][] = [['patient:identifier', `${SYSTEMS.fnr}|${nin},${SYSTEMS.dnr}|${nin}`], ['status', 'active'], ['_sort', 'date']];
     if (kind) params.push(['category', `${PRIVACY_CHOICE_SYSTEM}|${kind}`]);
     const found = await this.store.search(sandbox, { ...parseSearchRequest('Consent', params), count: 1000, totalNone: true });
     return found.matches as Consent[];
@@ -201,16 +201,18 @@ export class PrivacyChoiceStore {
   /** Blocks one health worker, by HPR number, from the citizen's Kjernejournal. */
   async blockPractitioner(sandbox: string, nin: string, patientId: string | undefined, practitioner: { hprNumber: string; name?: string }, now: string): Promise<string> {
     if (!/^\d{4,9}$/.test(practitioner.hprNumber)) throw badRequest('NAVET-CITIZEN-HPR', 'hprNumber must be an HPR number: 4 to 9 digits', ['hprNumber']);
-    const existing = (await this.read(sandbox, nin, new Date(now))).blockedPractitioners.find((p) => p.hprNumber === practitioner.hprNumber);
-    if (existing) return existing.id;
-    const created = await this.store.create(sandbox, consent('kjernejournal-blocked-practitioner', nin, patientId, now, {
-      type: 'deny',
-      actor: [{
-        role: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-ParticipationType', code: 'PRF', display: 'performer' }] },
-        reference: { identifier: { system: SYSTEMS.hpr, value: practitioner.hprNumber }, ...(practitioner.name ? { display: practitioner.name } : {}) },
-      }],
-    }), now);
-    return created.id as string;
+    return this.store.inTransaction(async (store) => {
+      const existing = (await new PrivacyChoiceStore(store).read(sandbox, nin, new Date(now))).blockedPractitioners.find((p) => p.hprNumber === practitioner.hprNumber);
+      if (existing) return existing.id;
+      const created = await store.create(sandbox, consent('kjernejournal-blocked-practitioner', nin, patientId, now, {
+        type: 'deny',
+        actor: [{
+          role: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-ParticipationType', code: 'PRF', display: 'performer' }] },
+          reference: { identifier: { system: SYSTEMS.hpr, value: practitioner.hprNumber }, ...(practitioner.name ? { display: practitioner.name } : {}) },
+        }],
+      }), now);
+      return created.id as string;
+    });
   }
 
   async unblockPractitioner(sandbox: string, nin: string, consentId: string, now: string): Promise<void> {

@@ -371,7 +371,10 @@ describe('privacy', () => {
   it('a restricted Kjernejournal opens only in emergency care', async () => {
     const token = await citizenToken(OLAV_BAKKE);
     await citizen(token, 'put', '/privacy/kjernejournal-restriction', { restricted: true });
-    expect((await call('post', '/status', { body: { nin: OLAV_BAKKE } })).body.privacySettings.restriction).toBe(true);
+    const status = await call('post', '/status', { body: { nin: OLAV_BAKKE } });
+    expect(status.body).toMatchObject({ hasCriticalInformation: false, lastChangedDateTime: null, privacySettings: { restriction: true } });
+    const emergencyStatus = await call('post', '/status', { body: { nin: OLAV_BAKKE }, headers: { 'nhn-access-basis': 'AKUTT' } });
+    expect(emergencyStatus.body.hasCriticalInformation).toBe(true);
     const ordinary = await call('get', '/Flag', { nin: OLAV_BAKKE });
     expect(ordinary.status).toBe(403);
     expect(ordinary.body.issue[0].details.coding[0].code).toBe('NAVET-KJ-RESTRICTED');

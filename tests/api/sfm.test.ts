@@ -405,3 +405,61 @@ describe('data sharing for home care', () => {
     expect((await sfmCall(server, other, 'GET', `${sfm()}/List?patientTicket=${ticket}`)).status).toBe(200);
   });
 });
+
+describe('privacy and integrity', () => {
+  test('a blocked health worker and a restricted Kjernejournal get a KJ error and nothing from KJ, as in Kjernejournal itself', async () => {
+    const choices = new PrivacyChoiceStore(server.navet.sandboxes.store);
+    const id = await choices.blockPractitioner(sandbox.name, TROY_HAMMER, `pat-${TROY_HAMMER}`, { hprNumber: '9144900' }, new Date().toISOString());
+    try {
+      const blocked = await getMedication(hospital, getParameters(TROY_HAMMER));
+      expect(param(blocked.body, 'KJFeilkode').valueCoding.code).toBe('KJ-HPR-BLOCKED');
+      expect(resourcesOf(bundleOf(blocked.body), 'AllergyIntolerance')).toEqual([]);
+      expect(resourcesOf(bundleOf(await getMedication(gp, getParameters(TROY_HAMMER)).then((r) => r.body)), 'AllergyIntolerance').length).toBeGreaterThan(0);
+    } finally {
+      await choices.unblockPractitioner(sandbox.name, TROY_HAMMER, id, new Date().toISOString());
+    }
+    await choices.setSwitch(sandbox.name, TROY_HAMMER, `pat-${TROY_HAMMER}`, 'kjernejournal-restriction', true, new Date().toISOString());
+    try {
+      const ordinary = await getMedication(hospital, getParameters(TROY_HAMMER));
+      expect(param(ordinary.body, 'KJFeilkode').valueCoding.code).toBe('KJ-RESTRICTED');
+      expect(resourcesOf(bundleOf(ordinary.body), 'AllergyIntolerance')).toEqual([]);
+      const emergency = await getMedication(hospital, getParameters(TROY_HAMMER, [{ name: 'SamtykkeKjernejournal', valueCoding: { code: 'HPAKUTT' } }]));
+      expect(param(emergency.body, 'KJFeilkode')).toBeUndefined();
+      expect(resourcesOf(bundleOf(emergency.body), 'AllergyIntolerance').length).toBeGreaterThan(0);
+    } finally {
+      await choices.setSwitch(sandbox.name, TROY_HAMMER, `pat-${TROY_HAMMER}`, 'kjernejournal-restriction', false, new Date().toISOString());
+    }
+  });
+
+  test('a fødselsnummer sent as a number is refused, not looked up', async () => {
+    const body = getParameters(TROY_HAMMER);
+    (body.parameter[0].resource as { identifier: { value: unknown }[] }).identifier[0].value = Number(TROY_HAMMER);
+    const res = await getMedication(hospital, body);
+    expect(res.status).toBe(400);
+    expect(res.body.issue[0].details.coding[0].code).toBe('NAVET-SFM-PATIENT');
+  });
+
+  test('a malformed medication Bundle gets a 400 naming the element, never a 500, and no new version', async () => {
+    const before = await listVersion(TROY_HAMMER);
+    const bundle = bundleOf((await getMedication(hospital, getParameters(TROY_HAMMER))).body);
+    const composition = bundle.entry[0].resource;
+    composition.section = composition.section[0];
+    const res = await sendMedication(hospital, sendParameters(bundle));
+    expect(res.status).toBe(400);
+    expect(res.body.issue.flatMap((i: { expression?: string[] }) => i.expression ?? []).join(' ')).toContain('section');
+    expect(await listVersion(TROY_HAMMER)).toBe(before);
+  });
+
+  test('a send cannot claim a newer PLL version than its look-up saw', async () => {
+    const seenByGp = bundleOf((await getMedication(gp, getParameters(TROY_HAMMER))).body);
+    const byHospital = bundleOf((await getMedication(hospital, getParameters(TROY_HAMMER))).body);
+    resourcesOf(byHospital, 'MedicationStatement')[0].note = [{ text: 'Endret av sykehuset' }];
+    expect((await sendMedication(hospital, sendParameters(byHospital))).status).toBe(200);
+    const current = await listVersion(TROY_HAMMER);
+    const info = resourcesOf(seenByGp, 'Basic')[0].extension.find((e: { url: string }) => e.url.endsWith('/pll-version'));
+    info.valueString = String(current);
+    const res = await sendMedication(gp, sendParameters(seenByGp));
+    expect(res.status).toBe(409);
+    expect(await listVersion(TROY_HAMMER)).toBe(current);
+  });
+});

@@ -10,6 +10,11 @@ export const SYSTEMS = {
   navetOrganisationKind: 'https://navet.example/fhir/CodeSystem/organisation-kind',
 } as const;
 
+/** The identifier system of a national identity number: D-number (first digit 4–7) or fødselsnummer. */
+export function identifierSystemOf(nin: string): string {
+  return /^[4-7]/.test(nin) ? SYSTEMS.dnr : SYSTEMS.fnr;
+}
+
 export const HEALTH_NETWORK_MEMBER_URL = 'https://navet.example/fhir/StructureDefinition/health-network-member';
 
 /** Volven 9060 displays for the codes the spec names. */

@@ -3,7 +3,7 @@ import type { FhirResource } from '../../fhir/types';
 import { FEST_MEDICINES, type FestMedicine, medicationId, medicationResource } from '../../services/medication-list/fest-catalogue';
 import { type PllAuthor, pllList } from '../../services/medication-list/pll-store';
 import { PROFILE, SFM } from '../../services/medication-list/sfm-codes';
-import { SYSTEMS } from './codes';
+import { identifierSystemOf, SYSTEMS } from './codes';
 import type { GeneratorSettings } from '../seed-resources';
 import { createFaker } from './synthetic';
 
@@ -50,11 +50,11 @@ function statement(patient: FhirResource, nin: string, k: number, medicine: Fest
     status,
     category: { coding: [{ system: SFM.use, code: '1', display: 'Fast' }] },
     medicationReference: { reference: `Medication/${medicationId(medicine.festId)}`, display: medicine.name },
-    subject: { reference: `Patient/${patient.id}`, identifier: { system: SYSTEMS.fnr, value: nin } },
+    subject: { reference: `Patient/${patient.id}`, identifier: { system: identifierSystemOf(nin), value: nin } },
     effectivePeriod: { start: date.slice(0, 10) },
     dateAsserted: date,
     informationSource: { display: `${author.practitioner}, ${author.orgName}` },
-    dosage: [{ text: dosage, ...(/morgen/.test(dosage) ? { timing: { code: { coding: [{ system: SFM.timeOfDay, code: '1', display: 'Morgen' }] } } } : {}), asNeeded: /ved behov/.test(dosage) }],
+    dosage: [{ text: dosage, ...(/morgen/.test(dosage) ? { timing: { code: { coding: [{ system: SFM.timeOfDay, code: '1', display: 'Morgen' }] } } } : {}), asNeededBoolean: /ved behov/.test(dosage) }],
   };
 }
 
@@ -112,7 +112,7 @@ export function buildSeedMedicationLists(patients: FhirResource[], settings: Gen
     if (versions >= 3) {
       // the GP changes a dosage
       const changed = current.get(onList[onList.length - 1]) as FhirResource;
-      put({ ...changed, meta: { ...changed.meta, lastUpdated: dates[2] }, dateAsserted: dates[2], dosage: [{ text: `${(changed.dosage as { text: string }[])[0].text}; redusert dose etter kontroll`, asNeeded: false }] });
+      put({ ...changed, meta: { ...changed.meta, lastUpdated: dates[2] }, dateAsserted: dates[2], dosage: [{ text: `${(changed.dosage as { text: string }[])[0].text}; redusert dose etter kontroll`, asNeededBoolean: false }] });
       snapshot(2);
     }
     const final = listVersions[listVersions.length - 1];
@@ -148,7 +148,7 @@ export function buildSeedMedicationLists(patients: FhirResource[], settings: Gen
         category: ['medication'],
         criticality: 'high',
         code: { coding: [{ system: 'http://nhn.no/kj/fhir/CodeSystem/ActiveSubstance', code: `ID_${guid('substance:penicillin').toUpperCase()}`, display: 'Fenoksymetylpenicillin', userSelected: true }] },
-        patient: { identifier: { system: SYSTEMS.fnr, value: nin } },
+        patient: { identifier: { system: identifierSystemOf(nin), value: nin } },
         recordedDate: dates[0].slice(0, 10),
         recorder: { reference: '#recorderRef' },
         reaction: [{ manifestation: [{ text: 'Urtikaria og ansiktsødem' }] }],

@@ -1,7 +1,7 @@
 import { badRequest, FhirError, forbidden } from '../../fhir/operation-outcome';
 import { assertValidResource } from '../../fhir/validate-resource';
 import type { FhirResource } from '../../fhir/types';
-import { HEALTH_PERSONNEL_CATEGORIES, SYSTEMS } from '../../sandbox/seed/codes';
+import { HEALTH_PERSONNEL_CATEGORIES, identifierSystemOf, SYSTEMS } from '../../sandbox/seed/codes';
 import type { AccessContext } from '../../trust/access-context';
 import { ownValue } from '../../own-value';
 import { CRITICAL_INFO_TYPES, criticalInfoTypeOf, KJ_EXTENSIONS, KJ_PROFILES, KJ_SYSTEMS, kjProfileUrl, type KjResourceType } from './kj-codes';
@@ -41,10 +41,6 @@ export function practitionerRole(id: 'recorderRef' | 'updaterRef', registrar: Re
     organization: { identifier: { system: SYSTEMS.orgnr, value: registrar.organisation.orgnr }, ...(registrar.organisation.name ? { display: registrar.organisation.name } : {}) },
     code: [{ coding: [{ system: KJ_SYSTEMS.categoriesOfHealthProfessionals, code: registrar.category, ...(ownValue(HEALTH_PERSONNEL_CATEGORIES, registrar.category) ? { display: HEALTH_PERSONNEL_CATEGORIES[registrar.category] } : {}) }] }],
   };
-}
-
-export function identifierSystemOf(nin: string): string {
-  return /^[4-7]/.test(nin) ? SYSTEMS.dnr : SYSTEMS.fnr;
 }
 
 /** The fødselsnummer an entry names, from its patient (or subject) identifier. */

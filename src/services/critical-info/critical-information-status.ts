@@ -6,7 +6,7 @@ import type { FhirResource } from '../../fhir/types';
 import type { Sandbox } from '../../sandbox/sandboxes';
 import type { AccessContext } from '../../trust/access-context';
 import { isEnteredInError } from './critical-information-entry';
-import { assertCommonHeaders, assertNin, isHprBlocked, privacyOf } from './kj-access';
+import { assertCommonHeaders, assertNin, EMERGENCY_ACCESS_BASES, isHprBlocked, privacyOf } from './kj-access';
 import { CRITICAL_INFO_TYPES, criticalInfoTypeOf, KJ_EXTENSIONS, KJ_RESOURCE_TYPES } from './kj-codes';
 import { entriesOf, type KjContext } from './read-critical-information';
 
@@ -36,15 +36,17 @@ const changedAt = (entry: FhirResource): string => {
 
 export async function criticalInformationStatus(context: KjContext, req: Request, res: Response, access: AccessContext): Promise<PatientDataAnswer> {
   const sandbox = res.locals.sandbox as Sandbox;
-  assertCommonHeaders(req);
+  const accessBasis = assertCommonHeaders(req);
   const nin = statusNin(req);
   if (nin === undefined) throw badRequest('NAVET-KJ-STATUS-BODY', 'Send {"nin":"<fødselsnummer>"} as JSON', ['nin']);
   assertNin(nin, 'nin');
   const privacy = await privacyOf(context.store, sandbox, nin);
   const blocked = isHprBlocked(privacy, access);
   const reserved = privacy.kjernejournalReservation.reserved;
+  // a restricted Kjernejournal tells only emergency care whether there is anything
+  const restrictedForThisCall = privacy.kjernejournalRestriction.restricted && !(accessBasis && EMERGENCY_ACCESS_BASES.includes(accessBasis));
   // Deleted (entered-in-error) entries count as changes, not as information.
-  const entries = reserved || blocked ? [] : (await Promise.all(KJ_RESOURCE_TYPES.map((type) => entriesOf(context.store, sandbox.name, type, nin)))).flat();
+  const entries = reserved || blocked || restrictedForThisCall ? [] : (await Promise.all(KJ_RESOURCE_TYPES.map((type) => entriesOf(context.store, sandbox.name, type, nin)))).flat();
   const current = entries.filter((e) => !isEnteredInError(e));
   const dateChanged: Record<string, string | null> = Object.fromEntries(Object.values(CRITICAL_INFO_TYPES).map((t) => [t.dateKey, null]));
   for (const entry of entries) {

@@ -10,7 +10,8 @@ import type { Sandbox } from '../../sandbox/sandboxes';
 import { isValidId, type ResourceStore } from '../../store/resource-store';
 import type { AccessContext } from '../../trust/access-context';
 import { ownValue } from '../../own-value';
-import { identifierSystemOf, isEnteredInError, patientNinOfEntry } from './critical-information-entry';
+import { identifierSystemOf } from '../../sandbox/seed/codes';
+import { isEnteredInError, patientNinOfEntry } from './critical-information-entry';
 import { assertCommonHeaders, assertPrivacyAllows, privacyOf, requireHeaderNin } from './kj-access';
 import { ALLERGY_TYPES, CONDITION_TYPES, criticalInfoTypeOf, type KjResourceType } from './kj-codes';
 

@@ -5,7 +5,7 @@ import { badRequest, FhirError, notFound } from '../../fhir/operation-outcome';
 import type { FhirResource } from '../../fhir/types';
 import { sendFhir } from '../../http/fhir-json';
 import type { Sandbox } from '../../sandbox/sandboxes';
-import { SYSTEMS } from '../../sandbox/seed/codes';
+import { identifierSystemOf, SYSTEMS } from '../../sandbox/seed/codes';
 import { isValidId, type ResourceStore } from '../../store/resource-store';
 import type { AccessContext } from '../../trust/access-context';
 import { festIdOf, festMedicine, medicationResource } from './fest-catalogue';
@@ -89,7 +89,7 @@ export async function createPatientTicket(context: SfmContext, req: Request, res
   const ticket = await store.create(sandbox.name, {
     resourceType: 'Basic',
     code: { coding: [{ system: SFM.navetRecord, code: 'patient-ticket', display: 'SFM patient ticket (data sharing)' }] },
-    subject: { reference: `Patient/${patient.id}`, identifier: { system: SYSTEMS.fnr, value: nin } },
+    subject: { reference: `Patient/${patient.id}`, identifier: { system: identifierSystemOf(nin), value: nin } },
     created: now.toISOString().slice(0, 10),
     author: { identifier: { system: SYSTEMS.orgnr, value: author.orgnr }, display: author.orgName },
     extension: [{ url: `${SFM.navetRecord}/expires`, valueDateTime: expires }],

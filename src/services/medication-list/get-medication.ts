@@ -2,6 +2,7 @@ import type { Request, Response } from 'express';
 import { randomUUID } from 'node:crypto';
 import type { PatientDataAnswer } from '../../audit/patient-data-route';
 import { PrivacyChoiceStore } from '../../citizen/privacy-choices';
+import { isHprBlocked } from '../critical-info/kj-access';
 import { badRequest } from '../../fhir/operation-outcome';
 import type { FhirResource } from '../../fhir/types';
 import { sendFhir } from '../../http/fhir-json';
@@ -32,9 +33,9 @@ const NIN = /^\d{11}$/;
 
 function ninOfPatient(resource: unknown): string | undefined {
   const identifiers = (resource as { identifier?: unknown } | undefined)?.identifier;
-  const found = (Array.isArray(identifiers) ? identifiers as { system?: string; value?: string }[] : [])
+  const found = (Array.isArray(identifiers) ? identifiers as { system?: unknown; value?: unknown }[] : [])
     .find((i) => i && (i.system === SYSTEMS.fnr || i.system === SYSTEMS.dnr));
-  return found?.value;
+  return typeof found?.value === 'string' ? found.value : undefined;
 }
 
 /** The patient a $getMedication names, for logging a rejected one. */
@@ -108,13 +109,15 @@ export async function getMedication(context: SfmContext, req: Request, res: Resp
   const settings = await context.settings.read(sandbox.name);
 
   type KjHalf = { error: ErrorCode } | { error?: undefined; at: string; allergies: FhirResource[]; dispenses: FhirResource[]; hasMedicines: boolean; hasLocked: boolean };
-  type RfHalf = { error: ErrorCode } | { error?: undefined; at: string; pll: Pll; hasLocked: boolean };
+  type RfHalf = { error: ErrorCode } | { error?: undefined; at: string; pll: Pll; hasLocked: boolean; seenVersion: number };
   const kjHalf = async (): Promise<KjHalf> => {
     const failed = await backend(settings.kjernejournal, { unavailable: ERROR_CODES.kjUnavailable, timeout: ERROR_CODES.kjTimeout });
     if (failed) return { error: failed };
     if (!input.kjConsent) return { error: ERROR_CODES.kjNoConsent };
     const choices = await new PrivacyChoiceStore(store).read(sandbox.name, input.nin, sandbox.clock.now());
     if (choices.kjernejournalReservation.reserved) return { error: ERROR_CODES.kjReserved };
+    if (isHprBlocked(choices, access)) return { error: ERROR_CODES.kjHprBlocked };
+    if (choices.kjernejournalRestriction.restricted && input.kjConsent !== 'HPAKUTT') return { error: ERROR_CODES.kjRestricted };
     const [allergies, dispenses] = await Promise.all([allergiesOf(store, sandbox.name, input.nin), dispensesOf(store, sandbox.name, patientId)]);
     const visible = dispenses.filter((d) => input.lockedMedicines || !isLocked(d));
     return { at: sandbox.clock.now().toISOString(), allergies, dispenses: visible, hasMedicines: dispenses.length > 0, hasLocked: dispenses.some(isLocked) };
@@ -125,9 +128,9 @@ export async function getMedication(context: SfmContext, req: Request, res: Resp
     const pll = await readPll(store, sandbox.name, patientId, input.historyTimestamp);
     const visible: Pll = { ...pll, statements: pll.statements.filter((s) => input.lockedPrescriptions || !isLocked(s)) };
     const now = sandbox.clock.now().toISOString();
-    const author = await authorOf(access, store, sandbox.name);
-    await recordLookup(store, sandbox.name, { orgnr: author.orgnr, orgName: author.orgName, patientId, at: now, seenVersion: pll.version }, now);
-    return { at: now, pll: visible, hasLocked: pll.statements.some(isLocked) };
+    // a look-up of an older state has still seen that the list is now at the current version
+    const seenVersion = input.historyTimestamp ? (await readPll(store, sandbox.name, patientId)).version : pll.version;
+    return { at: now, pll: visible, hasLocked: pll.statements.some(isLocked), seenVersion };
   };
   const [kj, rf] = await Promise.all([kjHalf(), rfHalf()]);
 
@@ -149,6 +152,12 @@ export async function getMedication(context: SfmContext, req: Request, res: Resp
   const resources: FhirResource[] = [...(rf.error ? [] : [...(rf.pll.list ? [rf.pll.list] : []), ...rf.pll.statements]), ...(kj.error ? [] : [...kj.allergies, ...kj.dispenses])];
   return {
     patients: [{ nin: input.nin, id: patientId, resources: resources.map((r) => `${r.resourceType}/${r.id}`) }],
+    // the look-up that opens the 4-hour window to send counts only once it is in the access log
+    afterLog: async (logStore) => {
+      if (rf.error) return;
+      const author = await authorOf(access, logStore, sandbox.name);
+      await recordLookup(logStore, sandbox.name, { orgnr: author.orgnr, orgName: author.orgName, patientId, at: rf.at, seenVersion: rf.seenVersion }, rf.at);
+    },
     send: (r: Response) => sendFhir(req, r, 200, { resourceType: 'Parameters', parameter: parameters }),
   };
 }

@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto';
 import { FhirError } from '../../fhir/operation-outcome';
 import { parseSearchRequest } from '../../fhir/search-request';
 import type { FhirResource } from '../../fhir/types';
-import { SYSTEMS } from '../../sandbox/seed/codes';
+import { identifierSystemOf, SYSTEMS } from '../../sandbox/seed/codes';
 import type { ResourceStore } from '../../store/resource-store';
 import { PROFILE, SFM } from './sfm-codes';
 
@@ -91,7 +91,7 @@ export function pllList(input: { patient: FhirResource; nin: string; statements:
     mode: 'working',
     title: 'Pasientens legemiddelliste',
     code: { coding: [{ system: SFM.loinc, code: '10160-0', display: 'History of Medication use Narrative' }] },
-    subject: { reference: `Patient/${input.patient.id}`, identifier: { system: SYSTEMS.fnr, value: input.nin } },
+    subject: { reference: `Patient/${input.patient.id}`, identifier: { system: identifierSystemOf(input.nin), value: input.nin } },
     date: input.date,
     source: { display: authorDisplay(input.author) },
     extension: [

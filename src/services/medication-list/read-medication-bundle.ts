@@ -1,4 +1,5 @@
 import { FhirError, type OutcomeIssue } from '../../fhir/operation-outcome';
+import { findResourceProblems } from '../../fhir/validate-resource';
 import type { FhirResource } from '../../fhir/types';
 import { SYSTEMS } from '../../sandbox/seed/codes';
 import { festMedicine, type FestMedicine } from './fest-catalogue';
@@ -32,10 +33,14 @@ const sectionCode = (section: Json) => ((section.code as { coding?: { system?: s
   .find((c) => c.system === SFM.sectionTypes)?.code;
 
 function ninOf(patient: FhirResource): string | undefined {
-  return (patient.identifier as { system?: string; value?: string }[] | undefined)?.find((i) => i.system === SYSTEMS.fnr || i.system === SYSTEMS.dnr)?.value;
+  const value = (patient.identifier as { system?: string; value?: unknown }[] | undefined)?.find((i) => i.system === SYSTEMS.fnr || i.system === SYSTEMS.dnr)?.value;
+  return typeof value === 'string' ? value : undefined;
 }
 
 export function readMedicationBundle(bundle: FhirResource): SentBundle {
+  // malformed FHIR first (every nested resource against its R4 type), so that what follows reads well-formed JSON
+  const structureIssues = findResourceProblems(bundle, 'Bundle');
+  if (structureIssues.length > 0) throw new FhirError(400, structureIssues);
   const profileIssues = validateMedicationBundle(bundle);
   if (profileIssues.length > 0) throw new FhirError(400, profileIssues);
   const issues: OutcomeIssue[] = [];

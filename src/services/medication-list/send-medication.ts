@@ -6,7 +6,7 @@ import { parseSearchRequest } from '../../fhir/search-request';
 import type { FhirResource } from '../../fhir/types';
 import { sendFhir } from '../../http/fhir-json';
 import type { Sandbox } from '../../sandbox/sandboxes';
-import { SYSTEMS } from '../../sandbox/seed/codes';
+import { identifierSystemOf, SYSTEMS } from '../../sandbox/seed/codes';
 import type { ResourceStore } from '../../store/resource-store';
 import type { AccessContext } from '../../trust/access-context';
 import { medicationId, medicationResource } from './fest-catalogue';
@@ -47,7 +47,8 @@ export function sentPatientNin(body: unknown): string | undefined {
   const params = (body as { parameter?: { name?: string; resource?: { entry?: { resource?: FhirResource }[] } }[] } | undefined)?.parameter;
   const entries = Array.isArray(params) ? params.find((p) => p?.name === 'medication')?.resource?.entry : undefined;
   const patient = Array.isArray(entries) ? entries.find((e) => e?.resource?.resourceType === 'Patient')?.resource : undefined;
-  return (patient?.identifier as { system?: string; value?: string }[] | undefined)?.find((i) => i?.system === SYSTEMS.fnr || i?.system === SYSTEMS.dnr)?.value;
+  const value = (patient?.identifier as { system?: string; value?: unknown }[] | undefined)?.find((i) => i?.system === SYSTEMS.fnr || i?.system === SYSTEMS.dnr)?.value;
+  return typeof value === 'string' ? value : undefined;
 }
 
 function canonical(value: unknown): string {
@@ -90,7 +91,8 @@ export async function sendMedication(context: SfmContext, req: Request, res: Res
       text: `${author.orgName} (${author.orgnr}) has ${lookup ? `not looked this patient up since ${lookup.at}, more than 4 hours ago by the sandbox clock` : 'not looked this patient up'}: call $getMedication (with Reseptformidleren answering) first, then send within 4 hours` }]);
   }
   const current = await readPll(store, sandbox.name, patientId);
-  const base = sent.baseVersion ?? lookup.seenVersion;
+  // a send cannot be based on a version newer than the organisation's last look-up saw
+  const base = Math.min(sent.baseVersion ?? lookup.seenVersion, lookup.seenVersion);
   if (base > current.version) throw badRequest('NAVET-SFM-PLL-INFO', `The send is based on PLL version ${base}, but the newest is ${current.version}`, ['Bundle']);
   if (base < current.version) throw conflictError(base, current.list);
 
@@ -123,7 +125,7 @@ export async function sendMedication(context: SfmContext, req: Request, res: Res
       id: (existing?.id as string | undefined) ?? randomUUID(),
       meta: { profile: [PROFILE.statement], ...(existing && isLocked(existing) ? { tag: (existing.meta as { tag?: unknown[] }).tag } : {}) },
       medicationReference: { reference: `Medication/${medicationId(item.medicine.festId)}`, display: item.medicine.name },
-      subject: { reference: `Patient/${patientId}`, identifier: { system: SYSTEMS.fnr, value: sent.nin } },
+      subject: { reference: `Patient/${patientId}`, identifier: { system: identifierSystemOf(sent.nin), value: sent.nin } },
     };
     prepared.push({ sent: item, existing, resource });
   }

@@ -56,6 +56,8 @@ export const ERROR_CODES = {
   kjTimeout: { code: 'KJ-TIMEOUT', display: 'Kjernejournal svarte ikke i tide' },
   kjReserved: { code: 'KJ-RESERVED', display: 'Pasienten har reservert seg mot Kjernejournal' },
   kjNoConsent: { code: 'KJ-NO-CONSENT', display: 'Mangler grunnlag for oppslag i Kjernejournal (SamtykkeKjernejournal)' },
+  kjHprBlocked: { code: 'KJ-HPR-BLOCKED', display: 'Pasienten har sperret helsepersonellet for oppslag i Kjernejournal' },
+  kjRestricted: { code: 'KJ-RESTRICTED', display: 'Pasienten har begrenset tilgangen til Kjernejournal: kun ved akutt behov (HPAKUTT)' },
   rfUnavailable: { code: 'RF-UNAVAILABLE', display: 'Reseptformidleren svarer ikke' },
   rfTimeout: { code: 'RF-TIMEOUT', display: 'Reseptformidleren svarte ikke i tide' },
 } as const;
