@@ -16,6 +16,8 @@ import type { Sandbox, Sandboxes } from './sandbox/sandboxes';
 import { serviceUrls } from './sandbox/service-urls';
 import { pjdRouter } from './services/documents/pjd-router';
 import { PjdSettingsStore, pjdSettingsApi } from './services/documents/pjd-settings';
+import { ppsRouter } from './services/lab-results/pps-router';
+import { PpsSettingsStore, ppsSettingsApi } from './services/lab-results/pps-settings';
 import { databaseIsReachable, type DatabaseHandle } from './store/database';
 import { clientApi } from './trust/client-api';
 import type { GuardDependencies } from './trust/guard';
@@ -61,6 +63,8 @@ export function createApp(context: AppContext): Express {
   app.use('/api/sandboxes/:name/clients', clientApi(sandboxes, context.trust.clients, config.maxBody));
   const pjdSettings = new PjdSettingsStore(context.database.db);
   app.use('/api/sandboxes/:name/settings/pjd', pjdSettingsApi(sandboxes, pjdSettings));
+  const ppsSettings = new PpsSettingsStore(context.database.db);
+  app.use('/api/sandboxes/:name/settings/pps', ppsSettingsApi(sandboxes, ppsSettings));
   app.use('/api/sandboxes/:name/audit', auditSearchApi(sandboxes, config.baseUrl));
   app.use('/api/sandboxes/:name/signing-keys', signingKeyApi(sandboxes, context.trust.keys));
   app.use('/api/sandboxes', sandboxApi(sandboxes, { baseUrl: config.baseUrl, operatorKey: config.operatorKey, maxBody: config.maxBody }));
@@ -107,6 +111,7 @@ export function createApp(context: AppContext): Express {
   }));
   perSandbox.use('/citizen', citizenRouter({ ...guardDependencies, citizenUrl: (sandbox) => serviceUrls(config.baseUrl, sandbox).citizen }));
   perSandbox.use('/pjd', pjdRouter({ ...guardDependencies, accessLog: context.accessLog, settings: pjdSettings, maxBody: config.maxBody }));
+  perSandbox.use('/pps', ppsRouter({ ...guardDependencies, accessLog: context.accessLog, settings: ppsSettings, maxBody: config.maxBody }));
   app.use('/sandboxes/:sandbox', perSandbox);
 
   app.use((req, res) => {

@@ -9,6 +9,7 @@ import { registerDemoClients } from '../trust/demo-clients';
 import { adminKeyMatches, generateAdminKey, hashAdminKey } from './admin-keys';
 import { clockWithOffset, type SandboxClock } from './sandbox-clock';
 import { buildSeedDocuments } from './seed/documents';
+import { buildSeedLabResults } from './seed/lab-results';
 import { buildSeedResources, type GeneratorSettings, loadGeneratorSettings } from './seed-resources';
 
 /** Sandboxes: creation from a seed, reset, snapshots, the clock and the admin key. */
@@ -74,7 +75,8 @@ export class Sandboxes {
       cached = (async () => {
         const people = buildSeedResources(this.fixturesDir, settings);
         const documents = await buildSeedDocuments(people.filter((r) => r.resourceType === 'Patient'), settings);
-        return [...people, ...documents].map((resource) => {
+        const labResults = buildSeedLabResults(people.filter((r) => r.resourceType === 'Patient'), settings);
+        return [...people, ...documents, ...labResults].map((resource) => {
           const stored = { ...resource, meta: { ...(resource.meta as object | undefined), versionId: '1', lastUpdated: seedTimestamp(settings) } };
           return { resource, index: extractIndexValues(stored) };
         });
@@ -132,7 +134,14 @@ export class Sandboxes {
     if (perPatient !== undefined && (!Number.isInteger(perPatient) || perPatient < 0 || perPatient > 50)) {
       throw badRequest('NAVET-SANDBOX-GENERATOR', 'generator.documentsPerPatient must be a whole number from 0 to 50', ['generator.documentsPerPatient']);
     }
-    return { seed: settings.seed, referenceDate: settings.referenceDate, syntheticPatients: settings.syntheticPatients, ...(perPatient !== undefined ? { documentsPerPatient: perPatient } : {}) };
+    const labReports = settings.labReportsPerPatient;
+    if (labReports !== undefined && (!Number.isInteger(labReports) || labReports < 0 || labReports > 100)) {
+      throw badRequest('NAVET-SANDBOX-GENERATOR', 'generator.labReportsPerPatient must be a whole number from 0 to 100', ['generator.labReportsPerPatient']);
+    }
+    return {
+      seed: settings.seed, referenceDate: settings.referenceDate, syntheticPatients: settings.syntheticPatients,
+      ...(perPatient !== undefined ? { documentsPerPatient: perPatient } : {}), ...(labReports !== undefined ? { labReportsPerPatient: labReports } : {}),
+    };
   }
 
   async find(name: string): Promise<Sandbox | undefined> {

@@ -1,7 +1,9 @@
 import type { PatientDataEndpoint } from '../audit/patient-data-route';
 import { PJD_PATIENT_DATA_ENDPOINTS } from './documents/pjd-router';
+import { PPS_PATIENT_DATA_ENDPOINTS } from './lab-results/pps-router';
 
 /** Every service endpoint that returns or changes patient data, by service base. Each writes the access log. */
 export const PATIENT_DATA_ENDPOINTS: Readonly<Record<string, PatientDataEndpoint[]>> = {
   pjd: PJD_PATIENT_DATA_ENDPOINTS,
+  pps: PPS_PATIENT_DATA_ENDPOINTS,
 };
