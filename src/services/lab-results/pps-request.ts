@@ -29,7 +29,6 @@ const header = (req: Request, name: string): string | undefined => {
 
 /** The patient a PPS request names (for logging rejected requests too). */
 export const personIdOf = (req: Request): string | undefined => header(req, 'person-id') ?? header(req, 'x-nilar-patient');
-export const isBackdoor = (req: Request): boolean => req.baseUrl.endsWith('/backdoor');
 
 /** Whether an 11-digit number is a valid fødselsnummer, D-number, H-number or synthetic (Tenor) number. */
 export function isValidPersonId(value: string): boolean {
@@ -39,8 +38,7 @@ export function isValidPersonId(value: string): boolean {
 /** The identifier system of a person id: a D-number has 4–7 as its first digit. */
 export const personIdSystem = (nin: string): string => (/^[4-7]/.test(nin) ? SYSTEMS.dnr : SYSTEMS.fnr);
 
-export function readPpsRequest(req: Request): PpsRequestContext {
-  const backdoor = isBackdoor(req);
+export function readPpsRequest(req: Request, backdoor: boolean): PpsRequestContext {
   const name = backdoor ? 'x-nilar-patient' : 'person-id';
   const nin = header(req, name);
   if (!nin) throw badRequest('NAVET-PPS-PERSON-ID', `The ${name} header is required: the patient's fødselsnummer or D-number (11 digits)`, [name]);

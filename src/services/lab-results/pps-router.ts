@@ -54,7 +54,7 @@ export function ppsRouter(deps: GuardDependencies & { accessLog: AccessLog; sett
       audience: PPS_AUDIENCE, anyScope: endpoint.scopes, requireAttestation: endpoint.interaction === PPS_SEARCH, patientNin: endpoint.patientNin,
     });
     const context = (sandbox: Sandbox, store: PpsContext['store']): PpsContext => ({
-      store, settings: deps.settings, ppsBase: `${serviceUrls(deps.baseUrl, sandbox.name).pps}${endpoint.backdoor ? '/backdoor' : ''}`,
+      store, settings: deps.settings, ppsBase: `${serviceUrls(deps.baseUrl, sandbox.name).pps}${endpoint.backdoor ? '/backdoor' : ''}`, backdoor: endpoint.backdoor,
     });
     router[endpoint.method](endpoint.path, endpoint.interaction === PPS_SUBMIT ? fhirJson : form, patientDataRoute({ accessLog: deps.accessLog, verify, store: deps.store }, endpoint,
       (req, res, access, store) => endpoint.handler(context(res.locals.sandbox as Sandbox, store), req, res, access, store)));

@@ -25,6 +25,8 @@ export interface PpsContext {
   store: ResourceStore;
   settings: PpsSettingsStore;
   ppsBase: string;
+  /** The unauthenticated test backdoor: x-nilar-* headers instead of person-id and friends. */
+  backdoor: boolean;
 }
 
 const DEFAULT_COUNT = 50;
@@ -80,7 +82,7 @@ function link(base: string, type: SearchedType, params: QueryParams, skip: numbe
 
 export async function searchResults(type: SearchedType, context: PpsContext, req: Request, res: Response, access: AccessContext): Promise<PatientDataAnswer> {
   const sandbox = res.locals.sandbox as Sandbox;
-  const request = readPpsRequest(req);
+  const request = readPpsRequest(req, context.backdoor);
   access.accessBasis ??= request.accessBasis;
   const params = searchParamsOf(req);
   const query = readQuery(type, params);

@@ -9,6 +9,7 @@ import type { Sandbox } from '../../sandbox/sandboxes';
 import { SYSTEMS } from '../../sandbox/seed/codes';
 import type { ResourceStore } from '../../store/resource-store';
 import type { AccessContext } from '../../trust/access-context';
+import { findPatient } from '../documents/document-access';
 import { validateAgainstNilar } from './nilar-profiles';
 import { NILAR_EXTENSION, SUPERSEDES_EXTENSION } from './pps-codes';
 import { isValidPersonId, personIdSystem } from './pps-request';
@@ -66,7 +67,11 @@ async function resolveSubject(store: ResourceStore, sandbox: string, value: unkn
     const nin = String(identifier.value ?? '');
     if (![SYSTEMS.fnr, SYSTEMS.dnr, FHN_SYSTEM].includes(system)) issue(`${at}.identifier.system`, `subject.identifier.system must be FNR (${SYSTEMS.fnr}), D-number (${SYSTEMS.dnr}) or FHN (${FHN_SYSTEM}); got ${JSON.stringify(identifier.system ?? null)}`);
     else if (system === FHN_SYSTEM ? !/^\d{11}$/.test(nin) : !isValidPersonId(nin)) issue(`${at}.identifier.value`, `'${nin.slice(0, 20)}' is not a valid ${system === FHN_SYSTEM ? 'felles hjelpenummer (11 digits)' : 'fødselsnummer or D-number (check digits, date)'}`);
-    else fromIdentifier = { nin, system };
+    else {
+      // the sandbox's Patient, when it has one, is referenced literally too
+      const patient = system === FHN_SYSTEM ? undefined : await findPatient(store, sandbox, nin);
+      fromIdentifier = { nin, system, ...(patient ? { patientId: patient.id as string } : {}) };
+    }
   }
   let fromReference: Subject | undefined;
   if (reference !== undefined) {
