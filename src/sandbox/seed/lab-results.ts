@@ -7,7 +7,7 @@ import { SYSTEMS } from './codes';
 import { createFaker } from './synthetic';
 
 /**
- * The seed's lab results (PPS): four of five patients get 1–6 reports over the last five years —
+ * The seed's lab results (PPS): four of five patients get 1–3 reports over the last five years —
  * biochemistry panels with reference ranges and interpretations, microbiology, a few pathology and
  * radiology reports — from the fixtures' hospital labs, requested by the patient's GP. Volume mode
  * (`labReportsPerPatient`): that many reports per patient, each a DiagnosticReport with its Specimen; a
@@ -46,7 +46,7 @@ export function buildSeedLabResults(patients: FhirResource[], settings: Generato
   for (const [index, patient] of patients.entries()) {
     if (volume === undefined && index % 5 === 4) continue;
     const nin = (patient.identifier as { value: string }[])[0].value;
-    const count = volume ?? faker.number.int({ min: 1, max: 6 });
+    const count = volume ?? faker.number.int({ min: 1, max: 3 });
     for (let n = 0; n < count; n++) {
       // mostly biochemistry; now and then microbiology, pathology or radiology
       const panel = volume !== undefined || faker.number.int({ min: 0, max: 9 }) < 7 ? faker.helpers.arrayElement(biochemistry) : faker.helpers.arrayElement(PANELS.filter((p) => p.discipline !== 'LAB'));
