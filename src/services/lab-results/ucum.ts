@@ -13,7 +13,7 @@ const known = new Map<string, boolean>();
 export function isUcumUnit(code: string): boolean {
   let valid = known.get(code);
   if (valid === undefined) {
-    valid = code.length > 0 && code.length <= 64 && ucum.validateUnitString(code).status === 'valid';
+    valid = code.length > 0 && code.length <= 64 && !/\s/.test(code) && ucum.validateUnitString(code).status === 'valid';
     if (known.size < 10_000) known.set(code, valid);
   }
   return valid;
