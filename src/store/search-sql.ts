@@ -113,7 +113,13 @@ function criterionCondition(sandbox: string, resourceType: string, criterion: Cr
     const withValue = idsWhere(sandbox, resourceType, criterion.param, TRUE);
     return missing.missing ? sql`${id} not in ${withValue}` : sql`${id} in ${withValue}`;
   }
-  const matching = idsWhere(sandbox, resourceType, criterion.param, or(criterion.values.map((v) => indexValueCondition(criterion, v))));
+  const condition = or(criterion.values.map((v) => indexValueCondition(criterion, v)));
+  if (criterion.values.every((v) => v.kind === 'range') && criterion.modifier !== 'not') {
+    // a range has no selective index (high is not indexed): test it per candidate row, so that another
+    // criterion (the patient) chooses the rows; as an IN list it would read every value of the parameter
+    return sql`exists (select 1 from search_index si where si.sandbox = ${sandbox} and si.resource_type = ${resourceType} and si.resource_id = ${id} and si.param = ${criterion.param} and ${condition})`;
+  }
+  const matching = idsWhere(sandbox, resourceType, criterion.param, condition);
   return criterion.modifier === 'not' ? sql`${id} not in ${matching}` : sql`${id} in ${matching}`;
 }
 
