@@ -1,4 +1,5 @@
 import type autocannon from 'autocannon';
+import { isValidPersonId } from '../services/lab-results/pps-request';
 import { makeDpopKey, makeDpopProof } from '../trust/dpop-client';
 import { formatLoad, formatTiming, type LoadResult, runInRounds, time, type TimingResult } from './measure';
 import type { NavetProcess } from './navet-process';
@@ -26,7 +27,8 @@ export async function ppsBenchmarks(navet: NavetProcess, options: { connections:
   })];
   const admin = { Authorization: `Bearer ${adminKey}` };
   const page = await callJson('GET', `${origin}/sandboxes/${name}/fhir/Patient?_count=1000&_total=none`, undefined, admin);
-  const fnrs = (page.entry as { resource: { identifier?: { value: string }[] } }[]).map((e) => e.resource.identifier?.[0]?.value).filter((v): v is string => !!v);
+  const fnrs = (page.entry as { resource: { identifier?: { value: string }[] } }[]).map((e) => e.resource.identifier?.[0]?.value).filter((v): v is string => !!v && isValidPersonId(v));
+  // (a fixture test person with wrong check digits is refused by PPS, as a non-FNR must be)
 
   const key = await makeDpopKey();
   const path = `/sandboxes/${name}/pps/DiagnosticReport/_search`;
