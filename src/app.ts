@@ -19,6 +19,8 @@ import { pjdRouter } from './services/documents/pjd-router';
 import { PjdSettingsStore, pjdSettingsApi } from './services/documents/pjd-settings';
 import { sfmRouter } from './services/medication-list/sfm-router';
 import { SfmSettingsStore, sfmSettingsApi } from './services/medication-list/sfm-settings';
+import { ppsRouter } from './services/lab-results/pps-router';
+import { PpsSettingsStore, ppsSettingsApi } from './services/lab-results/pps-settings';
 import { databaseIsReachable, type DatabaseHandle } from './store/database';
 import { clientApi } from './trust/client-api';
 import type { GuardDependencies } from './trust/guard';
@@ -66,6 +68,8 @@ export function createApp(context: AppContext): Express {
   app.use('/api/sandboxes/:name/settings/pjd', pjdSettingsApi(sandboxes, pjdSettings));
   const sfmSettings = new SfmSettingsStore(context.database.db);
   app.use('/api/sandboxes/:name/settings/sfm', sfmSettingsApi(sandboxes, sfmSettings));
+  const ppsSettings = new PpsSettingsStore(context.database.db);
+  app.use('/api/sandboxes/:name/settings/pps', ppsSettingsApi(sandboxes, ppsSettings));
   app.use('/api/sandboxes/:name/audit', auditSearchApi(sandboxes, config.baseUrl));
   app.use('/api/sandboxes/:name/signing-keys', signingKeyApi(sandboxes, context.trust.keys));
   app.use('/api/sandboxes', sandboxApi(sandboxes, { baseUrl: config.baseUrl, operatorKey: config.operatorKey, maxBody: config.maxBody }));
@@ -114,6 +118,7 @@ export function createApp(context: AppContext): Express {
   perSandbox.use('/pjd', pjdRouter({ ...guardDependencies, accessLog: context.accessLog, settings: pjdSettings, maxBody: config.maxBody }));
   perSandbox.use('/critical-information', criticalInformationRouter({ ...guardDependencies, accessLog: context.accessLog, maxBody: config.maxBody }));
   perSandbox.use('/sfm', sfmRouter({ ...guardDependencies, accessLog: context.accessLog, settings: sfmSettings, maxBody: config.maxBody }));
+  perSandbox.use('/pps', ppsRouter({ ...guardDependencies, accessLog: context.accessLog, settings: ppsSettings, maxBody: config.maxBody }));
   app.use('/sandboxes/:sandbox', perSandbox);
 
   app.use((req, res) => {

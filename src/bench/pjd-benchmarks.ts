@@ -19,7 +19,7 @@ const ASSERTION_TYPE = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
 const ROUND_SIZE = 500;
 
 /** A JSON call without fetch's 5-minute header timeout: seeding a large sandbox takes longer. */
-function callJson(method: string, url: string, body?: unknown, headers: Record<string, string> = {}): Promise<Record<string, unknown>> {
+export function callJson(method: string, url: string, body?: unknown, headers: Record<string, string> = {}): Promise<Record<string, unknown>> {
   return new Promise((resolve, reject) => {
     const req = request(url, { method, headers: { 'Content-Type': 'application/json', ...headers } }, (res) => {
       const chunks: Buffer[] = [];
@@ -36,7 +36,7 @@ function callJson(method: string, url: string, body?: unknown, headers: Record<s
   });
 }
 
-async function dpopToken(origin: string, sandbox: string, scope: string, key: DpopKey): Promise<string> {
+export async function dpopToken(origin: string, sandbox: string, scope: string, key: DpopKey): Promise<string> {
   const client = loadDemoClients(path.join(__dirname, '..', '..', 'fixtures', 'demo')).find((c) => c.clientId === 'demo-hospital-system');
   if (!client) throw new Error('demo-hospital-system is missing from the fixtures');
   const issuer = `${origin}/sandboxes/${sandbox}/helseid`;

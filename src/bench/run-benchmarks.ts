@@ -2,6 +2,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fhirBenchmarks } from './fhir-benchmarks';
 import { pjdBenchmarks } from './pjd-benchmarks';
+import { ppsBenchmarks } from './pps-benchmarks';
 import { startNavetProcess } from './navet-process';
 import { trustBenchmarks } from './trust-benchmarks';
 import { formatLoad, formatTiming, type LoadResult, type TimingResult } from './measure';
@@ -15,8 +16,8 @@ async function main(): Promise<void> {
   const seconds = Number(process.env.NAVET_BENCH_SECONDS ?? 10);
   const connections = Number(process.env.NAVET_BENCH_CONNECTIONS ?? 10);
   const postgresUrl = process.env.NAVET_BENCH_DATABASE_URL ?? process.env.DATABASE_URL;
-  // NAVET_BENCH_SUITES: which to run, of fhir, pjd, trust (default all)
-  const suites = (process.env.NAVET_BENCH_SUITES ?? 'fhir,pjd,trust').split(',').map((s) => s.trim());
+  // NAVET_BENCH_SUITES: which to run, of fhir, pjd, pps, trust (default all)
+  const suites = (process.env.NAVET_BENCH_SUITES ?? 'fhir,pjd,pps,trust').split(',').map((s) => s.trim());
   const engines: { name: string; databaseUrl?: string }[] = [{ name: 'sqlite' }, ...(postgresUrl ? [{ name: 'postgres', databaseUrl: postgresUrl }] : [])];
   if (!postgresUrl) process.stdout.write('PostgreSQL skipped: set NAVET_BENCH_DATABASE_URL=postgres://… to measure it too\n');
   const loads: LoadResult[] = [];
@@ -33,6 +34,11 @@ async function main(): Promise<void> {
         const pjd = await pjdBenchmarks(navet, { connections, calls: Number(process.env.NAVET_BENCH_PJD_CALLS ?? 4000) });
         loads.push(...pjd.loads);
         timings.push(...pjd.timings);
+      }
+      if (suites.includes('pps')) {
+        const pps = await ppsBenchmarks(navet, { connections, calls: Number(process.env.NAVET_BENCH_PPS_CALLS ?? 2000) });
+        loads.push(...pps.loads);
+        timings.push(...pps.timings);
       }
       if (suites.includes('trust')) {
         loads.push(...(await trustBenchmarks(navet, { connections, tokens: Number(process.env.NAVET_BENCH_TOKENS ?? 2000), guardedCalls: Number(process.env.NAVET_BENCH_GUARDED_CALLS ?? 4000) })));

@@ -11,6 +11,7 @@ import { clockWithOffset, type SandboxClock } from './sandbox-clock';
 import { buildSeedCriticalInformation } from './seed/critical-information';
 import { buildSeedDocuments } from './seed/documents';
 import { buildSeedMedicationLists } from './seed/medication-lists';
+import { buildSeedLabResults } from './seed/lab-results';
 import { buildSeedResources, type GeneratorSettings, loadGeneratorSettings } from './seed-resources';
 
 /** Sandboxes: creation from a seed, reset, snapshots, the clock and the admin key. */
@@ -84,6 +85,7 @@ export class Sandboxes {
           ...[...people, ...documents].map((resource) => ({ resource })),
           ...buildSeedCriticalInformation(patients, settings),
           ...medicationLists,
+          ...buildSeedLabResults(patients, settings).map((resource) => ({ resource })),
         ];
         return entries.map((entry) => {
           const stored = { ...entry.resource, meta: { ...(entry.resource.meta as object | undefined), versionId: String((entry.history?.length ?? 0) + 1), lastUpdated: seedTimestamp(settings) } };
@@ -143,7 +145,14 @@ export class Sandboxes {
     if (perPatient !== undefined && (!Number.isInteger(perPatient) || perPatient < 0 || perPatient > 50)) {
       throw badRequest('NAVET-SANDBOX-GENERATOR', 'generator.documentsPerPatient must be a whole number from 0 to 50', ['generator.documentsPerPatient']);
     }
-    return { seed: settings.seed, referenceDate: settings.referenceDate, syntheticPatients: settings.syntheticPatients, ...(perPatient !== undefined ? { documentsPerPatient: perPatient } : {}) };
+    const labReports = settings.labReportsPerPatient;
+    if (labReports !== undefined && (!Number.isInteger(labReports) || labReports < 0 || labReports > 100)) {
+      throw badRequest('NAVET-SANDBOX-GENERATOR', 'generator.labReportsPerPatient must be a whole number from 0 to 100', ['generator.labReportsPerPatient']);
+    }
+    return {
+      seed: settings.seed, referenceDate: settings.referenceDate, syntheticPatients: settings.syntheticPatients,
+      ...(perPatient !== undefined ? { documentsPerPatient: perPatient } : {}), ...(labReports !== undefined ? { labReportsPerPatient: labReports } : {}),
+    };
   }
 
   async find(name: string): Promise<Sandbox | undefined> {

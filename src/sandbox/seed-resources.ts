@@ -23,6 +23,8 @@ export interface GeneratorSettings {
    * patient a few, each its own PDF).
    */
   documentsPerPatient?: number;
+  /** Volume mode of lab results: every patient gets this many reports (DiagnosticReport + Specimen). */
+  labReportsPerPatient?: number;
 }
 
 /** Reads <fixturesDir>/sandbox.json. */

@@ -27,8 +27,11 @@ export class ServiceSettingsStore<T extends object> {
   }
 }
 
-/** `GET` / `PUT /api/sandboxes/{name}/settings/<service>` (admin key); `parse` refuses bad settings with a 400. */
-export function serviceSettingsApi<T extends object>(sandboxes: Sandboxes, settings: ServiceSettingsStore<T>, parse: (body: unknown) => T): Router {
+/**
+ * `GET` / `PUT /api/sandboxes/{name}/settings/<service>` (admin key). `parse` turns the body (and the
+ * current settings, for services that take partial changes) into the new settings, or refuses with a 400.
+ */
+export function serviceSettingsApi<T extends object>(sandboxes: Sandboxes, settings: ServiceSettingsStore<T>, parse: (body: unknown, current: T) => T): Router {
   const router = Router({ mergeParams: true });
   const load = async (req: express.Request, res: express.Response) => {
     const sandbox = await sandboxes.get(String((req.params as { name?: string }).name));
@@ -42,7 +45,7 @@ export function serviceSettingsApi<T extends object>(sandboxes: Sandboxes, setti
   });
   router.put('/', express.json({ limit: '64kb' }), async (req, res) => {
     const sandbox = await load(req, res);
-    const parsed = parse(req.body);
+    const parsed = parse(req.body, await settings.read(sandbox.name));
     await settings.write(sandbox.name, parsed);
     res.json(parsed);
   });

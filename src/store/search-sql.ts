@@ -113,8 +113,14 @@ function criterionCondition(sandbox: string, resourceType: string, criterion: Cr
     const withValue = idsWhere(sandbox, resourceType, criterion.param, TRUE);
     return missing.missing ? sql`${id} not in ${withValue}` : sql`${id} in ${withValue}`;
   }
-  const matching = idsWhere(sandbox, resourceType, criterion.param, or(criterion.values.map((v) => indexValueCondition(criterion, v))));
-  return criterion.modifier === 'not' ? sql`${id} not in ${matching}` : sql`${id} in ${matching}`;
+  const condition = or(criterion.values.map((v) => indexValueCondition(criterion, v)));
+  const perRow = sql`(select 1 from search_index si where si.sandbox = ${sandbox} and si.resource_type = ${resourceType} and si.resource_id = ${id} and si.param = ${criterion.param} and ${condition})`;
+  // A range has no selective index (high is not indexed), and a :not excludes a set that may be large
+  // (every result of one lab): test them per candidate row, so that another criterion (the patient)
+  // chooses the rows; as an IN list they would read every value of the parameter.
+  if (criterion.modifier === 'not') return sql`not exists ${perRow}`;
+  if (criterion.values.every((v) => v.kind === 'range')) return sql`exists ${perRow}`;
+  return sql`${id} in ${idsWhere(sandbox, resourceType, criterion.param, condition)}`;
 }
 
 export function whereClause(sandbox: string, request: SearchRequest): Condition {

@@ -41,6 +41,11 @@ export interface GuardOptions {
 const MAX_TOKEN_LENGTH = 8192;
 const CHALLENGE = `DPoP algs="${DPOP_ALGORITHMS.join(' ')}", Bearer realm="navet"`;
 
+/** The path the client asked for (without query), as it must be in a DPoP proof's htu; `/pps` stays `/pps`. */
+function requestPath(req: Request): string {
+  return req.originalUrl.split(/[?#]/)[0];
+}
+
 /** A header by its current nhn-* name or its older hit-* name. */
 export function nhnHeader(req: Request, name: string): string | undefined {
   const value = req.headers[`nhn-${name}`] ?? req.headers[`hit-${name}`];
@@ -163,7 +168,7 @@ export function accessVerifier(deps: GuardDependencies, options: GuardOptions): 
       try {
         await verifyDpopProof({
           sandbox: sandbox.name, proof: typeof req.headers.dpop === 'string' ? req.headers.dpop : undefined,
-          method: req.method, url: `${deps.baseUrl}${req.baseUrl}${req.path}`, now, accessToken: token, expectedJkt: jkt, replay: deps.services.state,
+          method: req.method, url: `${deps.baseUrl}${requestPath(req)}`, now, accessToken: token, expectedJkt: jkt, replay: deps.services.state,
         });
       } catch (error) {
         if (error instanceof TrustError) throw unauthorized('DPoP', 'invalid_dpop_proof', error.code, error.description);

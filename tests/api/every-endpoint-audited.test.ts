@@ -11,6 +11,9 @@ import { FEST_MEDICINES } from '../../src/services/medication-list/fest-catalogu
 import { sfmRouter } from '../../src/services/medication-list/sfm-router';
 import { SfmSettingsStore } from '../../src/services/medication-list/sfm-settings';
 import { getParameters as sfmGetParameters } from '../helpers/sfm';
+import { ppsRouter } from '../../src/services/lab-results/pps-router';
+import { PpsSettingsStore } from '../../src/services/lab-results/pps-settings';
+import { labBundle } from '../helpers/lab-results';
 import { LINE_DANSER, patientId, provideBundle, seedDocument } from '../helpers/documents';
 import { getToken, koman, type TokenResult } from '../helpers/helseid-client';
 import { createSandbox, startTestNavet, TEST_BASE_URL, type TestNavet } from '../helpers/test-navet';
@@ -36,10 +39,24 @@ const NO_PATIENT_DATA: Record<string, string> = {
   'citizen DELETE /privacy/blocked-documents/:documentId': "the citizen's own choice",
   'citizen POST /privacy/proxies': "the citizen's own choice",
   'citizen DELETE /privacy/proxies/:id': "the citizen's own choice",
+  'pps GET /metadata': 'CapabilityStatement',
+  'pps POST /metadata': 'CapabilityStatement',
+  'pps GET /backdoor/metadata': 'CapabilityStatement',
+  'pps POST /backdoor/metadata': 'CapabilityStatement',
 };
 
+/** PPS searches for Line Danser: behind the guard, or through the test backdoor (no token). */
+const ppsSearch = (method: 'GET' | 'POST', backdoor = false) => ({
+  scope: 'nhn:pps/provesvar-read',
+  send: async (t: TokenResult, url: string, eventId: string) => {
+    const request = method === 'POST' ? server.http.post(url).type('form').send('_count=5') : server.http.get(`${url}?_count=5`);
+    if (backdoor) return request.set({ 'x-nilar-patient': LINE_DANSER, 'x-nilar-requester-hpr': '4128168', 'x-nilar-correlation-id': eventId });
+    return request.set(await dpop(t, method, url)).set('person-id', LINE_DANSER).set('nhn-event-id', eventId);
+  },
+});
+
 /** How to call each patient-data endpoint for Line Danser with the demo hospital's token. */
-const EXAMPLES: Record<string, { scope: string; send: (t: TokenResult, url: string, eventId: string) => Promise<{ status: number }> }> = {
+const EXAMPLES: Record<string, { scope: string; clientId?: string; send: (t: TokenResult, url: string, eventId: string) => Promise<{ status: number }> }> = {
   'pjd POST /R4/fhir/DocumentReference/_search': {
     scope: 'nhn:phr/mhd/read-documentreferences',
     send: async (t, url, eventId) => server.http.post(url).type('form').set(await dpop(t, 'POST', url)).set('nhn-source-system', 'walk').set('nhn-event-id', eventId).send({ 'patient.identifier': LINE_DANSER }),
@@ -80,6 +97,22 @@ const EXAMPLES: Record<string, { scope: string; send: (t: TokenResult, url: stri
   },
   'sfm GET /List': { scope: 'e-helse:sfm.api/sfm.api2', send: (t, url, eventId) => sfmTicketRead(t, url, eventId, 'summary=false') },
   'sfm GET /Medication': { scope: 'e-helse:sfm.api/sfm.api2', send: (t, url, eventId) => sfmTicketRead(t, url, eventId, `_id=${FEST_MEDICINES[0].festId}`) },
+  'pps POST /DiagnosticReport/_search': ppsSearch('POST'),
+  'pps GET /DiagnosticReport': ppsSearch('GET'),
+  'pps POST /Observation/_search': ppsSearch('POST'),
+  'pps GET /Observation': ppsSearch('GET'),
+  'pps POST /backdoor/DiagnosticReport/_search': ppsSearch('POST', true),
+  'pps GET /backdoor/DiagnosticReport': ppsSearch('GET', true),
+  'pps POST /backdoor/Observation/_search': ppsSearch('POST', true),
+  'pps GET /backdoor/Observation': ppsSearch('GET', true),
+  'pps POST /': {
+    scope: 'navet:pps/submit-result',
+    clientId: 'demo-lab-system',
+    send: async (t, url, eventId) => {
+      const path = url.replace(/\/$/, '');
+      return server.http.post(path).type('application/fhir+json').set(await dpop(t, 'POST', path)).set('nhn-event-id', eventId).send(labBundle({ nin: LINE_DANSER, reportId: 'walk-1' }));
+    },
+  },
 };
 
 /** Critical information: each call works on an entry of Line Danser made for it. */
@@ -171,13 +204,15 @@ beforeAll(async () => {
   server = await startTestNavet();
   sandbox = await createSandbox(server, { seed: 'fixtures', generator: { syntheticPatients: 0 } });
   await seedDocument(server, sandbox.auth, sandbox.name, await patientId(server, sandbox.auth, sandbox.name, LINE_DANSER), { title: 'Epikrise', date: '2026-01-01T09:00:00Z' });
+  await server.http.put(`/api/sandboxes/${sandbox.name}/settings/pps`).set('Authorization', sandbox.auth).send({ backdoorEnabled: true });
 });
 afterAll(() => server.close());
 
 test('every route of every service is a patient-data endpoint or declared to hold no patient data', () => {
   const deps = { services: server.navet.trust, store: server.navet.sandboxes.store, issuerOf: () => '', baseUrl: '', accessLog: server.navet.accessLog, settings: new PjdSettingsStore(server.navet.database.db), maxBody: '1mb' };
   const routes = [...routesOf('pjd', pjdRouter(deps)), ...routesOf('critical-information', criticalInformationRouter(deps)), ...routesOf('citizen', citizenRouter({ ...deps, citizenUrl: () => '' })),
-    ...routesOf('sfm', sfmRouter({ ...deps, settings: new SfmSettingsStore(server.navet.database.db) }))];
+    ...routesOf('sfm', sfmRouter({ ...deps, settings: new SfmSettingsStore(server.navet.database.db) })),
+    ...routesOf('pps', ppsRouter({ ...deps, settings: new PpsSettingsStore(server.navet.database.db) }))];
   const patientData = Object.entries(PATIENT_DATA_ENDPOINTS).flatMap(([service, endpoints]) => endpoints.map((e) => keyOf(service, e)));
   expect(routes.length).toBeGreaterThan(10);
   expect(routes.filter((r) => !patientData.includes(r) && !(r in NO_PATIENT_DATA))).toEqual([]);
@@ -188,7 +223,7 @@ describe.each(Object.entries(PATIENT_DATA_ENDPOINTS).flatMap(([service, endpoint
   test('a successful call leaves exactly one AuditEvent for the patient, with its interaction', async () => {
     const example = EXAMPLES[key];
     expect(example).toBeDefined(); // a new patient-data endpoint needs an example call here
-    const t = await getToken(server.http, sandbox.name, { scope: example.scope, details: [koman()] });
+    const t = await getToken(server.http, sandbox.name, { clientId: example.clientId, scope: example.scope, details: [koman()] });
     expect(t.status).toBe(200);
     const eventId = `walk-${key.replace(/\W+/g, '-')}`;
     const res = await example.send(t, `/sandboxes/${sandbox.name}/${service}${endpoint.path}`, eventId);

@@ -1,0 +1,20 @@
+/**
+ * UCUM unit validation with @lhncbc/ucum-lhc (the NLM's UCUM library; installed as fhirpath's
+ * dependency, version pinned in package.json's overrides).
+ */
+interface UcumUtils {
+  validateUnitString(unit: string): { status: 'valid' | 'invalid' | 'error' };
+}
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const ucum = (require('@lhncbc/ucum-lhc') as { UcumLhcUtils: { getInstance(): UcumUtils } }).UcumLhcUtils.getInstance();
+const known = new Map<string, boolean>();
+
+/** Whether a unit code is valid UCUM (case-sensitive, e.g. mmol/L, 10*9/L, mm[Hg]). */
+export function isUcumUnit(code: string): boolean {
+  let valid = known.get(code);
+  if (valid === undefined) {
+    valid = code.length > 0 && code.length <= 64 && !/\s/.test(code) && ucum.validateUnitString(code).status === 'valid';
+    if (known.size < 10_000) known.set(code, valid);
+  }
+  return valid;
+}
