@@ -1,6 +1,6 @@
 /**
- * UCUM unit validation with @lhncbc/ucum-lhc (the NLM's UCUM library; installed as fhirpath's
- * dependency, version pinned in package.json's overrides).
+ * UCUM unit validation with @lhncbc/ucum-lhc (the NLM's UCUM library; a direct dependency, pinned to the
+ * version fhirpath uses, see package.json's overrides).
  */
 interface UcumUtils {
   validateUnitString(unit: string): { status: 'valid' | 'invalid' | 'error' };
