@@ -1,6 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fhirBenchmarks } from './fhir-benchmarks';
+import { criticalInformationBenchmarks } from './critical-information-benchmarks';
 import { pjdBenchmarks } from './pjd-benchmarks';
 import { ppsBenchmarks } from './pps-benchmarks';
 import { startNavetProcess } from './navet-process';
@@ -16,8 +17,8 @@ async function main(): Promise<void> {
   const seconds = Number(process.env.NAVET_BENCH_SECONDS ?? 10);
   const connections = Number(process.env.NAVET_BENCH_CONNECTIONS ?? 10);
   const postgresUrl = process.env.NAVET_BENCH_DATABASE_URL ?? process.env.DATABASE_URL;
-  // NAVET_BENCH_SUITES: which to run, of fhir, pjd, pps, trust (default all)
-  const suites = (process.env.NAVET_BENCH_SUITES ?? 'fhir,pjd,pps,trust').split(',').map((s) => s.trim());
+  // NAVET_BENCH_SUITES: which to run, of fhir, pjd, kj, pps, trust (default all)
+  const suites = (process.env.NAVET_BENCH_SUITES ?? 'fhir,pjd,kj,pps,trust').split(',').map((s) => s.trim());
   const engines: { name: string; databaseUrl?: string }[] = [{ name: 'sqlite' }, ...(postgresUrl ? [{ name: 'postgres', databaseUrl: postgresUrl }] : [])];
   if (!postgresUrl) process.stdout.write('PostgreSQL skipped: set NAVET_BENCH_DATABASE_URL=postgres://… to measure it too\n');
   const loads: LoadResult[] = [];
@@ -34,6 +35,9 @@ async function main(): Promise<void> {
         const pjd = await pjdBenchmarks(navet, { connections, calls: Number(process.env.NAVET_BENCH_PJD_CALLS ?? 4000) });
         loads.push(...pjd.loads);
         timings.push(...pjd.timings);
+      }
+      if (suites.includes('kj')) {
+        loads.push(...(await criticalInformationBenchmarks(navet, { connections, calls: Number(process.env.NAVET_BENCH_KJ_CALLS ?? 2000) })).loads);
       }
       if (suites.includes('pps')) {
         const pps = await ppsBenchmarks(navet, { connections, calls: Number(process.env.NAVET_BENCH_PPS_CALLS ?? 2000) });
