@@ -27,7 +27,7 @@ export async function startNavetProcess(engine: { name: string; databaseUrl?: st
   const dataDir = mkdtempSync(path.join(tmpdir(), 'navet-bench-'));
   const origin = `http://127.0.0.1:${port}`;
   // a 10,000 × 20-document sandbox is built in memory before it is written: give the heap room
-  const child: ChildProcess = spawn(process.execPath, ['--max-old-space-size=8192', path.join(__dirname, '..', 'main.js'), 'serve'], {
+  const child: ChildProcess = spawn(process.execPath, [`--max-old-space-size=${Number(process.env.NAVET_BENCH_HEAP_MB ?? 8192)}`, path.join(__dirname, '..', 'main.js'), 'serve'], {
     env: { ...process.env, NAVET_BASE_URL: origin, PORT: String(port), HOST: '127.0.0.1', NAVET_DATA_DIR: dataDir, DATABASE_URL: engine.databaseUrl ?? '', NAVET_DEMO_SANDBOX: '', NAVET_LOG_LEVEL: 'warn' },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
