@@ -51,8 +51,7 @@ export class AccessLog {
     }
     const names = new Map<string, string>();
     if (ids.size === 0) return names;
-    const found = await store.search(sandbox, { ...parseSearchRequest('Organization', [['identifier', [...ids].join(',')]]), count: ids.size * 2, totalNone: true });
-    for (const organisation of found.matches) {
+    for (const organisation of await searchByIdentifiers(store, sandbox, 'Organization', [...ids])) {
       const identifiers = (organisation.identifier ?? []) as { value?: string }[];
       for (const identifier of identifiers) {
         if (identifier.value && ids.has(identifier.value) && typeof organisation.name === 'string') names.set(identifier.value, organisation.name);
@@ -65,12 +64,21 @@ export class AccessLog {
     const nins = [...new Set(entries.filter((e) => !e.patient.id).map((e) => e.patient.nin))];
     const ids = new Map<string, string>();
     if (nins.length === 0) return ids;
-    const found = await store.search(sandbox, { ...parseSearchRequest('Patient', [['identifier', nins.join(',')]]), count: nins.length * 2, totalNone: true });
-    for (const patient of found.matches) {
+    for (const patient of await searchByIdentifiers(store, sandbox, 'Patient', nins)) {
       for (const identifier of (patient.identifier ?? []) as { value?: string }[]) {
         if (identifier.value && nins.includes(identifier.value)) ids.set(identifier.value, patient.id as string);
       }
     }
     return ids;
   }
+}
+
+/** The resources with any of the identifier values, asked for in chunks a search accepts. */
+async function searchByIdentifiers(store: ResourceStore, sandbox: string, type: string, values: string[]): Promise<FhirResource[]> {
+  const found: FhirResource[] = [];
+  for (let i = 0; i < values.length; i += 50) {
+    const chunk = values.slice(i, i + 50);
+    found.push(...(await store.search(sandbox, { ...parseSearchRequest(type, [['identifier', chunk.join(',')]]), count: chunk.length * 2, totalNone: true })).matches);
+  }
+  return found;
 }

@@ -59,6 +59,9 @@ export interface SearchRequest {
 
 export const DEFAULT_COUNT = 20;
 export const MAX_COUNT = 1000;
+/** Limits that keep one search within what the engines plan (SQLite's expression depth, bound variables). */
+const MAX_VALUES = 100;
+const MAX_PARAMS = 100;
 
 const RESULT_PARAMS = new Set(['_count', '_offset', '_sort', '_include', '_revinclude', '_summary', '_total', '_elements', '_format', '_pretty']);
 const PREFIXES = new Set<Prefix>(['eq', 'ne', 'gt', 'lt', 'ge', 'le', 'sa', 'eb', 'ap']);
@@ -195,7 +198,9 @@ function parseCriterion(resourceType: string, name: string, value: string): Crit
   if (modifier && !allowed.includes(modifier) && !(type === 'reference' && /^[A-Z][A-Za-z]+$/.test(modifier))) {
     throw notSupported('NAVET-SEARCH-MODIFIER', `'${name}': the modifier ':${modifier}' is not supported for ${type} parameters${allowed.length ? `; supported: ${allowed.map((m) => `:${m}`).join(', ')}` : ''}`, [name]);
   }
-  const values = splitValues(value).map((v) => parseValue(name, type, modifier, v, targets));
+  const raw = splitValues(value);
+  if (raw.length > MAX_VALUES) throw badRequest('NAVET-SEARCH-TOO-MANY-VALUES', `'${name}' has ${raw.length} values; at most ${MAX_VALUES} in one parameter`, [name]);
+  const values = raw.map((v) => parseValue(name, type, modifier, v, targets));
   return { param, type, modifier, values };
 }
 
@@ -210,6 +215,7 @@ function parseInclude(name: string, value: string, iterate: boolean): IncludeSpe
 }
 
 export function parseSearchRequest(resourceType: string, params: QueryParams, lenient = false): SearchRequest {
+  if (params.length > MAX_PARAMS) throw badRequest('NAVET-SEARCH-TOO-MANY-PARAMS', `The search has ${params.length} parameters; at most ${MAX_PARAMS}`, []);
   const request: SearchRequest = {
     resourceType, criteria: [], count: DEFAULT_COUNT, offset: 0, sort: [], include: [], revinclude: [],
     summaryCount: false, totalNone: false, canonicalParams: [], ignored: [],

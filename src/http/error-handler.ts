@@ -24,6 +24,10 @@ function fromBodyParser(error: HttpError): FhirError | undefined {
     case 'encoding.unsupported':
     case 'charset.unsupported':
       return new FhirError(415, [{ severity: 'error', code: 'not-supported', navetCode: 'NAVET-CHARSET', text: 'Send the body in UTF-8' }]);
+    case 'parameters.too.many':
+      return new FhirError(413, [{ severity: 'error', code: 'too-costly', navetCode: 'NAVET-TOO-MANY-PARAMETERS', text: 'The form has too many parameters (at most 1,000)' }]);
+    case 'querystring.parse.rangeError':
+      return new FhirError(400, [{ severity: 'error', code: 'too-costly', navetCode: 'NAVET-TOO-MANY-PARAMETERS', text: 'The form nests too deeply or has too many parameters' }]);
     case 'request.aborted':
       return new FhirError(400, [{ severity: 'error', code: 'incomplete', navetCode: 'NAVET-ABORTED', text: 'The request body was cut off' }]);
     default:

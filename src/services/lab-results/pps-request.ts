@@ -27,8 +27,9 @@ const header = (req: Request, name: string): string | undefined => {
   return typeof value === 'string' && value.trim() ? value.trim() : undefined;
 };
 
-/** The patient a PPS request names (for logging rejected requests too). */
-export const personIdOf = (req: Request): string | undefined => header(req, 'person-id') ?? header(req, 'x-nilar-patient');
+/** The patient a PPS request names (for logging rejected requests too): `person-id`, on the backdoor `x-nilar-patient`. */
+export const personIdOf = (req: Request): string | undefined => header(req, 'person-id');
+export const backdoorPersonIdOf = (req: Request): string | undefined => header(req, 'x-nilar-patient');
 
 /** Whether an 11-digit number is a valid fødselsnummer, D-number, H-number or synthetic (Tenor) number. */
 export function isValidPersonId(value: string): boolean {
@@ -76,7 +77,7 @@ export function backdoorVerifier(settings: PpsSettingsStore): AccessVerifier {
       tokenType: 'Bearer',
       practitioner: { ...(hpr ? { hprNumber: hpr.slice(0, 20) } : {}), ...(header(req, 'x-nilar-requester-name') ? { name: header(req, 'x-nilar-requester-name')?.slice(0, 100) } : {}), authenticated: false },
       ...(orgRef ? { organisation: { legalEntity: orgRef, pointOfCare: orgRef } } : {}),
-      patient: { nin: personIdOf(req) },
+      patient: { nin: backdoorPersonIdOf(req) },
       accessBasis: header(req, 'x-nilar-access-basis'),
       eventId: header(req, 'x-nilar-correlation-id') ?? randomUUID(),
       tokenId: 'none',

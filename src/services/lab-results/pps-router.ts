@@ -7,7 +7,7 @@ import type { Sandbox } from '../../sandbox/sandboxes';
 import { accessVerifier, type GuardDependencies } from '../../trust/guard';
 import { PPS_AUDIENCE, PPS_READ_SCOPES, PPS_SCOPES, PPS_SEARCH, PPS_SUBMIT } from './pps-codes';
 import { ppsCapabilityStatement } from './pps-metadata';
-import { backdoorVerifier, personIdOf } from './pps-request';
+import { backdoorPersonIdOf, backdoorVerifier, personIdOf } from './pps-request';
 import type { PpsSettingsStore } from './pps-settings';
 import { type PpsContext, searchResults } from './search-results';
 import { submitResults, submittedPatientNin } from './submit-results';
@@ -27,8 +27,8 @@ interface PpsEndpoint extends PatientDataEndpoint {
 
 const search = (type: 'DiagnosticReport' | 'Observation'): PpsHandler => (context, req, res, access) => searchResults(type, context, req, res, access);
 const searches = (prefix: string, backdoor: boolean): PpsEndpoint[] => (['DiagnosticReport', 'Observation'] as const).flatMap((type) => [
-  { method: 'post' as const, path: `${prefix}/${type}/_search`, interaction: PPS_SEARCH, patientNin: personIdOf, scopes: PPS_READ_SCOPES, handler: search(type), backdoor },
-  { method: 'get' as const, path: `${prefix}/${type}`, interaction: PPS_SEARCH, patientNin: personIdOf, scopes: PPS_READ_SCOPES, handler: search(type), backdoor },
+  { method: 'post' as const, path: `${prefix}/${type}/_search`, interaction: PPS_SEARCH, patientNin: backdoor ? backdoorPersonIdOf : personIdOf, scopes: PPS_READ_SCOPES, handler: search(type), backdoor },
+  { method: 'get' as const, path: `${prefix}/${type}`, interaction: PPS_SEARCH, patientNin: backdoor ? backdoorPersonIdOf : personIdOf, scopes: PPS_READ_SCOPES, handler: search(type), backdoor },
 ]);
 
 /** The endpoints of PPS that return or change patient data: each writes the access log. */

@@ -75,6 +75,23 @@ function readQuery(type: SearchedType, params: QueryParams): Query {
   return query;
 }
 
+/** What an include may add: the report's own parts, never a resource of another kind. */
+const INCLUDED_TYPES = new Set(['DiagnosticReport', 'Observation', 'Specimen', 'ServiceRequest', 'PractitionerRole', 'Practitioner', 'Organization']);
+
+/**
+ * An included resource is shown only when the match itself could be: the same patient (when it has a
+ * subject), a type that belongs to a lab report, not entered-in-error, and not from a source kept from care.
+ * References are written by labs, so a reference alone proves nothing.
+ */
+function includable(resource: FhirResource, nin: string, hiddenSources: string[]): boolean {
+  if (!INCLUDED_TYPES.has(resource.resourceType)) return false;
+  if (resource.status === 'entered-in-error') return false;
+  const subject = resource.subject as { identifier?: { value?: unknown } } | undefined;
+  if (subject !== undefined && subject.identifier?.value !== nin) return false;
+  const tags = ((resource.meta as { tag?: { system?: unknown; code?: unknown }[] } | undefined)?.tag ?? []);
+  return !tags.some((tag) => tag?.system === SOURCE_TAG_SYSTEM && hiddenSources.includes(String(tag.code)));
+}
+
 function link(base: string, type: SearchedType, params: QueryParams, skip: number, relation: string) {
   const kept = params.filter(([n]) => n !== '_skip');
   return { relation, url: `${base}/${type}?${new URLSearchParams([...kept, ['_skip', String(skip)]]).toString()}` };
@@ -101,9 +118,10 @@ export async function searchResults(type: SearchedType, context: PpsContext, req
   const searchRequest = { ...parseSearchRequest(type, criteria), count: query.count };
   const found = choices.labResults.blocked ? { total: 0, matches: [], included: [] } : await context.store.search(sandbox.name, searchRequest);
   const total = found.total ?? 0;
+  const included = found.included.filter((r) => includable(r, nin, hiddenSources));
   const entry: BundleEntry[] = [
     ...found.matches.map((r) => ({ fullUrl: `${context.ppsBase}/${r.resourceType}/${r.id}`, resource: r, search: { mode: 'match' as const } })),
-    ...found.included.map((r) => ({ fullUrl: `${context.ppsBase}/${r.resourceType}/${r.id}`, resource: r, search: { mode: 'include' as const } })),
+    ...included.map((r) => ({ fullUrl: `${context.ppsBase}/${r.resourceType}/${r.id}`, resource: r, search: { mode: 'include' as const } })),
   ];
   if (choices.labResults.blocked) {
     // the national solution must say that results are hidden, without saying which
@@ -118,7 +136,7 @@ export async function searchResults(type: SearchedType, context: PpsContext, req
   const bundle: Bundle = { resourceType: 'Bundle', type: 'searchset', timestamp: now.toISOString(), total, link: links, entry };
   const patientId = (found.matches[0]?.subject as { reference?: string } | undefined)?.reference?.split('/')[1];
   return {
-    patients: [{ nin, ...(patientId ? { id: patientId } : {}), resources: [...found.matches, ...found.included].map((r: FhirResource) => `${r.resourceType}/${r.id}`) }],
+    patients: [{ nin, ...(patientId ? { id: patientId } : {}), resources: [...found.matches, ...included].map((r: FhirResource) => `${r.resourceType}/${r.id}`) }],
     query: new URLSearchParams(params).toString(),
     send: (response) => {
       if (request.correlationId) response.setHeader('correlation-id', request.correlationId);
