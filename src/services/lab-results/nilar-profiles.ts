@@ -41,6 +41,8 @@ const FILE = path.join(__dirname, '..', '..', '..', 'profiles', 'nilar-profiles.
 const DATE_TIME = /^\d{4}(-\d{2}(-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2}))?)?)?$/;
 type Json = Record<string, unknown>;
 const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
+/** Text of any sent value (String() throws on `{"toString": 0}`). */
+const textOf = (v: unknown): string => (typeof v === 'string' ? v : JSON.stringify(v) ?? typeof v);
 
 function load(): Map<string, NilarProfile> {
   const raw = JSON.parse(readFileSync(FILE, 'utf8')) as RawProfiles;
@@ -67,11 +69,11 @@ function checkValue(rule: Rule, value: unknown, at: string, add: (text: string, 
     const codings = isObject(value) && Array.isArray(value.coding) ? value.coding.filter(isObject) : [];
     const known = codings.filter((c) => typeof c.system === 'string' && rule.systems.has(c.system) && typeof c.code === 'string' && c.code !== '');
     if (known.length === 0) {
-      const given = codings.map((c) => `${String(c.system ?? '(no system)')}|${String(c.code ?? '')}`).join(', ') || 'no coding';
+      const given = codings.map((c) => `${textOf(c.system ?? '(no system)')}|${textOf(c.code ?? '')}`).join(', ') || 'no coding';
       add(`${at}: needs a code from Volven ${rule.codeSystems.join(' / ')} (system http://ehelse.no/fhir/CodeSystem/no-kodeverk-NNNN, http://helsedir.no/fhir/CodeSystem/no-kodeverk-NNNN or urn:oid:2.16.578.1.12.4.1.1.NNNN); got ${given}`, 'code-invalid');
     }
   }
-  if (rule.values && !rule.values.includes(String(value))) add(`${at}: '${String(value)}' is not allowed; use one of ${rule.values.join(', ')}`, 'code-invalid');
+  if (rule.values && !(typeof value === 'string' && rule.values.includes(value))) add(`${at}: '${textOf(value)}' is not allowed; use one of ${rule.values.join(', ')}`, 'code-invalid');
   if (rule.type === 'dateTime' && (typeof value !== 'string' || !DATE_TIME.test(value))) add(`${at}: must be a FHIR dateTime such as 2026-03-01T08:30:00+01:00; got ${JSON.stringify(value)}`);
   if (rule.type === 'reference' && !(isObject(value) && (typeof value.reference === 'string' || isObject(value.identifier)))) add(`${at}: must be a Reference with reference or identifier`);
   if (rule.type === 'string' && (typeof value !== 'string' || value.trim() === '')) add(`${at}: must be a non-empty string`);
@@ -79,7 +81,7 @@ function checkValue(rule: Rule, value: unknown, at: string, add: (text: string, 
     const quantity = isObject(value) ? value : {};
     if (typeof quantity.value !== 'number') add(`${at}.value: a Quantity needs a numeric value`);
     if (quantity.system !== UCUM) add(`${at}.system: units must be UCUM (system ${UCUM}); got ${JSON.stringify(quantity.system ?? null)}`, 'code-invalid');
-    else if (typeof quantity.code !== 'string' || !isUcumUnit(quantity.code)) add(`${at}.code: '${String(quantity.code ?? '')}' is not a UCUM unit; use e.g. mmol/L, g/dL, 10*9/L, mm[Hg]`, 'code-invalid');
+    else if (typeof quantity.code !== 'string' || !isUcumUnit(quantity.code)) add(`${at}.code: '${textOf(quantity.code ?? '')}' is not a UCUM unit; use e.g. mmol/L, g/dL, 10*9/L, mm[Hg]`, 'code-invalid');
   }
 }
 

@@ -18,11 +18,13 @@ export function labResultTags(resource: FhirResource, source: string, observatio
   const codes = ['DiagnosticReport', 'Observation'].includes(resource.resourceType)
     ? [...codingsOf(resource.category), ...codingsOf(resource.code), ...observations.flatMap((o) => codingsOf(o.code))]
     : [];
-  const given = Array.isArray(resource.meta?.tag) ? (resource.meta.tag as Coding[]).filter((t) => t?.system !== SOURCE_TAG_SYSTEM) : [];
+  const given = Array.isArray(resource.meta?.tag)
+    ? (resource.meta.tag as unknown[]).filter((t): t is Coding => typeof t === 'object' && t !== null && !Array.isArray(t) && (t as Coding).system !== SOURCE_TAG_SYSTEM)
+    : [];
   const seen = new Set<string>();
   return [{ system: SOURCE_TAG_SYSTEM, code: source }, ...given, ...codes.map((c) => ({ system: c.system, code: c.code, ...(c.display ? { display: c.display } : {}) }))]
     .filter((t) => {
-      const key = `${t.system}|${t.code}`;
+      const key = JSON.stringify([t.system ?? null, t.code ?? null]);
       if (seen.has(key)) return false;
       seen.add(key);
       return true;

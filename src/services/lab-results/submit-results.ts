@@ -1,7 +1,7 @@
 import type { Request, Response } from 'express';
 import { randomUUID } from 'node:crypto';
 import type { PatientDataAnswer } from '../../audit/patient-data-route';
-import { badRequest, conflict, FhirError, type OutcomeIssue } from '../../fhir/operation-outcome';
+import { badRequest, FhirError, type OutcomeIssue } from '../../fhir/operation-outcome';
 import { parseSearchRequest } from '../../fhir/search-request';
 import type { Bundle, FhirResource } from '../../fhir/types';
 import { sendFhir } from '../../http/fhir-json';
@@ -12,24 +12,28 @@ import type { AccessContext } from '../../trust/access-context';
 import { findPatient } from '../documents/document-access';
 import { validateAgainstNilar } from './nilar-profiles';
 import { NILAR_EXTENSION, SUPERSEDES_EXTENSION } from './pps-codes';
-import { isValidPersonId, personIdSystem } from './pps-request';
+import { isValidPersonId } from './pps-request';
 import { labResultTags } from './result-tags';
 import type { PpsContext } from './search-results';
+import { checkReferences, isObject, samePatient, sourceOf, textOf, type SubmissionSubject as Subject } from './submission-references';
+import { checkSubmissionShape } from './submission-shape';
 
 /**
  * Submission of results by a lab (sandbox source role): `POST <pps>` with a transaction Bundle of
  * DiagnosticReport(s), Observations, Specimen(s), ServiceRequest(s) and PractitionerRole(s), checked
  * against the NILAR profiles and stored atomically. The subject is the patient's FNR/D-number
  * identifier or a literal Patient reference. A report whose identifier is already stored must come
- * with status corrected/amended/appended: it becomes a new version of the same DiagnosticReport (with
- * an extension naming the version it supersedes), and observations it no longer holds are cancelled.
+ * with status corrected/amended/appended and come from the same lab source: it becomes a new version of
+ * the same DiagnosticReport (with an extension naming the version it supersedes); on corrected/amended
+ * the lab's observations it no longer holds are cancelled, appended keeps them. A re-sent Specimen or
+ * ServiceRequest (same identifier, patient and source) is the stored one, not a new copy.
  */
 const TYPES = ['DiagnosticReport', 'Observation', 'Specimen', 'ServiceRequest', 'PractitionerRole'];
 const CORRECTIONS = ['corrected', 'amended', 'appended'];
 const FHN_SYSTEM = 'urn:oid:2.16.578.1.12.4.1.4.3';
 type Json = Record<string, unknown>;
-const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
 const versionOf = (r: FhirResource) => Number(r.meta?.versionId);
+const arrayOf = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
 
 /** The patient a submission names (for logging a rejected one): the first subject identifier. */
 export function submittedPatientNin(body: unknown): string | undefined {
@@ -49,12 +53,8 @@ interface Item {
   id: string;
   /** The stored version this one replaces (a correction). */
   replaces?: FhirResource;
-}
-
-interface Subject {
-  nin: string;
-  system: string;
-  patientId?: string;
+  /** The stored resource this one is (a re-sent Specimen or ServiceRequest): nothing is written. */
+  reuses?: FhirResource;
 }
 
 async function resolveSubject(store: ResourceStore, sandbox: string, value: unknown, at: string, issue: (at: string, text: string, code?: string) => void): Promise<Subject | undefined> {
@@ -63,10 +63,10 @@ async function resolveSubject(store: ResourceStore, sandbox: string, value: unkn
   const identifier = isObject(value.identifier) ? value.identifier : undefined;
   let fromIdentifier: Subject | undefined;
   if (identifier) {
-    const system = String(identifier.system ?? '');
-    const nin = String(identifier.value ?? '');
+    const system = typeof identifier.system === 'string' ? identifier.system : '';
+    const nin = typeof identifier.value === 'string' ? identifier.value : '';
     if (![SYSTEMS.fnr, SYSTEMS.dnr, FHN_SYSTEM].includes(system)) issue(`${at}.identifier.system`, `subject.identifier.system must be FNR (${SYSTEMS.fnr}), D-number (${SYSTEMS.dnr}) or FHN (${FHN_SYSTEM}); got ${JSON.stringify(identifier.system ?? null)}`);
-    else if (system === FHN_SYSTEM ? !/^\d{11}$/.test(nin) : !isValidPersonId(nin)) issue(`${at}.identifier.value`, `'${nin.slice(0, 20)}' is not a valid ${system === FHN_SYSTEM ? 'felles hjelpenummer (11 digits)' : 'fødselsnummer or D-number (check digits, date)'}`);
+    else if (system === FHN_SYSTEM ? !/^\d{11}$/.test(nin) : !isValidPersonId(nin)) issue(`${at}.identifier.value`, `'${textOf(identifier.value ?? '').slice(0, 20)}' is not a valid ${system === FHN_SYSTEM ? 'felles hjelpenummer (11 digits)' : 'fødselsnummer or D-number (check digits, date)'}`);
     else {
       // the sandbox's Patient, when it has one, is referenced literally too
       const patient = system === FHN_SYSTEM ? undefined : await findPatient(store, sandbox, nin);
@@ -77,10 +77,10 @@ async function resolveSubject(store: ResourceStore, sandbox: string, value: unkn
   if (reference !== undefined) {
     const id = /^Patient\/([A-Za-z0-9\-.]{1,64})$/.exec(reference)?.[1];
     const patient = id ? await store.find(sandbox, 'Patient', id) : undefined;
-    const national = ((patient?.identifier ?? []) as { system?: string; value?: string }[]).find((i) => i.system === SYSTEMS.fnr || i.system === SYSTEMS.dnr);
+    const national = arrayOf(patient?.identifier).filter(isObject).find((i) => i.system === SYSTEMS.fnr || i.system === SYSTEMS.dnr);
     if (!id) issue(`${at}.reference`, `subject.reference must be Patient/<id>; got ${JSON.stringify(reference.slice(0, 80))}`);
     else if (!patient) issue(`${at}.reference`, `Patient/${id} does not exist in this sandbox`, 'not-found');
-    else if (!national?.value) issue(`${at}.reference`, `Patient/${id} has no fødselsnummer or D-number`, 'business-rule');
+    else if (typeof national?.value !== 'string') issue(`${at}.reference`, `Patient/${id} has no fødselsnummer or D-number`, 'business-rule');
     else fromReference = { nin: national.value, system: String(national.system), patientId: id };
   }
   if (fromReference && fromIdentifier && fromReference.nin !== fromIdentifier.nin) issue(at, `subject.reference (${reference}) and subject.identifier (${fromIdentifier.nin}) name different patients`);
@@ -97,16 +97,29 @@ function rewriteReferences(value: unknown, ids: Map<string, string>): unknown {
   return out;
 }
 
+type Identifier = { system?: unknown; value?: unknown };
 const referenceOf = (value: unknown): string | undefined => (isObject(value) && typeof value.reference === 'string' ? value.reference : undefined);
-const identifiersOf = (r: FhirResource): { system?: string; value?: string }[] => (Array.isArray(r.identifier) ? r.identifier.filter(isObject) : []) as { system?: string; value?: string }[];
-const reportRefOf = (observation: FhirResource) => referenceOf(((observation.extension ?? []) as Json[]).find((e) => isObject(e) && e.url === NILAR_EXTENSION.diagnosticReportRef)?.valueReference);
+const identifiersOf = (r: FhirResource, element = 'identifier'): Identifier[] => {
+  const value = r[element];
+  return (Array.isArray(value) ? value : [value]).filter(isObject);
+};
+const reportRefOf = (observation: FhirResource) => referenceOf(arrayOf(observation.extension).filter(isObject).find((e) => e.url === NILAR_EXTENSION.diagnosticReportRef)?.valueReference);
+/** FHIR search escaping of a token part. */
+const escapeToken = (v: string) => v.replace(/[\\,|$]/g, (c) => `\\${c}`);
 
-async function storedReport(store: ResourceStore, sandbox: string, report: FhirResource, subject: Subject): Promise<FhirResource | undefined> {
-  for (const identifier of identifiersOf(report)) {
-    if (!identifier.value) continue;
-    const token = identifier.system ? `${identifier.system}|${identifier.value}` : identifier.value;
-    const found = await store.search(sandbox, { ...parseSearchRequest('DiagnosticReport', [['identifier', token], ['subject:identifier', `${subject.system}|${subject.nin}`]]), count: 1, totalNone: true });
-    if (found.matches[0]) return found.matches[0];
+/**
+ * The stored resource of `type` with one of the identifiers given (compared exactly), about the same
+ * patient and from the same lab source; others' resources never match.
+ */
+async function storedOwn(store: ResourceStore, sandbox: string, type: string, param: string, element: string, resource: FhirResource, subject: Subject, source: string): Promise<FhirResource | undefined> {
+  for (const identifier of identifiersOf(resource, element)) {
+    if (typeof identifier.value !== 'string' || identifier.value === '') continue;
+    const system = typeof identifier.system === 'string' ? identifier.system : undefined;
+    const token = system !== undefined ? `${escapeToken(system)}|${escapeToken(identifier.value)}` : escapeToken(identifier.value);
+    const found = await store.search(sandbox, { ...parseSearchRequest(type, [[param, token], ['subject:identifier', `${escapeToken(subject.system)}|${escapeToken(subject.nin)}`]]), count: 50, totalNone: true });
+    const own = found.matches.find((r) => sourceOf(r) === source && samePatient(r, subject)
+      && identifiersOf(r, element).some((i) => i.value === identifier.value && (i.system ?? undefined) === system));
+    if (own) return own;
   }
   return undefined;
 }
@@ -117,14 +130,15 @@ export async function submitResults(context: PpsContext, req: Request, res: Resp
   if (!isObject(bundle) || bundle.resourceType !== 'Bundle' || bundle.type !== 'transaction' || !Array.isArray(bundle.entry) || bundle.entry.length === 0) {
     throw badRequest('NAVET-PPS-BUNDLE', 'Send a FHIR Bundle of type "transaction" with the DiagnosticReport, its Observations, Specimen and ServiceRequest', ['Bundle']);
   }
+  checkSubmissionShape(bundle);
   const issues: OutcomeIssue[] = [];
   const issue = (at: string, text: string, code = 'invalid') => issues.push({ severity: 'error', code, navetCode: 'NAVET-PPS-SUBMISSION', text, expression: [at] });
   const items: Item[] = [];
   (bundle.entry as unknown[]).forEach((entry, index) => {
     const at = `Bundle.entry[${index}]`;
     const resource = isObject(entry) && isObject(entry.resource) ? entry.resource as FhirResource : undefined;
-    if (!resource || !TYPES.includes(String(resource.resourceType))) {
-      issue(`${at}.resource`, `A lab submission holds ${TYPES.join(', ')}; entry ${index} is ${String(resource?.resourceType ?? 'empty')}`);
+    if (!resource || !TYPES.includes(resource.resourceType)) {
+      issue(`${at}.resource`, `A lab submission holds ${TYPES.join(', ')}; entry ${index} is ${textOf(resource?.resourceType ?? 'empty')}`);
       return;
     }
     issues.push(...validateAgainstNilar(resource, `${at}.resource`));
@@ -146,44 +160,51 @@ export async function submitResults(context: PpsContext, req: Request, res: Resp
     subject ??= found;
   }
 
-  // local references: every urn:uuid must be an entry of the Bundle
+  // references: to an entry of the Bundle or a stored resource of the right type, patient and source
+  const source = access.organisation?.pointOfCare.id ?? access.client.orgnrChild ?? access.client.orgnrParent ?? 'unknown';
   const localIds = new Map<string, string>();
   for (const item of items) {
     if (item.fullUrl) localIds.set(item.fullUrl, `${item.resource.resourceType}/${item.id}`);
   }
   for (const item of items) {
-    const text = JSON.stringify(item.resource);
-    for (const match of text.matchAll(/"reference":"(urn:uuid:[^"]+)"/g)) {
-      if (!localIds.has(match[1])) issue(`Bundle.entry[${item.index}].resource`, `${match[1]} is not the fullUrl of any entry of the Bundle`);
-    }
-    if (item.resource.resourceType === 'Observation') {
-      const ref = reportRefOf(item.resource);
-      const target = ref ? localIds.get(ref) ?? ref : undefined;
-      if (ref && !target?.startsWith('DiagnosticReport/')) issue(`Bundle.entry[${item.index}].resource.extension:diagnosticreportref`, `diagnosticreportref must point at the DiagnosticReport of the Bundle; got ${ref}`);
-    }
+    await checkReferences(store, sandbox.name, item.resource, `Bundle.entry[${item.index}].resource`, localIds, subject, source, issue);
   }
 
-  // corrections: a known report identifier needs a correcting status
+  // corrections: a known report identifier needs a correcting status; a correction needs the lab's own report
   if (subject) {
     for (const report of reports) {
-      const existing = await storedReport(store, sandbox.name, report.resource, subject);
-      if (!existing) continue;
-      if (!CORRECTIONS.includes(String(report.resource.status))) {
-        issues.push({ severity: 'error', code: 'duplicate', navetCode: 'NAVET-PPS-DUPLICATE-REPORT', text: `Report ${identifiersOf(report.resource).map((i) => i.value).join(', ')} is stored already (DiagnosticReport/${existing.id}); to correct it send status corrected, amended or appended`, expression: [`Bundle.entry[${report.index}].resource.status`] });
-      } else {
+      const existing = await storedOwn(store, sandbox.name, 'DiagnosticReport', 'identifier', 'identifier', report.resource, subject, source);
+      const correcting = CORRECTIONS.includes(textOf(report.resource.status));
+      const named = identifiersOf(report.resource).map((i) => textOf(i.value)).join(', ');
+      if (existing && !correcting) {
+        issues.push({ severity: 'error', code: 'duplicate', navetCode: 'NAVET-PPS-DUPLICATE-REPORT', text: `Report ${named} is stored already (DiagnosticReport/${existing.id}); to correct it send status corrected, amended or appended`, expression: [`Bundle.entry[${report.index}].resource.status`] });
+      } else if (existing) {
         report.id = existing.id as string;
         report.replaces = existing;
         if (report.fullUrl) localIds.set(report.fullUrl, `DiagnosticReport/${existing.id}`);
+      } else if (correcting) {
+        issues.push({ severity: 'error', code: 'conflict', navetCode: 'NAVET-PPS-NOTHING-TO-CORRECT', text: `Status ${textOf(report.resource.status)} corrects a stored report, but this lab (source ${source}) has no report ${named || '(no identifier)'} for this patient; a lab can only correct its own reports: send a new report with status final`, expression: [`Bundle.entry[${report.index}].resource.identifier`] });
       }
+    }
+    // a re-sent Specimen or ServiceRequest is the stored one
+    for (const item of items) {
+      const type = item.resource.resourceType;
+      if (type !== 'Specimen' && type !== 'ServiceRequest') continue;
+      const existing = type === 'Specimen'
+        ? await storedOwn(store, sandbox.name, type, 'accession', 'accessionIdentifier', item.resource, subject, source)
+        : await storedOwn(store, sandbox.name, type, 'identifier', 'identifier', item.resource, subject, source);
+      if (!existing) continue;
+      item.id = existing.id as string;
+      item.reuses = existing;
+      if (item.fullUrl) localIds.set(item.fullUrl, `${type}/${existing.id}`);
     }
   }
   if (issues.length > 0 || !subject) {
-    const status = issues.some((i) => i.code === 'duplicate') ? 409 : issues.length > 0 && issues.every((i) => i.code === 'not-found') ? 404 : issues.some((i) => i.code === 'business-rule') ? 422 : 400;
+    const status = issues.some((i) => i.code === 'duplicate' || i.code === 'conflict') ? 409 : issues.length > 0 && issues.every((i) => i.code === 'not-found') ? 404 : issues.some((i) => i.code === 'business-rule') ? 422 : 400;
     throw new FhirError(status, issues.length > 0 ? issues : [{ severity: 'error', code: 'required', navetCode: 'NAVET-PPS-SUBMISSION', text: 'No resource names the patient', expression: ['Bundle.entry'] }]);
   }
 
   const now = sandbox.clock.now().toISOString();
-  const source = access.organisation?.pointOfCare.id ?? access.client.orgnrChild ?? access.client.orgnrParent ?? 'unknown';
   const patientReference = { ...(subject.patientId ? { reference: `Patient/${subject.patientId}` } : {}), identifier: { system: subject.system, value: subject.nin } };
   const prepared = items.map((item) => {
     const rewritten = rewriteReferences(item.resource, localIds) as FhirResource;
@@ -192,10 +213,14 @@ export async function submitResults(context: PpsContext, req: Request, res: Resp
   // a report lists its observations (the ones pointing at it), and carries their codes as tags
   for (const report of prepared.filter((p) => p.resource.resourceType === 'DiagnosticReport')) {
     const own = prepared.filter((p) => p.resource.resourceType === 'Observation' && reportRefOf(p.resource) === `DiagnosticReport/${report.id}`);
-    const listed = new Set(((report.resource.result ?? []) as Json[]).map(referenceOf));
-    report.resource.result = [...((report.resource.result ?? []) as Json[]), ...own.filter((o) => !listed.has(`Observation/${o.id}`)).map((o) => ({ reference: `Observation/${o.id}` }))];
+    // appended adds to the report: it keeps the results of the version it replaces
+    const earlier = report.replaces && report.resource.status === 'appended' ? arrayOf(report.replaces.result).filter(isObject) : [];
+    const given = [...earlier, ...arrayOf(report.resource.result).filter(isObject)];
+    const results = given.filter((r, i) => referenceOf(r) === undefined || given.findIndex((o) => referenceOf(o) === referenceOf(r)) === i);
+    const listed = new Set(results.map(referenceOf));
+    report.resource.result = [...results, ...own.filter((o) => !listed.has(`Observation/${o.id}`)).map((o) => ({ reference: `Observation/${o.id}` }))];
     if (report.replaces) {
-      report.resource.extension = [...((report.resource.extension ?? []) as Json[]), { url: SUPERSEDES_EXTENSION, valueReference: { reference: `DiagnosticReport/${report.id}/_history/${versionOf(report.replaces)}` } }];
+      report.resource.extension = [...arrayOf(report.resource.extension), { url: SUPERSEDES_EXTENSION, valueReference: { reference: `DiagnosticReport/${report.id}/_history/${versionOf(report.replaces)}` } }];
     }
   }
   for (const item of prepared) {
@@ -203,26 +228,31 @@ export async function submitResults(context: PpsContext, req: Request, res: Resp
     item.resource.meta = { ...(isObject(item.resource.meta) ? item.resource.meta : {}), tag: labResultTags(item.resource, source, observations) };
   }
 
-  const written: FhirResource[] = [];
+  const outcomes: { resource: FhirResource; status: string; written: boolean }[] = [];
   for (const item of prepared) {
-    if (item.replaces) {
+    if (item.reuses) {
+      outcomes.push({ resource: item.reuses, status: '200 OK', written: false });
+    } else if (item.replaces) {
       const { resource } = await store.update(sandbox.name, item.resource, now, versionOf(item.replaces));
-      written.push(resource);
-      const kept = new Set(((item.resource.result ?? []) as Json[]).map(referenceOf));
-      for (const old of ((item.replaces.result ?? []) as Json[]).map(referenceOf)) {
-        const id = old?.match(/^Observation\/(.+)$/)?.[1];
+      outcomes.push({ resource, status: '200 OK', written: true });
+      if (item.resource.status === 'appended') continue;
+      // the lab's own observations of this patient that the correction no longer holds are cancelled
+      const kept = new Set(arrayOf(item.resource.result).map(referenceOf));
+      for (const old of arrayOf(item.replaces.result).map(referenceOf)) {
+        const id = old?.match(/^Observation\/([A-Za-z0-9\-.]{1,64})$/)?.[1];
         const observation = id && !kept.has(old) ? await store.find(sandbox.name, 'Observation', id) : undefined;
-        if (observation && observation.status !== 'cancelled') await store.update(sandbox.name, { ...observation, status: 'cancelled' }, now, versionOf(observation));
+        if (!observation || observation.status === 'cancelled' || sourceOf(observation) !== source || !samePatient(observation, subject)) continue;
+        await store.update(sandbox.name, { ...observation, status: 'cancelled' }, now, versionOf(observation));
       }
     } else {
-      written.push(await store.create(sandbox.name, item.resource, now, item.id));
+      outcomes.push({ resource: await store.create(sandbox.name, item.resource, now, item.id), status: '201 Created', written: true });
     }
   }
-  if (written.length !== prepared.length) throw conflict('NAVET-PPS-CONFLICT', 'The submission could not be stored whole; send it again');
+  const written = outcomes.filter((o) => o.written).map((o) => o.resource);
   const response: Bundle = {
     resourceType: 'Bundle',
     type: 'transaction-response',
-    entry: written.map((r, i) => ({ fullUrl: `${context.ppsBase}/${r.resourceType}/${r.id}`, response: { status: prepared[i].replaces ? '200 OK' : '201 Created', location: `${context.ppsBase}/${r.resourceType}/${r.id}/_history/${r.meta?.versionId}` } })),
+    entry: outcomes.map(({ resource: r, status }) => ({ fullUrl: `${context.ppsBase}/${r.resourceType}/${r.id}`, response: { status, location: `${context.ppsBase}/${r.resourceType}/${r.id}/_history/${r.meta?.versionId}` } })),
   };
   return {
     patients: [{ nin: subject.nin, ...(subject.patientId ? { id: subject.patientId } : {}), resources: written.map((r) => `${r.resourceType}/${r.id}`) }],
