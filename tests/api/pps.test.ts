@@ -1,7 +1,7 @@
 import { makeDpopProof } from '../../src/trust/dpop-client';
 import { FNR_SYSTEM, GRY_TELOKK, HARRY_HANDEL, LINE_DANSER, patientId } from '../helpers/documents';
 import { getToken, type TokenResult } from '../helpers/helseid-client';
-import { EHELSE, gpAttestation, labBundle } from '../helpers/lab-results';
+import { EHELSE, gpAttestation, labBundle, NILAR } from '../helpers/lab-results';
 import { createSandbox, startTestNavet, TEST_BASE_URL, type TestNavet } from '../helpers/test-navet';
 
 let server: TestNavet;
@@ -270,4 +270,144 @@ test('metadata answers GET and POST with the CapabilityStatement', async () => {
     expect(res.body.resourceType).toBe('CapabilityStatement');
     expect(res.body.rest[0].resource[0].searchInclude).toContain('DiagnosticReport:specimen');
   }
+});
+
+describe('review fixes: what a submission may reference, correct and store', () => {
+  const TYPES = ['DiagnosticReport', 'Observation', 'Specimen', 'ServiceRequest'];
+  const SOURCE = 'https://navet.example/fhir/CodeSystem/pps-source';
+  const counts = async () => Object.fromEntries(await Promise.all(TYPES.map(async (t) => [t, await count(t)] as const)));
+  const admin = (path: string) => server.http.get(`/sandboxes/${sandbox.name}/fhir/${path}`).set('Authorization', sandbox.auth);
+  type Stored = { id: string; subject: { reference?: string; identifier: { value: string } }; identifier: { system: string; value: string }[]; meta: { versionId: string; tag: { system: string; code: string }[] }; [k: string]: unknown };
+  /** A stored resource of `type` that is not about `nin` (another patient's). */
+  const othersResource = async (type: string, nin: string): Promise<Stored> => {
+    const res = await admin(`${type}?_count=100`);
+    const found = (res.body.entry as { resource: Stored }[]).map((e) => e.resource).find((r) => r.subject?.identifier?.value !== nin);
+    expect(found).toBeDefined();
+    return found as Stored;
+  };
+  type Bundle = ReturnType<typeof labBundle>;
+  type AnyResource = Record<string, unknown>;
+  const edit = (bundle: Bundle, index: number, change: (r: AnyResource) => void): Bundle => {
+    change(bundle.entry[index].resource as AnyResource);
+    return bundle;
+  };
+  /** Submits, expects `status` and an issue at `expression` (when given), and that nothing was stored. */
+  const refused = async (body: unknown, status: number, expression?: string | RegExp, code?: string) => {
+    const before = await counts();
+    const res = await submit(body);
+    expect(res.status).toBe(status);
+    expect(res.body.resourceType).toBe('OperationOutcome');
+    if (expression) {
+      const issue = res.body.issue.find((i: { expression?: string[] }) => (typeof expression === 'string' ? i.expression?.[0] === expression : expression.test(i.expression?.[0] ?? '')));
+      expect(issue).toBeDefined();
+      if (code) expect(issue.details.coding[0].code).toBe(code);
+    }
+    expect(await counts()).toEqual(before);
+    return res;
+  };
+
+  test('result may not point at another patient\'s Observation', async () => {
+    const other = await othersResource('Observation', GRY_TELOKK);
+    await refused(edit(labBundle({ nin: GRY_TELOKK, reportId: 'REF-1' }), 0, (r) => { r.result = [{ reference: `Observation/${other.id}` }]; }), 422, 'Bundle.entry[0].resource.result[0]', 'NAVET-PPS-SUBMISSION');
+  });
+
+  test('performer may not point at a DocumentReference or a Consent; result not at a Specimen of the Bundle', async () => {
+    await refused(edit(labBundle({ nin: GRY_TELOKK, reportId: 'REF-2' }), 0, (r) => { r.performer = [{ reference: 'DocumentReference/some-document' }]; }), 400, 'Bundle.entry[0].resource.performer[0]');
+    await refused(edit(labBundle({ nin: GRY_TELOKK, reportId: 'REF-3' }), 0, (r) => { r.performer = [{ reference: 'Consent/some-consent' }]; }), 400, 'Bundle.entry[0].resource.performer[0]');
+    await refused(edit(labBundle({ nin: GRY_TELOKK, reportId: 'REF-4' }), 0, (r) => { r.result = [{ reference: 'urn:uuid:0a1b2c3d-0000-4000-8000-000000000002' }]; }), 400, 'Bundle.entry[0].resource.result[0]');
+  });
+
+  test('an Observation\'s diagnosticreportref may not point at another patient\'s DiagnosticReport', async () => {
+    const other = await othersResource('DiagnosticReport', GRY_TELOKK);
+    await refused(edit(labBundle({ nin: GRY_TELOKK, reportId: 'REF-5' }), 5, (r) => { r.extension = [{ url: `${NILAR}/diagnosticreportref`, valueReference: { reference: `DiagnosticReport/${other.id}` } }]; }),
+      422, 'Bundle.entry[5].resource.extension:diagnosticreportref[0].valueReference');
+  });
+
+  test('hasMember may point at the patient\'s own stored Observation of the same lab, not at a missing one', async () => {
+    const first = await submit(labBundle({ nin: LINE_DANSER, reportId: 'REF-6' }));
+    expect(first.status).toBe(200);
+    const observation = first.body.entry[5].fullUrl.split('/').pop();
+    const ok = await submit(edit(labBundle({ nin: LINE_DANSER, reportId: 'REF-7' }), 5, (r) => { r.hasMember = [{ reference: `Observation/${observation}` }]; }));
+    expect(ok.status).toBe(200);
+    await refused(edit(labBundle({ nin: LINE_DANSER, reportId: 'REF-8' }), 5, (r) => { r.hasMember = [{ reference: 'Observation/does-not-exist' }]; }), 422, 'Bundle.entry[5].resource.hasMember[0]');
+    // the same Observation for another patient's report: refused
+    await refused(edit(labBundle({ nin: GRY_TELOKK, reportId: 'REF-9' }), 5, (r) => { r.hasMember = [{ reference: `Observation/${observation}` }]; }), 422, 'Bundle.entry[5].resource.hasMember[0]');
+  });
+
+  test('a lab cannot correct another lab\'s report, nor a report of another patient', async () => {
+    const seeded = (await admin(`DiagnosticReport?_tag=${encodeURIComponent(`${SOURCE}|874716782`)}&_count=1`)).body.entry?.[0]?.resource as Stored | undefined;
+    expect(seeded).toBeDefined();
+    const target = seeded as Stored;
+    const bundle = labBundle({ subject: { reference: target.subject.reference }, reportId: target.identifier[0].value, status: 'corrected' });
+    (bundle.entry[0].resource as AnyResource).identifier = target.identifier;
+    await refused(bundle, 409, 'Bundle.entry[0].resource.identifier', 'NAVET-PPS-NOTHING-TO-CORRECT');
+    const after = (await admin(`DiagnosticReport/${target.id}`)).body as Stored;
+    expect(after.meta.versionId).toBe(target.meta.versionId);
+    expect(after.status).toBe(target.status);
+    // the lab's own report of Line, corrected as if it were Gry's
+    expect((await submit(labBundle({ nin: LINE_DANSER, reportId: 'OWN-1' }))).status).toBe(200);
+    await refused(labBundle({ nin: GRY_TELOKK, reportId: 'OWN-1', status: 'corrected' }), 409, 'Bundle.entry[0].resource.identifier', 'NAVET-PPS-NOTHING-TO-CORRECT');
+  });
+
+  test('appended keeps the earlier results and cancels none; the re-sent Specimen and ServiceRequest are the stored ones', async () => {
+    const first = await submit(labBundle({ nin: LINE_DANSER, reportId: 'APP-1' }));
+    expect(first.status).toBe(200);
+    const [reportId, specimenId, requestId] = [0, 1, 2].map((i) => first.body.entry[i].fullUrl.split('/').pop());
+    const before = await counts();
+    const addition = labBundle({ nin: LINE_DANSER, reportId: 'APP-1', status: 'appended', results: [['NPU01960', 140, 'mmol/L']] });
+    (addition.entry[5].resource as AnyResource).status = 'final';
+    const appended = await submit(addition);
+    expect(appended.status).toBe(200);
+    expect(appended.body.entry[1].fullUrl).toContain(`/Specimen/${specimenId}`);
+    expect(appended.body.entry[2].fullUrl).toContain(`/ServiceRequest/${requestId}`);
+    expect(await counts()).toEqual({ ...before, Observation: before.Observation + 1 });
+    const report = (await admin(`DiagnosticReport/${reportId}`)).body as Stored & { result: { reference: string }[]; specimen: { reference: string }[]; basedOn: { reference: string }[] };
+    expect(report.status).toBe('appended');
+    expect(report.result).toHaveLength(3);
+    expect(report.specimen).toEqual([{ reference: `Specimen/${specimenId}` }]);
+    expect(report.basedOn).toEqual([{ reference: `ServiceRequest/${requestId}` }]);
+    for (const { reference } of report.result) expect((await admin(reference)).body.status).toBe('final');
+    // a correction after it re-uses them too
+    const corrected = await submit(labBundle({ nin: LINE_DANSER, reportId: 'APP-1', status: 'corrected' }));
+    expect(corrected.status).toBe(200);
+    expect((await counts()).Specimen).toBe(before.Specimen);
+    expect((await counts()).ServiceRequest).toBe(before.ServiceRequest);
+  });
+
+  test('a report identifier with search syntax (, | $ \\) matches only itself', async () => {
+    expect((await submit(labBundle({ nin: LINE_DANSER, reportId: 'TOK-1' }))).status).toBe(200);
+    const stored = (await admin(`DiagnosticReport?identifier=${encodeURIComponent('http://nhn.no/fhir/nilar/NamingSystem/ServReportId|TOK-1')}`)).body.entry[0].resource as Stored;
+    // unescaped, 'X,TOK-1' would search for X or TOK-1 (any system) and overwrite TOK-1
+    await refused(labBundle({ nin: LINE_DANSER, reportId: 'X,TOK-1', status: 'corrected' }), 409, 'Bundle.entry[0].resource.identifier', 'NAVET-PPS-NOTHING-TO-CORRECT');
+    expect(((await admin(`DiagnosticReport/${stored.id}`)).body as Stored).meta.versionId).toBe('1');
+    // and such an identifier is a report of its own, found again exactly
+    expect((await submit(labBundle({ nin: LINE_DANSER, reportId: 'A|B,C$D\\E' }))).status).toBe(200);
+    expect((await submit(labBundle({ nin: LINE_DANSER, reportId: 'A|B,C$D\\E' }))).status).toBe(409);
+  });
+
+  const poison = { toString: 0 };
+  test.each([
+    ['resourceType is an object', (b: Bundle) => edit(b, 0, (r) => { r.resourceType = poison; }), 'Bundle.entry[0].resource.resourceType'],
+    ['subject.identifier.system is an object', (b: Bundle) => edit(b, 0, (r) => { r.subject = { identifier: { system: poison, value: GRY_TELOKK } }; }), 'Bundle.entry[0].resource.subject.identifier.system'],
+    ['subject.identifier.value is an object', (b: Bundle) => edit(b, 0, (r) => { r.subject = { identifier: { system: FNR_SYSTEM, value: poison } }; }), 'Bundle.entry[0].resource.subject.identifier.value'],
+    ['DiagnosticReport.status is an object', (b: Bundle) => edit(b, 0, (r) => { r.status = poison; }), 'Bundle.entry[0].resource.status'],
+    ['a coding system is an object', (b: Bundle) => edit(b, 5, (r) => { r.code = { coding: [{ system: poison, code: 'NPU02319' }] }; }), 'Bundle.entry[5].resource.code.coding[0].system'],
+    ['valueQuantity.code is an object', (b: Bundle) => edit(b, 5, (r) => { r.valueQuantity = { value: 1, system: 'http://unitsofmeasure.org', code: poison }; }), 'Bundle.entry[5].resource.valueQuantity.code'],
+    ['a meta.tag system is an object', (b: Bundle) => edit(b, 5, (r) => { r.meta = { tag: [{ system: poison, code: 'x' }] }; }), 'Bundle.entry[5].resource.meta.tag[0].system'],
+    ['meta.tag holds null', (b: Bundle) => edit(b, 5, (r) => { r.meta = { tag: [null] }; }), 'Bundle.entry[5].resource.meta.tag[0]'],
+    ['extension is an object', (b: Bundle) => edit(b, 5, (r) => { r.extension = { url: `${NILAR}/diagnosticreportref` }; }), 'Bundle.entry[5].resource.extension'],
+    ['extension is a string', (b: Bundle) => edit(b, 0, (r) => { r.extension = 'x'; }), 'Bundle.entry[0].resource.extension'],
+    ['DiagnosticReport.result is an object', (b: Bundle) => edit(b, 0, (r) => { r.result = {}; }), 'Bundle.entry[0].resource.result'],
+  ])('malformed: %s gives 400 naming it, stores nothing', async (_name, change, expression) => {
+    await refused(change(labBundle({ nin: GRY_TELOKK, reportId: 'MAL-1' })), 400, expression);
+  });
+
+  test('malformed: JSON nested 200,000 deep gives 400, stores nothing', async () => {
+    const before = await counts();
+    const deep = JSON.stringify(labBundle({ nin: GRY_TELOKK, reportId: 'MAL-2' })).replace('"resourceType":"Specimen",', `"resourceType":"Specimen","note":${'['.repeat(200_000)}${']'.repeat(200_000)},`);
+    const res = await server.http.post(pps()).type('application/fhir+json').set(await dpop(lab, 'POST', pps())).send(deep);
+    expect(res.status).toBe(400);
+    expect(res.body.issue[0].details.coding[0].code).toBe('NAVET-PPS-TOO-DEEP');
+    expect(await counts()).toEqual(before);
+  });
 });
