@@ -1,6 +1,6 @@
 import { makeDpopProof } from '../../src/trust/dpop-client';
 import { KJ_PROFILES } from '../../src/services/critical-info/kj-codes';
-import { getToken, koman, type TokenResult } from '../helpers/helseid-client';
+import { getToken, koman, type TokenResult, vits } from '../helpers/helseid-client';
 import { createSandbox, startTestNavet, TEST_BASE_URL, type TestNavet } from '../helpers/test-navet';
 
 /** Kjernejournal's critical-information API through real HTTP with real tokens (DPoP + attestation). */
@@ -20,16 +20,6 @@ let hospital: TokenResult;
 let gp: TokenResult;
 const base = () => `/sandboxes/${sandbox.name}/critical-information`;
 
-/** Grønn Vits, doctor at Fagersta Testlegekontor (the demo GP system's office). */
-const vits = () => koman({
-  practitioner: {
-    identifier: { id: '05898597468', system: FNR, authority: 'Skatteetaten' },
-    hpr_nr: { id: '565501872', system: 'urn:oid:2.16.578.1.12.4.1.4.4' },
-    authorization: { code: 'LE', system: 'urn:oid:2.16.578.1.12.4.1.1.9060' },
-    legal_entity: { id: '100100673', system: 'urn:oid:2.16.578.1.12.4.1.4.101' },
-    point_of_care: { id: '100100673', system: 'urn:oid:2.16.578.1.12.4.1.4.101' },
-  },
-});
 
 beforeAll(async () => {
   server = await startTestNavet();

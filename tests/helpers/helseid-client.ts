@@ -21,6 +21,17 @@ export const clientAssertion = signClientAssertion;
 /** The attestation of Magnar Koman (LE, HPR 9144900) at Rikshospitalet, as a real client sends it. */
 export const koman = demoAttestation;
 
+/** The attestation of the GP Grønn Vits (LE, HPR 565501872) at Fagersta Testlegekontor, or at another office. */
+export const vits = (legal = '100100673', pointOfCare = legal) => koman({
+  practitioner: {
+    identifier: { id: '05898597468', system: 'urn:oid:2.16.578.1.12.4.1.4.1', authority: 'Skatteetaten' },
+    hpr_nr: { id: '565501872', system: 'urn:oid:2.16.578.1.12.4.1.4.4' },
+    authorization: { code: 'LE', system: 'urn:oid:2.16.578.1.12.4.1.1.9060' },
+    legal_entity: { id: legal, system: 'urn:oid:2.16.578.1.12.4.1.4.101' },
+    point_of_care: { id: pointOfCare, system: 'urn:oid:2.16.578.1.12.4.1.4.101' },
+  },
+});
+
 export interface TokenResult {
   status: number;
   body: Record<string, string>;

@@ -1,5 +1,5 @@
-import { demoAttestation } from '../../src/trust/demo-attestation';
 import { FNR_SYSTEM } from './documents';
+import { vits } from './helseid-client';
 
 /** A lab's submission: a transaction Bundle of one report as NILAR shapes it, with the parts a test varies. */
 export const NILAR = 'http://nhn.no/fhir/nilar/StructureDefinition';
@@ -91,16 +91,4 @@ export function labBundle(options: LabBundleOptions = {}) {
 }
 
 /** The attestation of the GP Grønn Vits (LE, HPR 565501872) at Fagersta Testlegekontor. */
-export function gpAttestation(): Record<string, unknown> {
-  const base = demoAttestation();
-  return {
-    ...base,
-    practitioner: {
-      identifier: { id: '05898597468', system: FNR_SYSTEM, authority: 'Skatteetaten' },
-      hpr_nr: { id: '565501872', system: 'urn:oid:2.16.578.1.12.4.1.4.4' },
-      authorization: { code: 'LE', system: 'urn:oid:2.16.578.1.12.4.1.1.9060' },
-      legal_entity: { id: '100100673', system: 'urn:oid:2.16.578.1.12.4.1.4.101' },
-      point_of_care: { id: '100100673', system: 'urn:oid:2.16.578.1.12.4.1.4.101' },
-    },
-  };
-}
+export const gpAttestation = (): Record<string, unknown> => vits();

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { makeDpopProof } from '../../src/trust/dpop-client';
-import { getToken, koman, type TokenResult } from './helseid-client';
+import { getToken, koman, type TokenResult, vits } from './helseid-client';
 import { TEST_BASE_URL, type TestNavet } from './test-navet';
 
 /** A vendor's side of SFM for tests: tokens, the operations, and editing the medication Bundle. */
@@ -13,15 +13,7 @@ export const FEST = 'http://ehelse.no/fhir/CodeSystem/FEST';
 
 type Json = Record<string, any>;
 
-export const vits = (legal = '100100673', pointOfCare = legal) => koman({
-  practitioner: {
-    identifier: { id: '05898597468', system: FNR },
-    hpr_nr: { id: '565501872', system: 'urn:oid:2.16.578.1.12.4.1.4.4' },
-    authorization: { code: 'LE', system: 'urn:oid:2.16.578.1.12.4.1.1.9060' },
-    legal_entity: { id: legal, system: 'urn:oid:2.16.578.1.12.4.1.4.101' },
-    point_of_care: { id: pointOfCare, system: 'urn:oid:2.16.578.1.12.4.1.4.101' },
-  },
-});
+export { vits };
 
 export const sfmTokens = async (server: TestNavet, sandbox: string) => {
   const [hospital, gp, homeCare] = await Promise.all([
