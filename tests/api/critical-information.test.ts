@@ -244,14 +244,12 @@ describe('the full cycle: create, read, update, conflict, delete', () => {
 
     // every step is in the access log
     const log = await server.http.get(`/api/sandboxes/${sandbox.name}/audit?patient=${GRY_TELOKK}&service=critical-information&_count=100`).set('Authorization', sandbox.auth);
-    if (!log.body.entry) console.log(JSON.stringify(log.body));
     const actions = log.body.entry.map((e: { resource: { action: string } }) => e.resource.action);
     for (const action of ['C', 'R', 'U', 'D']) expect(actions).toContain(action);
   });
 
   it('registers conditions and flags, taking the patient from the header or the identifier alone', async () => {
     const implant = await call('post', '/Condition', { nin: MALIN_BOGEN, body: condition('6', 'KjConditionTransplantsAndOtherForeignBodies', { coding: [{ system: 'urn:oid:2.16.578.1.12.4.1.1.7110', code: 'Z95.0', display: 'Pacemaker' }] }) });
-    if (implant.status !== 201) console.log(JSON.stringify(implant.body));
     expect(implant.status).toBe(201);
     expect(implant.body.subject.identifier.value).toBe(MALIN_BOGEN);
     const flag = await call('post', '/Flag', {
@@ -336,7 +334,6 @@ describe('privacy', () => {
       expect(read.body.entry.map((e: { search: { mode: string } }) => e.search.mode)).toEqual(['outcome']);
     }
     const write = await call('post', '/AllergyIntolerance', { nin: ASTRID_HAUGEN, body: drugReaction() });
-    if (write.status !== 403) console.log(JSON.stringify(write.body));
     expect(write.status).toBe(403);
     expect(write.body.issue[0].details.coding[0].code).toBe('NAVET-KJ-RESERVED');
     await citizen(token, 'put', '/privacy/kjernejournal-reservation', { reserved: false });
