@@ -6,7 +6,7 @@ import type { ResourceStore } from '../../store/resource-store';
 import type { AccessContext } from '../../trust/access-context';
 import { nhnHeader } from '../../trust/guard';
 import { ACCESS_BASES } from '../documents/pjd-codes';
-import { PERSONNEL_CATEGORY_SYSTEM_9060 } from './kj-codes';
+import { SYSTEMS } from '../../sandbox/seed/codes';
 
 /** Access bases that count as emergency care, the only care a restricted Kjernejournal is shown for (Navet's reading). */
 export const EMERGENCY_ACCESS_BASES = ['AKUTT', 'FORHOYET_AKUTT'];
@@ -39,8 +39,8 @@ export function userRoleOf(req: Request, access: AccessContext): string | undefi
   } catch {
     throw badRequest('NAVET-KJ-USER-ROLE', 'nhn-user-role must be URL-encoded JSON like {"system":"urn:oid:2.16.578.1.12.4.1.1.9060","code":"LE"}', ['nhn-user-role']);
   }
-  if (typeof role !== 'object' || role === null || role.system !== PERSONNEL_CATEGORY_SYSTEM_9060 || typeof role.code !== 'string' || !role.code) {
-    throw badRequest('NAVET-KJ-USER-ROLE', `nhn-user-role must name a code of ${PERSONNEL_CATEGORY_SYSTEM_9060} (Volven 9060), e.g. {"system":"${PERSONNEL_CATEGORY_SYSTEM_9060}","code":"LE"}`, ['nhn-user-role']);
+  if (typeof role !== 'object' || role === null || role.system !== SYSTEMS.healthPersonnelCategory || typeof role.code !== 'string' || !role.code) {
+    throw badRequest('NAVET-KJ-USER-ROLE', `nhn-user-role must name a code of ${SYSTEMS.healthPersonnelCategory} (Volven 9060), e.g. {"system":"${SYSTEMS.healthPersonnelCategory}","code":"LE"}`, ['nhn-user-role']);
   }
   if (attested && attested !== role.code) {
     throw badRequest('NAVET-KJ-USER-ROLE', `nhn-user-role says ${role.code}, but the attestation says the user's authorisation is ${attested}: send the same`, ['nhn-user-role']);

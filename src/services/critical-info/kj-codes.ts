@@ -71,6 +71,3 @@ export function criticalInfoTypeOf(resource: FhirResource): string | undefined {
   const codes = codingsOf(resource.category).filter((c) => c.system === KJ_SYSTEMS.category).map((c) => String(c.code));
   return Object.entries(CRITICAL_INFO_TYPES).find(([, t]) => t.resourceType === resource.resourceType && t.categories.some((c) => codes.includes(c)))?.[0];
 }
-
-/** Category displays for PractitionerRole.code (Volven 9060 codes, as CategoriesOfHealthProfessionals). */
-export const PERSONNEL_CATEGORY_SYSTEM_9060 = 'urn:oid:2.16.578.1.12.4.1.1.9060';

@@ -9,7 +9,6 @@ import { sendFhir } from '../../http/fhir-json';
 import type { Sandbox } from '../../sandbox/sandboxes';
 import { isValidId, type ResourceStore } from '../../store/resource-store';
 import type { AccessContext } from '../../trust/access-context';
-import { ownValue } from '../../own-value';
 import { identifierSystemOf } from '../../sandbox/seed/codes';
 import { isEnteredInError, patientNinOfEntry } from './critical-information-entry';
 import { assertCommonHeaders, assertPrivacyAllows, privacyOf, requireHeaderNin } from './kj-access';
@@ -147,5 +146,3 @@ export function readHistory(type: KjResourceType) {
     };
   };
 }
-
-export const isKjResourceType = (type: string): type is KjResourceType => ownValue(SEARCH_PARAMETER, type) !== undefined;

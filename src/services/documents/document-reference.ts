@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { FhirResource } from '../../fhir/types';
-import { SYSTEMS } from '../../sandbox/seed/codes';
+import { identifierSystemOf, SYSTEMS } from '../../sandbox/seed/codes';
 import { ownValue } from '../../own-value';
 import {
   CATEGORIES, DOCUMENT_CLASS_SYSTEM, FACILITY_TYPE_SYSTEM, FORMAT_SYSTEM, FORMATS, KNOWN_TYPES, navetOid, ORGNR_SYSTEM, RESH_SYSTEM,
@@ -97,7 +97,7 @@ export function buildDocumentReference(input: DocumentInput): { documentReferenc
     status: 'current',
     type: { coding: [{ system: DOCUMENT_CLASS_SYSTEM, code: input.type, display: ownValue(KNOWN_TYPES, input.type) ?? input.title }] },
     category: [{ coding: [{ system: DOCUMENT_CLASS_SYSTEM, code: input.category, display: ownValue(CATEGORIES, input.category) }] }],
-    subject: { reference: `Patient/${input.patient.id}`, identifier: { system: /^[4-7]/.test(input.patient.nin) ? SYSTEMS.dnr : SYSTEMS.fnr, value: input.patient.nin } },
+    subject: { reference: `Patient/${input.patient.id}`, identifier: { system: identifierSystemOf(input.patient.nin), value: input.patient.nin } },
     date: input.date,
     author: contained.map((r) => ({ reference: `#${r.id}` })),
     ...(input.replaces ? { relatesTo: [{ code: 'replaces', target: { reference: `DocumentReference/${input.replaces}` } }] } : {}),

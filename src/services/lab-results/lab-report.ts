@@ -1,5 +1,5 @@
 import type { FhirResource } from '../../fhir/types';
-import { SYSTEMS } from '../../sandbox/seed/codes';
+import { identifierSystemOf, SYSTEMS } from '../../sandbox/seed/codes';
 import { DISCIPLINES, type Panel } from './lab-catalogue';
 import { NILAR_EXTENSION, NILAR_PROFILE, PPS_IDENTIFIER, UCUM, volven } from './pps-codes';
 import { labResultTags } from './result-tags';
@@ -35,7 +35,7 @@ const quantity = (value: number, unit: string) => ({ value, unit, system: UCUM, 
 
 export function buildLabReport(input: LabReportInput): FhirResource[] {
   const { id, panel, patient } = input;
-  const subject = { ...(patient.id ? { reference: `Patient/${patient.id}` } : {}), identifier: { system: /^[4-7]/.test(patient.nin) ? SYSTEMS.dnr : SYSTEMS.fnr, value: patient.nin } };
+  const subject = { ...(patient.id ? { reference: `Patient/${patient.id}` } : {}), identifier: { system: identifierSystemOf(patient.nin), value: patient.nin } };
   const category = { coding: [{ system: volven('8202'), code: panel.discipline, display: DISCIPLINES[panel.discipline] }] };
   const reportRef = { reference: `DiagnosticReport/${id}` };
   const specimen: FhirResource | undefined = panel.specimen ? {

@@ -1,5 +1,6 @@
 import type { FhirResource } from '../../fhir/types';
 import { NILAR_PROFILE } from './pps-codes';
+import { INCLUDES, REVINCLUDES } from './search-results';
 
 /** The CapabilityStatement of PPS (`GET|POST <pps>/metadata`): the two searches and their parameters. */
 export function ppsCapabilityStatement(ppsBase: string): FhirResource {
@@ -24,9 +25,9 @@ export function ppsCapabilityStatement(ppsBase: string): FhirResource {
       security: { description: 'HelseID access token (DPoP) with audience nhn:pps and scope nhn:pps/provesvar-read (or nhn:pps/provesvar); headers person-id, access-basis, requester-hpr-role, correlation-id' },
       resource: [
         { type: 'DiagnosticReport', supportedProfile: [NILAR_PROFILE.diagnosticReport], interaction: [{ code: 'search-type' }], searchParam: params,
-          searchInclude: ['DiagnosticReport:specimen', 'DiagnosticReport:based-on', 'DiagnosticReport:result', 'DiagnosticReport:performer', 'ServiceRequest:requester'], searchRevInclude: ['Observation:report'] },
+          searchInclude: INCLUDES.DiagnosticReport, searchRevInclude: REVINCLUDES.DiagnosticReport },
         { type: 'Observation', supportedProfile: [NILAR_PROFILE.observation], interaction: [{ code: 'search-type' }], searchParam: params,
-          searchInclude: ['Observation:specimen', 'Observation:based-on', 'Observation:has-member', 'Observation:report', 'ServiceRequest:requester'], searchRevInclude: ['DiagnosticReport:result'] },
+          searchInclude: INCLUDES.Observation, searchRevInclude: REVINCLUDES.Observation },
         { type: 'Specimen', supportedProfile: [NILAR_PROFILE.specimen] },
         { type: 'ServiceRequest', supportedProfile: [NILAR_PROFILE.serviceRequest] },
         { type: 'PractitionerRole', supportedProfile: [NILAR_PROFILE.practitionerRole] },

@@ -36,9 +36,6 @@ export function isValidPersonId(value: string): boolean {
   return /^\d{11}$/.test(value) && idnr(value).status === 'valid';
 }
 
-/** The identifier system of a person id: a D-number has 4–7 as its first digit. */
-export const personIdSystem = (nin: string): string => (/^[4-7]/.test(nin) ? SYSTEMS.dnr : SYSTEMS.fnr);
-
 export function readPpsRequest(req: Request, backdoor: boolean): PpsRequestContext {
   const name = backdoor ? 'x-nilar-patient' : 'person-id';
   const nin = header(req, name);

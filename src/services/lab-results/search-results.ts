@@ -31,11 +31,11 @@ export interface PpsContext {
 
 const DEFAULT_COUNT = 50;
 const FILTERS = ['_id', 'date', '_tag'];
-const INCLUDES: Record<SearchedType, string[]> = {
+export const INCLUDES: Record<SearchedType, string[]> = {
   DiagnosticReport: ['DiagnosticReport:specimen', 'DiagnosticReport:based-on', 'DiagnosticReport:result', 'DiagnosticReport:performer', 'ServiceRequest:requester', 'Observation:specimen', 'Observation:has-member'],
   Observation: ['Observation:specimen', 'Observation:based-on', 'Observation:has-member', 'Observation:performer', 'Observation:report', 'ServiceRequest:requester', 'DiagnosticReport:specimen'],
 };
-const REVINCLUDES: Record<SearchedType, string[]> = {
+export const REVINCLUDES: Record<SearchedType, string[]> = {
   DiagnosticReport: ['Observation:report', 'DiagnosticReport:result'],
   Observation: ['DiagnosticReport:result', 'Observation:has-member'],
 };
