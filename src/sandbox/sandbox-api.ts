@@ -1,4 +1,5 @@
-import express, { type Request, type Response, Router } from 'express';
+import { jsonBody } from '../http/json-body';
+import { type Request, type Response, Router } from 'express';
 import { sendFhir } from '../http/fhir-json';
 import { badRequest, operationOutcome } from '../fhir/operation-outcome';
 import { assertAdminKey, requireOperatorKey } from './admin-auth';
@@ -26,7 +27,7 @@ function objectBody(req: Request): Record<string, unknown> {
 
 export function sandboxApi(sandboxes: Sandboxes, options: { baseUrl: string; operatorKey?: string; maxBody: string }): Router {
   const router = Router();
-  router.use(express.json({ limit: options.maxBody, type: ['application/json', 'application/*+json'] }));
+  router.use(jsonBody({ limit: options.maxBody, type: ['application/json', 'application/*+json'] }));
   const operator = requireOperatorKey(options.operatorKey);
 
   /** Loads the named sandbox and checks its admin key. */

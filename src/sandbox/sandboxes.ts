@@ -39,6 +39,8 @@ export interface SnapshotInfo {
 }
 
 export const SANDBOX_NAME = /^[a-z0-9-]{1,40}$/;
+/** How far a sandbox clock may move from real time: 100 years each way. */
+export const MAX_CLOCK_OFFSET_SECONDS = 100 * 365.25 * 24 * 3600;
 const SNAPSHOT_LABEL = /^[A-Za-z0-9._-]{1,100}$/;
 /** The snapshot that reset goes back to. */
 const SEED_LABEL = '__seed__';
@@ -277,6 +279,10 @@ export class Sandboxes {
     if (typeof body.offsetSeconds === 'number' && Number.isFinite(body.offsetSeconds)) offsetMs = Math.round(body.offsetSeconds * 1000);
     else if (typeof body.now === 'string' && !Number.isNaN(Date.parse(body.now)) && /^\d{4}-\d{2}-\d{2}T/.test(body.now)) offsetMs = Date.parse(body.now) - Date.now();
     else throw badRequest('NAVET-CLOCK', 'Send {"offsetSeconds": <number>} or {"now": "<ISO date-time, e.g. 2027-01-01T12:00:00Z>"}', ['offsetSeconds']);
+    if (!(Math.abs(offsetMs) <= MAX_CLOCK_OFFSET_SECONDS * 1000)) {
+      const field = body.now !== undefined ? 'now' : 'offsetSeconds';
+      throw badRequest('NAVET-CLOCK-RANGE', `The clock can move at most ${MAX_CLOCK_OFFSET_SECONDS} seconds (100 years) from real time; ${field} ${JSON.stringify(body[field])} is beyond that. Nothing was changed`, [field]);
+    }
     await this.db.updateTable('sandboxes').set({ clock_offset_ms: offsetMs }).where('name', '=', name).execute();
     return clockWithOffset(offsetMs);
   }

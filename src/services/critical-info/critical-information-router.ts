@@ -1,4 +1,5 @@
-import express, { type Request, Router } from 'express';
+import { jsonBody } from '../../http/json-body';
+import { type Request, Router } from 'express';
 import type { AccessLog } from '../../audit/access-log';
 import { type PatientDataEndpoint, type PatientDataHandler, patientDataRoute } from '../../audit/patient-data-route';
 import { serviceUrls } from '../../sandbox/service-urls';
@@ -49,7 +50,7 @@ export const KJ_PATIENT_DATA_ENDPOINTS: PatientDataEndpoint[] = ENDPOINTS;
 
 export function criticalInformationRouter(deps: GuardDependencies & { accessLog: AccessLog; maxBody: string }): Router {
   const router = Router();
-  const json = express.json({ limit: deps.maxBody, type: ['application/fhir+json', 'application/json'] });
+  const json = jsonBody({ limit: deps.maxBody, type: ['application/fhir+json', 'application/json'] });
   for (const endpoint of ENDPOINTS) {
     const verify = accessVerifier(deps, { audience: KJ_AUDIENCE, anyScope: [KJ_API_SCOPE], requireAttestation: true, patientNin: endpoint.patientNin });
     router[endpoint.method](endpoint.path, json, patientDataRoute({ accessLog: deps.accessLog, verify, store: deps.store }, endpoint,

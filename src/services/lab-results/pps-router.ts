@@ -1,3 +1,4 @@
+import { jsonBody } from '../../http/json-body';
 import express, { type Request, Router } from 'express';
 import type { AccessLog } from '../../audit/access-log';
 import { type PatientDataEndpoint, type PatientDataHandler, patientDataRoute } from '../../audit/patient-data-route';
@@ -47,7 +48,7 @@ export function ppsRouter(deps: GuardDependencies & { accessLog: AccessLog; sett
     router.post(`${prefix}/metadata`, metadata);
   }
   const form = express.urlencoded({ extended: false, limit: '64kb' });
-  const fhirJson = express.json({ limit: deps.maxBody, type: ['application/fhir+json', 'application/json'] });
+  const fhirJson = jsonBody({ limit: deps.maxBody, type: ['application/fhir+json', 'application/json'] });
   const backdoor = backdoorVerifier(deps.settings);
   for (const endpoint of ENDPOINTS) {
     const verify = endpoint.backdoor ? backdoor : accessVerifier(deps, {
