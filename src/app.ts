@@ -12,6 +12,7 @@ import { requestLog } from './http/request-log';
 import type { Logger } from './logger';
 import { assertAdminKey } from './sandbox/admin-auth';
 import { sandboxApi } from './sandbox/sandbox-api';
+import type { SandboxJobs } from './sandbox/sandbox-jobs';
 import type { Sandbox, Sandboxes } from './sandbox/sandboxes';
 import { serviceUrls } from './sandbox/service-urls';
 import { criticalInformationRouter } from './services/critical-info/critical-information-router';
@@ -41,6 +42,8 @@ export interface AppContext {
   /** The access log every service writes before it returns patient data. */
   accessLog: AccessLog;
   logger: Logger;
+  /** The worker thread that builds seeds and purges deleted sandboxes. */
+  jobs: SandboxJobs;
 }
 
 /** Resource types only Navet itself writes (the access log is append-only). */
@@ -72,7 +75,7 @@ export function createApp(context: AppContext): Express {
   app.use('/api/sandboxes/:name/settings/pps', ppsSettingsApi(sandboxes, ppsSettings));
   app.use('/api/sandboxes/:name/audit', auditSearchApi(sandboxes, config.baseUrl));
   app.use('/api/sandboxes/:name/signing-keys', signingKeyApi(sandboxes, context.trust.keys));
-  app.use('/api/sandboxes', sandboxApi(sandboxes, { baseUrl: config.baseUrl, operatorKey: config.operatorKey, maxBody: config.maxBody }));
+  app.use('/api/sandboxes', sandboxApi(sandboxes, { baseUrl: config.baseUrl, operatorKey: config.operatorKey, maxBody: config.maxBody, openCreationsPerMinute: config.openCreationsPerMinute, jobs: context.jobs }));
 
   const perSandbox = Router({ mergeParams: true });
   perSandbox.use(async (req: Request<{ sandbox: string }>, res: Response, next: NextFunction) => {

@@ -3,6 +3,7 @@ import { AccessLog } from './audit/access-log';
 import { type AppContext, createApp } from './app';
 import type { Config } from './config';
 import { createLogger, type Logger } from './logger';
+import { SandboxJobs } from './sandbox/sandbox-jobs';
 import { Sandboxes } from './sandbox/sandboxes';
 import { serviceUrls } from './sandbox/service-urls';
 import { openDatabase } from './store/database';
@@ -19,8 +20,16 @@ export interface Navet extends AppContext {
 export async function createNavet(config: Config, logger: Logger = createLogger(config.logLevel)): Promise<Navet> {
   const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
   const sandboxes = new Sandboxes(database, new ResourceStore(database.db, database.engine), config.fixturesDir);
-  const context: AppContext = { config, database, sandboxes, trust: createTrustServices(database.db), accessLog: new AccessLog(sandboxes.store, logger), logger };
-  return { ...context, app: createApp(context), close: () => database.close() };
+  const jobs = new SandboxJobs({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, fixturesDir: config.fixturesDir });
+  const context: AppContext = { config, database, sandboxes, trust: createTrustServices(database.db), accessLog: new AccessLog(sandboxes.store, logger), logger, jobs };
+  return {
+    ...context,
+    app: createApp(context),
+    close: async () => {
+      await jobs.close();
+      await database.close();
+    },
+  };
 }
 
 /**
