@@ -275,6 +275,18 @@ export class Sandboxes {
     return { label, createdAt };
   }
 
+  async deleteSnapshot(name: string, label: string): Promise<void> {
+    await this.get(name);
+    if (label === SEED_LABEL) throw badRequest('NAVET-SNAPSHOT-LABEL', `${SEED_LABEL} is the seed that reset goes back to; it cannot be deleted`, ['label']);
+    await this.db.transaction().execute(async (trx) => {
+      const found = await trx.deleteFrom('snapshots').where('sandbox', '=', name).where('label', '=', label).executeTakeFirst();
+      if (Number(found.numDeletedRows) === 0) throw notFound('NAVET-SNAPSHOT-NOT-FOUND', `Sandbox '${name}' has no snapshot labelled '${label}'`);
+      for (const table of ['snapshot_resources', 'snapshot_resource_versions', 'snapshot_search_index'] as const) {
+        await trx.deleteFrom(table).where('sandbox', '=', name).where('label', '=', label).execute();
+      }
+    });
+  }
+
   async snapshots(name: string): Promise<SnapshotInfo[]> {
     await this.get(name);
     const rows = await this.db.selectFrom('snapshots').select(['label', 'created_at']).where('sandbox', '=', name).where('label', '!=', SEED_LABEL).orderBy('created_at').execute();

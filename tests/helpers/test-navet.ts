@@ -57,3 +57,11 @@ export function freePort(): Promise<number> {
     });
   });
 }
+
+/** The id of a seeded patient, found by fødselsnummer or D-number (seeded ids are opaque). */
+export async function patientIdOf(test: TestNavet, sandbox: { name: string; auth: string }, nin: string): Promise<string> {
+  const found = await test.http.get(`/sandboxes/${sandbox.name}/fhir/Patient`).query({ identifier: nin }).set('Authorization', sandbox.auth);
+  const id = found.body.entry?.[0]?.resource?.id as string | undefined;
+  if (found.status !== 200 || !id) throw new Error(`no patient ${nin} in sandbox ${sandbox.name}: ${found.status}`);
+  return id;
+}
