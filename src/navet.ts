@@ -5,6 +5,7 @@ import type { Config } from './config';
 import { createLogger, type Logger } from './logger';
 import { SandboxJobs } from './sandbox/sandbox-jobs';
 import { Sandboxes } from './sandbox/sandboxes';
+import { createHttpServer } from './http/http-server';
 import { serviceUrls } from './sandbox/service-urls';
 import { openDatabase } from './store/database';
 import { ResourceStore } from './store/resource-store';
@@ -54,10 +55,21 @@ export async function ensureDemoSandbox(navet: Navet): Promise<{ name: string; a
   return { name: config.demoSandbox, adminKey, created: false };
 }
 
+/** Listens on the configured port; a port in use is refused before anything else happens. */
 export function listen(navet: Navet): Promise<Server> {
+  return listenOn(createHttpServer(navet.app), navet.config);
+}
+
+export class PortInUseError extends Error {}
+
+export function listenOn(server: Server, config: Pick<Config, 'port' | 'host' | 'baseUrl'>): Promise<Server> {
   return new Promise((resolve, reject) => {
-    const server = navet.app.listen(navet.config.port, navet.config.host, () => resolve(server));
-    server.on('error', reject);
+    server.once('error', (error: NodeJS.ErrnoException) => {
+      if (error.code === 'EADDRINUSE') {
+        reject(new PortInUseError(`Port ${config.port} on ${config.host} is in use: another Navet (see ${config.baseUrl}/healthz) or another program listens there. Nothing was started or changed. Stop it, or start this one on another port, e.g. PORT=${config.port + 1} npm start`));
+      } else reject(error);
+    });
+    server.listen(config.port, config.host, () => resolve(server));
   });
 }
 

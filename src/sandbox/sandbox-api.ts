@@ -1,8 +1,7 @@
 import { jsonBody } from '../http/json-body';
 import { type Request, type Response, Router } from 'express';
-import { sendFhir } from '../http/fhir-json';
 import { rateLimit } from 'express-rate-limit';
-import { badRequest, conflict, FhirError, operationOutcome, unauthorized } from '../fhir/operation-outcome';
+import { badRequest, conflict, FhirError, unauthorized } from '../fhir/operation-outcome';
 import { assertAdminKey, bearerToken, requireOperatorKey } from './admin-auth';
 import { adminKeyMatches, generateAdminKey, hashAdminKey } from './admin-keys';
 import type { JobProgress, SandboxJobs } from './sandbox-jobs';
@@ -208,8 +207,5 @@ export function sandboxApi(sandboxes: Sandboxes, options: SandboxApiOptions): Ro
     res.json({ offsetSeconds: clock.offsetMs / 1000, now: clock.now().toISOString() });
   });
 
-  router.use((req, res) => {
-    sendFhir(req, res, 404, operationOutcome([{ severity: 'error', code: 'not-found', navetCode: 'NAVET-NO-SUCH-PATH', text: `No admin endpoint ${req.method} /api/sandboxes${req.path}` }]));
-  });
   return router;
 }

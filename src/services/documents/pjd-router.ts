@@ -1,3 +1,4 @@
+import { formBody } from '../../http/form-body';
 import { jsonBody } from '../../http/json-body';
 import express, { type Request, Router } from 'express';
 import type { AccessLog } from '../../audit/access-log';
@@ -54,7 +55,7 @@ export function pjdRouter(deps: GuardDependencies & { accessLog: AccessLog; sett
   router.get('/pingauth', guard(deps, { audience: PJD_AUDIENCE, anyScope: PJD_SCOPES }), (_req, res) => {
     res.json({ status: 'ok', clientId: res.locals.access.client.clientId });
   });
-  const form = express.urlencoded({ extended: false, limit: '64kb' });
+  const form = formBody('64kb');
   const fhirJson = jsonBody({ limit: deps.maxBody, type: ['application/fhir+json', 'application/json'] });
   for (const endpoint of ENDPOINTS) {
     const verify = accessVerifier(deps, { audience: PJD_AUDIENCE, anyScope: endpoint.scopes, requireAttestation: true, patientNin: endpoint.patientNin });

@@ -1,3 +1,4 @@
+import { formBody } from '../../http/form-body';
 import { jsonBody } from '../../http/json-body';
 import express, { type Request, Router } from 'express';
 import type { AccessLog } from '../../audit/access-log';
@@ -47,7 +48,7 @@ export function ppsRouter(deps: GuardDependencies & { accessLog: AccessLog; sett
     router.get(`${prefix}/metadata`, metadata);
     router.post(`${prefix}/metadata`, metadata);
   }
-  const form = express.urlencoded({ extended: false, limit: '64kb' });
+  const form = formBody('64kb');
   const fhirJson = jsonBody({ limit: deps.maxBody, type: ['application/fhir+json', 'application/json'] });
   const backdoor = backdoorVerifier(deps.settings);
   for (const endpoint of ENDPOINTS) {
