@@ -20,7 +20,13 @@ let http: ReturnType<typeof supertest>;
 let closeServer: () => Promise<void>;
 let demo: { name: string; adminKey: string; auth: string };
 
-const seen = { requests: 0, serverErrors: [] as string[], longestBlockMs: 0, longestHealthzMs: 0 };
+const seen = { requests: 0, serverErrors: [] as string[], longestBlockMs: 0, longestHealthzMs: 0, idleHealthzMs: 0 };
+/**
+ * How long /healthz may wait while a heavy request runs: 100 ms beyond what it waits on this machine
+ * with nothing else to do (measured first: a machine shared by many processes delays every answer a
+ * little; a blocked event loop delays it by the whole request, seconds before issue 14).
+ */
+const allowedHealthzMs = () => 100 + seen.idleHealthzMs;
 type Answer = { status: number; body: Record<string, unknown> & { issue?: { code: string; details?: { coding?: { code: string }[] } }[] }; headers: Record<string, string> };
 
 function count(label: string, res: Answer): Answer {
@@ -72,7 +78,7 @@ async function heavy(label: string, work: () => Promise<Answer>): Promise<Answer
   const { result, healthzMs, blockMs } = await whileHealthzIsAsked(work);
   seen.longestBlockMs = Math.max(seen.longestBlockMs, blockMs);
   seen.longestHealthzMs = Math.max(seen.longestHealthzMs, healthzMs);
-  expect({ label, healthzWaitedOver100ms: healthzMs > 100 }).toEqual({ label, healthzWaitedOver100ms: false });
+  expect({ label, healthzWaitedTooLong: healthzMs > allowedHealthzMs() }).toEqual({ label, healthzWaitedTooLong: false });
   return count(label, result);
 }
 
@@ -125,11 +131,12 @@ beforeAll(async () => {
   http = supertest(base);
   closeServer = () => new Promise((resolve) => server.close(() => resolve()));
   demo = await createSeeded({ syntheticPatients: 20 });
+  seen.idleHealthzMs = (await whileHealthzIsAsked(() => new Promise((resolve) => setTimeout(resolve, 3000)))).healthzMs;
 });
 
 afterAll(async () => {
   // the figures of the closing note of issue 14
-  console.log(`bad-input suite: ${seen.requests} bad requests, ${seen.serverErrors.length} answers of 5xx, longest event-loop block ${seen.longestBlockMs.toFixed(1)} ms, longest /healthz wait ${seen.longestHealthzMs.toFixed(1)} ms`);
+  console.log(`bad-input suite: ${seen.requests} bad requests, ${seen.serverErrors.length} answers of 5xx, longest event-loop block ${seen.longestBlockMs.toFixed(1)} ms, longest /healthz wait ${seen.longestHealthzMs.toFixed(1)} ms (idle: ${seen.idleHealthzMs.toFixed(1)} ms)`);
   await closeServer();
   await navet.close();
 });
@@ -142,7 +149,7 @@ describe('bad percent-encoding in any path segment → 400, also without credent
     ['a FHIR type', () => `/sandboxes/${demo.name}/fhir/%C0%AF/1`],
     ['a snapshot label', () => `/api/sandboxes/${demo.name}/snapshots/%E0%A4%A/restore`],
     ['a client id', () => `/api/sandboxes/${demo.name}/clients/%E0%A4%A`],
-    ['a settings service', () => `/api/sandboxes/${demo.name}/settings/%E0%A4%A`],
+    ['a client id, deeper', () => `/api/sandboxes/${demo.name}/clients/%E0%A4%A/jwks`],
   ])('%s', async (_label, path) => {
     const before = await resources();
     for (const method of ['get', 'post', 'put', 'delete'] as const) {
@@ -294,7 +301,7 @@ describe('sandbox creation seeds in a worker: the server keeps answering', () =>
     });
     seen.longestBlockMs = Math.max(seen.longestBlockMs, blockMs);
     seen.longestHealthzMs = Math.max(seen.longestHealthzMs, healthzMs);
-    expect(healthzMs).toBeLessThan(100);
+    expect(healthzMs).toBeLessThan(allowedHealthzMs());
     expect((created.body.sandbox as { name: string }).name).toBe(name);
     expect(await navet.navet.sandboxes.store.countResources(name)).toBeGreaterThan(400);
   });
