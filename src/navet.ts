@@ -3,6 +3,7 @@ import { AccessLog } from './audit/access-log';
 import { type AppContext, createApp } from './app';
 import type { Config } from './config';
 import { createLogger, type Logger } from './logger';
+import { generateAdminKey } from './sandbox/admin-keys';
 import { SandboxJobs } from './sandbox/sandbox-jobs';
 import { Sandboxes } from './sandbox/sandboxes';
 import { createHttpServer } from './http/http-server';
@@ -43,7 +44,9 @@ export async function ensureDemoSandbox(navet: Navet): Promise<{ name: string; a
   const existing = await sandboxes.find(config.demoSandbox);
   if (!existing) {
     try {
-      const { adminKey } = await sandboxes.create({ name: config.demoSandbox, seed: 'fixtures', adminKey: config.demoAdminKey });
+      // built in the worker, so that a server already listening goes on answering
+      const adminKey = config.demoAdminKey ?? generateAdminKey();
+      await navet.jobs.create({ name: config.demoSandbox, seed: 'fixtures', adminKey });
       return { name: config.demoSandbox, adminKey, created: true };
     } catch (error) {
       // another Navet process sharing the database created it at the same moment

@@ -4,10 +4,7 @@ import { renderPdf } from '../../src/services/documents/document-pdf';
 import { FNR_SYSTEM, HARRY_HANDEL, LINE_DANSER, provideBundle } from '../helpers/documents';
 import { getToken, koman, type TokenResult } from '../helpers/helseid-client';
 import { createSandbox, patientIdOf, startTestNavet, TEST_BASE_URL, type TestNavet } from '../helpers/test-navet';
-import { seedToken } from '../../src/sandbox/seed/resources';
-
-/** The n-th seeded document of a patient (seeded ids are opaque: made by the seed's own id function). */
-const seededDocumentId = (nin: string, n: number) => `doc-${seedToken(nin)}-${n}`;
+import { seededDocumentId } from '../helpers/test-navet';
 
 let server: TestNavet;
 let sandbox: { name: string; auth: string; adminKey: string };

@@ -6,6 +6,7 @@ import supertest from 'supertest';
 import { loadConfig } from '../../src/config';
 import { createLogger } from '../../src/logger';
 import { createNavet, type Navet } from '../../src/navet';
+import { seedToken } from '../../src/sandbox/seed/resources';
 
 /**
  * A Navet for tests: on SQLite in a temporary directory, or on PostgreSQL when DATABASE_URL is set
@@ -65,3 +66,6 @@ export async function patientIdOf(test: TestNavet, sandbox: { name: string; auth
   if (found.status !== 200 || !id) throw new Error(`no patient ${nin} in sandbox ${sandbox.name}: ${found.status}`);
   return id;
 }
+
+/** The n-th seeded document of a patient (seeded ids are opaque: made by the seed's own id function). */
+export const seededDocumentId = (nin: string, n: number): string => `doc-${seedToken(nin)}-${n}`;
