@@ -17,6 +17,7 @@ import { createNavet, ensureDemoSandbox, listenOn, type Navet, PortInUseError, s
 import { readServerInfo, recordServerInfo } from './sandbox/server-info';
 import { serviceUrls } from './sandbox/service-urls';
 import { generateAdminKey } from './sandbox/admin-keys';
+import type { CreateSandboxInput } from './sandbox/sandboxes';
 
 /** The `navet` command line: serve, sandboxes, seeding, snapshots, clock, clients, settings, access log. */
 const VERSION = (JSON.parse(readFileSync(path.join(__dirname, '..', 'package.json'), 'utf8')) as { version: string }).version;
@@ -31,6 +32,17 @@ async function withNavet<T>(work: (navet: Navet, cli: CliContext) => Promise<T>)
   } finally {
     await navet.close();
   }
+}
+
+/**
+ * Creates a sandbox. With a progress bar to draw (stderr is a terminal) the seed is built in the worker
+ * thread so that the bar moves; otherwise here, which spares starting a thread.
+ */
+async function createWithProgress(navet: Navet, input: CreateSandboxInput & { adminKey: string }): Promise<void> {
+  await withProgress(`Creating ${input.name}`, async (onProgress) => {
+    if (process.stderr.isTTY) await navet.jobs.create(input, onProgress);
+    else await navet.sandboxes.create(input);
+  });
 }
 
 function wholeNumber(value: string): number {
@@ -87,7 +99,7 @@ sandbox.command('create <name>')
       navet.sandboxes.checkCreateInput(input);
       if (await navet.sandboxes.find(name)) throw new CliInputError(`A sandbox named '${name}' exists already (navet sandbox list)`);
       const started = Date.now();
-      await withProgress(`Creating ${name}`, (onProgress) => navet.jobs.create(input, onProgress));
+      await createWithProgress(navet, input);
       cli.print(`Created sandbox '${name}' in ${((Date.now() - started) / 1000).toFixed(1)} s.\nAdmin key (shown once): ${input.adminKey}`);
       printServiceUrls(cli.baseUrl, name);
     });
@@ -133,8 +145,8 @@ sandbox.command('delete <name>')
   .action(async (name: string) => {
     await withNavet(async (navet, cli) => {
       const started = Date.now();
-      await navet.sandboxes.forget(name);
-      await withProgress(`Deleting ${name}`, (onProgress) => navet.jobs.purge(name, onProgress));
+      // purged in small steps here: the bar moves between them
+      await withProgress(`Deleting ${name}`, (onProgress) => navet.sandboxes.delete(name, (phase, done, total) => onProgress({ phase, done, total })));
       cli.print(`Deleted sandbox '${name}' in ${((Date.now() - started) / 1000).toFixed(1)} s`);
     });
   });
@@ -185,7 +197,7 @@ program.command('seed <name>')
         cli.print(`Reset sandbox '${name}' to its seed`);
       } else {
         const adminKey = name === navet.config.demoSandbox && navet.config.demoAdminKey ? navet.config.demoAdminKey : generateAdminKey();
-        await withProgress(`Creating ${name}`, (onProgress) => navet.jobs.create({ name, seed: 'fixtures', adminKey }, onProgress));
+        await createWithProgress(navet, { name, seed: 'fixtures', adminKey });
         try {
           await loadBundles(navet, name, bundles, cli.print);
         } catch (error) {
