@@ -104,7 +104,8 @@ const entryOf = (b: Json, type: string, n = 0): Json => b.entry.filter((e: Json)
 const report = (b: Json) => entryOf(b, 'DiagnosticReport');
 const observation = (b: Json) => entryOf(b, 'Observation');
 const ppsCases: Record<string, (b: Json) => void> = {
-  'report status done': (b) => { report(b).status = 'done'; },
+  'report status done (not R4)': (b) => { report(b).status = 'done'; },
+  'report status unknown (R4, not NILAR)': (b) => { report(b).status = 'unknown'; },
   'report without identifier': (b) => { delete report(b).identifier; },
   'report without category': (b) => { delete report(b).category; },
   'report with two categories': (b) => { report(b).category.push(clone(report(b).category[0])); },
@@ -116,7 +117,7 @@ const ppsCases: Record<string, (b: Json) => void> = {
   'report date as a string, not a dateTime': (b) => { report(b).extension[0] = { url: `${NILAR}/nilar-report-date`, valueString: 'i går' }; },
   'report subject identifier of HPR': (b) => { report(b).subject = { identifier: { system: 'urn:oid:2.16.578.1.12.4.1.4.4', value: GRY_TELOKK } }; },
   'report performer without reference or identifier': (b) => { report(b).performer = [{ display: 'Fürst' }]; },
-  'observation status pending': (b) => { observation(b).status = 'pending'; },
+  'observation status pending (not R4)': (b) => { observation(b).status = 'pending'; },
   'observation without diagnosticreportref': (b) => { observation(b).extension = []; },
   'observation diagnosticreportref without reference': (b) => { observation(b).extension[0].valueReference = { display: 'the report' }; },
   'observation code in LOINC': (b) => { observation(b).code.coding[0].system = 'http://loinc.org'; },
@@ -152,7 +153,7 @@ const ppsCases: Record<string, (b: Json) => void> = {
   'practitioner role with a practitioner of another system': (b) => { entryOf(b, 'PractitionerRole').practitioner.identifier.system = 'urn:oid:2.16.578.1.12.4.1.2'; },
   'practitioner role with an organization of another system': (b) => { entryOf(b, 'PractitionerRole', 1).organization.identifier.system = 'urn:oid:2.16.578.1.12.4.1.4.4'; },
   'several rules at once, in several entries': (b) => {
-    report(b).status = 'done';
+    report(b).status = 'unknown';
     observation(b).valueQuantity.code = 'mmHg';
     entryOf(b, 'Observation', 1).interpretation[0].coding[0].system = 'http://loinc.org';
   },
