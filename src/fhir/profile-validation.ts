@@ -1,56 +1,60 @@
 import fhirpath from 'fhirpath';
 import r4Model from 'fhirpath/fhir-context/r4';
-import { readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
 import type { OutcomeIssue } from './operation-outcome';
+import {
+  type ElementDefinition, errorCodeOf, extensionValue, type Found, idOf, locationOf, segmentsOf, step, type StructureDefinition, type ValueSet,
+} from './profile-elements';
+import { choiceKey, codeProblem, isUnitsValueSet, patternProblem, quantitiesOf, typeProblem, unitProblems, type ValueProblem } from './profile-values';
 import type { FhirResource } from './types';
 
-/**
- * Validates resources against profiles written as FHIR StructureDefinitions (differential only) and
- * ValueSets. The constraints Navet reads: an element's `min` and `max: "0"`, `fixedCode`,
- * `patternCodeableConcept`, required `binding`s to a ValueSet (by code system, and by code when the
- * ValueSet lists concepts) and `constraint`s written in FHIRPath. Slicing is not used by Navet's profiles.
- */
-interface Coding { system?: string; code?: string; display?: string }
-interface ElementDefinition {
-  path: string;
-  min?: number;
-  max?: string;
-  fixedCode?: string;
-  patternCodeableConcept?: { coding: Coding[] };
-  binding?: { strength: string; valueSet: string; description?: string };
-  constraint?: { key: string; severity: 'error' | 'warning'; human: string; expression: string }[];
-}
-export interface StructureDefinition {
-  resourceType: 'StructureDefinition';
-  url: string;
-  name: string;
-  type: string;
-  differential: { element: ElementDefinition[] };
-}
-export interface ValueSet {
-  resourceType: 'ValueSet';
-  url: string;
-  name?: string;
-  compose: { include: { system: string; concept?: { code: string; display?: string }[] }[] };
-}
+export type { StructureDefinition, ValueSet } from './profile-elements';
 
+/**
+ * Navet's one profile engine: validates resources, and the entries of a Bundle, against profiles written
+ * as FHIR StructureDefinitions (differential only) and ValueSets. It reads an element's `min`/`max`,
+ * `type` (choices, and Navet's checks of dateTime, string, Identifier, Reference), `fixedCode`,
+ * `patternCodeableConcept`, required `binding`s (see profile-values.ts) and `constraint`s in FHIRPath.
+ * A constraint is evaluated with the resource as its context and reported at the element it sits on.
+ * A child's `min` applies within each value of its nearest ancestor in the differential (or the resource).
+ */
 type Evaluate = (resource: FhirResource) => unknown[];
+interface Options {
+  /** Skip bindings to ValueSets the set lacks and constraints fhirpath cannot compile (for published packages). */
+  lenient?: boolean;
+}
 
 export class ProfileSet {
   private readonly profiles = new Map<string, StructureDefinition>();
   private readonly valueSets = new Map<string, ValueSet>();
   private readonly compiled = new Map<string, Evaluate>();
+  /** What a lenient set left out, as text. */
+  readonly skipped: string[] = [];
 
-  constructor(resources: (StructureDefinition | ValueSet)[]) {
+  constructor(resources: (StructureDefinition | ValueSet)[], options: Options = {}) {
     for (const resource of resources) {
       if (resource.resourceType === 'StructureDefinition') this.profiles.set(resource.url, resource);
       else this.valueSets.set(resource.url, resource);
     }
-    // every binding must resolve, or a profile file is broken
+    // every binding must resolve and every constraint compile, or a profile file is broken
     for (const profile of this.profiles.values()) {
       for (const element of profile.differential.element) {
-        if (element.binding && !this.valueSets.has(element.binding.valueSet)) throw new Error(`${profile.name}: no ValueSet ${element.binding.valueSet}`);
-        for (const constraint of element.constraint ?? []) this.compile(constraint.expression);
+        if (element.binding?.strength === 'required' && !this.valueSets.has(element.binding.valueSet)) {
+          if (!options.lenient) throw new Error(`${profile.name}: no ValueSet ${element.binding.valueSet}`);
+          this.skipped.push(`${idOf(element)}: binding to ${element.binding.valueSet}`);
+          delete element.binding;
+        }
+        element.constraint = (element.constraint ?? []).filter((constraint) => {
+          try {
+            this.compile(constraint.expression);
+            return true;
+          } catch (error) {
+            if (!options.lenient) throw error;
+            this.skipped.push(`${idOf(element)}: constraint ${constraint.key}`);
+            return false;
+          }
+        });
       }
     }
   }
@@ -61,82 +65,141 @@ export class ProfileSet {
     return new ProfileSet(bundle.entry.map((e) => e.resource));
   }
 
+  /**
+   * Reads a folder of StructureDefinition and ValueSet files, such as an unpacked FHIR npm package (its
+   * `package/` folder is read when there is one); other files are ignored.
+   */
+  static fromFolder(folder: string, options: Options = { lenient: true }): ProfileSet {
+    const dir = existsSync(path.join(folder, 'package', 'package.json')) ? path.join(folder, 'package') : folder;
+    const resources = readdirSync(dir).filter((f) => f.endsWith('.json') && f !== 'package.json')
+      .map((f) => JSON.parse(readFileSync(path.join(dir, f), 'utf8')) as { resourceType?: string })
+      .filter((r): r is StructureDefinition | ValueSet => r.resourceType === 'StructureDefinition' || r.resourceType === 'ValueSet');
+    return new ProfileSet(resources, options);
+  }
+
   profile(url: string): StructureDefinition | undefined {
     return this.profiles.get(url);
   }
 
-  valueSet(url: string): ValueSet | undefined {
-    return this.valueSets.get(url);
+  /** The profile of a resource type, when the set holds one for it (the first, for a set with several). */
+  profileFor(resourceType: string): StructureDefinition | undefined {
+    return [...this.profiles.values()].find((p) => p.type === resourceType && p.type !== 'Extension');
   }
 
-  /** Whether a coding is in a ValueSet: its system is included and, where the ValueSet lists codes, its code is one. */
-  contains(valueSetUrl: string, coding: Coding): boolean {
-    const valueSet = this.valueSets.get(valueSetUrl);
-    return Boolean(valueSet?.compose.include.some((include) => include.system === coding.system
-      && (!include.concept || include.concept.some((c) => c.code === coding.code))));
+  /** The problems of a resource against its type's profile in this set; none when the set has no profile for it. */
+  validateByType(resource: FhirResource, at: string = resource.resourceType): OutcomeIssue[] {
+    const profile = this.profileFor(resource.resourceType);
+    return profile ? this.validate(resource, profile.url, at) : [];
   }
 
-  /** The problems of a resource against a profile, each naming its element and what to change. */
-  validate(resource: FhirResource, profileUrl: string): OutcomeIssue[] {
+  /** The problems of a Bundle and of each entry's resource, each against its type's profile in this set. */
+  validateBundle(bundle: FhirResource): OutcomeIssue[] {
+    const entries = Array.isArray(bundle.entry) ? (bundle.entry as { resource?: unknown }[]) : [];
+    const resources = entries.map((entry, i) => ({ resource: entry?.resource, at: `Bundle.entry[${i}].resource` }))
+      .filter((t): t is { resource: FhirResource; at: string } => typeof t.resource === 'object' && t.resource !== null);
+    return [{ resource: bundle, at: 'Bundle' }, ...resources].flatMap(({ resource, at }) => this.validateByType(resource, at));
+  }
+
+  /** The problems of a resource against a profile, each naming its element (after `at`) and what to change. */
+  validate(resource: FhirResource, profileUrl: string, at: string = resource.resourceType): OutcomeIssue[] {
     const profile = this.profiles.get(profileUrl);
     if (!profile) throw new Error(`Unknown profile ${profileUrl}`);
-    if (resource.resourceType !== profile.type) {
-      return [issue(profile, 'structure', `${profile.name} profiles ${profile.type}, not ${resource.resourceType}`, 'resourceType')];
-    }
+    const label = profile.url.split('/').pop() as string;
+    const navetCode = errorCodeOf(profile.extension) ?? 'NAVET-PROFILE';
     const issues: OutcomeIssue[] = [];
-    for (const element of profile.differential.element) {
-      const steps = element.path.split('.').slice(1);
-      const values = steps.length ? valuesAt(resource, steps) : [resource];
-      if ((element.min ?? 0) > 0) {
-        const parents = steps.length > 1 ? valuesAt(resource, steps.slice(0, -1)) : [resource];
-        const missing = parents.some((parent) => valuesAt(parent, steps.slice(-1)).length === 0);
-        if (missing) issues.push(issue(profile, 'required', `${element.path} is required by ${profile.name}`, element.path));
-      }
-      if (element.max === '0' && values.length > 0) issues.push(issue(profile, 'structure', `${element.path} is not allowed by ${profile.name}: leave it out`, element.path));
+    const add = (code: string, where: string, text: string, errorCode = navetCode) => issues.push({ severity: 'error', code, navetCode: errorCode, text, expression: [where] });
+    if (resource.resourceType !== profile.type) {
+      add('structure', at === resource.resourceType ? 'resourceType' : `${at}.resourceType`, `${label} profiles ${profile.type}, not ${resource.resourceType}`);
+      return issues;
+    }
+    const elements = profile.differential.element;
+    const sliceUrl = (segment: string) => elements.find((e) => segmentsOf(e).at(-1) === segment && e.sliceName)?.type?.[0]?.profile?.[0];
+    const valuesAt = (from: unknown[], segments: string[]): Found[] => segments.reduce<Found[]>((found, s) => step(found.map((f) => f.value), s, sliceUrl), from.map((value) => ({ value, key: '' })));
+    for (const element of elements) {
+      const segments = segmentsOf(element);
+      const location = locationOf(segments);
+      const where = location ? `${at}.${location}` : at;
+      const problem = (code: string, text: string) => add(code, where, `${label}: ${text}`);
+      const found = segments.length ? valuesAt([resource], segments) : [{ value: resource, key: '' }];
+      this.checkCardinality(element, resource, segments, elements, valuesAt, where, problem);
       if (element.fixedCode !== undefined) {
-        for (const value of values) {
-          if (value !== element.fixedCode) issues.push(issue(profile, 'value', `${element.path} must be '${element.fixedCode}' in ${profile.name}; got ${JSON.stringify(value)}`, element.path));
-        }
+        for (const { value } of found) if (value !== element.fixedCode) problem('value', `${where} must be '${element.fixedCode}'; got ${JSON.stringify(value)}`);
       }
       if (element.patternCodeableConcept) {
-        const wanted = element.patternCodeableConcept.coding;
-        for (const value of values) {
-          if (!wanted.every((w) => codingsOf(value).some((c) => c.system === w.system && c.code === w.code))) {
-            issues.push(issue(profile, 'value', `${element.path} must hold ${wanted.map((w) => `${w.system}|${w.code}`).join(' and ')} in ${profile.name}; got ${describe(value)}`, element.path));
-          }
+        for (const { value } of found) {
+          const text = patternProblem(element.patternCodeableConcept.coding, value);
+          if (text) problem('value', `${where} ${text}`);
         }
       }
-      if (element.binding?.strength === 'required') {
-        for (const value of values) {
-          const problem = this.bindingProblem(element.binding.valueSet, value);
-          if (problem) issues.push(issue(profile, 'code-invalid', `${element.path} ${problem}`, element.path));
-        }
-      }
+      this.checkValues(element, found, where, problem);
       for (const constraint of element.constraint ?? []) {
-        if (constraint.severity !== 'error') continue;
-        const results = this.compile(constraint.expression)(resource);
-        if (!(results.length === 1 && results[0] === true)) issues.push(issue(profile, 'invariant', `${constraint.human} (${constraint.key})`, element.path));
+        if (constraint.severity !== 'error' || this.holds(constraint.expression, resource)) continue;
+        add('invariant', where, `${constraint.human} (${label} ${constraint.key})`, errorCodeOf(constraint.extension) ?? navetCode);
       }
     }
     return issues;
   }
 
-  private bindingProblem(valueSetUrl: string, value: unknown): string | undefined {
-    const valueSet = this.valueSets.get(valueSetUrl) as ValueSet;
-    const allowed = () => valueSet.compose.include.map((i) => (i.concept ? `${i.system} (${i.concept.map((c) => c.code).join(', ')})` : i.system)).join('; ');
-    if (typeof value === 'string') {
-      const codes = valueSet.compose.include.flatMap((i) => i.concept?.map((c) => c.code) ?? []);
-      return codes.includes(value) ? undefined : `'${value}' is not allowed: use one of ${codes.join(', ')}`;
+  private checkCardinality(element: ElementDefinition, resource: FhirResource, segments: string[], elements: ElementDefinition[],
+    valuesAt: (from: unknown[], segments: string[]) => Found[], where: string, problem: (code: string, text: string) => void): void {
+    if (segments.length === 0) return;
+    const min = element.min ?? 0;
+    const max = element.max === undefined || element.max === '*' ? undefined : Number(element.max);
+    if (min === 0 && max === undefined) return;
+    // the nearest ancestor the differential names: a child's cardinality counts within each of its values
+    const ids = new Set(elements.map(idOf));
+    let depth = segments.length - 1;
+    while (depth > 0 && !ids.has([idOf(element).split('.')[0], ...segments.slice(0, depth)].join('.'))) depth -= 1;
+    const parents = depth > 0 ? valuesAt([resource], segments.slice(0, depth)).map((f) => f.value) : [resource];
+    const counts = parents.map((parent) => valuesAt([parent], segments.slice(depth)).length);
+    if (counts.some((n) => n < min)) problem('required', `${where} is required (${min}..${element.max ?? '*'})${element.short ? `: ${element.short}` : ''}`);
+    if (max === 0 && counts.some((n) => n > 0)) problem('structure', `${where} is not allowed: leave it out`);
+    else if (max !== undefined && counts.some((n) => n > max)) problem('invalid', `${where} may occur at most ${max} time(s); it occurs ${Math.max(...counts)} times`);
+  }
+
+  /** Type and binding of each value; a value among several is named by its index. */
+  private checkValues(element: ElementDefinition, found: Found[], where: string, problem: (code: string, text: string) => void): void {
+    const types = (element.type ?? []).map((t) => t.code);
+    const last = segmentsOf(element).at(-1) ?? '';
+    if (last.endsWith('[x]') && types.length > 1) {
+      const base = last.slice(0, -3);
+      const allowed = types.map((t) => choiceKey(base, t));
+      for (const { key } of found) if (!allowed.includes(key)) problem('invalid', `${where.slice(0, -last.length)}${key}: ${last} must be one of ${allowed.join(', ')}`);
+      return;
     }
-    const codings = codingsOf(value);
-    if (codings.length === 0) return undefined;
-    const outside = codings.filter((c) => !this.contains(valueSetUrl, c));
-    // a CodeableConcept needs one coding from the ValueSet (others may translate it); a Coding must be from it
-    const isCoding = typeof value === 'object' && value !== null && !('coding' in value);
-    if (isCoding ? outside.length > 0 : outside.length === codings.length) {
-      return `${outside.map((c) => `${c.system ?? '(no system)'}|${c.code ?? ''}`).join(', ')} is not from ${valueSet.name ?? valueSetUrl}: use ${allowed()}`;
+    const report = (at: string, p: ValueProblem) => problem(p.code, `${at}: ${p.text}`);
+    const valueSet = element.binding?.strength === 'required' ? this.valueSets.get(element.binding.valueSet) : undefined;
+    if (valueSet && isUnitsValueSet(valueSet)) {
+      const quantities = quantitiesOf(found);
+      quantities.forEach((q, i) => unitProblems(q).forEach(({ at, problem: p }) => report(`${where}${quantities.length > 1 ? `[${i}]` : ''}${at}`, p)));
+      return;
     }
-    return undefined;
+    const extensionType = types[0] === 'Extension' ? this.extensionValueType(element) : undefined;
+    found.forEach(({ value }, i) => {
+      const at = found.length > 1 ? `${where}[${i}]` : where;
+      const coded = valueSet ? codeProblem(valueSet, value) : undefined;
+      if (coded) report(at, coded);
+      const type = extensionType ?? (types.length === 1 ? types[0] : undefined);
+      const checked = extensionType ? extensionValue(value)?.value : value;
+      const text = type ? typeProblem(type, checked) : undefined;
+      if (text) report(at, { text, code: 'invalid' });
+    });
+  }
+
+  /** The one value type of an extension slice's extension, when the set defines that extension. */
+  private extensionValueType(element: ElementDefinition): string | undefined {
+    const definition = this.profiles.get(element.type?.[0]?.profile?.[0] ?? '');
+    const types = definition?.differential.element.find((e) => idOf(e) === 'Extension.value[x]')?.type ?? [];
+    return types.length === 1 ? types[0].code : undefined;
+  }
+
+  private holds(expression: string, resource: FhirResource): boolean {
+    try {
+      const result = this.compile(expression)(resource);
+      return result.length === 1 && result[0] === true;
+    } catch {
+      return false;
+    }
   }
 
   private compile(expression: string): Evaluate {
@@ -148,34 +211,4 @@ export class ProfileSet {
     }
     return evaluate;
   }
-}
-
-function issue(profile: StructureDefinition, code: string, text: string, path: string): OutcomeIssue {
-  return { severity: 'error', code, navetCode: 'NAVET-PROFILE', text, expression: [path] };
-}
-
-/** The values at a path of element names, arrays flattened (FHIRPath's navigation, without choice types). */
-function valuesAt(value: unknown, steps: string[]): unknown[] {
-  let current: unknown[] = [value];
-  for (const step of steps) {
-    current = current.flatMap((v) => {
-      if (typeof v !== 'object' || v === null) return [];
-      const next = (v as Record<string, unknown>)[step];
-      if (next === undefined || next === null) return [];
-      return Array.isArray(next) ? next : [next];
-    });
-  }
-  return current;
-}
-
-function codingsOf(value: unknown): Coding[] {
-  if (typeof value !== 'object' || value === null) return [];
-  const coding = (value as { coding?: unknown }).coding;
-  if (Array.isArray(coding)) return coding.filter((c): c is Coding => typeof c === 'object' && c !== null);
-  return 'code' in value || 'system' in value ? [value as Coding] : [];
-}
-
-function describe(value: unknown): string {
-  const codings = codingsOf(value);
-  return codings.length ? codings.map((c) => `${c.system ?? '(no system)'}|${c.code ?? ''}`).join(', ') : JSON.stringify(value);
 }
