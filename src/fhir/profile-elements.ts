@@ -28,6 +28,12 @@ export interface StructureDefinition {
   extension?: Extension[];
   differential: { element: ElementDefinition[] };
 }
+export interface CodeSystem {
+  resourceType: 'CodeSystem';
+  url: string;
+  concept?: Concept[];
+}
+export interface Concept { code: string; display?: string; concept?: Concept[] }
 export interface ValueSet {
   resourceType: 'ValueSet';
   url: string;
@@ -66,7 +72,7 @@ export function step(parents: unknown[], segment: string, sliceUrl: (segment: st
     const values = flat(parent[name]);
     if (!slice) return values.map((value) => ({ value, key: name }));
     const url = sliceUrl(segment);
-    return values.filter((v) => isObject(v) && v.url === url).map((value) => ({ value, key: name }));
+    return url === undefined ? [] : values.filter((v) => isObject(v) && v.url === url).map((value) => ({ value, key: name }));
   });
 }
 

@@ -4,16 +4,17 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { OutcomeIssue } from './operation-outcome';
 import {
-  type ElementDefinition, errorCodeOf, extensionValue, type Found, idOf, locationOf, segmentsOf, step, type StructureDefinition, type ValueSet,
+  type CodeSystem, type Concept, type ElementDefinition, errorCodeOf, extensionValue, type Found, idOf, locationOf, segmentsOf, step, type StructureDefinition, type ValueSet,
 } from './profile-elements';
 import { choiceKey, codeProblem, isUnitsValueSet, patternProblem, quantitiesOf, typeProblem, unitProblems, type ValueProblem } from './profile-values';
 import type { FhirResource } from './types';
 
-export type { StructureDefinition, ValueSet } from './profile-elements';
+export type { CodeSystem, StructureDefinition, ValueSet } from './profile-elements';
+type Definition = StructureDefinition | ValueSet | CodeSystem;
 
 /**
  * Navet's one profile engine: validates resources, and the entries of a Bundle, against profiles written
- * as FHIR StructureDefinitions (differential only) and ValueSets. It reads an element's `min`/`max`,
+ * as FHIR StructureDefinitions (differential only), ValueSets and CodeSystems. It reads an element's `min`/`max`,
  * `type` (choices, and Navet's checks of dateTime, string, Identifier, Reference), `fixedCode`,
  * `patternCodeableConcept`, required `binding`s (see profile-values.ts) and `constraint`s in FHIRPath.
  * A constraint is evaluated with the resource as its context and reported at the element it sits on.
@@ -32,10 +33,11 @@ export class ProfileSet {
   /** What a lenient set left out, as text. */
   readonly skipped: string[] = [];
 
-  constructor(resources: (StructureDefinition | ValueSet)[], options: Options = {}) {
+  constructor(resources: Definition[], options: Options = {}) {
+    const codeSystems = new Map(resources.filter((r): r is CodeSystem => r.resourceType === 'CodeSystem').map((r) => [r.url, r]));
     for (const resource of resources) {
       if (resource.resourceType === 'StructureDefinition') this.profiles.set(resource.url, resource);
-      else this.valueSets.set(resource.url, resource);
+      if (resource.resourceType === 'ValueSet') this.valueSets.set(resource.url, withCodeSystems(resource, codeSystems));
     }
     // every binding must resolve and every constraint compile, or a profile file is broken
     for (const profile of this.profiles.values()) {
@@ -61,19 +63,19 @@ export class ProfileSet {
 
   /** Reads a JSON file holding a Bundle (collection) of StructureDefinitions and ValueSets. */
   static fromFile(file: string): ProfileSet {
-    const bundle = JSON.parse(readFileSync(file, 'utf8')) as { entry: { resource: StructureDefinition | ValueSet }[] };
+    const bundle = JSON.parse(readFileSync(file, 'utf8')) as { entry: { resource: Definition }[] };
     return new ProfileSet(bundle.entry.map((e) => e.resource));
   }
 
   /**
-   * Reads a folder of StructureDefinition and ValueSet files, such as an unpacked FHIR npm package (its
+   * Reads a folder of StructureDefinition, ValueSet and CodeSystem files, such as an unpacked FHIR npm package (its
    * `package/` folder is read when there is one); other files are ignored.
    */
   static fromFolder(folder: string, options: Options = { lenient: true }): ProfileSet {
     const dir = existsSync(path.join(folder, 'package', 'package.json')) ? path.join(folder, 'package') : folder;
     const resources = readdirSync(dir).filter((f) => f.endsWith('.json') && f !== 'package.json')
       .map((f) => JSON.parse(readFileSync(path.join(dir, f), 'utf8')) as { resourceType?: string })
-      .filter((r): r is StructureDefinition | ValueSet => r.resourceType === 'StructureDefinition' || r.resourceType === 'ValueSet');
+      .filter((r): r is Definition => ['StructureDefinition', 'ValueSet', 'CodeSystem'].includes(r.resourceType ?? ''));
     return new ProfileSet(resources, options);
   }
 
@@ -211,4 +213,14 @@ export class ProfileSet {
     }
     return evaluate;
   }
+}
+
+/** A ValueSet whose includes of a whole code system list that system's concepts, when the set holds its CodeSystem. */
+function withCodeSystems(valueSet: ValueSet, codeSystems: Map<string, CodeSystem>): ValueSet {
+  const all = (concepts: Concept[]): { code: string; display?: string }[] => concepts.flatMap((c) => [{ code: c.code, display: c.display }, ...all(c.concept ?? [])]);
+  const include = valueSet.compose.include.map((i) => {
+    const concepts = i.concept ? undefined : codeSystems.get(i.system)?.concept;
+    return concepts ? { ...i, concept: all(concepts) } : i;
+  });
+  return { ...valueSet, compose: { ...valueSet.compose, include } };
 }

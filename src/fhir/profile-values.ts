@@ -53,6 +53,8 @@ export function inValueSet(valueSet: ValueSet, coding: Coding): boolean {
  */
 export function codeProblem(valueSet: ValueSet, value: unknown): ValueProblem | undefined {
   if (typeof value !== 'object' || value === null) {
+    // a code of a system the set does not hold cannot be decided
+    if (valueSet.compose.include.some((i) => !i.concept)) return undefined;
     const codes = valueSet.compose.include.flatMap((i) => i.concept?.map((c) => c.code) ?? []);
     return codes.includes(value as string) ? undefined : { text: `'${textOf(value)}' is not allowed; use one of ${codes.join(', ')}`, code: 'code-invalid' };
   }
@@ -67,8 +69,9 @@ export function quantitiesOf(found: Found[]): unknown[] {
   return found.flatMap(({ value }) => (isObject(value) && ('low' in value || 'high' in value) ? [value.low, value.high].filter((q) => q !== undefined) : [value]));
 }
 
-/** Problems of one Quantity bound to UCUM: a numeric value, the UCUM system, a valid UCUM unit code. */
+/** Problems of one Quantity bound to UCUM: a numeric value, the UCUM system, a valid UCUM unit code (or of a unit code alone). */
 export function unitProblems(quantity: unknown): { at: string; problem: ValueProblem }[] {
+  if (typeof quantity === 'string') return isUcumUnit(quantity) ? [] : [{ at: '', problem: { text: `'${quantity}' is not a UCUM unit; use e.g. mmol/L, g/dL, 10*9/L, mm[Hg]`, code: 'code-invalid' } }];
   const q = isObject(quantity) ? quantity : {};
   const problems: { at: string; problem: ValueProblem }[] = [];
   if (typeof q.value !== 'number') problems.push({ at: '.value', problem: { text: 'a Quantity needs a numeric value', code: 'invalid' } });
