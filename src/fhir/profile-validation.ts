@@ -39,8 +39,12 @@ export class ProfileSet {
       if (resource.resourceType === 'StructureDefinition') this.profiles.set(resource.url, resource);
       if (resource.resourceType === 'ValueSet') this.valueSets.set(resource.url, withCodeSystems(resource, codeSystems));
     }
-    // every binding must resolve and every constraint compile, or a profile file is broken
+    // every slice must be one Navet reads, every binding resolve and every constraint compile, or a profile file is broken
     for (const profile of this.profiles.values()) {
+      const unread = profile.differential.element.filter((element) => !readableSlices(element, profile.differential.element));
+      if (unread.length > 0 && !options.lenient) throw new Error(`${profile.name}: slicing Navet does not read at ${idOf(unread[0])}`);
+      this.skipped.push(...unread.map((element) => `${idOf(element)}: slicing`));
+      profile.differential.element = profile.differential.element.filter((element) => !unread.includes(element));
       for (const element of profile.differential.element) {
         if (element.binding?.strength === 'required' && !this.valueSets.has(element.binding.valueSet)) {
           if (!options.lenient) throw new Error(`${profile.name}: no ValueSet ${element.binding.valueSet}`);
@@ -223,4 +227,14 @@ function withCodeSystems(valueSet: ValueSet, codeSystems: Map<string, CodeSystem
     return concepts ? { ...i, concept: all(concepts) } : i;
   });
   return { ...valueSet, compose: { ...valueSet.compose, include } };
+}
+
+/** Whether every slice in an element's id is a choice's type or an extension of a named profile (the slicing the engine reads). */
+function readableSlices(element: ElementDefinition, elements: ElementDefinition[]): boolean {
+  const segments = idOf(element).split('.');
+  return segments.every((segment, i) => {
+    if (!segment.includes(':') || segment.split(':')[0].endsWith('[x]')) return true;
+    const sliceId = segments.slice(0, i + 1).join('.');
+    return /^(modifierE|e)xtension$/.test(segment.split(':')[0]) && Boolean(elements.find((e) => idOf(e) === sliceId)?.type?.[0]?.profile?.[0]);
+  });
 }

@@ -42,15 +42,18 @@ describe('ProfileSet', () => {
     expect(fromFile.validateByType(observation, 'O')).toEqual(issues);
   });
 
-  test('a published package may bind to ValueSets it lacks and use FHIRPath Navet cannot compile: a lenient set skips them and says so; Navet\'s own are strict', () => {
+  test('a published package may slice in ways Navet does not read, bind to ValueSets it lacks and use FHIRPath Navet cannot compile: a lenient set skips them and says so; Navet\'s own are strict', () => {
     const profile = () => sd([
       { id: 'Patient.gender', path: 'Patient.gender', binding: { strength: 'required', valueSet: 'https://example.org/ValueSet/missing' } },
       { id: 'Patient.name', path: 'Patient.name', constraint: [{ key: 'x-1', severity: 'error', human: 'h', expression: 'name.where(' }] },
       { id: 'Patient.birthDate', path: 'Patient.birthDate', min: 1 },
+      { id: 'Patient.identifier:fnr', path: 'Patient.identifier', sliceName: 'fnr', min: 1 },
+      { id: 'Patient.identifier:fnr.value', path: 'Patient.identifier.value', min: 1 },
     ]);
-    expect(() => new ProfileSet([profile()])).toThrow(/no ValueSet https:\/\/example.org\/ValueSet\/missing/);
+    expect(() => new ProfileSet([profile()])).toThrow(/slicing Navet does not read at Patient.identifier:fnr/);
+    expect(() => new ProfileSet([sd(profile().differential.element.slice(0, 2))])).toThrow(/no ValueSet https:\/\/example.org\/ValueSet\/missing/);
     const lenient = new ProfileSet([profile()], { lenient: true });
-    expect(lenient.skipped).toEqual(['Patient.gender: binding to https://example.org/ValueSet/missing', 'Patient.name: constraint x-1']);
+    expect(lenient.skipped).toEqual(['Patient.identifier:fnr: slicing', 'Patient.identifier:fnr.value: slicing', 'Patient.gender: binding to https://example.org/ValueSet/missing', 'Patient.name: constraint x-1']);
     expect(lenient.validate(patient({ gender: 'x' }), URL).map((i) => [i.code, i.expression?.[0]])).toEqual([['required', 'Patient.birthDate']]);
   });
 
