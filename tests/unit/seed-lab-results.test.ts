@@ -51,6 +51,7 @@ describe('the NILAR profiles', () => {
     const expressions = (extra: Record<string, unknown>) => NILAR_PROFILES.validateByType(report(extra), 'R').map((i) => i.expression?.[0]);
     expect(expressions({ category: undefined })).toEqual(['R.category']);
     expect(expressions({ category: [{ coding: [{ system: 'http://loinc.org', code: 'x' }] }] })).toEqual(['R.category']);
+    expect(expressions({ category: [{ text: 'LAB' }] })).toEqual(['R.category.coding']);
     expect(expressions({ extension: [] })).toEqual(['R.extension:nilar-report-date']);
     expect(expressions({ effectiveDateTime: 'yesterday' })).toEqual(['R.effective[x]']);
     expect(expressions({ status: 'done' })).toEqual(['R.status']);
