@@ -185,9 +185,12 @@ export class ProfileSet {
       const at = found.length > 1 ? `${where}[${i}]` : where;
       const coded = valueSet ? codeProblem(valueSet, value) : undefined;
       if (coded) report(at, coded);
+      if (extensionType && !extensionValue(value)) {
+        problem('required', `${at} needs a value: ${choiceKey('value', extensionType)}`);
+        return;
+      }
       const type = extensionType ?? (types.length === 1 ? types[0] : undefined);
-      const checked = extensionType ? extensionValue(value)?.value : value;
-      const text = type ? typeProblem(type, checked) : undefined;
+      const text = type ? typeProblem(type, extensionType ? extensionValue(value)?.value : value) : undefined;
       if (text) report(at, { text, code: 'invalid' });
     });
   }

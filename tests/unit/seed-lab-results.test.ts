@@ -48,11 +48,13 @@ describe('the NILAR profiles', () => {
   });
   test('a valid report passes; each broken element is named', () => {
     expect(NILAR_PROFILES.validateByType(report({}), 'R')).toEqual([]);
+    const validateTexts = (extra: Record<string, unknown>) => NILAR_PROFILES.validateByType(report(extra), 'R').map((i) => i.text);
     const expressions = (extra: Record<string, unknown>) => NILAR_PROFILES.validateByType(report(extra), 'R').map((i) => i.expression?.[0]);
     expect(expressions({ category: undefined })).toEqual(['R.category']);
     expect(expressions({ category: [{ coding: [{ system: 'http://loinc.org', code: 'x' }] }] })).toEqual(['R.category']);
     expect(expressions({ category: [{ text: 'LAB' }] })).toEqual(['R.category.coding']);
     expect(expressions({ extension: [] })).toEqual(['R.extension:nilar-report-date']);
+    expect(validateTexts({ extension: [{ url: 'http://nhn.no/fhir/nilar/StructureDefinition/nilar-report-date' }] })).toEqual(['nilar-diagnostic-report: R.extension:nilar-report-date needs a value: valueDateTime']);
     expect(expressions({ effectiveDateTime: 'yesterday' })).toEqual(['R.effective[x]']);
     expect(expressions({ status: 'done' })).toEqual(['R.status']);
   });
