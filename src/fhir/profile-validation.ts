@@ -21,7 +21,7 @@ type Definition = StructureDefinition | ValueSet | CodeSystem;
  * A child's `min` applies within each value of its nearest ancestor in the differential (or the resource).
  */
 type Evaluate = (resource: FhirResource) => unknown[];
-interface Options {
+export interface ProfileSetOptions {
   /** Skip bindings to ValueSets the set lacks and constraints fhirpath cannot compile (for published packages). */
   lenient?: boolean;
 }
@@ -33,10 +33,11 @@ export class ProfileSet {
   /** What a lenient set left out, as text. */
   readonly skipped: string[] = [];
 
-  constructor(resources: Definition[], options: Options = {}) {
+  constructor(resources: Definition[], options: ProfileSetOptions = {}) {
     const codeSystems = new Map(resources.filter((r): r is CodeSystem => r.resourceType === 'CodeSystem').map((r) => [r.url, r]));
     for (const resource of resources) {
-      if (resource.resourceType === 'StructureDefinition') this.profiles.set(resource.url, resource);
+      // a copy: a lenient set leaves out what it cannot read
+      if (resource.resourceType === 'StructureDefinition') this.profiles.set(resource.url, structuredClone(resource));
       if (resource.resourceType === 'ValueSet') this.valueSets.set(resource.url, withCodeSystems(resource, codeSystems));
     }
     // every slice must be one Navet reads, every binding resolve and every constraint compile, or a profile file is broken
@@ -75,7 +76,7 @@ export class ProfileSet {
    * Reads a folder of StructureDefinition, ValueSet and CodeSystem files, such as an unpacked FHIR npm package (its
    * `package/` folder is read when there is one); other files are ignored.
    */
-  static fromFolder(folder: string, options: Options = { lenient: true }): ProfileSet {
+  static fromFolder(folder: string, options: ProfileSetOptions = { lenient: true }): ProfileSet {
     const dir = existsSync(path.join(folder, 'package', 'package.json')) ? path.join(folder, 'package') : folder;
     const resources = readdirSync(dir).filter((f) => f.endsWith('.json') && f !== 'package.json')
       .map((f) => JSON.parse(readFileSync(path.join(dir, f), 'utf8')) as { resourceType?: string })
