@@ -21,6 +21,15 @@ type Definition = StructureDefinition | ValueSet | CodeSystem;
  * A child's `min` applies within each value of its nearest ancestor in the differential (or the resource).
  */
 type Evaluate = (resource: FhirResource) => unknown[];
+/** An element made ready to check: its id segments, how issues name it, and where its cardinality counts. */
+interface Step {
+  element: ElementDefinition;
+  segments: string[];
+  location: string;
+  /** How many segments lead to its nearest ancestor in the differential (0: the resource). */
+  ancestorDepth: number;
+}
+interface Plan { steps: Step[]; sliceUrls: Map<string, string> }
 export interface ProfileSetOptions {
   /** Skip bindings to ValueSets the set lacks and constraints fhirpath cannot compile (for published packages). */
   lenient?: boolean;
@@ -30,6 +39,7 @@ export class ProfileSet {
   private readonly profiles = new Map<string, StructureDefinition>();
   private readonly valueSets = new Map<string, ValueSet>();
   private readonly compiled = new Map<string, Evaluate>();
+  private readonly plans = new Map<string, Plan>();
   /** What a lenient set left out, as text. */
   readonly skipped: string[] = [];
 
@@ -119,16 +129,14 @@ export class ProfileSet {
       add('structure', at === resource.resourceType ? 'resourceType' : `${at}.resourceType`, `${label} profiles ${profile.type}, not ${resource.resourceType}`);
       return issues;
     }
-    const elements = profile.differential.element;
-    const sliceUrl = (segment: string) => elements.find((e) => segmentsOf(e).at(-1) === segment && e.sliceName)?.type?.[0]?.profile?.[0];
-    const valuesAt = (from: unknown[], segments: string[]): Found[] => segments.reduce<Found[]>((found, s) => step(found.map((f) => f.value), s, sliceUrl), from.map((value) => ({ value, key: '' })));
-    for (const element of elements) {
-      const segments = segmentsOf(element);
-      const location = locationOf(segments);
+    const { steps, sliceUrls } = this.planOf(profile);
+    const valuesAt = (from: unknown[], segments: string[]): Found[] => segments.reduce<Found[]>((found, s) => step(found.map((f) => f.value), s, (segment) => sliceUrls.get(segment)), from.map((value) => ({ value, key: '' })));
+    for (const planned of steps) {
+      const { element, segments, location } = planned;
       const where = location ? `${at}.${location}` : at;
       const problem = (code: string, text: string) => add(code, where, `${label}: ${text}`);
       const found = segments.length ? valuesAt([resource], segments) : [{ value: resource, key: '' }];
-      this.checkCardinality(element, resource, segments, elements, valuesAt, where, problem);
+      this.checkCardinality(planned, resource, valuesAt, where, problem);
       if (element.fixedCode !== undefined) {
         for (const { value } of found) if (value !== element.fixedCode) problem('value', `${where} must be '${element.fixedCode}'; got ${JSON.stringify(value)}`);
       }
@@ -147,18 +155,36 @@ export class ProfileSet {
     return issues;
   }
 
-  private checkCardinality(element: ElementDefinition, resource: FhirResource, segments: string[], elements: ElementDefinition[],
-    valuesAt: (from: unknown[], segments: string[]) => Found[], where: string, problem: (code: string, text: string) => void): void {
+  private planOf(profile: StructureDefinition): Plan {
+    let plan = this.plans.get(profile.url);
+    if (!plan) {
+      const elements = profile.differential.element;
+      const ids = new Set(elements.map(idOf));
+      const steps = elements.map((element) => {
+        const segments = segmentsOf(element);
+        let ancestorDepth = Math.max(segments.length - 1, 0);
+        while (ancestorDepth > 0 && !ids.has([profile.type, ...segments.slice(0, ancestorDepth)].join('.'))) ancestorDepth -= 1;
+        return { element, segments, location: locationOf(segments), ancestorDepth };
+      });
+      const sliceUrls = new Map(elements.flatMap((e) => {
+        const url = e.sliceName ? e.type?.[0]?.profile?.[0] : undefined;
+        return url ? [[segmentsOf(e).at(-1) as string, url] as const] : [];
+      }));
+      plan = { steps, sliceUrls };
+      this.plans.set(profile.url, plan);
+    }
+    return plan;
+  }
+
+  /** A child's cardinality counts within each value of its nearest ancestor in the differential. */
+  private checkCardinality({ element, segments, ancestorDepth }: Step, resource: FhirResource, valuesAt: (from: unknown[], segments: string[]) => Found[],
+    where: string, problem: (code: string, text: string) => void): void {
     if (segments.length === 0) return;
     const min = element.min ?? 0;
     const max = element.max === undefined || element.max === '*' ? undefined : Number(element.max);
     if (min === 0 && max === undefined) return;
-    // the nearest ancestor the differential names: a child's cardinality counts within each of its values
-    const ids = new Set(elements.map(idOf));
-    let depth = segments.length - 1;
-    while (depth > 0 && !ids.has([idOf(element).split('.')[0], ...segments.slice(0, depth)].join('.'))) depth -= 1;
-    const parents = depth > 0 ? valuesAt([resource], segments.slice(0, depth)).map((f) => f.value) : [resource];
-    const counts = parents.map((parent) => valuesAt([parent], segments.slice(depth)).length);
+    const parents = ancestorDepth > 0 ? valuesAt([resource], segments.slice(0, ancestorDepth)).map((f) => f.value) : [resource];
+    const counts = parents.map((parent) => valuesAt([parent], segments.slice(ancestorDepth)).length);
     if (counts.some((n) => n < min)) problem('required', `${where} is required (${min}..${element.max ?? '*'})${element.short ? `: ${element.short}` : ''}`);
     if (max === 0 && counts.some((n) => n > 0)) problem('structure', `${where} is not allowed: leave it out`);
     else if (max !== undefined && counts.some((n) => n > max)) problem('invalid', `${where} may occur at most ${max} time(s); it occurs ${Math.max(...counts)} times`);
