@@ -4,7 +4,8 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { OutcomeIssue } from './operation-outcome';
 import {
-  type CodeSystem, type Concept, type ElementDefinition, errorCodeOf, extensionValue, type Found, idOf, locationOf, segmentsOf, step, type StructureDefinition, type ValueSet,
+  type CodeSystem, type Concept, type ElementDefinition, errorCodeOf, extensionValue, type Found, idOf, locationOf, segmentsOf, step,
+  type StructureDefinition, type ValueSet,
 } from './profile-elements';
 import { choiceKey, codeProblem, isUnitsValueSet, patternProblem, quantitiesOf, typeProblem, unitProblems, type ValueProblem } from './profile-values';
 import type { FhirResource } from './types';
@@ -124,13 +125,18 @@ export class ProfileSet {
     const label = profile.url.split('/').pop() as string;
     const navetCode = errorCodeOf(profile.extension) ?? 'NAVET-PROFILE';
     const issues: OutcomeIssue[] = [];
-    const add = (code: string, where: string, text: string, errorCode = navetCode) => issues.push({ severity: 'error', code, navetCode: errorCode, text, expression: [where] });
+    const add = (code: string, where: string, text: string, errorCode = navetCode) => {
+      issues.push({ severity: 'error', code, navetCode: errorCode, text, expression: [where] });
+    };
     if (resource.resourceType !== profile.type) {
-      add('structure', at === resource.resourceType ? 'resourceType' : `${at}.resourceType`, `${label} profiles ${profile.type}, not ${resource.resourceType}`);
+      const where = at === resource.resourceType ? 'resourceType' : `${at}.resourceType`;
+      add('structure', where, `${label} profiles ${profile.type}, not ${resource.resourceType}`);
       return issues;
     }
     const { steps, sliceUrls } = this.planOf(profile);
-    const valuesAt = (from: unknown[], segments: string[]): Found[] => segments.reduce<Found[]>((found, s) => step(found.map((f) => f.value), s, (segment) => sliceUrls.get(segment)), from.map((value) => ({ value, key: '' })));
+    const sliceUrl = (segment: string) => sliceUrls.get(segment);
+    const valuesAt = (from: unknown[], segments: string[]): Found[] => segments
+      .reduce<Found[]>((found, s) => step(found.map((f) => f.value), s, sliceUrl), from.map((value) => ({ value, key: '' })));
     for (const planned of steps) {
       const { element, segments, location } = planned;
       const where = location ? `${at}.${location}` : at;
@@ -138,7 +144,8 @@ export class ProfileSet {
       const found = segments.length ? valuesAt([resource], segments) : [{ value: resource, key: '' }];
       this.checkCardinality(planned, resource, valuesAt, where, problem);
       if (element.fixedCode !== undefined) {
-        for (const { value } of found) if (value !== element.fixedCode) problem('value', `${where} must be '${element.fixedCode}'; got ${JSON.stringify(value)}`);
+        const wrong = found.filter(({ value }) => value !== element.fixedCode);
+        for (const { value } of wrong) problem('value', `${where} must be '${element.fixedCode}'; got ${JSON.stringify(value)}`);
       }
       if (element.patternCodeableConcept) {
         for (const { value } of found) {
@@ -187,7 +194,9 @@ export class ProfileSet {
     const counts = parents.map((parent) => valuesAt([parent], segments.slice(ancestorDepth)).length);
     if (counts.some((n) => n < min)) problem('required', `${where} is required (${min}..${element.max ?? '*'})${element.short ? `: ${element.short}` : ''}`);
     if (max === 0 && counts.some((n) => n > 0)) problem('structure', `${where} is not allowed: leave it out`);
-    else if (max !== undefined && counts.some((n) => n > max)) problem('invalid', `${where} may occur at most ${max} time(s); it occurs ${Math.max(...counts)} times`);
+    else if (max !== undefined && counts.some((n) => n > max)) {
+      problem('invalid', `${where} may occur at most ${max} time(s); it occurs ${Math.max(...counts)} times`);
+    }
   }
 
   /** Type and binding of each value; a value among several is named by its index. */
@@ -197,7 +206,8 @@ export class ProfileSet {
     if (last.endsWith('[x]') && types.length > 1) {
       const base = last.slice(0, -3);
       const allowed = types.map((t) => choiceKey(base, t));
-      for (const { key } of found) if (!allowed.includes(key)) problem('invalid', `${where.slice(0, -last.length)}${key}: ${last} must be one of ${allowed.join(', ')}`);
+      const parent = where.slice(0, -last.length);
+      for (const { key } of found.filter((f) => !allowed.includes(f.key))) problem('invalid', `${parent}${key}: ${last} must be one of ${allowed.join(', ')}`);
       return;
     }
     const report = (at: string, p: ValueProblem) => problem(p.code, `${at}: ${p.text}`);
@@ -251,7 +261,8 @@ export class ProfileSet {
 
 /** A ValueSet whose includes of a whole code system list that system's concepts, when the set holds its CodeSystem. */
 function withCodeSystems(valueSet: ValueSet, codeSystems: Map<string, CodeSystem>): ValueSet {
-  const all = (concepts: Concept[]): { code: string; display?: string }[] => concepts.flatMap((c) => [{ code: c.code, display: c.display }, ...all(c.concept ?? [])]);
+  const all = (concepts: Concept[]): { code: string; display?: string }[] => concepts
+    .flatMap((c) => [{ code: c.code, display: c.display }, ...all(c.concept ?? [])]);
   const include = valueSet.compose.include.map((i) => {
     const concepts = i.concept ? undefined : codeSystems.get(i.system)?.concept;
     return concepts ? { ...i, concept: all(concepts) } : i;

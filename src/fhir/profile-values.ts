@@ -23,10 +23,13 @@ const nonBlank = (v: unknown): boolean => typeof v === 'string' && v.trim() !== 
  * only points nowhere). Other types are left to the R4 structure check.
  */
 export function typeProblem(type: string, value: unknown): string | undefined {
-  if (type === 'dateTime' && !(typeof value === 'string' && DATE_TIME.test(value))) return `must be a FHIR dateTime such as 2026-03-01T08:30:00+01:00; got ${JSON.stringify(value)}`;
+  if (type === 'dateTime' && !(typeof value === 'string' && DATE_TIME.test(value))) {
+    return `must be a FHIR dateTime such as 2026-03-01T08:30:00+01:00; got ${JSON.stringify(value)}`;
+  }
   if (type === 'string' && !nonBlank(value)) return 'must be a non-empty string';
   if (type === 'Identifier' && !(isObject(value) && nonBlank(value.value))) return 'must be a non-empty string';
-  if (type === 'Reference' && !(isObject(value) && (typeof value.reference === 'string' || isObject(value.identifier)))) return 'must be a Reference with reference or identifier';
+  const pointsSomewhere = isObject(value) && (typeof value.reference === 'string' || isObject(value.identifier));
+  if (type === 'Reference' && !pointsSomewhere) return 'must be a Reference with reference or identifier';
   return undefined;
 }
 
@@ -66,17 +69,20 @@ export function codeProblem(valueSet: ValueSet, value: unknown): ValueProblem | 
 
 /** The Quantities a value holds: itself, or the low and high of a Range or a referenceRange. */
 export function quantitiesOf(found: Found[]): unknown[] {
-  return found.flatMap(({ value }) => (isObject(value) && ('low' in value || 'high' in value) ? [value.low, value.high].filter((q) => q !== undefined) : [value]));
+  const isRange = (v: unknown): v is Json => isObject(v) && ('low' in v || 'high' in v);
+  return found.flatMap(({ value }) => (isRange(value) ? [value.low, value.high].filter((q) => q !== undefined) : [value]));
 }
 
 /** Problems of one Quantity bound to UCUM: a numeric value, the UCUM system, a valid UCUM unit code (or of a unit code alone). */
 export function unitProblems(quantity: unknown): { at: string; problem: ValueProblem }[] {
-  if (typeof quantity === 'string') return isUcumUnit(quantity) ? [] : [{ at: '', problem: { text: `'${quantity}' is not a UCUM unit; use e.g. mmol/L, g/dL, 10*9/L, mm[Hg]`, code: 'code-invalid' } }];
+  const notUcum = (code: unknown): ValueProblem => ({ text: `'${textOf(code)}' is not a UCUM unit; use e.g. mmol/L, g/dL, 10*9/L, mm[Hg]`, code: 'code-invalid' });
+  if (typeof quantity === 'string') return isUcumUnit(quantity) ? [] : [{ at: '', problem: notUcum(quantity) }];
   const q = isObject(quantity) ? quantity : {};
   const problems: { at: string; problem: ValueProblem }[] = [];
   if (typeof q.value !== 'number') problems.push({ at: '.value', problem: { text: 'a Quantity needs a numeric value', code: 'invalid' } });
-  if (q.system !== UCUM) problems.push({ at: '.system', problem: { text: `units must be UCUM (system ${UCUM}); got ${JSON.stringify(q.system ?? null)}`, code: 'code-invalid' } });
-  else if (typeof q.code !== 'string' || !isUcumUnit(q.code)) problems.push({ at: '.code', problem: { text: `'${textOf(q.code ?? '')}' is not a UCUM unit; use e.g. mmol/L, g/dL, 10*9/L, mm[Hg]`, code: 'code-invalid' } });
+  if (q.system !== UCUM) {
+    problems.push({ at: '.system', problem: { text: `units must be UCUM (system ${UCUM}); got ${JSON.stringify(q.system ?? null)}`, code: 'code-invalid' } });
+  } else if (typeof q.code !== 'string' || !isUcumUnit(q.code)) problems.push({ at: '.code', problem: notUcum(q.code ?? '') });
   return problems;
 }
 
