@@ -37,7 +37,7 @@ describe('navet CLI', () => {
     const deleted = await navet('sandbox', 'delete', name);
     expect(deleted.stdout).toContain(`Deleted sandbox '${name}'`);
     await expect(navet('sandbox', 'reset', name)).rejects.toMatchObject({ stderr: expect.stringContaining(`no sandbox named '${name}'`) });
-  });
+  }, 180_000); // six runs of the CLI, each a process of its own
 
   test('--version prints the package version', async () => {
     const { version } = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as { version: string };
@@ -63,7 +63,7 @@ describe('navet CLI', () => {
     await expect(navet('seed', name, '--bundle', failing)).rejects.toMatchObject({ stderr: expect.stringContaining(`Nothing changed: sandbox '${name}' is as it was before`) });
     // the Patient a reset would have removed is still there: nothing changed
     expect(await count()).toBe(before);
-  });
+  }, 180_000); // nine runs of the CLI, each a process of its own
 
   test('a second serve on a busy port fails clearly before it opens any data', async () => {
     const port = await freePort();
