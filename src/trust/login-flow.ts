@@ -27,7 +27,8 @@ export interface RefreshGrant {
   audience: string;
   pid: string;
   authTime: number;
-  details?: AttestationDetails;
+  /** The attestation pushed with the login (PAR): it rides in every token of the login. */
+  loginDetails?: AttestationDetails;
   jkt?: string;
 }
 

@@ -1,9 +1,9 @@
 import express, { type Request, type Response, Router } from 'express';
-import { createLocalJWKSet, jwtVerify } from 'jose';
 import { randomBytes } from 'node:crypto';
 import type { Sandbox } from '../sandbox/sandboxes';
 import { parseAuthorizationDetails } from './attestation';
 import { ASSERTION_ALGORITHMS, authenticateClient } from './client-assertion';
+import { ClientJwtError, verifyClientSignedJwt } from './client-signed-jwt';
 import { PAR_LIFETIME_S, type PushedRequest, REQUEST_URI_PREFIX } from './login-flow';
 import { resolveScopesAndAudience } from './token-request';
 import { TrustError } from './trust-error';
@@ -29,12 +29,15 @@ export function parEndpoint(services: TrustServices, issuerOf: (sandbox: string)
 
     let params: Record<string, unknown> = form;
     if (form.request) {
+      let payload: Record<string, unknown>;
       try {
-        const { payload } = await jwtVerify(form.request, createLocalJWKSet(client.jwks), { algorithms: ASSERTION_ALGORITHMS, audience: issuer, issuer: client.clientId, currentDate: now, clockTolerance: 5 });
-        params = { ...form, ...payload };
+        payload = await verifyClientSignedJwt(form.request, client.jwks, { algorithms: ASSERTION_ALGORITHMS, audiences: [issuer, `${issuer}/`], now, what: 'The request object' });
       } catch (error) {
-        throw invalid('NAVET-PAR-REQUEST-OBJECT', `The request object could not be verified with the client's key (iss = client_id, aud = ${issuer}): ${(error as Error).message}`);
+        if (!(error instanceof ClientJwtError)) throw error;
+        throw invalid('NAVET-PAR-REQUEST-OBJECT', `${error.message} (it is signed with the client's key, iss = client_id, aud = ${issuer})`);
       }
+      if (payload.iss !== client.clientId) throw invalid('NAVET-PAR-REQUEST-OBJECT', `The request object's iss must be the client_id "${client.clientId}"; got ${JSON.stringify(payload.iss ?? null)}`);
+      params = { ...form, ...payload };
     }
     const text = (name: string) => (typeof params[name] === 'string' ? (params[name] as string) : undefined);
     if (text('response_type') !== 'code') throw invalid('NAVET-PAR-RESPONSE-TYPE', 'response_type must be "code"');

@@ -1,3 +1,4 @@
+import type { TokenContent } from './access-token';
 import type { AttestationDetails } from './attestation';
 import type { AuthenticatedClient } from './client-assertion';
 import type { Client } from './clients';
@@ -47,4 +48,22 @@ export function resolveScopesAndAudience(client: Client, scopeParam: string | un
   if (audiences.length === 1) return { scopes, audience: audiences[0] };
   if (audiences.length === 0) throw new TrustError('invalid_scope', 'NAVET-SCOPE-NO-API', 'Ask for at least one API scope (e.g. nhn:phr/mhd/read-documentreferences)');
   throw new TrustError('invalid_target', 'NAVET-RESOURCE-AMBIGUOUS', `The scopes belong to several APIs (${audiences.join(', ')}); send resource=<one of them> and only its scopes`);
+}
+
+/**
+ * What the authorization details of a request put into its token besides the attestation: the organisation
+ * (helseid_authorization) and the SFM journal id. Only a multi-tenant client names its parent; a
+ * single-tenant client's parent is the registered one.
+ */
+export function detailsContent(client: Client, details: AttestationDetails | undefined): Pick<TokenContent, 'parentOrganization' | 'childOrganization' | 'attestation' | 'journalId'> {
+  const parent = details?.parentOrganization;
+  if (parent && client.tenancy !== 'multi-tenant' && parent !== client.organization.parent) {
+    throw new TrustError('invalid_request', 'NAVET-ORGANIZATION-PARENT', `helseid_authorization names parent ${parent}, but this single-tenant client belongs to ${client.organization.parent}; only a multi-tenant client acts for other organisations`);
+  }
+  return {
+    ...(parent ? { parentOrganization: parent } : {}),
+    ...(details?.childOrganization ? { childOrganization: details.childOrganization } : {}),
+    ...(details?.attestation ? { attestation: details.attestation as Record<string, unknown> } : {}),
+    ...(details?.journalId ? { journalId: details.journalId } : {}),
+  };
 }
