@@ -54,7 +54,8 @@ export interface TokenContent {
 
 export function accessTokenClaims(content: TokenContent, issuer: string, nowS: number): JWTPayload & Record<string, unknown> {
   const { client, user } = content;
-  const child = content.childOrganization ?? client.organization.child;
+  // a multi-tenant client that names another parent names its child too (or none)
+  const child = content.childOrganization ?? (content.parentOrganization ? undefined : client.organization.child);
   return {
     iss: issuer,
     nbf: nowS,
