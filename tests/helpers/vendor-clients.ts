@@ -1,4 +1,4 @@
-import { importJWK, type JWK, SignJWT } from 'jose';
+import { importJWK, type JWK, type JWTPayload, SignJWT } from 'jose';
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import type supertest from 'supertest';
 import { type DpopKey, makeDpopProof } from '../../src/trust/dpop-client';
@@ -22,7 +22,8 @@ const nowS = () => Math.floor(Date.now() / 1000);
 export async function dotnetJwt(privateJwk: JWK, clientId: string, aud: string, options: { typ?: string; claims?: Claims } = {}): Promise<string> {
   const now = nowS();
   const payload = { sub: clientId, iat: String(now), jti: randomUUID().replace(/-/g, ''), ...options.claims, nbf: now, exp: now + 60, iss: clientId, aud };
-  return new SignJWT(payload).setProtectedHeader({ alg: 'RS256', kid: privateJwk.kid, typ: options.typ ?? 'JWT' }).sign(await importJWK(privateJwk, 'RS256'));
+  // jose's types want a numeric iat; the wire format of these clients has a string
+  return new SignJWT(payload as unknown as JWTPayload).setProtectedHeader({ alg: 'RS256', kid: privateJwk.kid, typ: options.typ ?? 'JWT' }).sign(await importJWK(privateJwk, 'RS256'));
 }
 
 /**
