@@ -147,6 +147,13 @@ describe('the Kotlin Kjernejournal client: one attestation per token request (kj
     const without = await tokenRequest({ grant_type: 'refresh_token', refresh_token: forHarry.body.refresh_token });
     expect(without.status).toBe(200);
     expect(decodeJwt(without.body.access_token)[ATTESTATION]).toBeUndefined();
+
+    // logoutHelseID: discovery's end_session_endpoint with id_token_hint and post_logout_redirect_uri (helseid.logout.uri)
+    const logout = await server.http.get(`${helseid()}/connect/endsession?id_token_hint=${first.body.id_token}&post_logout_redirect_uri=${encodeURIComponent('http://localhost:8888/')}`);
+    expect(logout.status).toBe(302);
+    expect(logout.headers.location).toBe('http://localhost:8888/');
+    const elsewhere = await server.http.get(`${helseid()}/connect/endsession`).query({ id_token_hint: first.body.id_token, post_logout_redirect_uri: 'https://evil.example/' });
+    expect(elsewhere.body.error_code).toBe('NAVET-ENDSESSION-REDIRECT');
   });
 });
 
