@@ -37,7 +37,8 @@ function generationOf(body: Json, name: string, parameters: Json | undefined): G
   const value = body[`${name}ParametersGeneration`];
   const named = typeof value === 'number' ? GENERATION[value] : GENERATION.find((g) => typeof value === 'string' && g.toLowerCase() === value.toLowerCase());
   if (value !== undefined && !named) throw new TttError(400, `${name}ParametersGeneration must be one of ${GENERATION.join(', ')}`);
-  if (named && (value !== 0 && value !== 'GenerateNone')) return named;
+  // .NET leaves the default (0, GenerateNone) out; a 0 sent anyway counts as not sent
+  if (named && value !== 0) return named;
   // the .NET model's WithoutDefault…Claims: true whenever …ClaimsParameters is sent
   if (parameters) return 'GenerateOnlyFromNonEmptyParameterValues';
   return 'GenerateOnlyDefault';

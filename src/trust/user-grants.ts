@@ -6,7 +6,7 @@ import type { AttestationDetails } from './attestation';
 import type { AuthorizationCode, RefreshGrant } from './login-flow';
 import { SIGNING_ALG } from './signing-keys';
 import type { Client } from './clients';
-import { detailsContent, type GrantHandler, resolveScopesAndAudience, type TokenRequest } from './token-request';
+import { detailsContent, type GrantHandler, resolveScopesAndAudience, tokenOfLogin, type TokenRequest } from './token-request';
 import { TrustError } from './trust-error';
 import { userIdentity } from './user-identity';
 import { issueUserTokens } from './user-tokens';
@@ -40,7 +40,7 @@ export function authorizationCodeGrant(store: ResourceStore): GrantHandler {
     if (challenge !== code.codeChallenge) throw invalidGrant('NAVET-PKCE-MISMATCH', 'code_verifier does not match the code_challenge of the authorization request');
     const details = attestationOfRequest(request, code.details);
     const user = { ...(await userIdentity(store, sandbox, code.pid, client.clientId, now)), authTime: code.authTime };
-    return issueUserTokens(request, { client, user, scopes: code.scopes, audience: code.audience, details, loginDetails: code.details, nonce: code.nonce });
+    return issueUserTokens(request, { client, user, login: code, ...tokenOfLogin(code, form.resource), details, loginDetails: code.details, nonce: code.nonce });
   };
 }
 
@@ -58,11 +58,12 @@ export function refreshTokenGrant(store: ResourceStore): GrantHandler {
     const details = attestationOfRequest(request, found.loginDetails);
     const grant = await services.state.take<RefreshGrant>(sandbox, 'refresh', form.refresh_token, now.getTime());
     if (!grant) throw unknown();
-    const scopes = form.scope ? form.scope.split(/\s+/).filter(Boolean) : grant.scopes;
-    const wider = scopes.filter((s) => !grant.scopes.includes(s));
+    const asked = form.scope ? form.scope.split(/\s+/).filter(Boolean) : grant.scopes;
+    const wider = asked.filter((s) => !grant.scopes.includes(s));
     if (wider.length) throw new TrustError('invalid_scope', 'NAVET-REFRESH-SCOPE', `A refresh cannot add scopes: ${wider.join(', ')} were not granted at login`);
+    const { audience, scopes } = tokenOfLogin({ ...grant, scopes: asked }, form.resource);
     const user = { ...(await userIdentity(store, sandbox, grant.pid, client.clientId, now)), authTime: grant.authTime };
-    return issueUserTokens(request, { client, user, scopes, audience: grant.audience, details, loginDetails: grant.loginDetails });
+    return issueUserTokens(request, { client, user, login: grant, scopes, audience, details, loginDetails: grant.loginDetails });
   };
 }
 

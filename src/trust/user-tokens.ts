@@ -11,8 +11,11 @@ import { detailsContent, type TokenRequest, type TokenResponse } from './token-r
 export async function issueUserTokens(request: TokenRequest, input: {
   client: Client;
   user: UserIdentity;
+  /** The scopes and API of this token. */
   scopes: string[];
   audience: string;
+  /** The login's scopes and APIs, kept for the refreshes. */
+  login: { scopes: string[]; audience: string; audiences?: string[] };
   /** The attestation of this token. */
   details?: AttestationDetails;
   /** The attestation of the login (PAR), kept for the refreshes. */
@@ -39,7 +42,11 @@ export async function issueUserTokens(request: TokenRequest, input: {
   }
   if (scopes.includes('offline_access')) {
     const handle = randomBytes(32).toString('base64url');
-    const grant: RefreshGrant = { clientId: client.clientId, scopes, audience, pid: user.pid, authTime: user.authTime, loginDetails: input.loginDetails, jkt: request.jkt };
+    const { login } = input;
+    const grant: RefreshGrant = {
+      clientId: client.clientId, scopes: login.scopes, audience: login.audience, ...(login.audiences ? { audiences: login.audiences } : {}),
+      pid: user.pid, authTime: user.authTime, loginDetails: input.loginDetails, jkt: request.jkt,
+    };
     await services.state.put(sandbox, 'refresh', handle, grant, now.getTime() + REFRESH_LIFETIME_S * 1000);
     response.refresh_token = handle;
   }

@@ -157,6 +157,35 @@ describe('the Kotlin Kjernejournal client: one attestation per token request (kj
   });
 });
 
+describe('resource indicators: one login, a token per API (PJD NativeClients/SimpleResourceIndicatorsDemo/Program.cs)', () => {
+  test('PAR with two resource values; the code gives the first API\'s token, a refresh with resource the second\'s', async () => {
+    const scopes = ['openid', 'profile', 'offline_access', 'helseid://scopes/identity/security_level', 'nhn:phr/mhd/read-documentreferences', 'nhn:kjernejournal/api'];
+    const clientId = await register({ scopes, redirectUris: ['http://localhost:3000/callback'] });
+    const { verifier, challenge } = pkcePair();
+    const form = new URLSearchParams({
+      client_id: clientId, client_assertion_type: ASSERTION_TYPE, client_assertion: await dotnetJwt(gp().privateJwk, clientId, issuer),
+      response_type: 'code', redirect_uri: 'http://localhost:3000/callback', scope: scopes.join(' '), code_challenge: challenge, code_challenge_method: 'S256', test_pid: '05898597468',
+    });
+    form.append('resource', 'nhn:phr');
+    form.append('resource', 'nhn:kjernejournal');
+    const pushed = await server.http.post(`${helseid()}/connect/par`).type('form').send(form.toString());
+    expect(pushed.body.error_description).toBeUndefined();
+    const login = await server.http.get(`${helseid()}/connect/authorize`).query({ request_uri: pushed.body.request_uri, client_id: clientId });
+    const code = new URL(login.headers.location).searchParams.get('code') as string;
+    const key = await makeDpopKey();
+    const assertion = async () => ({ client_assertion_type: ASSERTION_TYPE, client_assertion: await dotnetJwt(gp().privateJwk, clientId, issuer) });
+    const first = await tokenWithDpop(server.http, sandbox.name, key, async () => ({ grant_type: 'authorization_code', code, redirect_uri: 'http://localhost:3000/callback', code_verifier: verifier, resource: 'nhn:phr', ...(await assertion()) }));
+    expect(first.status).toBe(200);
+    expect(decodeJwt(first.body.access_token)).toMatchObject({ aud: 'nhn:phr', scope: ['openid', 'profile', 'offline_access', 'helseid://scopes/identity/security_level', 'nhn:phr/mhd/read-documentreferences'] });
+    const second = await tokenWithDpop(server.http, sandbox.name, key, async () => ({ grant_type: 'refresh_token', refresh_token: first.body.refresh_token, resource: 'nhn:kjernejournal', ...(await assertion()) }));
+    expect(second.status).toBe(200);
+    expect(decodeJwt(second.body.access_token)).toMatchObject({ aud: 'nhn:kjernejournal', scope: expect.arrayContaining(['nhn:kjernejournal/api']) });
+    expect(decodeJwt(second.body.access_token).scope).not.toContain('nhn:phr/mhd/read-documentreferences');
+    const other = await tokenWithDpop(server.http, sandbox.name, key, async () => ({ grant_type: 'refresh_token', refresh_token: second.body.refresh_token, resource: 'e-helse:sfm.api', ...(await assertion()) }));
+    expect(other.body.error_code).toBe('NAVET-RESOURCE-NOT-GRANTED');
+  });
+});
+
 describe("HelseID's identity scopes (utviklerportal, Teknisk referanse: Scopes)", () => {
   const IDENTITY = ['helseid://scopes/identity/pid', 'helseid://scopes/identity/pid_pseudonym', 'helseid://scopes/identity/assurance_level', 'helseid://scopes/identity/security_level', 'helseid://scopes/identity/network', 'helseid://scopes/hpr/hpr_number', 'helseid://scopes/identity/all', 'helseid://scopes/hpr'];
 
