@@ -26,6 +26,8 @@ export interface TokenResponse {
   expires_in: number;
   scope: string;
   refresh_token?: string;
+  /** HelseID's own: seconds the refresh token lives (HelseID.Samples ApiAccess reads it). */
+  rt_expires_in?: number;
   id_token?: string;
   issued_token_type?: string;
 }

@@ -49,6 +49,7 @@ export async function issueUserTokens(request: TokenRequest, input: {
     };
     await services.state.put(sandbox, 'refresh', handle, grant, now.getTime() + REFRESH_LIFETIME_S * 1000);
     response.refresh_token = handle;
+    response.rt_expires_in = REFRESH_LIFETIME_S;
   }
   return response;
 }

@@ -176,6 +176,8 @@ describe('resource indicators: one login, a token per API (PJD NativeClients/Sim
     const assertion = async () => ({ client_assertion_type: ASSERTION_TYPE, client_assertion: await dotnetJwt(gp().privateJwk, clientId, issuer) });
     const first = await tokenWithDpop(server.http, sandbox.name, key, async () => ({ grant_type: 'authorization_code', code, redirect_uri: 'http://localhost:3000/callback', code_verifier: verifier, resource: 'nhn:phr', ...(await assertion()) }));
     expect(first.status).toBe(200);
+    // HelseID.Samples ApiAccess/AccessTokenUpdaters/TokenResponseExtensions.cs reads HelseID's rt_expires_in
+    expect(first.body.rt_expires_in).toBeGreaterThan(0);
     expect(decodeJwt(first.body.access_token)).toMatchObject({ aud: 'nhn:phr', scope: ['openid', 'profile', 'offline_access', 'helseid://scopes/identity/security_level', 'nhn:phr/mhd/read-documentreferences'] });
     const second = await tokenWithDpop(server.http, sandbox.name, key, async () => ({ grant_type: 'refresh_token', refresh_token: first.body.refresh_token, resource: 'nhn:kjernejournal', ...(await assertion()) }));
     expect(second.status).toBe(200);
