@@ -43,6 +43,17 @@ describe('PJD paths as the pages and samples write them', () => {
     expect(res.body.entry.length).toBeGreaterThan(0);
   });
 
+  test('the demo EPJ\'s search: _count, _page, _sort=-date and its headers (PatientHealthRecordsEPJ/.../Controllers/DocumentsController.cs)', async () => {
+    const path = `${pjd()}/R4/fhir/documentreference/_search`;
+    const res = await server.http.post(path).set(await dpop(reader, 'POST', path))
+      .set({ Accept: 'application/fhir+json; fhirVersion=4.0', 'nhn-source-system': 'PJD Test EPJ 1.0', 'nhn-event-id': 'a3c1f7de-0d7e-4f43-9d53-2f2d8a1b9e10' })
+      .type('form').send(`patient.identifier=${LINE_DANSER}&status=current&_count=10&_page=1&_sort=-date`);
+    expect(res.status).toBe(200);
+    expect(res.headers['nhn-securitylabel-nors-count']).toBeDefined();
+    const dates = res.body.entry.map((e: { resource: { date: string } }) => e.resource.date);
+    expect(dates).toEqual([...dates].sort().reverse());
+  });
+
   test('GET //mhd/document with the retrieve page\'s headers (utviklerportal, PJD "Retrieve Document": its endpoint has a double slash)', async () => {
     const found = await findAt('/fhir/DocumentReference/_search');
     const urls: string[] = found.body.entry.map((e: { resource: { content: { attachment: { url: string } }[] } }) => e.resource.content[0].attachment.url);
