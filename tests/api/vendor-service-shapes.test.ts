@@ -6,7 +6,7 @@ import { createSandbox, startTestNavet, TEST_BASE_URL, type TestNavet } from '..
 
 /** Service request shapes from NHN's pages and samples, replayed unchanged (each test names its source). */
 let server: TestNavet;
-let sandbox: { name: string; auth: string };
+let sandbox: { name: string; auth: string; adminKey: string };
 let reader: TokenResult;
 let fetcher: TokenResult;
 let sfm: TokenResult;
@@ -62,6 +62,31 @@ describe('PJD paths as the pages and samples write them', () => {
     const res = await server.http.get(path).set(await dpop(fetcher, 'GET', path))
       .set({ Accept: 'application/pdf;', 'nhn-patient-nin': LINE_DANSER, 'nhn-source-system': 'EPJ System 1.0', 'nhn-event-id': 'vendor-shape-2' });
     expect(res.status).toBe(200);
+  });
+});
+
+describe('Kjernejournal critical information as the API pages\' curl examples send it', () => {
+  const kj = () => `/sandboxes/${sandbox.name}/critical-information`;
+  const bearer = async () => (await server.http.post(`/sandboxes/${sandbox.name}/helseid/create-test-token`).set('X-Auth-Key', sandbox.adminKey)
+    .send({ clientId: 'demo-hospital-system', scopes: ['nhn:kjernejournal/api'], attestation: koman() })).body.access_token as string;
+
+  test('read: nhn-user-role form-encoded with newlines and "+" for spaces (utviklerportal, critical information "Read type")', async () => {
+    const res = await server.http.get(`${kj()}/AllergyIntolerance`).set({
+      Authorization: `Bearer ${await bearer()}`, 'Content-Type': 'application/fhir+json; charset=UTF-8', Accept: 'application/fhir+json',
+      'nhn-user-role': '%7B%0A++++%22system%22%3A+%22urn%3Aoid%3A2.16.578.1.12.4.1.1.9060%22%2C%0A++++%22code%22%3A+%22LE%22%0A%7D',
+      'nhn-access-basis': 'SAMTYKKE', 'nhn-source-system': 'My system name', 'nhn-patient-nin': LINE_DANSER,
+    });
+    expect(res.body.issue ?? []).toEqual([]);
+    expect(res.status).toBe(200);
+    expect(res.body.resourceType).toBe('Bundle');
+  });
+
+  test('status: hit-source-system, hit-patient-pid and {"nin"} (utviklerportal, critical information "Status")', async () => {
+    const res = await server.http.post(`${kj()}/status`).set({ Authorization: `Bearer ${await bearer()}`, 'hit-source-system': 'My EPJ system name', 'hit-patient-pid': LINE_DANSER })
+      .send(`{"nin":"${LINE_DANSER}"}`);
+    expect(res.body.issue ?? []).toEqual([]);
+    expect(res.status).toBe(200);
+    expect(res.body.patientNIN).toBe(LINE_DANSER);
   });
 });
 
