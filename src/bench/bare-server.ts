@@ -10,6 +10,7 @@ import path from 'node:path';
  */
 export interface BareServer {
   origin: string;
+  pid: number;
   stop(): Promise<void>;
 }
 
@@ -30,6 +31,7 @@ export async function startBareServer(answer: SampleAnswer): Promise<BareServer>
   });
   return {
     origin: `http://127.0.0.1:${port}`,
+    pid: child.pid as number,
     stop: async () => {
       const exited = new Promise((resolve) => child.once('exit', resolve));
       child.kill('SIGTERM');

@@ -52,6 +52,22 @@ export function treeRssMb(pid: number): number {
   return Math.round(total);
 }
 
+/** CPU time (user + system) a process and its children (the workers) have used so far, in ms. */
+export function treeCpuMs(pid: number): number {
+  let ticks = 0;
+  const visit = (p: number) => {
+    try {
+      const fields = readFileSync(`/proc/${p}/stat`, 'utf8').split(') ')[1].split(' ');
+      ticks += Number(fields[11]) + Number(fields[12]);
+      for (const child of readFileSync(`/proc/${p}/task/${p}/children`, 'utf8').split(' ').filter(Boolean)) visit(Number(child));
+    } catch {
+      // gone, or not Linux
+    }
+  };
+  visit(pid);
+  return ticks * 10;
+}
+
 /** Creates a sandbox and reports how fast it was seeded and the most memory Navet used meanwhile. */
 export async function seedFigure(navet: NavetProcess, label: string, generator: Record<string, unknown>): Promise<{ name: string; adminKey: string; figure: LifecycleFigures['seedRates'][number] }> {
   const name = `bench-life-${Date.now().toString(36)}`;

@@ -1,6 +1,7 @@
 import autocannon from 'autocannon';
 import { startBareServer } from './bare-server';
 import { type BenchSandbox, type LoadCase, sampleAnswer } from './guarded-reads';
+import { treeCpuMs } from './lifecycle';
 import type { NavetProcess } from './navet-process';
 
 /**
@@ -24,6 +25,9 @@ export interface LoadFigure {
   ratio: Spread;
   p50: Spread;
   p99: Spread;
+  /** CPU ms (user + system, all workers) the server spent per request: steadier than req/s on a shared machine. */
+  navetCpuMs: Spread;
+  bareCpuMs: Spread;
   failures: number;
 }
 
@@ -34,7 +38,8 @@ function spread(values: number[], digits = 0): Spread {
 }
 
 /** autocannon ends a run on its one-second tick: the rate is timed here, from the start to the last answer. */
-async function run(url: string, requests: autocannon.Request[], connections: number) {
+async function run(url: string, pid: number, requests: autocannon.Request[], connections: number) {
+  const cpuBefore = treeCpuMs(pid);
   let next = 0;
   let answered = 0;
   let last = 0n;
@@ -53,7 +58,7 @@ async function run(url: string, requests: autocannon.Request[], connections: num
     });
   });
   const seconds = Number(last - started) / 1e9;
-  return { rps: answered / seconds, p50: result.latency.p50, p99: result.latency.p99, failures: result.non2xx + result.errors + result.timeouts };
+  return { cpuMs: (treeCpuMs(pid) - cpuBefore) / requests.length, rps: answered / seconds, p50: result.latency.p50, p99: result.latency.p99, failures: result.non2xx + result.errors + result.timeouts };
 }
 
 export async function measureLoadCase(navet: NavetProcess, sandbox: BenchSandbox, loadCase: LoadCase, options: { rounds: number; requests: number; connections: number }): Promise<LoadFigure> {
@@ -65,8 +70,8 @@ export async function measureLoadCase(navet: NavetProcess, sandbox: BenchSandbox
   try {
     for (let round = 0; round < options.rounds; round++) {
       const requests = await make(options.requests);
-      navetRuns.push(await run(navet.origin, requests, options.connections));
-      bareRuns.push(await run(bare.origin, requests, options.connections));
+      navetRuns.push(await run(navet.origin, navet.pid, requests, options.connections));
+      bareRuns.push(await run(bare.origin, bare.pid, requests, options.connections));
     }
   } finally {
     await bare.stop();
@@ -80,6 +85,8 @@ export async function measureLoadCase(navet: NavetProcess, sandbox: BenchSandbox
     ratio: spread(navetRuns.map((r, i) => (100 * r.rps) / bareRuns[i].rps), 1),
     p50: spread(navetRuns.map((r) => r.p50)),
     p99: spread(navetRuns.map((r) => r.p99)),
+    navetCpuMs: spread(navetRuns.map((r) => r.cpuMs), 2),
+    bareCpuMs: spread(bareRuns.map((r) => r.cpuMs), 2),
     failures: navetRuns.reduce((n, r) => n + r.failures, 0),
   };
 }
@@ -88,12 +95,12 @@ const range = (s: Spread, unit = '') => `${s.median}${unit} (${s.min}–${s.max}
 
 export function formatLoadTable(figures: LoadFigure[]): string {
   const lines = [
-    '| case | engine | Navet req/s | bare node:http req/s | ratio | p50 ms | p99 ms | target req/s |',
-    '|---|---|---|---|---|---|---|---|',
+    '| case | engine | Navet req/s | bare node:http req/s | ratio | p50 ms | p99 ms | target req/s | CPU ms/request Navet | bare |',
+    '|---|---|---|---|---|---|---|---|---|---|',
   ];
   for (const f of figures) {
     const target = f.target === undefined ? '' : `${f.target} ${f.navet.median >= f.target ? 'met' : `missed by ${Math.round(100 - (100 * f.navet.median) / f.target)} %`}`;
-    lines.push(`| ${f.name}${f.failures ? ` [${f.failures} failed]` : ''} | ${f.engine} | ${range(f.navet)} | ${range(f.bare)} | ${range(f.ratio, ' %')} | ${range(f.p50)} | ${range(f.p99)} | ${target} |`);
+    lines.push(`| ${f.name}${f.failures ? ` [${f.failures} failed]` : ''} | ${f.engine} | ${range(f.navet)} | ${range(f.bare)} | ${range(f.ratio, ' %')} | ${range(f.p50)} | ${range(f.p99)} | ${target} | ${range(f.navetCpuMs)} | ${range(f.bareCpuMs)} |`);
   }
   return lines.join('\n');
 }
