@@ -6,6 +6,7 @@ import { createLogger, type Logger } from './logger';
 import { Sandboxes } from './sandbox/sandboxes';
 import { serviceUrls } from './sandbox/service-urls';
 import { openDatabase } from './store/database';
+import { ReadCache } from './store/read-cache';
 import { ResourceStore } from './store/resource-store';
 import { syncDemoClients } from './trust/demo-clients';
 import { createTrustServices } from './trust/trust-services';
@@ -18,7 +19,7 @@ export interface Navet extends AppContext {
 
 export async function createNavet(config: Config, logger: Logger = createLogger(config.logLevel)): Promise<Navet> {
   const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
-  const sandboxes = new Sandboxes(database, new ResourceStore(database.db, database.engine), config.fixturesDir);
+  const sandboxes = new Sandboxes(database, new ResourceStore(database.db, database.engine, new ReadCache()), config.fixturesDir);
   const context: AppContext = { config, database, sandboxes, trust: createTrustServices(database.db), accessLog: new AccessLog(sandboxes.store, logger), logger };
   return { ...context, app: createApp(context), close: () => database.close() };
 }

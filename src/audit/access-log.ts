@@ -29,8 +29,9 @@ export class AccessLog {
   async record(sandbox: string, entries: AuditEntry[], recorded: string, through: ResourceStore = this.store): Promise<FhirResource[]> {
     if (entries.length === 0) return [];
     try {
-      const names = await this.organisationNames(through, sandbox, entries);
-      const patientIds = await this.patientIds(through, sandbox, entries);
+      const registry = through.cachedReads();
+      const names = await this.organisationNames(registry, sandbox, entries);
+      const patientIds = await this.patientIds(registry, sandbox, entries);
       const events = entries.map((entry) => buildAuditEvent({ ...entry, patient: { ...entry.patient, id: entry.patient.id ?? patientIds.get(entry.patient.nin) } }, recorded, names));
       // a write's own transaction carries its log entries; a read's are group-committed with others'
       if (!through.inOpenTransaction) return await this.writer.write(sandbox, events, recorded);

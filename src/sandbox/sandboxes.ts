@@ -108,7 +108,7 @@ export class Sandboxes {
     const rows = generator ? await this.seedResources(generator) : [];
     await this.db.transaction().execute(async (trx) => {
       const inserted = await trx.insertInto('sandboxes')
-        .values({ name: input.name, admin_key_hash: hashAdminKey(adminKey), seed, settings: JSON.stringify(generator ?? {}), clock_offset_ms: 0, created_at: createdAt })
+        .values({ name: input.name, admin_key_hash: hashAdminKey(adminKey), seed, settings: JSON.stringify(generator ?? {}), clock_offset_ms: 0, created_at: createdAt, generation: 0 })
         .onConflict((oc) => oc.column('name').doNothing())
         .executeTakeFirst();
       if (Number(inserted.numInsertedOrUpdatedRows ?? 0) !== 1) throw conflict('NAVET-SANDBOX-EXISTS', `A sandbox named '${input.name}' exists already`);
@@ -159,6 +159,7 @@ export class Sandboxes {
     if (!SANDBOX_NAME.test(name)) return undefined;
     const row = await this.db.selectFrom('sandboxes').selectAll().where('name', '=', name).executeTakeFirst();
     if (!row) return undefined;
+    this.store.observeSandbox(row.name, row.created_at, Number(row.generation));
     const settings = JSON.parse(row.settings) as GeneratorSettings;
     return {
       name: row.name,
@@ -255,7 +256,7 @@ export class Sandboxes {
       // 4. index rows of the resources that lost theirs in step 1
       await sql`insert into search_index (${sql.raw(INDEX_COLUMNS)}) select ${sql.raw(INDEX_COLUMNS)} from snapshot_search_index ss where ss.sandbox = ${name} and ss.label = ${label}
         and not exists (select 1 from search_index si where si.sandbox = ${name} and si.resource_type = ss.resource_type and si.resource_id = ss.resource_id)`.execute(trx);
-      await trx.updateTable('sandboxes').set({ clock_offset_ms: Number(snapshot.clock_offset_ms) }).where('name', '=', name).execute();
+      await trx.updateTable('sandboxes').set((eb) => ({ clock_offset_ms: Number(snapshot.clock_offset_ms), generation: eb('generation', '+', 1) })).where('name', '=', name).execute();
     });
   }
 

@@ -126,7 +126,14 @@ const serviceSettings: Migration = {
   },
 };
 
-const migrations: Record<string, Migration> = { '0001-initial': initial, '0002-trust-framework': trustFramework, '0003-service-settings': serviceSettings };
+/** The generation of a sandbox's registries: what processes' read caches are checked against. */
+const sandboxGeneration: Migration = {
+  async up(db: Kysely<unknown>) {
+    await db.schema.alterTable('sandboxes').addColumn('generation', 'integer', (c) => c.notNull().defaultTo(0)).execute();
+  },
+};
+
+const migrations: Record<string, Migration> = { '0001-initial': initial, '0002-trust-framework': trustFramework, '0003-service-settings': serviceSettings, '0004-sandbox-generation': sandboxGeneration };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };
 

@@ -8,6 +8,7 @@ import { bulkInsert } from './bulk-insert';
 import type { Engine } from './database';
 import type { Database, ResourceTable, ResourceVersionTable, SearchIndexTable } from './schema';
 import { orderByClause, whereClause } from './search-sql';
+import { REGISTRY_TYPES, type ReadCache } from './read-cache';
 
 /**
  * The generic FHIR store: versioned resources as JSON plus search-index rows, every row keyed by
@@ -66,7 +67,30 @@ export class ResourceStore {
   constructor(
     private readonly db: Executor,
     readonly engine: Engine,
+    private readonly readCache?: ReadCache,
+    /** Registry reads go through `readCache` (the view `cachedReads()` gives). */
+    private readonly cachedView = false,
   ) {}
+
+  /** This store with its registry searches and reads kept per sandbox generation (see ReadCache); itself in a transaction. */
+  cachedReads(): ResourceStore {
+    if (!this.readCache || this.db.isTransaction || this.cachedView) return this;
+    return new ResourceStore(this.db, this.engine, this.readCache, true);
+  }
+
+  /** What a request read of its sandbox's row: kept registry reads of an older generation are dropped. */
+  observeSandbox(sandbox: string, createdAt: string, generation: number): void {
+    this.readCache?.observe(sandbox, createdAt, generation);
+  }
+
+  /** A registry write makes every process read the registries of the sandbox again (committed with the write). */
+  private async bumpGeneration(sandbox: string, resourceTypes: Iterable<string>): Promise<void> {
+    for (const type of resourceTypes) {
+      if (!REGISTRY_TYPES.has(type)) continue;
+      await this.db.updateTable('sandboxes').set((eb) => ({ generation: eb('generation', '+', 1) })).where('name', '=', sandbox).execute();
+      return;
+    }
+  }
 
   /** Whether this store writes within a transaction someone else commits. */
   get inOpenTransaction(): boolean {
@@ -76,7 +100,7 @@ export class ResourceStore {
   /** Runs `work` in one database transaction: all of it happens, or none of it. */
   async inTransaction<T>(work: (store: ResourceStore) => Promise<T>): Promise<T> {
     if (this.db.isTransaction) return work(this);
-    return (this.db as Kysely<Database>).transaction().execute((trx) => work(new ResourceStore(trx, this.engine)));
+    return (this.db as Kysely<Database>).transaction().execute((trx) => work(new ResourceStore(trx, this.engine, this.readCache)));
   }
 
   async find(sandbox: string, resourceType: string, id: string): Promise<FhirResource | undefined> {
@@ -130,6 +154,7 @@ export class ResourceStore {
     if (Number(inserted.numInsertedOrUpdatedRows ?? 0) !== 1) throw conflict('NAVET-ID-TAKEN', `${resource.resourceType}/${id} exists already`);
     await this.writeVersion(sandbox, stored, 1, lastUpdated, 'POST');
     await this.replaceIndex(sandbox, stored);
+    await this.bumpGeneration(sandbox, [stored.resourceType]);
     return stored;
   }
 
@@ -159,6 +184,7 @@ export class ResourceStore {
     }
     await this.writeVersion(sandbox, stored, versionId, lastUpdated, 'PUT');
     await this.replaceIndex(sandbox, stored);
+    await this.bumpGeneration(sandbox, [stored.resourceType]);
     return { resource: stored, created: current.deleted };
   }
 
@@ -177,6 +203,7 @@ export class ResourceStore {
     if (Number(updated.numUpdatedRows) !== 1) throw conflict('NAVET-CONCURRENT-UPDATE', `${resourceType}/${id} was changed by another request at the same moment; retry`);
     await this.db.insertInto('resource_versions').values({ ...this.resourceRow(sandbox, tombstone, versionId, lastUpdated, true), method: 'DELETE' }).execute();
     await this.db.deleteFrom('search_index').where('sandbox', '=', sandbox).where('resource_type', '=', resourceType).where('resource_id', '=', id).execute();
+    await this.bumpGeneration(sandbox, [resourceType]);
     return true;
   }
 
@@ -202,6 +229,13 @@ export class ResourceStore {
   }
 
   async search(sandbox: string, request: SearchRequest): Promise<SearchResult> {
+    if (this.cachedView && this.readCache && REGISTRY_TYPES.has(request.resourceType) && request.include.length === 0 && request.revinclude.length === 0) {
+      return this.readCache.get(sandbox, `search ${JSON.stringify(request)}`, () => this.searchStored(sandbox, request));
+    }
+    return this.searchStored(sandbox, request);
+  }
+
+  private async searchStored(sandbox: string, request: SearchRequest): Promise<SearchResult> {
     const where = whereClause(sandbox, request);
     const from = sql`from resources r where r.sandbox = ${sandbox} and r.resource_type = ${request.resourceType} and r.deleted = 0 and ${where}`;
     let total: number | undefined;
@@ -261,6 +295,13 @@ export class ResourceStore {
 
   /** Reads several resources given as "Type/id"; missing ones are left out. */
   async readMany(sandbox: string, references: string[]): Promise<FhirResource[]> {
+    if (this.cachedView && this.readCache && references.every((r) => REGISTRY_TYPES.has(r.split('/')[0]))) {
+      return this.readCache.get(sandbox, `read ${references.join(' ')}`, () => this.readStored(sandbox, references));
+    }
+    return this.readStored(sandbox, references);
+  }
+
+  private async readStored(sandbox: string, references: string[]): Promise<FhirResource[]> {
     const byType = new Map<string, Set<string>>();
     for (const reference of references) {
       const [type, id] = reference.split('/');
@@ -287,6 +328,7 @@ export class ResourceStore {
     await bulkInsert(this.db, this.engine, 'resources', resourceRows);
     await bulkInsert(this.db, this.engine, 'resource_versions', resourceRows.map((row) => ({ ...row, method: 'POST' })));
     await bulkInsert(this.db, this.engine, 'search_index', stored.flatMap((resource) => extractIndexValues(resource).map((v) => this.indexRow(sandbox, resource, v))));
+    await this.bumpGeneration(sandbox, new Set(stored.map((r) => r.resourceType)));
     return stored;
   }
 
@@ -314,6 +356,7 @@ export class ResourceStore {
     await bulkInsert(this.db, this.engine, 'resources', resourceRows);
     await bulkInsert(this.db, this.engine, 'resource_versions', versionRows);
     await bulkInsert(this.db, this.engine, 'search_index', indexRows);
+    await this.bumpGeneration(sandbox, new Set(resourceRows.map((r) => r.resource_type)));
   }
 
   async countResources(sandbox: string, resourceType?: string): Promise<number> {

@@ -6,6 +6,8 @@ export interface SandboxTable {
   settings: string;
   clock_offset_ms: number;
   created_at: string;
+  /** Bumped by every write of a registry type (store/read-cache.ts). */
+  generation: number;
 }
 
 export interface ResourceTable {
