@@ -6,7 +6,8 @@ import type { FhirContext } from './fhir/fhir-operations';
 import { FhirError } from './fhir/operation-outcome';
 import { processBundle } from './fhir/transaction';
 import { createLogger } from './logger';
-import { createNavet, ensureDemoSandbox, listen, type Navet, startupSummary } from './navet';
+import { createNavet, type Navet } from './navet';
+import { serve } from './serve';
 import { READ_ONLY_TYPES } from './app';
 import { serviceUrls } from './sandbox/service-urls';
 
@@ -30,19 +31,9 @@ const program = new Command();
 program.name('navet').description('A sandbox of Norway\'s national health-information sharing hub');
 
 program.command('serve')
-  .description('run Navet (seeds the demo sandbox on first start)')
+  .description('run Navet: NAVET_WORKERS processes, one per core by default (seeds the demo sandbox on first start)')
   .action(async () => {
-    const config = loadConfig();
-    const navet = await createNavet(config);
-    const demo = await ensureDemoSandbox(navet);
-    const server = await listen(navet);
-    process.stdout.write(`${startupSummary(navet, demo)}\n`);
-    const stop = () => {
-      server.close(() => void navet.close().then(() => process.exit(0)));
-      setTimeout(() => process.exit(0), 5000).unref();
-    };
-    process.on('SIGINT', stop);
-    process.on('SIGTERM', stop);
+    await serve(loadConfig());
   });
 
 const sandbox = program.command('sandbox').description('manage sandboxes in the configured database');
