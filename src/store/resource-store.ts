@@ -9,6 +9,7 @@ import type { Engine } from './database';
 import type { Database, ResourceTable, ResourceVersionTable, SearchIndexTable } from './schema';
 import { orderByClause, whereClause } from './search-sql';
 import { REGISTRY_TYPES, type ReadCache } from './read-cache';
+import { recordChanges } from './change-journal';
 
 /**
  * The generic FHIR store: versioned resources as JSON plus search-index rows, every row keyed by
@@ -155,6 +156,7 @@ export class ResourceStore {
     await this.writeVersion(sandbox, stored, 1, lastUpdated, 'POST');
     await this.replaceIndex(sandbox, stored);
     await this.bumpGeneration(sandbox, [stored.resourceType]);
+    await recordChanges(this.db, sandbox, [{ resourceType: stored.resourceType, id }]);
     return stored;
   }
 
@@ -185,6 +187,7 @@ export class ResourceStore {
     await this.writeVersion(sandbox, stored, versionId, lastUpdated, 'PUT');
     await this.replaceIndex(sandbox, stored);
     await this.bumpGeneration(sandbox, [stored.resourceType]);
+    await recordChanges(this.db, sandbox, [{ resourceType: stored.resourceType, id }]);
     return { resource: stored, created: current.deleted };
   }
 
@@ -204,6 +207,7 @@ export class ResourceStore {
     await this.db.insertInto('resource_versions').values({ ...this.resourceRow(sandbox, tombstone, versionId, lastUpdated, true), method: 'DELETE' }).execute();
     await this.db.deleteFrom('search_index').where('sandbox', '=', sandbox).where('resource_type', '=', resourceType).where('resource_id', '=', id).execute();
     await this.bumpGeneration(sandbox, [resourceType]);
+    await recordChanges(this.db, sandbox, [{ resourceType, id }]);
     return true;
   }
 
@@ -329,11 +333,12 @@ export class ResourceStore {
     await bulkInsert(this.db, this.engine, 'resource_versions', resourceRows.map((row) => ({ ...row, method: 'POST' })));
     await bulkInsert(this.db, this.engine, 'search_index', stored.flatMap((resource) => extractIndexValues(resource).map((v) => this.indexRow(sandbox, resource, v))));
     await this.bumpGeneration(sandbox, new Set(stored.map((r) => r.resourceType)));
+    await recordChanges(this.db, sandbox, stored.map((r) => ({ resourceType: r.resourceType, id: r.id as string })));
     return stored;
   }
 
   /**
-   * Inserts many new resources at once (seeding). Index rows may be given precomputed. `history` holds a
+   * Inserts many new resources at once (seeding, before the seed snapshot: not journalled as changes). Index rows may be given precomputed. `history` holds a
    * resource's earlier versions, oldest first, each with its own time; the resource is then their successor.
    */
   async insertMany(sandbox: string, resources: SeedEntry[], lastUpdated: string): Promise<void> {
