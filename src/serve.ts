@@ -41,11 +41,19 @@ export async function serve(config: Config): Promise<void> {
   const summary = startupSummary(navet, demo);
   await navet.close();
   let stopping = false;
-  const start = () => cluster.fork().on('exit', (code) => {
-    if (stopping) return;
-    process.stderr.write(`navet: a worker exited (code ${code}); starting another\n`);
-    start();
-  });
+  const start = () => {
+    let listened = false;
+    return cluster.fork().once('listening', () => { listened = true; }).on('exit', (code) => {
+      if (stopping) return;
+      if (!listened) {
+        // a worker that cannot start would fail again: stop instead of looping
+        process.stderr.write(`navet: a worker failed to start (code ${code})\n`);
+        process.exit(1);
+      }
+      process.stderr.write(`navet: a worker exited (code ${code}); starting another\n`);
+      start();
+    });
+  };
   const listening = Array.from({ length: config.workers }, () => new Promise((resolve) => start().once('listening', resolve)));
   await Promise.all(listening);
   process.stdout.write(`${summary}\n${config.workers} worker processes\n`);

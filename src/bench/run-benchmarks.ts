@@ -17,6 +17,7 @@ import { callJson } from './pjd-benchmarks';
  *   NAVET_BENCH_PATIENTS   synthetic patients of the load cases' sandbox (1000)
  *   NAVET_BENCH_LIFECYCLE  sandbox sizes for reset/snapshot/restore/delete ("1000,10000"; "" for none)
  *   NAVET_BENCH_VOLUME=1   also seed the 10,000 × 50 lab-report sandbox (slow)
+ *   NAVET_BENCH_ENGINES    which of sqlite,postgres to measure (default both)
  *   NAVET_BENCH_SUITES     the older per-service suites instead (fhir, pjd, kj, pps, trust)
  */
 const env = process.env;
@@ -50,7 +51,8 @@ async function startupFigure(engine: { name: string; databaseUrl?: string }): Pr
 
 async function main(): Promise<void> {
   const postgresUrl = env.NAVET_BENCH_DATABASE_URL ?? env.DATABASE_URL;
-  const engines: { name: string; databaseUrl?: string }[] = [{ name: 'sqlite' }, ...(postgresUrl ? [{ name: 'postgres', databaseUrl: postgresUrl }] : [])];
+  const only = (env.NAVET_BENCH_ENGINES ?? 'sqlite,postgres').split(',');
+  const engines: { name: string; databaseUrl?: string }[] = [{ name: 'sqlite' }, ...(postgresUrl ? [{ name: 'postgres', databaseUrl: postgresUrl }] : [])].filter((e) => only.includes(e.name));
   if (!postgresUrl) process.stdout.write('PostgreSQL skipped: set NAVET_BENCH_DATABASE_URL=postgres://… to measure it too\n');
   if (env.NAVET_BENCH_SUITES) return runDetailSuites(engines, env.NAVET_BENCH_SUITES.split(',').map((s) => s.trim()));
   const cases = LOAD_CASES.filter((c) => caseFilter.length === 0 || caseFilter.some((f) => c.name.toLowerCase().includes(f)));

@@ -39,7 +39,7 @@ async function startServe(dataDir: string, workers: number): Promise<Serve> {
     } catch {
       // not listening yet
     }
-    if (i > 300 || child.exitCode !== null) throw new Error('navet serve did not start');
+    if (i > 1200 || child.exitCode !== null) throw new Error('navet serve did not start');
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
   return {
@@ -74,7 +74,7 @@ describe('several Navet processes on one database', () => {
     expect(created.status).toBe(201);
     admin = { authorization: `Bearer ${((await created.json()) as { adminKey: string }).adminKey}` };
     key = await makeDpopKey();
-  }, 120_000);
+  }, 240_000);
 
   afterAll(async () => {
     await fetch(`${a.origin}/api/sandboxes/${sandbox}`, { method: 'DELETE', headers: admin });
@@ -142,5 +142,5 @@ describe('several Navet processes on one database', () => {
     } finally {
       await both.stop();
     }
-  }, 120_000);
+  }, 240_000);
 });
