@@ -41,6 +41,15 @@ export async function serve(config: Config): Promise<void> {
   const summary = startupSummary(navet, demo);
   await navet.close();
   let stopping = false;
+  // a stop while workers still start stops them too
+  stopOnSignal(() => {
+    stopping = true;
+    for (const worker of Object.values(cluster.workers ?? {})) worker?.process.kill('SIGTERM');
+    const exited = () => Object.keys(cluster.workers ?? {}).length === 0 && process.exit(0);
+    cluster.on('exit', exited);
+    exited();
+    setTimeout(() => process.exit(0), STOP_GRACE_MS).unref();
+  });
   const start = () => {
     let listened = false;
     return cluster.fork().once('listening', () => { listened = true; }).on('exit', (code) => {
@@ -57,12 +66,4 @@ export async function serve(config: Config): Promise<void> {
   const listening = Array.from({ length: config.workers }, () => new Promise((resolve) => start().once('listening', resolve)));
   await Promise.all(listening);
   process.stdout.write(`${summary}\n${config.workers} worker processes\n`);
-  stopOnSignal(() => {
-    stopping = true;
-    for (const worker of Object.values(cluster.workers ?? {})) worker?.process.kill('SIGTERM');
-    const exited = () => Object.keys(cluster.workers ?? {}).length === 0 && process.exit(0);
-    cluster.on('exit', exited);
-    exited();
-    setTimeout(() => process.exit(0), STOP_GRACE_MS).unref();
-  });
 }

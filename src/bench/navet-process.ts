@@ -42,7 +42,7 @@ export async function startNavetProcess(engine: { name: string; databaseUrl?: st
     } catch {
       // not listening yet
     }
-    if (i > 1000 || child.exitCode !== null) throw new Error('Navet did not start');
+    if (i > 6000 || child.exitCode !== null) throw new Error('Navet did not start');
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
   const startMs = Number(process.hrtime.bigint() - started) / 1e6;
