@@ -9,6 +9,7 @@ import { createLogger } from './logger';
 import { createNavet, ensureDemoSandbox, listen, type Navet, startupSummary } from './navet';
 import { READ_ONLY_TYPES } from './app';
 import { serviceUrls } from './sandbox/service-urls';
+import { registerScenarioCommands } from './scenarios/scenario-cli';
 
 /** The `navet` command line: serve, sandbox management and seeding. */
 async function withNavet<T>(work: (navet: Navet) => Promise<T>): Promise<T> {
@@ -125,6 +126,8 @@ program.command('seed [name]')
       process.stdout.write(`Sandbox '${target}' holds ${await navet.sandboxes.store.countResources(target)} resources\n`);
     });
   });
+
+registerScenarioCommands(program);
 
 program.parseAsync(process.argv).catch((error: unknown) => {
   const message = error instanceof FhirError ? error.issues.map((i) => i.text).join('\n') : error instanceof Error ? error.message : String(error);
