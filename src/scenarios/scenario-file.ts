@@ -2,6 +2,7 @@ import Ajv, { type ErrorObject } from 'ajv';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { isMap, isNode, LineCounter, parseDocument, type Document } from 'yaml';
+import { OPERATIONS } from './operations';
 
 /** Scenario files: YAML read with line positions and checked against `profiles/scenario.schema.json`. */
 export interface ScenarioActor {
@@ -110,15 +111,16 @@ export function parseScenario(text: string, source = 'scenario'): Scenario {
   const errors = validate(value).filter((e) => e.keyword !== 'not' && !(e.keyword === 'required' && e.schemaPath.includes('oneOf')));
   const problem = (pointer: string, message: string): ScenarioProblem => ({ ...positionOf(doc, lines, pointer), path: pointer.slice(1).replace(/\//g, '.'), message });
   const problems = errors.map((e) => problem(e.instancePath, describe(e)));
-  if (problems.length === 0) {
+  if (!problems.some((p) => p.path.startsWith('steps') || p.path.startsWith('actors') || p.path === '')) {
     const scenario = value as Scenario;
     const stepIds = new Set<string>();
     scenario.steps.forEach((step, i) => {
       if (!scenario.actors[step.actor]) problems.push(problem(`/steps/${i}/actor`, `no actor named '${step.actor}'; actors: ${Object.keys(scenario.actors).join(', ')}`));
+      if (!OPERATIONS.has(step.call)) problems.push(problem(`/steps/${i}/call`, `no operation '${step.call}'; known: ${[...OPERATIONS.keys()].join(', ')}`));
       if (stepIds.has(step.id)) problems.push(problem(`/steps/${i}/id`, `a step named '${step.id}' comes earlier`));
       stepIds.add(step.id);
     });
-    (scenario.checks ?? []).forEach((check, i) => {
+    (Array.isArray(scenario.checks) ? scenario.checks : []).forEach((check, i) => {
       if (check.kind === 'answer' && (!check.step || !stepIds.has(check.step))) problems.push(problem(`/checks/${i}/step`, 'an answer check names one of the steps'));
       if (check.kind === 'citizen-view' && !(check.actor && scenario.actors[check.actor]?.citizen)) problems.push(problem(`/checks/${i}/actor`, 'a citizen-view check names a citizen actor'));
     });
