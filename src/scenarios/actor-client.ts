@@ -198,11 +198,12 @@ export class ActorClient {
   }
 
   /** The token for one API: client credentials with the attestation, or the citizen's login. */
-  private async token(audience: string): Promise<string> {
+  private async token(audience: string, neededScope: string): Promise<string> {
     const cached = this.tokens.get(audience);
     if (cached && cached.expiresAt > Date.now() + 5000) return cached.token;
+    // what the client is registered with for this API; a client registered without any asks for what it needs
     const scopes = this.identity.scopes.filter((s) => audienceOf(s) === audience);
-    const scope = (scopes.length ? scopes : this.identity.scopes.filter((s) => audienceOf(s))).join(' ');
+    const scope = (scopes.length ? scopes : [neededScope]).join(' ');
     const body = this.identity.citizen ? await this.citizenLogin(scope) : await (async () => {
       const details = [await this.attestation()];
       return this.tokenRequest(async () => ({
@@ -238,8 +239,8 @@ export class ActorClient {
   }
 
   /** Calls a service the way the actor's record system does. */
-  async call(request: ServiceRequest, audience: string): Promise<Answer> {
-    const token = await this.token(audience);
+  async call(request: ServiceRequest, audience: string, scope: string): Promise<Answer> {
+    const token = await this.token(audience, scope);
     const serviceBase = `${this.base}/${SERVICE_PATHS[request.service]}`;
     const url = /^https?:\/\//.test(request.path) ? request.path : `${serviceBase}${request.path}`;
     const proof = await makeDpopProof(this.dpopKey as DpopKey, { method: request.method, url: url.split('?')[0], accessToken: token });

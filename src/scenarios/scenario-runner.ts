@@ -160,7 +160,7 @@ export async function runScenario(scenario: Scenario, target: SandboxTarget, lis
         const client = await clientOf(step.actor);
         const params = interpolate(step.with ?? {}, values) as Record<string, unknown>;
         const request = await operation.build(params, { citizenNin: scenario.actors[step.actor].citizen?.fnr });
-        const answer = await client.call(request, operation.audience);
+        const answer = await client.call(request, operation.audience, operation.scope);
         answers.set(step.id, answer);
         const problems = expectationProblems(answer, interpolate(step.expect ?? {}, values) as ScenarioExpectation);
         const { rule, text } = answer.status >= 400 ? ruleOf(answer.body) : {};
@@ -217,7 +217,7 @@ async function checkSubject(
   if (kind === 'answer') return answers.get(check.step as string)?.body;
   if (kind === 'citizen-view') {
     const client = await clientOf(check.actor as string);
-    const answer = await client.call({ service: 'citizen', method: 'GET', path: '/access-log?_count=100' }, 'navet:citizen');
+    const answer = await client.call({ service: 'citizen', method: 'GET', path: '/access-log?_count=100' }, 'navet:citizen', 'navet:citizen');
     if (answer.status !== 200) throw new ActorSetupError(ruleOf(answer.body).rule ?? `HTTP-${answer.status}`, `the citizen's access log answered ${answer.status}`);
     return answer.body;
   }
