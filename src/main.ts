@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { Command, InvalidArgumentError } from 'commander';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { loadConfig } from './config';
 import type { FhirContext } from './fhir/fhir-operations';
 import { FhirError } from './fhir/operation-outcome';
@@ -10,6 +10,7 @@ import { createNavet, ensureDemoSandbox, listen, type Navet, startupSummary } fr
 import { READ_ONLY_TYPES } from './app';
 import { serviceUrls } from './sandbox/service-urls';
 import { registerScenarioCommands } from './scenarios/scenario-cli';
+import { presetNames } from './sandbox/seed/municipality';
 
 /** The `navet` command line: serve, sandbox management and seeding. */
 async function withNavet<T>(work: (navet: Navet) => Promise<T>): Promise<T> {
@@ -20,6 +21,13 @@ async function withNavet<T>(work: (navet: Navet) => Promise<T>): Promise<T> {
   } finally {
     await navet.close();
   }
+}
+
+/** `--municipality`: a preset's name or a JSON description file. */
+function municipalityArgument(value: string): unknown {
+  if (presetNames().includes(value)) return { preset: value };
+  if (!existsSync(value)) throw new InvalidArgumentError(`'${value}' is neither a preset (${presetNames().join(', ')}) nor a file`);
+  return JSON.parse(readFileSync(value, 'utf8'));
 }
 
 function positiveInteger(value: string): number {
@@ -53,10 +61,15 @@ sandbox.command('create <name>')
   .option('--empty', 'start with no data instead of the fixtures')
   .option('--patients <n>', 'number of synthetic patients', positiveInteger)
   .option('--seed <n>', 'random seed of the synthetic data', positiveInteger)
-  .action(async (name: string, options: { empty?: boolean; patients?: number; seed?: number }) => {
+  .option('--municipality <file-or-preset>', `a municipality's own sandbox: a description file (JSON) or a preset (${presetNames().join(', ')})`)
+  .action(async (name: string, options: { empty?: boolean; patients?: number; seed?: number; municipality?: string }) => {
     await withNavet(async (navet) => {
       const generator = { ...(options.patients !== undefined ? { syntheticPatients: options.patients } : {}), ...(options.seed !== undefined ? { seed: options.seed } : {}) };
-      const { adminKey } = await navet.sandboxes.create({ name, seed: options.empty ? 'empty' : 'fixtures', generator });
+      const started = Date.now();
+      const { adminKey } = options.municipality
+        ? await navet.sandboxes.create({ name, seed: 'municipality', municipality: municipalityArgument(options.municipality) })
+        : await navet.sandboxes.create({ name, seed: options.empty ? 'empty' : 'fixtures', generator });
+      if (options.municipality) process.stdout.write(`Built in ${Date.now() - started} ms: ${await navet.sandboxes.store.countResources(name)} resources\n`);
       process.stdout.write(`Created sandbox '${name}'.\nAdmin key (shown once): ${adminKey}\n`);
       for (const [service, url] of Object.entries(serviceUrls(navet.config.baseUrl, name))) process.stdout.write(`  ${service.padEnd(20)} ${url}\n`);
     });

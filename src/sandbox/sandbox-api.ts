@@ -2,7 +2,7 @@ import express, { type Request, type Response, Router } from 'express';
 import { sendFhir } from '../http/fhir-json';
 import { badRequest, operationOutcome } from '../fhir/operation-outcome';
 import { assertAdminKey, requireOperatorKey } from './admin-auth';
-import type { Sandbox, Sandboxes } from './sandboxes';
+import type { Sandbox, Sandboxes, SeedKind } from './sandboxes';
 import { serviceUrls } from './service-urls';
 
 /** `/api/sandboxes`: create, list, read, delete, reset, snapshots and the clock. */
@@ -11,6 +11,7 @@ export function describeSandbox(baseUrl: string, sandbox: Sandbox) {
     name: sandbox.name,
     seed: sandbox.seed,
     ...(sandbox.generator ? { generator: sandbox.generator } : {}),
+    ...(sandbox.municipality ? { municipality: { name: sandbox.municipality.name, kommunenummer: sandbox.municipality.kommunenummer, population: sandbox.municipality.population } } : {}),
     createdAt: sandbox.createdAt,
     clock: { offsetSeconds: sandbox.clock.offsetMs / 1000, now: sandbox.clock.now().toISOString() },
     services: serviceUrls(baseUrl, sandbox.name),
@@ -43,7 +44,7 @@ export function sandboxApi(sandboxes: Sandboxes, options: { baseUrl: string; ope
     if (generator !== undefined && (typeof generator !== 'object' || generator === null || Array.isArray(generator))) {
       throw badRequest('NAVET-SANDBOX-GENERATOR', 'generator must be an object like {"seed": 7, "syntheticPatients": 1000, "referenceDate": "2026-01-01"}', ['generator']);
     }
-    const { sandbox, adminKey } = await sandboxes.create({ name: body.name as string, seed: body.seed as 'fixtures' | 'empty' | undefined, generator: generator as Record<string, number> | undefined });
+    const { sandbox, adminKey } = await sandboxes.create({ name: body.name as string, seed: body.seed as SeedKind | undefined, generator: generator as Record<string, number> | undefined, municipality: body.municipality });
     res.setHeader('Location', `${options.baseUrl}/api/sandboxes/${sandbox.name}`);
     res.status(201).json({ ...describeSandbox(options.baseUrl, sandbox), adminKey });
   });

@@ -5,6 +5,7 @@ import type { FhirResource } from '../fhir/types';
 import type { DatabaseHandle } from '../store/database';
 import type { Database } from '../store/schema';
 import { ResourceStore, type SeedEntry } from '../store/resource-store';
+import { Clients } from '../trust/clients';
 import { registerDemoClients } from '../trust/demo-clients';
 import { adminKeyMatches, generateAdminKey, hashAdminKey } from './admin-keys';
 import { clockWithOffset, type SandboxClock } from './sandbox-clock';
@@ -12,15 +13,19 @@ import { buildSeedCriticalInformation } from './seed/critical-information';
 import { buildSeedDocuments } from './seed/documents';
 import { buildSeedMedicationLists } from './seed/medication-lists';
 import { buildSeedLabResults } from './seed/lab-results';
+import { type MunicipalityDescription, municipalityGeneratorSettings, municipalityResources, planMunicipality, resolveMunicipality } from './seed/municipality';
+import { recordSystemRegistrations } from './seed/record-system-clients';
 import { buildSeedResources, type GeneratorSettings, loadGeneratorSettings } from './seed-resources';
 
 /** Sandboxes: creation from a seed, reset, snapshots, the clock and the admin key. */
-export type SeedKind = 'fixtures' | 'empty';
+export type SeedKind = 'fixtures' | 'empty' | 'municipality';
 
 export interface Sandbox {
   name: string;
   seed: SeedKind;
   generator?: GeneratorSettings;
+  /** The description a `municipality` seed was built from. */
+  municipality?: MunicipalityDescription;
   createdAt: string;
   clock: SandboxClock;
   adminKeyHash: string;
@@ -30,6 +35,8 @@ export interface CreateSandboxInput {
   name: string;
   seed?: SeedKind;
   generator?: Partial<GeneratorSettings>;
+  /** For seed `municipality`: {"preset": "bodo"} or a full description. */
+  municipality?: unknown;
   adminKey?: string;
 }
 
@@ -70,14 +77,16 @@ export class Sandboxes {
   }
 
   /** The seed's resources with their index rows, built once per process for given settings. */
-  private seedResources(settings: GeneratorSettings): Promise<SeedEntry[]> {
-    const key = JSON.stringify(settings);
+  private seedResources(settings: GeneratorSettings, municipality?: MunicipalityDescription): Promise<SeedEntry[]> {
+    const key = JSON.stringify([settings, municipality]);
     let cached = this.seedCache.get(key);
     if (!cached) {
       cached = (async () => {
-        const people = buildSeedResources(this.fixturesDir, settings);
+        // a municipality seeds its own organisations, staff and patient cohort; their clinical data as the fixtures'
+        const people = municipality ? municipalityResources(planMunicipality(municipality)) : buildSeedResources(this.fixturesDir, settings);
         const patients = people.filter((r) => r.resourceType === 'Patient');
-        const documents = await buildSeedDocuments(patients, settings);
+        // a municipality's documents and lab results come from its rehearsal traffic: only the lists and critical information are seeded
+        const documents = municipality ? [] : await buildSeedDocuments(patients, settings);
         const medicationLists: SeedEntry[] = buildSeedMedicationLists(patients, settings).map(({ resource, history }) => ({
           resource, ...(history ? { history: history.map((earlier) => ({ resource: earlier, lastUpdated: String((earlier.meta as { lastUpdated?: string } | undefined)?.lastUpdated ?? seedTimestamp(settings)) })) } : {}),
         }));
@@ -85,7 +94,7 @@ export class Sandboxes {
           ...[...people, ...documents].map((resource) => ({ resource })),
           ...buildSeedCriticalInformation(patients, settings),
           ...medicationLists,
-          ...buildSeedLabResults(patients, settings).map((resource) => ({ resource })),
+          ...(municipality ? [] : buildSeedLabResults(patients, settings)).map((resource) => ({ resource })),
         ];
         return entries.map((entry) => {
           const stored = { ...entry.resource, meta: { ...(entry.resource.meta as object | undefined), versionId: String((entry.history?.length ?? 0) + 1), lastUpdated: seedTimestamp(settings) } };
@@ -100,21 +109,25 @@ export class Sandboxes {
 
   async create(input: CreateSandboxInput): Promise<{ sandbox: Sandbox; adminKey: string }> {
     assertSandboxName(input.name);
-    const seed = input.seed ?? 'fixtures';
-    if (seed !== 'fixtures' && seed !== 'empty') throw badRequest('NAVET-SANDBOX-SEED', `seed must be "fixtures" or "empty"; got ${JSON.stringify(seed)}`, ['seed']);
-    const generator = seed === 'fixtures' ? this.generatorSettings(input.generator) : undefined;
+    const seed = input.seed ?? (input.municipality !== undefined ? 'municipality' : 'fixtures');
+    if (seed !== 'fixtures' && seed !== 'empty' && seed !== 'municipality') throw badRequest('NAVET-SANDBOX-SEED', `seed must be "fixtures", "empty" or "municipality"; got ${JSON.stringify(seed)}`, ['seed']);
+    if (seed !== 'municipality' && input.municipality !== undefined) throw badRequest('NAVET-SANDBOX-SEED', 'municipality goes with seed "municipality"', ['municipality']);
+    const municipality = seed === 'municipality' ? resolveMunicipality(input.municipality) : undefined;
+    const generator = seed === 'fixtures' ? this.generatorSettings(input.generator) : municipality ? municipalityGeneratorSettings(municipality) : undefined;
     const adminKey = input.adminKey ?? generateAdminKey();
     const createdAt = new Date().toISOString();
-    const rows = generator ? await this.seedResources(generator) : [];
+    const rows = generator ? await this.seedResources(generator, municipality) : [];
+    const recordSystems = municipality ? await recordSystemRegistrations(planMunicipality(municipality)) : [];
     await this.db.transaction().execute(async (trx) => {
       const inserted = await trx.insertInto('sandboxes')
-        .values({ name: input.name, admin_key_hash: hashAdminKey(adminKey), seed, settings: JSON.stringify(generator ?? {}), clock_offset_ms: 0, created_at: createdAt })
+        .values({ name: input.name, admin_key_hash: hashAdminKey(adminKey), seed, settings: JSON.stringify(municipality ? { municipality } : generator ?? {}), clock_offset_ms: 0, created_at: createdAt })
         .onConflict((oc) => oc.column('name').doNothing())
         .executeTakeFirst();
       if (Number(inserted.numInsertedOrUpdatedRows ?? 0) !== 1) throw conflict('NAVET-SANDBOX-EXISTS', `A sandbox named '${input.name}' exists already`);
       if (generator) {
         await new ResourceStore(trx, this.database.engine).insertMany(input.name, rows, seedTimestamp(generator));
-        await registerDemoClients(trx, input.name, this.fixturesDir);
+        if (municipality) for (const client of recordSystems) await new Clients(trx).register(input.name, client);
+        else await registerDemoClients(trx, input.name, this.fixturesDir);
       }
       await this.copyToSnapshot(trx, input.name, SEED_LABEL, 0, createdAt);
     });
@@ -159,11 +172,12 @@ export class Sandboxes {
     if (!SANDBOX_NAME.test(name)) return undefined;
     const row = await this.db.selectFrom('sandboxes').selectAll().where('name', '=', name).executeTakeFirst();
     if (!row) return undefined;
-    const settings = JSON.parse(row.settings) as GeneratorSettings;
+    const settings = JSON.parse(row.settings) as GeneratorSettings & { municipality?: MunicipalityDescription };
     return {
       name: row.name,
       seed: row.seed as SeedKind,
       generator: row.seed === 'fixtures' ? settings : undefined,
+      ...(row.seed === 'municipality' && settings.municipality ? { municipality: settings.municipality } : {}),
       createdAt: row.created_at,
       clock: clockWithOffset(Number(row.clock_offset_ms)),
       adminKeyHash: row.admin_key_hash,
