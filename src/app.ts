@@ -73,7 +73,7 @@ export function createApp(context: AppContext): Express {
   app.use('/api/sandboxes/:name/settings/pps', ppsSettingsApi(sandboxes, ppsSettings));
   app.use('/api/sandboxes/:name/audit', auditSearchApi(sandboxes, config.baseUrl));
   app.use('/api/sandboxes/:name/signing-keys', signingKeyApi(sandboxes, context.trust.keys));
-  mountScenarioApis(app, config, sandboxes);
+  mountScenarioApis(app, config, sandboxes, READ_ONLY_TYPES);
   app.use('/api/sandboxes', sandboxApi(sandboxes, { baseUrl: config.baseUrl, operatorKey: config.operatorKey, maxBody: config.maxBody }));
 
   const perSandbox = Router({ mergeParams: true });
