@@ -11,7 +11,7 @@ export function describeSandbox(baseUrl: string, sandbox: Sandbox) {
     name: sandbox.name,
     seed: sandbox.seed,
     ...(sandbox.generator ? { generator: sandbox.generator } : {}),
-    ...(sandbox.municipality ? { municipality: { name: sandbox.municipality.name, kommunenummer: sandbox.municipality.kommunenummer, population: sandbox.municipality.population } } : {}),
+    ...(sandbox.municipality ? { municipality: sandbox.municipality } : {}),
     createdAt: sandbox.createdAt,
     clock: { offsetSeconds: sandbox.clock.offsetMs / 1000, now: sandbox.clock.now().toISOString() },
     services: serviceUrls(baseUrl, sandbox.name),

@@ -23,6 +23,8 @@ export interface ActorIdentity {
   citizen?: { fnr: string };
   /** The scopes the client is registered with. */
   scopes: string[];
+  /** false: the record system does not send the tillitsrammeverk attestation (yet). */
+  sendAttestation?: boolean;
 }
 
 export interface Answer {
@@ -205,10 +207,10 @@ export class ActorClient {
     const scopes = this.identity.scopes.filter((s) => audienceOf(s) === audience);
     const scope = (scopes.length ? scopes : [neededScope]).join(' ');
     const body = this.identity.citizen ? await this.citizenLogin(scope) : await (async () => {
-      const details = [await this.attestation()];
+      const claims = this.identity.sendAttestation === false ? {} : { assertion_details: [await this.attestation()] };
       return this.tokenRequest(async () => ({
         grant_type: 'client_credentials', client_id: this.identity.clientId, client_assertion_type: ASSERTION_TYPE,
-        client_assertion: await this.assertion({ assertion_details: details }), scope, resource: audience,
+        client_assertion: await this.assertion(claims), scope, resource: audience,
       }));
     })();
     const token = body.access_token as string;
