@@ -10,6 +10,7 @@ import { createNavet, ensureDemoSandbox, listen, type Navet, startupSummary } fr
 import { READ_ONLY_TYPES } from './app';
 import { serviceUrls } from './sandbox/service-urls';
 import { registerScenarioCommands } from './scenarios/scenario-cli';
+import { registerRehearsalCommand } from './scenarios/rehearsal/rehearsal-cli';
 import { presetNames } from './sandbox/seed/municipality';
 
 /** The `navet` command line: serve, sandbox management and seeding. */
@@ -141,6 +142,7 @@ program.command('seed [name]')
   });
 
 registerScenarioCommands(program);
+registerRehearsalCommand(program);
 
 program.parseAsync(process.argv).catch((error: unknown) => {
   const message = error instanceof FhirError ? error.issues.map((i) => i.text).join('\n') : error instanceof Error ? error.message : String(error);

@@ -142,7 +142,11 @@ export async function runRehearsal(description: MunicipalityDescription, target:
   const schedule = FLOW_RATES.flatMap((rate) => Array.from({ length: state.counts[rate.flow] }, (_, i) => ({ flow: rate.flow, at: ((i + 0.5) / state.counts[rate.flow]) * durationMs })))
     .sort((a, b) => a.at - b.at);
   const realStart = Date.now();
-  const simulatedNow = () => Math.min(durationMs, (Date.now() - realStart) * options.speed);
+  const realClock = () => Math.min(durationMs, (Date.now() - realStart) * options.speed);
+  // simulated time is that of the last flow started: when Navet answers slower than the speed asks, the day
+  // stretches instead of flows piling up out of their hour (and faults still hit the flows of their window)
+  let simulatedClock = 0;
+  const simulatedNow = () => simulatedClock;
   const deadline = realStart + LIMITS.maxRealSeconds * 1000;
   const activeFaults = new Set<number>();
   const applyFaults = async () => {
@@ -163,7 +167,9 @@ export async function runRehearsal(description: MunicipalityDescription, target:
     while ((index < schedule.length || inFlight.size > 0) && !signal.aborted && Date.now() < deadline) {
       state.progress.simulatedMinutes = Math.floor(simulatedNow() / 60000);
       if (options.faults.length) await applyFaults();
-      while (index < schedule.length && schedule[index].at <= simulatedNow() && inFlight.size < LIMITS.concurrency) {
+      while (index < schedule.length && schedule[index].at <= realClock() && inFlight.size < LIMITS.concurrency) {
+        simulatedClock = schedule[index].at;
+        if (options.faults.length) await applyFaults();
         const { flow } = schedule[index++];
         state.progress.flowsStarted += 1;
         const before = state.calls.length;
@@ -178,6 +184,7 @@ export async function runRehearsal(description: MunicipalityDescription, target:
       await Promise.race([...inFlight, new Promise((resolve) => setTimeout(resolve, 20))]);
     }
     await Promise.all([...inFlight]);
+    if (index === schedule.length) simulatedClock = Math.max(simulatedClock, realClock());
     state.progress.simulatedMinutes = Math.floor(simulatedNow() / 60000);
     state.status = signal.aborted || index < schedule.length ? 'stopped' : 'finished';
     if (index < schedule.length) state.faultLog.push(`${schedule.length - index} flows not started (${signal.aborted ? 'stopped' : `real-time bound of ${LIMITS.maxRealSeconds} s`})`);
