@@ -39,7 +39,7 @@ export function rehearsalActors(plan: MunicipalityPlan, target: SandboxTarget): 
   const actors: RehearsalActor[] = [];
   for (const system of plan.clients) {
     const role = ROLE_OF[system.user];
-    if (!role) continue;
+    if (!role || system.scopes.length === 0) continue;
     const authorisation = role === 'home-care' ? 'SP' : 'LE';
     const person = plan.staff.find((s) => s.unit === system.pointOfCare && s.authorisation === authorisation);
     if (!person) continue;
@@ -100,12 +100,20 @@ async function call(context: FlowContext, flow: FlowName, role: Role, name: stri
   }
 }
 
-/** Runs one flow; true when every call succeeded. */
-export async function runFlow(flow: FlowName, pool: FlowContext): Promise<boolean> {
+/** Runs one flow; completed when every call succeeded, else the call that broke it. */
+export async function runFlow(flow: FlowName, pool: FlowContext): Promise<{ completed: boolean; failedAt?: CallRecord }> {
   const tag = randomBytes(3).toString('hex');
   // one actor per role for the whole flow: the GP who looked the list up is the one who sends it
   const chosen = new Map<Role, RehearsalActor | undefined>();
-  const context: FlowContext = { ...pool, actor: (role) => (chosen.has(role) ? chosen.get(role) : chosen.set(role, pool.actor(role)).get(role)) };
+  let failedAt: CallRecord | undefined;
+  const context: FlowContext = {
+    ...pool,
+    actor: (role) => (chosen.has(role) ? chosen.get(role) : chosen.set(role, pool.actor(role)).get(role)),
+    record: (call) => {
+      if (!call.ok) failedAt ??= call;
+      pool.record(call);
+    },
+  };
   try {
     switch (flow) {
       case 'medication-reconciliation': {
@@ -144,9 +152,9 @@ export async function runFlow(flow: FlowName, pool: FlowContext): Promise<boolea
         break;
       }
     }
-    return true;
+    return { completed: true };
   } catch (error) {
-    if (error instanceof FlowFailed) return false;
+    if (error instanceof FlowFailed) return { completed: false, failedAt };
     throw error;
   }
 }

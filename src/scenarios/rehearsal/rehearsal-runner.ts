@@ -172,9 +172,8 @@ export async function runRehearsal(description: MunicipalityDescription, target:
         if (options.faults.length) await applyFaults();
         const { flow } = schedule[index++];
         state.progress.flowsStarted += 1;
-        const before = state.calls.length;
-        const running = runFlow(flow, context).then((completed) => {
-          state.flows.push({ flow, completed, ...(completed ? {} : { failedAt: state.calls.slice(before).find((c) => !c.ok) }) });
+        const running = runFlow(flow, context).then(({ completed, failedAt }) => {
+          state.flows.push({ flow, completed, ...(failedAt && !completed ? { failedAt } : {}) });
           if (completed) state.progress.flowsCompleted += 1;
           else state.progress.flowsFailed += 1;
         });
