@@ -108,7 +108,9 @@ export function parseScenario(text: string, source = 'scenario'): Scenario {
   }
   if (!isMap(doc.contents)) throw new ScenarioFileError(source, [{ line: 1, column: 1, path: '', message: 'a scenario is a YAML mapping with name, title, actors and steps' }]);
   const value = doc.toJS() as unknown;
-  const errors = validate(value).filter((e) => e.keyword !== 'not' && !(e.keyword === 'required' && e.schemaPath.includes('oneOf')));
+  // an actor's oneOf gets one message of its own; elsewhere the alternatives' own errors say enough
+  const isActor = (e: ErrorObject) => /^\/actors\/[^/]+$/.test(e.instancePath);
+  const errors = validate(value).filter((e) => e.keyword !== 'not' && !(e.keyword === 'required' && e.schemaPath.includes('oneOf')) && !(e.keyword === 'oneOf' && !isActor(e)));
   const problem = (pointer: string, message: string): ScenarioProblem => ({ ...positionOf(doc, lines, pointer), path: pointer.slice(1).replace(/\//g, '.'), message });
   const problems = errors.map((e) => problem(e.instancePath, describe(e)));
   if (!problems.some((p) => p.path.startsWith('steps') || p.path.startsWith('actors') || p.path === '')) {
