@@ -21,7 +21,7 @@ export function targetOf(options: { sandbox: string; url?: string; adminKey?: st
 const mark = (status: string) => (status === 'passed' ? '✓' : status === 'failed' ? '✗' : '!');
 
 export function stepLine(step: StepResult): string {
-  const call = `${step.actor} → ${step.service} → ${step.operation}`;
+  const call = `${step.actor} → ${step.service} → ${step.operation}${step.cleanup ? ' (cleanup)' : ''}`;
   const head = `  ${mark(step.status)} ${step.id.padEnd(34)} ${call.padEnd(62)} ${String(step.httpStatus ?? '—').padStart(3)} ${String(step.ms).padStart(6)} ms`;
   const why = step.status === 'passed' ? '' : `\n      ${step.rule ? `${step.rule}: ` : ''}${step.message ?? ''}`;
   return head + why;
@@ -68,7 +68,7 @@ export function registerScenarioCommands(program: Command): void {
       });
       const passedSteps = result.steps.filter((s) => s.status === 'passed').length;
       const passedChecks = result.checks.filter((c) => c.status === 'passed').length;
-      process.stdout.write(`${result.status.toUpperCase()}: ${passedSteps}/${parsed.steps.length} steps, ${passedChecks}/${parsed.checks?.length ?? 0} checks passed in ${result.ms} ms\n`);
+      process.stdout.write(`${result.status.toUpperCase()}: ${passedSteps}/${parsed.steps.length + (parsed.cleanup?.length ?? 0)} steps, ${passedChecks}/${parsed.checks?.length ?? 0} checks passed in ${result.ms} ms\n`);
       process.exit(result.status === 'passed' ? EXIT.passed : result.status === 'failed' ? EXIT.failed : EXIT.error);
     });
 }

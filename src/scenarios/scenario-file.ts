@@ -48,6 +48,8 @@ export interface Scenario {
   actors: Record<string, ScenarioActor>;
   steps: ScenarioStep[];
   checks?: ScenarioCheck[];
+  /** Steps run after everything else, whatever happened: they undo what the steps changed. */
+  cleanup?: ScenarioStep[];
 }
 
 /** One problem of a scenario file, with the line it is on (1-based). */
@@ -113,15 +115,17 @@ export function parseScenario(text: string, source = 'scenario'): Scenario {
   const errors = validate(value).filter((e) => e.keyword !== 'not' && !(e.keyword === 'required' && e.schemaPath.includes('oneOf')) && !(e.keyword === 'oneOf' && !isActor(e)));
   const problem = (pointer: string, message: string): ScenarioProblem => ({ ...positionOf(doc, lines, pointer), path: pointer.slice(1).replace(/\//g, '.'), message });
   const problems = errors.map((e) => problem(e.instancePath, describe(e)));
-  if (!problems.some((p) => p.path.startsWith('steps') || p.path.startsWith('actors') || p.path === '')) {
+  if (!problems.some((p) => p.path.startsWith('steps') || p.path.startsWith('cleanup') || p.path.startsWith('actors') || p.path === '')) {
     const scenario = value as Scenario;
     const stepIds = new Set<string>();
-    scenario.steps.forEach((step, i) => {
-      if (!scenario.actors[step.actor]) problems.push(problem(`/steps/${i}/actor`, `no actor named '${step.actor}'; actors: ${Object.keys(scenario.actors).join(', ')}`));
-      if (!OPERATIONS.has(step.call)) problems.push(problem(`/steps/${i}/call`, `no operation '${step.call}'; known: ${[...OPERATIONS.keys()].join(', ')}`));
-      if (stepIds.has(step.id)) problems.push(problem(`/steps/${i}/id`, `a step named '${step.id}' comes earlier`));
+    const checkSteps = (list: ScenarioStep[], where: string) => list.forEach((step, i) => {
+      if (!scenario.actors[step.actor]) problems.push(problem(`/${where}/${i}/actor`, `no actor named '${step.actor}'; actors: ${Object.keys(scenario.actors).join(', ')}`));
+      if (!OPERATIONS.has(step.call)) problems.push(problem(`/${where}/${i}/call`, `no operation '${step.call}'; known: ${[...OPERATIONS.keys()].join(', ')}`));
+      if (stepIds.has(step.id)) problems.push(problem(`/${where}/${i}/id`, `a step named '${step.id}' comes earlier`));
       stepIds.add(step.id);
     });
+    checkSteps(scenario.steps, 'steps');
+    checkSteps(Array.isArray(scenario.cleanup) ? scenario.cleanup : [], 'cleanup');
     (Array.isArray(scenario.checks) ? scenario.checks : []).forEach((check, i) => {
       if (check.kind === 'answer' && (!check.step || !stepIds.has(check.step))) problems.push(problem(`/checks/${i}/step`, 'an answer check names one of the steps'));
       if (check.kind === 'citizen-view' && !(check.actor && scenario.actors[check.actor]?.citizen)) problems.push(problem(`/checks/${i}/actor`, 'a citizen-view check names a citizen actor'));

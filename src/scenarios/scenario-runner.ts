@@ -2,7 +2,7 @@ import fhirpath from 'fhirpath';
 import { randomBytes } from 'node:crypto';
 import { ActorClient, ActorSetupError, type Answer, ruleOf, type SandboxTarget } from './actor-client';
 import { OperationInputError, OPERATIONS, type Operation } from './operations';
-import type { Scenario, ScenarioActor, ScenarioExpectation } from './scenario-file';
+import type { Scenario, ScenarioActor, ScenarioExpectation, ScenarioStep } from './scenario-file';
 
 /**
  * Runs a scenario against a sandbox over real HTTP: each actor registers its record system, gets its
@@ -24,6 +24,8 @@ export interface StepResult {
   rule?: string;
   message?: string;
   captured?: string[];
+  /** A step of the scenario's cleanup (run whatever happened before). */
+  cleanup?: boolean;
 }
 
 export interface CheckResult {
@@ -101,7 +103,7 @@ function expectationProblems(answer: Answer, expectation: ScenarioExpectation = 
 /** The scopes each actor's client needs for the operations its steps call. */
 function scopesByActor(scenario: Scenario): Map<string, string[]> {
   const scopes = new Map<string, string[]>();
-  for (const step of scenario.steps) {
+  for (const step of [...scenario.steps, ...(scenario.cleanup ?? [])]) {
     const operation = OPERATIONS.get(step.call);
     if (!operation) continue;
     const list = scopes.get(step.actor) ?? [];
@@ -146,50 +148,50 @@ export async function runScenario(scenario: Scenario, target: SandboxTarget, lis
     return client;
   };
 
-  for (const step of scenario.steps) {
-    if (signal?.aborted) break;
+  const runStep = async (step: ScenarioStep, cleanup: boolean): Promise<StepResult> => {
     const [service, operationName] = step.call.split('.');
-    const base = { id: step.id, ...(step.title ? { title: step.title } : {}), actor: step.actor, service, operation: operationName };
+    const base = { id: step.id, ...(step.title ? { title: step.title } : {}), actor: step.actor, service, operation: operationName, ...(cleanup ? { cleanup } : {}) };
     const stepStarted = Date.now();
-    let result: StepResult;
     const operation: Operation | undefined = OPERATIONS.get(step.call);
-    if (!operation) {
-      result = { ...base, status: 'error', ms: 0, message: `unknown operation ${step.call}; known: ${[...OPERATIONS.keys()].join(', ')}` };
-    } else {
-      try {
-        const client = await clientOf(step.actor);
-        const params = interpolate(step.with ?? {}, values) as Record<string, unknown>;
-        const request = await operation.build(params, { citizenNin: scenario.actors[step.actor].citizen?.fnr });
-        const answer = await client.call(request, operation.audience, operation.scope);
-        answers.set(step.id, answer);
-        const problems = expectationProblems(answer, interpolate(step.expect ?? {}, values) as ScenarioExpectation);
-        const { rule, text } = answer.status >= 400 ? ruleOf(answer.body) : {};
-        const captured: string[] = [];
-        if (problems.length === 0) {
-          for (const [name, expression] of Object.entries(step.capture ?? {})) {
-            const found = evaluate(answer.body, String(interpolate(expression, values)));
-            if (found.length === 0) problems.push(`capture ${name}: '${expression}' found nothing`);
-            else {
-              values[name] = found.length === 1 ? found[0] : found;
-              captured.push(name);
-            }
+    if (!operation) return { ...base, status: 'error', ms: 0, message: `unknown operation ${step.call}; known: ${[...OPERATIONS.keys()].join(', ')}` };
+    try {
+      const client = await clientOf(step.actor);
+      const params = interpolate(step.with ?? {}, values) as Record<string, unknown>;
+      const request = await operation.build(params, { citizenNin: scenario.actors[step.actor].citizen?.fnr });
+      const answer = await client.call(request, operation.audience, operation.scope);
+      answers.set(step.id, answer);
+      const problems = expectationProblems(answer, interpolate(step.expect ?? {}, values) as ScenarioExpectation);
+      const { rule, text } = answer.status >= 400 ? ruleOf(answer.body) : {};
+      const captured: string[] = [];
+      if (problems.length === 0) {
+        for (const [name, expression] of Object.entries(step.capture ?? {})) {
+          const found = evaluate(answer.body, String(interpolate(expression, values)));
+          if (found.length === 0) problems.push(`capture ${name}: '${expression}' found nothing`);
+          else {
+            values[name] = found.length === 1 ? found[0] : found;
+            captured.push(name);
           }
         }
-        result = {
-          ...base, status: problems.length ? 'failed' : 'passed', httpStatus: answer.status, ms: answer.ms,
-          ...(rule ? { rule } : {}), ...(problems.length ? { message: [...problems, ...(text ? [text] : [])].join('; ') } : {}),
-          ...(captured.length ? { captured } : {}),
-        };
-      } catch (error) {
-        result = errorStep(base, error, Date.now() - stepStarted);
       }
+      return {
+        ...base, status: problems.length ? 'failed' : 'passed', httpStatus: answer.status, ms: answer.ms,
+        ...(rule ? { rule } : {}), ...(problems.length ? { message: [...problems, ...(text ? [text] : [])].join('; ') } : {}),
+        ...(captured.length ? { captured } : {}),
+      };
+    } catch (error) {
+      return errorStep(base, error, Date.now() - stepStarted);
     }
+  };
+
+  for (const step of scenario.steps) {
+    if (signal?.aborted) break;
+    const result = await runStep(step, false);
     steps.push(result);
     listener.step?.(result);
     if (result.status !== 'passed') break;
   }
 
-  const stepsPassed = steps.length === scenario.steps.length && steps.every((s) => s.status === 'passed');
+  const stepsPassed = steps.length === scenario.steps.length && steps.every((step) => step.status === 'passed');
   if (stepsPassed) {
     for (const check of scenario.checks ?? []) {
       let result: CheckResult;
@@ -203,6 +205,12 @@ export async function runScenario(scenario: Scenario, target: SandboxTarget, lis
       checks.push(result);
       listener.check?.(result);
     }
+  }
+  // cleanup steps run whatever happened before, so that a failed run leaves the sandbox as it found it
+  for (const step of scenario.cleanup ?? []) {
+    const result = await runStep(step, true);
+    steps.push(result);
+    listener.step?.(result);
   }
   const all = [...steps, ...checks];
   const status = all.some((r) => r.status === 'error') ? 'error' : stepsPassed && all.every((r) => r.status === 'passed') ? 'passed' : 'failed';

@@ -63,6 +63,13 @@ describe('parseScenario', () => {
       expect.stringMatching(/^15:11 steps\.1\.call no operation 'sfm\.teleport'; known: pjd\.provide-document/),
     ]);
   });
+  test('cleanup steps are checked like steps: their actor, operation and a unique id', () => {
+    const bad = `${VALID}cleanup:\n  - id: find\n    actor: citizen\n    call: citizen.privacy\n`;
+    expect(problemsOf(bad)).toEqual([
+      "14:9 cleanup.0.id a step named 'find' comes earlier",
+      "15:12 cleanup.0.actor no actor named 'citizen'; actors: gp",
+    ]);
+  });
 });
 
 describe('interpolate', () => {
