@@ -14,6 +14,7 @@ import type { Logger } from './logger';
 import { assertAdminKey } from './sandbox/admin-auth';
 import { sandboxApi } from './sandbox/sandbox-api';
 import type { SandboxJobs } from './sandbox/sandbox-jobs';
+import { mountScenarioApis } from './scenarios/routes';
 import type { Sandbox, Sandboxes } from './sandbox/sandboxes';
 import { serviceUrls } from './sandbox/service-urls';
 import { criticalInformationRouter } from './services/critical-info/critical-information-router';
@@ -83,6 +84,7 @@ export function createApp(context: AppContext): Express {
   app.use('/api/sandboxes/:name/settings/pps', ppsSettingsApi(sandboxes, ppsSettings));
   app.use('/api/sandboxes/:name/audit', auditSearchApi(sandboxes, config.baseUrl));
   app.use('/api/sandboxes/:name/signing-keys', signingKeyApi(sandboxes, context.trust.keys));
+  mountScenarioApis(app, config, sandboxes, READ_ONLY_TYPES);
   app.use('/api/sandboxes', sandboxApi(sandboxes, { baseUrl: config.baseUrl, operatorKey: config.operatorKey, maxBody: config.maxBody, openCreationsPerMinute: config.openCreationsPerMinute, jobs: context.jobs }));
 
   const perSandbox = Router({ mergeParams: true });

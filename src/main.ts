@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { Command, InvalidArgumentError } from 'commander';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { READ_ONLY_TYPES } from './app';
 import { type CliContext, registerAdminCommands } from './cli/admin-commands';
@@ -19,6 +19,9 @@ import { serve } from './serve';
 import { serviceUrls } from './sandbox/service-urls';
 import { generateAdminKey } from './sandbox/admin-keys';
 import type { CreateSandboxInput } from './sandbox/sandboxes';
+import { registerScenarioCommands } from './scenarios/scenario-cli';
+import { registerRehearsalCommand } from './scenarios/rehearsal/rehearsal-cli';
+import { presetNames } from './sandbox/seed/municipality';
 
 /** The `navet` command line: serve, sandboxes, seeding, snapshots, clock, clients, settings, access log. */
 const VERSION = (JSON.parse(readFileSync(path.join(__dirname, '..', 'package.json'), 'utf8')) as { version: string }).version;
@@ -44,6 +47,13 @@ async function createWithProgress(navet: Navet, input: CreateSandboxInput & { ad
     if (process.stderr.isTTY) await navet.jobs.create(input, onProgress);
     else await navet.sandboxes.create(input);
   });
+}
+
+/** `--municipality`: a preset's name or a JSON description file. */
+function municipalityArgument(value: string): unknown {
+  if (presetNames().includes(value)) return { preset: value };
+  if (!existsSync(value)) throw new InvalidArgumentError(`'${value}' is neither a preset (${presetNames().join(', ')}) nor a file`);
+  return JSON.parse(readFileSync(value, 'utf8'));
 }
 
 function wholeNumber(value: string): number {
@@ -73,18 +83,22 @@ sandbox.command('create <name>')
   .option('--seed <n>', 'random seed of the synthetic data', wholeNumber)
   .option('--documents-per-patient <n>', 'volume mode: this many documents per patient', wholeNumber)
   .option('--lab-reports-per-patient <n>', 'volume mode: this many lab reports per patient', wholeNumber)
-  .action(async (name: string, options: { empty?: boolean; patients?: number; seed?: number; documentsPerPatient?: number; labReportsPerPatient?: number }) => {
+  .option('--municipality <file-or-preset>', `a municipality's own sandbox: a description file (JSON) or a preset (${presetNames().join(', ')})`)
+  .action(async (name: string, options: { empty?: boolean; patients?: number; seed?: number; documentsPerPatient?: number; labReportsPerPatient?: number; municipality?: string }) => {
     await withNavet(async (navet, cli) => {
       const generator = {
         ...(options.patients !== undefined ? { syntheticPatients: options.patients } : {}), ...(options.seed !== undefined ? { seed: options.seed } : {}),
         ...(options.documentsPerPatient !== undefined ? { documentsPerPatient: options.documentsPerPatient } : {}),
         ...(options.labReportsPerPatient !== undefined ? { labReportsPerPatient: options.labReportsPerPatient } : {}),
       };
-      const input = { name, seed: options.empty ? 'empty' as const : 'fixtures' as const, generator, adminKey: generateAdminKey() };
+      const input: CreateSandboxInput & { adminKey: string } = options.municipality
+        ? { name, seed: 'municipality', municipality: municipalityArgument(options.municipality), adminKey: generateAdminKey() }
+        : { name, seed: options.empty ? 'empty' : 'fixtures', generator, adminKey: generateAdminKey() };
       navet.sandboxes.checkCreateInput(input);
       if (await navet.sandboxes.find(name)) throw new CliInputError(`A sandbox named '${name}' exists already (navet sandbox list)`);
       const started = Date.now();
       await createWithProgress(navet, input);
+      if (options.municipality) cli.print(`${await navet.sandboxes.store.countResources(name)} resources`);
       cli.print(`Created sandbox '${name}' in ${((Date.now() - started) / 1000).toFixed(1)} s.\nAdmin key (shown once): ${input.adminKey}`);
       printServiceUrls(cli.baseUrl, name);
     });
@@ -196,6 +210,8 @@ program.command('seed <name>')
   });
 
 registerAdminCommands(program, withNavet);
+registerScenarioCommands(program);
+registerRehearsalCommand(program);
 
 function messageOf(error: unknown): string {
   if (error instanceof FhirError) return error.issues.map((i) => `${i.expression?.length ? `${i.expression.join(', ')}: ` : ''}${i.text}`).join('\n');

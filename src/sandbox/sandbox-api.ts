@@ -14,6 +14,7 @@ export function describeSandbox(baseUrl: string, sandbox: Sandbox) {
     name: sandbox.name,
     seed: sandbox.seed,
     ...(sandbox.generator ? { generator: sandbox.generator } : {}),
+    ...(sandbox.municipality ? { municipality: sandbox.municipality } : {}),
     createdAt: sandbox.createdAt,
     clock: { offsetSeconds: sandbox.clock.offsetMs / 1000, now: sandbox.clock.now().toISOString() },
     services: serviceUrls(baseUrl, sandbox.name),
@@ -98,7 +99,7 @@ export function sandboxApi(sandboxes: Sandboxes, options: SandboxApiOptions): Ro
       throw badRequest('NAVET-SANDBOX-GENERATOR', 'generator must be an object like {"seed": 7, "syntheticPatients": 1000, "referenceDate": "2026-01-01"}', ['generator']);
     }
     if (!options.operatorKey) checkOpenCreationLimits(generator as Record<string, unknown> | undefined);
-    const input: CreateSandboxInput = { name: body.name as string, seed: body.seed as SeedKind | undefined, generator: generator as Record<string, number> | undefined };
+    const input: CreateSandboxInput = { name: body.name as string, seed: body.seed as SeedKind | undefined, generator: generator as Record<string, number> | undefined, municipality: body.municipality };
     sandboxes.checkCreateInput(input);
     if (creations.get(input.name)?.status === 'creating' || (await sandboxes.find(input.name))) {
       throw conflict('NAVET-SANDBOX-EXISTS', `A sandbox named '${input.name}' exists already`);

@@ -6,6 +6,7 @@ import type { DatabaseHandle } from '../store/database';
 import type { Database } from '../store/schema';
 import { changedSince, lastChange } from '../store/change-journal';
 import { ResourceStore, type SeedEntry } from '../store/resource-store';
+import { Clients } from '../trust/clients';
 import { registerDemoClients } from '../trust/demo-clients';
 import { adminKeyMatches, generateAdminKey, hashAdminKey } from './admin-keys';
 import { clockWithOffset, type SandboxClock } from './sandbox-clock';
@@ -13,15 +14,19 @@ import { buildSeedCriticalInformation } from './seed/critical-information';
 import { buildSeedDocuments } from './seed/documents';
 import { buildSeedMedicationLists } from './seed/medication-lists';
 import { buildSeedLabResults } from './seed/lab-results';
+import { type MunicipalityDescription, municipalityGeneratorSettings, municipalityResources, planMunicipality, resolveMunicipality } from './seed/municipality';
+import { recordSystemRegistrations } from './seed/record-system-clients';
 import { buildSeedResources, type GeneratorSettings, loadGeneratorSettings } from './seed-resources';
 
 /** Sandboxes: creation from a seed, reset, snapshots, the clock and the admin key. */
-export type SeedKind = 'fixtures' | 'empty';
+export type SeedKind = 'fixtures' | 'empty' | 'municipality';
 
 export interface Sandbox {
   name: string;
   seed: SeedKind;
   generator?: GeneratorSettings;
+  /** The description a `municipality` seed was built from. */
+  municipality?: MunicipalityDescription;
   createdAt: string;
   clock: SandboxClock;
   adminKeyHash: string;
@@ -31,6 +36,8 @@ export interface CreateSandboxInput {
   name: string;
   seed?: SeedKind;
   generator?: Partial<GeneratorSettings>;
+  /** For seed `municipality`: {"preset": "bodo"} or a full description. */
+  municipality?: unknown;
   adminKey?: string;
 }
 
@@ -83,14 +90,16 @@ export class Sandboxes {
   }
 
   /** The seed's resources with their index rows, built once per process for given settings. */
-  private seedResources(settings: GeneratorSettings): Promise<SeedEntry[]> {
-    const key = JSON.stringify(settings);
+  private seedResources(settings: GeneratorSettings, municipality?: MunicipalityDescription): Promise<SeedEntry[]> {
+    const key = JSON.stringify([settings, municipality]);
     let cached = this.seedCache.get(key);
     if (!cached) {
       cached = (async () => {
-        const people = buildSeedResources(this.fixturesDir, settings);
+        // a municipality seeds its own organisations, staff and patient cohort; their clinical data as the fixtures'
+        const people = municipality ? municipalityResources(planMunicipality(municipality)) : buildSeedResources(this.fixturesDir, settings);
         const patients = people.filter((r) => r.resourceType === 'Patient');
-        const documents = await buildSeedDocuments(patients, settings);
+        // a municipality's documents and lab results come from its rehearsal traffic: only the lists and critical information are seeded
+        const documents = municipality ? [] : await buildSeedDocuments(patients, settings);
         const medicationLists: SeedEntry[] = buildSeedMedicationLists(patients, settings).map(({ resource, history }) => ({
           resource, ...(history ? { history: history.map((earlier) => ({ resource: earlier, lastUpdated: String((earlier.meta as { lastUpdated?: string } | undefined)?.lastUpdated ?? seedTimestamp(settings)) })) } : {}),
         }));
@@ -98,7 +107,7 @@ export class Sandboxes {
           ...[...people, ...documents].map((resource) => ({ resource })),
           ...buildSeedCriticalInformation(patients, settings),
           ...medicationLists,
-          ...buildSeedLabResults(patients, settings).map((resource) => ({ resource })),
+          ...(municipality ? [] : buildSeedLabResults(patients, settings)).map((resource) => ({ resource })),
         ];
         return entries.map((entry) => {
           const stored = { ...entry.resource, meta: { ...(entry.resource.meta as object | undefined), versionId: String((entry.history?.length ?? 0) + 1), lastUpdated: seedTimestamp(settings) } };
@@ -114,24 +123,28 @@ export class Sandboxes {
   /** Checks a creation's input without doing any work: name, seed kind and generator settings. */
   checkCreateInput(input: CreateSandboxInput): void {
     assertSandboxName(input.name);
-    const seed = input.seed ?? 'fixtures';
-    if (seed !== 'fixtures' && seed !== 'empty') throw badRequest('NAVET-SANDBOX-SEED', `seed must be "fixtures" or "empty"; got ${JSON.stringify(seed)}`, ['seed']);
+    const seed = input.seed ?? (input.municipality !== undefined ? 'municipality' : 'fixtures');
+    if (seed !== 'fixtures' && seed !== 'empty' && seed !== 'municipality') throw badRequest('NAVET-SANDBOX-SEED', `seed must be "fixtures", "empty" or "municipality"; got ${JSON.stringify(seed)}`, ['seed']);
+    if (seed !== 'municipality' && input.municipality !== undefined) throw badRequest('NAVET-SANDBOX-SEED', 'municipality goes with seed "municipality"', ['municipality']);
     if (seed === 'fixtures') this.generatorSettings(input.generator);
+    if (seed === 'municipality') resolveMunicipality(input.municipality);
   }
 
   /** Creates a sandbox from its seed, in one transaction. `onProgress` hears the phases of long work. */
   async create(input: CreateSandboxInput, onProgress?: SandboxProgress): Promise<{ sandbox: Sandbox; adminKey: string }> {
     this.checkCreateInput(input);
-    const seed = input.seed ?? 'fixtures';
-    const generator = seed === 'fixtures' ? this.generatorSettings(input.generator) : undefined;
+    const seed = input.seed ?? (input.municipality !== undefined ? 'municipality' : 'fixtures');
+    const municipality = seed === 'municipality' ? resolveMunicipality(input.municipality) : undefined;
+    const generator = seed === 'fixtures' ? this.generatorSettings(input.generator) : municipality ? municipalityGeneratorSettings(municipality) : undefined;
     const adminKey = input.adminKey ?? generateAdminKey();
     const createdAt = new Date().toISOString();
     onProgress?.('building', 0, 1);
-    const rows = generator ? await this.seedResources(generator) : [];
+    const rows = generator ? await this.seedResources(generator, municipality) : [];
+    const recordSystems = municipality ? await recordSystemRegistrations(planMunicipality(municipality)) : [];
     onProgress?.('storing', 0, rows.length);
     await this.db.transaction().execute(async (trx) => {
       const inserted = await trx.insertInto('sandboxes')
-        .values({ name: input.name, admin_key_hash: hashAdminKey(adminKey), seed, settings: JSON.stringify(generator ?? {}), clock_offset_ms: 0, created_at: createdAt, generation: 0 })
+        .values({ name: input.name, admin_key_hash: hashAdminKey(adminKey), seed, settings: JSON.stringify(municipality ? { municipality } : generator ?? {}), clock_offset_ms: 0, created_at: createdAt, generation: 0 })
         .onConflict((oc) => oc.column('name').doNothing())
         .executeTakeFirst();
       if (Number(inserted.numInsertedOrUpdatedRows ?? 0) !== 1) throw conflict('NAVET-SANDBOX-EXISTS', `A sandbox named '${input.name}' exists already`);
@@ -139,7 +152,8 @@ export class Sandboxes {
       for (const table of SANDBOX_DATA_TABLES) await trx.deleteFrom(table).where('sandbox', '=', input.name).execute();
       if (generator) {
         await new ResourceStore(trx, this.database.engine).insertMany(input.name, rows, seedTimestamp(generator));
-        await registerDemoClients(trx, input.name, this.fixturesDir);
+        if (municipality) for (const client of recordSystems) await new Clients(trx).register(input.name, client);
+        else await registerDemoClients(trx, input.name, this.fixturesDir);
       }
       await this.copyToSnapshot(trx, input.name, SEED_LABEL, 0, createdAt);
     });
@@ -190,11 +204,12 @@ export class Sandboxes {
     const row = await this.db.selectFrom('sandboxes').selectAll().where('name', '=', name).executeTakeFirst();
     if (!row) return undefined;
     this.store.observeSandbox(row.name, row.created_at, Number(row.generation));
-    const settings = JSON.parse(row.settings) as GeneratorSettings;
+    const settings = JSON.parse(row.settings) as GeneratorSettings & { municipality?: MunicipalityDescription };
     return {
       name: row.name,
       seed: row.seed as SeedKind,
       generator: row.seed === 'fixtures' ? settings : undefined,
+      ...(row.seed === 'municipality' && settings.municipality ? { municipality: settings.municipality } : {}),
       createdAt: row.created_at,
       clock: clockWithOffset(Number(row.clock_offset_ms)),
       adminKeyHash: row.admin_key_hash,

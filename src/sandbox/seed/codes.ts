@@ -27,7 +27,7 @@ export const HEALTH_PERSONNEL_CATEGORIES: Readonly<Record<string, string>> = {
   AA: 'Ambulansearbeider',
 };
 
-export type OrganisationKind = 'health-trust' | 'hospital' | 'nursing-home' | 'gp-office' | 'out-of-hours' | 'municipality';
+export type OrganisationKind = 'health-trust' | 'hospital' | 'nursing-home' | 'gp-office' | 'out-of-hours' | 'municipality' | 'home-care' | 'health-station' | 'pharmacy';
 
 export const ORGANISATION_KINDS: Readonly<Record<OrganisationKind, { display: string; hl7Code: 'prov' | 'govt' }>> = {
   'health-trust': { display: 'Helseforetak', hl7Code: 'prov' },
@@ -36,6 +36,9 @@ export const ORGANISATION_KINDS: Readonly<Record<OrganisationKind, { display: st
   'gp-office': { display: 'Fastlegekontor', hl7Code: 'prov' },
   'out-of-hours': { display: 'Legevakt', hl7Code: 'prov' },
   municipality: { display: 'Kommune', hl7Code: 'govt' },
+  'home-care': { display: 'Hjemmetjeneste', hl7Code: 'prov' },
+  'health-station': { display: 'Helsestasjon', hl7Code: 'prov' },
+  pharmacy: { display: 'Apotek', hl7Code: 'prov' },
 };
 
 export const HL7_ORGANIZATION_TYPE_DISPLAYS = { prov: 'Healthcare Provider', govt: 'Government' } as const;
