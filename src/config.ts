@@ -24,6 +24,8 @@ export interface Config {
   maxBody: string;
   /** NAVET_LOG_LEVEL: pino level (trace, debug, info, warn, error, silent). */
   logLevel: string;
+  /** NAVET_DASHBOARD_DIR: the built web dashboard served at / (`npm run build` writes it). */
+  dashboardDir: string;
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Partial<Config> = {}): Config {
@@ -40,6 +42,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     operatorKey: env.NAVET_OPERATOR_KEY || undefined,
     maxBody: env.NAVET_MAX_BODY ?? '5mb',
     logLevel: env.NAVET_LOG_LEVEL ?? 'info',
+    dashboardDir: path.resolve(env.NAVET_DASHBOARD_DIR ?? path.join(__dirname, '..', 'dist', 'dashboard')),
     ...overrides,
   };
   if (!Number.isInteger(config.port) || config.port < 0 || config.port > 65535) throw new Error(`PORT must be a port number; got ${env.PORT}`);

@@ -5,7 +5,7 @@ import { assertAdminKey, requireOperatorKey } from './admin-auth';
 import type { Sandbox, Sandboxes } from './sandboxes';
 import { serviceUrls } from './service-urls';
 
-/** `/api/sandboxes`: create, list, read, delete, reset, snapshots and the clock. */
+/** `/api/sandboxes`: create, list, read, delete, reset, snapshots (save, list, restore, delete) and the clock. */
 export function describeSandbox(baseUrl: string, sandbox: Sandbox) {
   return {
     name: sandbox.name,
@@ -86,6 +86,12 @@ export function sandboxApi(sandboxes: Sandboxes, options: { baseUrl: string; ope
     const sandbox = await adminOf(req, res);
     await sandboxes.restore(sandbox.name, String(req.params.label));
     res.json({ name: sandbox.name, restored: req.params.label });
+  });
+
+  router.delete('/:name/snapshots/:label', async (req, res) => {
+    const sandbox = await adminOf(req, res);
+    await sandboxes.deleteSnapshot(sandbox.name, String(req.params.label));
+    res.status(204).end();
   });
 
   router.get('/:name/clock', async (req, res) => {

@@ -226,6 +226,18 @@ export class Sandboxes {
     return rows.map((r) => ({ label: r.label, createdAt: r.created_at }));
   }
 
+  async deleteSnapshot(name: string, label: string): Promise<void> {
+    await this.get(name);
+    if (label === SEED_LABEL) throw badRequest('NAVET-SNAPSHOT-LABEL', `${SEED_LABEL} is what reset goes back to and cannot be deleted`, ['label']);
+    await this.db.transaction().execute(async (trx) => {
+      const found = await trx.deleteFrom('snapshots').where('sandbox', '=', name).where('label', '=', label).executeTakeFirst();
+      if (Number(found.numDeletedRows) === 0) throw notFound('NAVET-SNAPSHOT-NOT-FOUND', `Sandbox '${name}' has no snapshot labelled '${label}'`);
+      for (const table of ['snapshot_resources', 'snapshot_resource_versions', 'snapshot_search_index'] as const) {
+        await trx.deleteFrom(table).where('sandbox', '=', name).where('label', '=', label).execute();
+      }
+    });
+  }
+
   /**
    * Brings a snapshot back. Only what differs is rewritten: resources whose current version (number and
    * write time: numbers repeat after a restore) is the snapshot's keep their rows, so a reset after a

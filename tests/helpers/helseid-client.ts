@@ -43,9 +43,9 @@ export interface TokenResult {
  * client_credentials with DPoP the way a vendor does it: the first request gets use_dpop_nonce, the
  * retry carries the nonce (and a fresh assertion).
  */
-export async function getToken(http: ReturnType<typeof supertest>, sandbox: string, options: { clientId?: string; scope: string; resource?: string; details?: unknown; assertion?: AssertionOptions; dpop?: boolean }): Promise<TokenResult> {
+export async function getToken(http: ReturnType<typeof supertest>, sandbox: string, options: { clientId?: string; scope: string; resource?: string; details?: unknown; assertion?: AssertionOptions; dpop?: boolean; baseUrl?: string }): Promise<TokenResult> {
   const client = demoClient(options.clientId ?? 'demo-hospital-system');
-  const issuer = `${TEST_BASE_URL}/sandboxes/${sandbox}/helseid`;
+  const issuer = `${options.baseUrl ?? TEST_BASE_URL}/sandboxes/${sandbox}/helseid`;
   const tokenUrl = `${issuer}/connect/token`;
   const dpopKey = await makeDpopKey();
   const send = async (nonce?: string) => {

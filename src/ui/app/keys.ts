@@ -1,0 +1,12 @@
+/** Admin and operator keys live in this tab's session storage only: never in a URL, gone when the tab closes. */
+const OPERATOR = 'navet.operator-key';
+const sandboxSlot = (sandbox: string) => `navet.admin-key.${sandbox}`;
+
+export const keys = {
+  operator: (): string | null => sessionStorage.getItem(OPERATOR),
+  setOperator: (key: string) => sessionStorage.setItem(OPERATOR, key),
+  forgetOperator: () => sessionStorage.removeItem(OPERATOR),
+  admin: (sandbox: string): string | null => sessionStorage.getItem(sandboxSlot(sandbox)),
+  setAdmin: (sandbox: string, key: string) => sessionStorage.setItem(sandboxSlot(sandbox), key),
+  forgetAdmin: (sandbox: string) => sessionStorage.removeItem(sandboxSlot(sandbox)),
+};
