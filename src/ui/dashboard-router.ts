@@ -8,6 +8,7 @@ import express, { Router } from 'express';
  */
 const POLICY = [
   "default-src 'self'",
+  "connect-src 'self' blob:",
   "img-src 'self' data: blob:",
   "style-src 'self' 'unsafe-inline'",
   "frame-src 'self' blob:",

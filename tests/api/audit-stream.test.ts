@@ -2,7 +2,7 @@ import type { Server } from 'node:http';
 import { createParser, type EventSourceMessage } from 'eventsource-parser';
 import { FNR_SYSTEM, GRY_TELOKK, HARRY_HANDEL, LINE_DANSER } from '../helpers/documents';
 import { koman } from '../helpers/helseid-client';
-import { pjdDocumentSearch } from '../helpers/pjd-calls';
+import { pjdDocumentSearch } from '../helpers/client-calls';
 import { createSandbox, freePort, startTestNavet, type TestNavet } from '../helpers/test-navet';
 
 /** GET /api/sandboxes/{name}/audit/stream: the access log as server-sent events, over a listening server. */

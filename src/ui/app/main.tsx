@@ -66,4 +66,6 @@ function Dashboard() {
   );
 }
 
-render(<Dashboard />, document.getElementById('app') as HTMLElement);
+const root = document.getElementById('app') as HTMLElement;
+root.textContent = '';
+render(<Dashboard />, root);

@@ -27,6 +27,8 @@ export function AccessLogPage({ sandbox }: { sandbox: string }) {
       if (event.event === 'audit') {
         const line = auditLine(JSON.parse(event.data) as AuditEvent);
         setLines((old) => (old.some((l) => l.id === line.id) ? old : [line, ...old].slice(0, KEEP)));
+      } else if (event.event === 'ready') {
+        setState('live');
       } else if (event.event === 'problem') {
         setState(`stopped: ${(JSON.parse(event.data) as { text: string }).text}`);
       }

@@ -74,11 +74,11 @@ function CitizenView({ sandbox, nin }: { sandbox: string; nin: string }) {
             <Section title="My documents">
               {documents.length === 0 ? <p class="muted">No documents.</p> : (
                 <table>
-                  <thead><tr><th>Date</th><th>Document</th><th>Shown to health personnel</th></tr></thead>
+                  <thead><tr><th>Date</th><th>Document</th><th>Health personnel see it</th><th><span class="visually-hidden">Change</span></th></tr></thead>
                   <tbody>{documents.map((d) => (
-                    <tr><td>{when(d.date)}</td><td>{d.title}</td><td>
+                    <tr><td>{when(d.date)}</td><td>{d.title}</td><td>{d.blocked ? 'no: blocked' : 'yes'}</td><td>
                       <button type="button" class="small secondary" disabled={action.busy} onClick={() => void change(`/privacy/blocked-documents/${encodeURIComponent(d.id)}`, d.blocked ? 'DELETE' : 'PUT')}>
-                        {d.blocked ? 'Blocked: unblock' : 'Shown: block'}<span class="visually-hidden"> {d.title}</span></button>
+                        {d.blocked ? 'Unblock' : 'Block'}<span class="visually-hidden"> {d.title}</span></button>
                     </td></tr>
                   ))}</tbody>
                 </table>

@@ -45,8 +45,8 @@ const GENERATOR_FIELDS: { key: string; label: string; hint: string; type: 'numbe
   { key: 'seed', label: 'Random seed', hint: 'same settings, same data', type: 'number' },
   { key: 'syntheticPatients', label: 'Synthetic patients', hint: 'besides the public test persons (default 300)', type: 'number' },
   { key: 'referenceDate', label: 'Reference date', hint: 'data is dated back from it', type: 'date' },
-  { key: 'documentsPerPatient', label: 'Documents per patient', hint: 'for volume (optional)', type: 'number' },
-  { key: 'labReportsPerPatient', label: 'Lab reports per patient', hint: 'for volume (optional)', type: 'number' },
+  { key: 'documentsPerPatient', label: 'Documents per patient', hint: 'for volume', type: 'number' },
+  { key: 'labReportsPerPatient', label: 'Lab reports per patient', hint: 'for volume', type: 'number' },
 ];
 
 function CreateSandbox({ onCreated }: { onCreated: (created: Created) => void }) {

@@ -49,7 +49,7 @@ export function CriticalInformationPanel({ sandbox, nin }: { sandbox: string; ni
             return (
               <>
                 <tr><td>{codeText(e.code)}{e.criticality ? <span class="muted"> · {e.criticality}</span> : null}</td><td>{categoryOf(e)}</td><td>{statusOf(e)}</td>
-                  <td>{e.meta?.versionId} <span class="muted">{when(e.meta?.lastUpdated)}</span></td><td>{person(e, 'recorderRef')}</td>
+                  <td>{e.meta?.versionId}</td><td>{person(e, 'recorderRef')}</td>
                   <td><button type="button" class="small secondary" aria-expanded={open === key} onClick={() => setOpen(open === key ? undefined : key)}>Versions<span class="visually-hidden"> of {codeText(e.code)}</span></button></td></tr>
                 {open === key && <tr><td colSpan={6}><Versions sandbox={sandbox} entry={e} /></td></tr>}
               </>

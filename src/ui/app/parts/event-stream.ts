@@ -12,7 +12,7 @@ export function followEvents(path: string, as: string, onEvent: (event: EventSou
     while (!abort.signal.aborted) {
       try {
         const response = await request(path, { as, headers: { Accept: 'text/event-stream' }, signal: abort.signal });
-        onState('live');
+        onState('connected');
         const parser = createParser({ onEvent, onRetry: (ms) => { retryMs = ms; } });
         const reader = (response.body as ReadableStream<Uint8Array>).getReader();
         const decoder = new TextDecoder();
