@@ -114,7 +114,7 @@ function PjdSettingsForm({ sandbox }: { sandbox: string }) {
   const body = () => ({ allowedAuthorizations: Object.fromEntries(shown.map(([org, codes]) => [org, codes.split(/[\s,]+/).filter(Boolean)])) });
   return (
     <Section title="PJD: who may see documents (allow-lists)">
-      <p class="muted">An organisation listed here lets only these personnel categories (Volven 9060, e.g. LE, SP, PS) see its patients' documents. No rows: everyone may.</p>
+      <p class="muted">A consuming organisation (its legal entity's orgnr) listed here lets only these personnel categories (Volven 9060, e.g. LE, SP, PS) of its own see documents. No rows: everyone may.</p>
       <Shown loaded={s.loaded}>{() => (
         <form onSubmit={(e) => { e.preventDefault(); void s.save(body()).then(() => setEditing(undefined)); }}>
           <OrgRows rows={shown} onChange={setEditing} valueLabel="Allowed categories" renderValue={(value, set, label) => (
