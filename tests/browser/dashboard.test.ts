@@ -155,9 +155,11 @@ test('find Line Danser by name, see her across the services and open a document'
 
 test('by fødselsnummer: the medication list with its versions and who reconciled, critical information with its versions', async () => {
   await tab('Patients');
+  // from the keyboard: type, Enter to search, the result link focused and followed with Enter
   await page.getByLabel('Name or fødselsnummer').fill(TROY_HAMMER);
-  await page.getByRole('button', { name: 'Search' }).click();
-  await page.getByRole('link', { name: 'Troy Hammer' }).click();
+  await page.getByLabel('Name or fødselsnummer').press('Enter');
+  await page.getByRole('link', { name: 'Troy Hammer' }).focus();
+  await page.keyboard.press('Enter');
   const medication = page.getByRole('region', { name: /Medication list/ });
   await medication.getByRole('button', { name: 'Show version 1' }).click();
   await medication.getByRole('heading', { name: 'Version 1' }).waitFor();
@@ -179,15 +181,20 @@ test('an access-log entry appears live while a client calls PJD, and the citizen
   await page.getByLabel('Patient').fill(LINE_DANSER);
   await page.getByRole('button', { name: 'Apply filters' }).click();
   await page.getByRole('status').filter({ hasText: 'live' }).waitFor();
+  // the lab's submissions for her are logged already; no GP has looked yet
   const rows = page.locator('table.log tbody tr');
-  const before = await rows.count();
+  await rows.filter({ hasText: 'demo-lab-system' }).first().waitFor();
+  const gpRows = rows.filter({ hasText: 'Grønn Vits' });
+  expect(await gpRows.count()).toBe(0);
   const answer = await pjdDocumentSearch(server, SANDBOX, origin, { nin: LINE_DANSER, details: [vits()], clientId: 'demo-gp-system' });
   expect(answer.status).toBe(200);
-  await page.locator('table.log tbody tr').nth(before).waitFor({ timeout: 15_000 });
+  await gpRows.first().waitFor({ timeout: 15_000 });
   const newest = rows.first();
   await expect(newest.textContent()).resolves.toContain('Grønn Vits');
   await expect(newest.textContent()).resolves.toContain('demo-gp-system');
   await expect(newest.textContent()).resolves.toContain('pjd');
+  // the filter holds: every line is Line Danser's
+  for (const text of await rows.allTextContents()) expect(text).toContain(LINE_DANSER);
   await screenshot('access-log');
 
   await tab('Citizen');
@@ -207,6 +214,16 @@ test('service settings are forms: SFM fault injection is saved and read back', a
   const saved = await server.http.get(`/api/sandboxes/${SANDBOX}/settings/sfm`).set('Authorization', `Bearer ${adminKey}`);
   expect(saved.body.reseptformidleren.mode).toBe('unavailable');
   await screenshot('settings');
+});
+
+test('a wrong admin key is refused and asked for again; the right one opens the sandbox', async () => {
+  await page.evaluate(`sessionStorage.setItem('navet.admin-key.${SANDBOX}', 'navet_adm_not-this-one')`);
+  await page.goto(`${origin}/#/s/${SANDBOX}/overview`);
+  await page.reload();
+  await page.getByRole('heading', { name: `That key was not accepted. Admin key of sandbox ${SANDBOX}` }).waitFor();
+  await page.getByLabel('Key').fill(adminKey);
+  await page.getByLabel('Key').press('Enter');
+  await page.getByRole('heading', { name: `Sandbox ${SANDBOX}`, exact: true }).waitFor();
 });
 
 test('deleting the sandbox asks first, and the list no longer has it', async () => {

@@ -37,6 +37,13 @@ export interface CallOptions {
   signal?: AbortSignal;
 }
 
+/** A sandbox's admin key was refused: it is forgotten, and the page asks for it again. */
+export const KEY_REJECTED = 'navet-key-rejected';
+function keyRejected(sandbox: string): void {
+  keys.refused(sandbox);
+  window.dispatchEvent(new CustomEvent(KEY_REJECTED, { detail: sandbox }));
+}
+
 function authorization(as: string | undefined): Record<string, string> {
   if (!as) return {};
   const key = as === 'operator' ? keys.operator() : keys.admin(as);
@@ -62,7 +69,11 @@ export async function request(path: string, options: CallOptions = {}): Promise<
     body: options.body === undefined ? undefined : typeof options.body === 'string' ? options.body : JSON.stringify(options.body),
     signal: options.signal,
   });
-  if (!response.ok) throw new ApiError(response.status, await messageOf(response));
+  if (!response.ok) {
+    const error = new ApiError(response.status, await messageOf(response));
+    if (response.status === 401 && options.as && options.as !== 'operator' && options.headers?.Authorization === undefined) keyRejected(options.as);
+    throw error;
+  }
   return response;
 }
 

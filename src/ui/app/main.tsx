@@ -1,7 +1,8 @@
 import 'uplot/dist/uPlot.min.css';
 import './styles.css';
 import { render } from 'preact';
-import { useState } from 'preact/hooks';
+import { useLayoutEffect, useState } from 'preact/hooks';
+import { KEY_REJECTED } from './api';
 import { keys } from './keys';
 import { KeyForm } from './parts/key-form';
 import { AccessLogPage } from './pages/access-log';
@@ -27,8 +28,14 @@ const PAGES: { page: string; title: string }[] = [
 function SandboxPage({ route }: { route: Route & { sandbox: string } }) {
   const { sandbox, page, rest } = route;
   const [, setRound] = useState(0);
+  useLayoutEffect(() => {
+    const refused = () => setRound((r) => r + 1);
+    window.addEventListener(KEY_REJECTED, refused);
+    return () => window.removeEventListener(KEY_REJECTED, refused);
+  }, [sandbox]);
   if (!keys.admin(sandbox)) {
-    return <KeyForm label={`Admin key of sandbox ${sandbox}`} onKey={(key) => { keys.setAdmin(sandbox, key); setRound((r) => r + 1); }} />;
+    const label = `${keys.wasRefused(sandbox) ? 'That key was not accepted. ' : ''}Admin key of sandbox ${sandbox}`;
+    return <KeyForm label={label} onKey={(key) => { keys.setAdmin(sandbox, key); keys.accepted(sandbox); setRound((r) => r + 1); }} />;
   }
   switch (page) {
     case 'settings': return <SettingsPage sandbox={sandbox} />;

@@ -21,6 +21,7 @@ export function AccessLogPage({ sandbox }: { sandbox: string }) {
   const [state, setState] = useState('connecting');
   useEffect(() => {
     setLines([]);
+    setState('connecting');
     const query = new URLSearchParams(Object.entries(filters).filter(([, v]) => v.trim() !== ''));
     query.set('_count', '50');
     return followEvents(`/api/sandboxes/${encodeURIComponent(sandbox)}/audit/stream?${query.toString()}`, sandbox, (event) => {
