@@ -5,17 +5,17 @@ import type { ClientInfo } from '../parts/snippets';
 import { Note, Problem, Section, Shown, useAction, useLoad } from '../parts/ui';
 import { href } from '../route';
 
-interface Requirement { id: string; title?: string; level?: string; profiles?: string[]; [field: string]: unknown }
-interface Session { id: string; status: string; clientId?: string; label?: string; profiles?: string[]; counts?: Record<string, number>; [field: string]: unknown }
-interface Result { requirement: string; status: 'pass' | 'fail' | 'warning' | 'skip' | 'omit' | 'error'; message?: string; evidence?: unknown }
-interface Report { verdict: string; results: Result[]; [field: string]: unknown }
+interface Requirement { id: string; title?: string; text?: string; level?: string; profiles?: string[]; source?: { url?: string; upstreamId?: string } }
+interface Challenge { name: string; description: string; requirements: string[] }
+interface Catalogue { profiles: string[]; challenges: Challenge[]; requirements: Requirement[] }
+interface Session { id: string; status: string; clientId?: string; label?: string; profiles?: string[]; verdict?: string; counts?: Record<string, number>; challenges?: { challenge: string; status: string }[] }
+interface Result { requirement: string; title?: string; level?: string; sourceUrl?: string; status: 'pass' | 'fail' | 'warning' | 'skip' | 'omit' | 'error'; message?: string; evidence?: unknown }
+interface Report { verdict: string; counts?: Record<string, number>; results: Result[] }
 
 const sessions = (sandbox: string) => `/api/sandboxes/${encodeURIComponent(sandbox)}/conformance/sessions`;
 const RECENT = 'navet.conformance-sessions';
 
-function requirementsOf(body: Requirement[] | { requirements: Requirement[] }): Requirement[] {
-  return Array.isArray(body) ? body : body.requirements;
-}
+const catalogue = () => call<Catalogue>('/api/conformance/requirements', { as: 'operator' });
 
 /** Conformance: open a session for a client, watch it record, arm challenges, finish, read the report. */
 export function ConformancePage({ sandbox, sessionId }: { sandbox: string; sessionId?: string }) {
@@ -29,11 +29,11 @@ export function ConformancePage({ sandbox, sessionId }: { sandbox: string; sessi
 
 function OpenSession({ sandbox }: { sandbox: string }) {
   const loaded = useLoad(async () => {
-    const [requirements, clients] = await Promise.all([
-      call<Requirement[] | { requirements: Requirement[] }>('/api/conformance/requirements', { as: 'operator' }),
+    const [found, clients] = await Promise.all([
+      catalogue(),
       call<{ clients: ClientInfo[] }>(`/api/sandboxes/${encodeURIComponent(sandbox)}/clients`, { as: sandbox }),
     ]);
-    return { requirements: requirementsOf(requirements), clients: clients.clients };
+    return { ...found, clients: clients.clients };
   }, [sandbox]);
   const [clientId, setClientId] = useState('');
   const [profiles, setProfiles] = useState<string[]>([]);
@@ -43,8 +43,7 @@ function OpenSession({ sandbox }: { sandbox: string }) {
   return (
     <>
       <Section title="Open a session">
-        <Shown loaded={loaded}>{({ requirements, clients }) => {
-          const allProfiles = [...new Set(requirements.flatMap((r) => r.profiles ?? []))].sort();
+        <Shown loaded={loaded}>{({ profiles: allProfiles, clients }) => {
           const client = clientId || clients[0]?.clientId;
           return (
             <form onSubmit={(e) => {
@@ -73,7 +72,7 @@ function OpenSession({ sandbox }: { sandbox: string }) {
         <Shown loaded={loaded}>{({ requirements }) => (
           <details><summary>{requirements.length} requirements</summary>
             <table><thead><tr><th>Id</th><th>Level</th><th>Requirement</th><th>Profiles</th></tr></thead>
-              <tbody>{requirements.map((r) => <tr><td><code>{r.id}</code></td><td>{r.level}</td><td>{r.title ?? String(r.text ?? '')}</td><td>{(r.profiles ?? []).join(', ')}</td></tr>)}</tbody></table>
+              <tbody>{requirements.map((r) => <tr><td><code>{r.id}</code></td><td>{r.level}</td><td>{r.title}{r.source?.url ? <> · <a href={r.source.url} target="_blank" rel="noopener noreferrer">{r.source.upstreamId ?? 'source'}</a></> : null}</td><td>{(r.profiles ?? []).join(', ')}</td></tr>)}</tbody></table>
           </details>
         )}</Shown>
       </Section>
@@ -87,7 +86,9 @@ function SessionView({ sandbox, id }: { sandbox: string; id: string }) {
   const session = usePoll<Session>(path, sandbox, (s) => s.status !== 'recording', 2000, round);
   const finished = session.value && session.value.status !== 'recording';
   const report = useLoad(async () => (finished ? call<Report>(`${path}/report?format=json`, { as: sandbox }) : undefined), [finished, round]);
+  const challenges = useLoad(async () => (await catalogue()).challenges, []);
   const [challenge, setChallenge] = useState('');
+  const [showOmitted, setShowOmitted] = useState(false);
   const action = useAction();
   return (
     <>
@@ -97,11 +98,18 @@ function SessionView({ sandbox, id }: { sandbox: string; id: string }) {
         {session.value && (
           <>
             <p>Client <strong>{session.value.clientId}</strong> · status <strong class="verdict">{session.value.status}</strong>{session.value.label ? ` · ${session.value.label}` : ''}</p>
-            {session.value.counts && <ul class="counts">{Object.entries(session.value.counts).map(([k, v]) => <li><strong>{v}</strong> {k}</li>)}</ul>}
+            {session.value.counts && <ul class="counts" aria-label="Counts">{Object.entries(session.value.counts).map(([k, v]) => <li><strong>{v}</strong> {k}</li>)}</ul>}
+            {(session.value.challenges ?? []).length > 0 && <p>Challenges: {session.value.challenges!.map((c) => `${c.challenge} (${c.status})`).join(', ')}</p>}
             {!finished && (
               <div class="row">
-                <form class="row" onSubmit={(e) => { e.preventDefault(); void action.run(async () => { await call(`${path}/challenges`, { method: 'POST', body: { challenge }, as: sandbox }); return `Armed ${challenge}: it changes Navet's next answer to this client`; }); }}>
-                  <label>Challenge <input value={challenge} onInput={(e) => setChallenge(e.currentTarget.value)} required /></label>
+                <form class="row" onSubmit={(e) => {
+                  e.preventDefault();
+                  const chosen = challenge || challenges.value?.[0]?.name;
+                  void action.run(async () => { await call(`${path}/challenges`, { method: 'POST', body: { challenge: chosen }, as: sandbox }); setRound((r) => r + 1); return `Armed ${chosen}: it changes Navet's next answer to this client`; });
+                }}>
+                  <label>Challenge <select value={challenge || challenges.value?.[0]?.name} onChange={(e) => setChallenge(e.currentTarget.value)}>
+                    {(challenges.value ?? []).map((c) => <option value={c.name} title={c.description}>{c.name}: {c.description}</option>)}
+                  </select></label>
                   <button type="submit" disabled={action.busy}>Arm challenge</button>
                 </form>
                 <button type="button" disabled={action.busy} onClick={() => void action.run(async () => { await call(`${path}/finish`, { method: 'POST', as: sandbox }); setRound((r) => r + 1); })}>Finish and grade</button>
@@ -117,11 +125,14 @@ function SessionView({ sandbox, id }: { sandbox: string; id: string }) {
         ))}</span>}>
           <Shown loaded={report}>{(value) => value && (
             <>
-              <p>Verdict: <strong class={`verdict ${value.verdict}`}>{value.verdict}</strong></p>
+              <p>Verdict: <strong class={`verdict ${value.verdict}`}>{value.verdict}</strong>{value.counts ? ` · ${Object.entries(value.counts).map(([k, v]) => `${v} ${k}`).join(', ')}` : ''}</p>
+              <label class="check"><input type="checkbox" checked={showOmitted} onChange={(e) => setShowOmitted(e.currentTarget.checked)} /> Show requirements outside the session's profiles</label>
               <table>
-                <thead><tr><th>Requirement</th><th>Result</th><th>Message</th></tr></thead>
-                <tbody>{value.results.map((r) => (
-                  <tr class={r.status === 'fail' || r.status === 'error' ? 'rejected' : ''}><td><code>{r.requirement}</code></td><td><span class={`verdict ${r.status}`}>{r.status}</span></td><td>{r.message}</td></tr>
+                <thead><tr><th>Requirement</th><th>Level</th><th>Result</th><th>Message</th></tr></thead>
+                <tbody>{value.results.filter((r) => showOmitted || r.status !== 'omit').map((r) => (
+                  <tr class={r.status === 'fail' || r.status === 'error' ? 'rejected' : ''}>
+                    <td><code>{r.requirement}</code>{r.title ? <div>{r.title}</div> : null}</td><td>{r.level}</td>
+                    <td><span class={`verdict ${r.status}`}>{r.status}</span></td><td>{r.message}</td></tr>
                 ))}</tbody>
               </table>
             </>

@@ -2,11 +2,10 @@ import { useState } from 'preact/hooks';
 import { call } from '../api';
 import { download, usePoll } from '../parts/poll';
 import { SequenceDiagram, type Step } from '../parts/sequence-diagram';
-import { Note, Problem, Section, Shown, useAction, useLoad } from '../parts/ui';
+import { Problem, Section, Shown, useAction, useLoad } from '../parts/ui';
 
 interface Scenario { name: string; title: string; description?: string }
 interface Run { id: string; status: 'running' | 'passed' | 'failed'; title?: string; error?: boolean; steps: Step[]; checks?: { name: string; kind: string; status: string; message?: string }[] }
-interface Rehearsal { id: string; status: string; [field: string]: unknown }
 
 const base = (sandbox: string) => `/api/sandboxes/${encodeURIComponent(sandbox)}`;
 
@@ -72,57 +71,106 @@ function useRunPoll(sandbox: string, runId: string | undefined) {
   return usePoll<Run>(runId ? `${base(sandbox)}/scenario-runs/${encodeURIComponent(runId)}` : undefined, sandbox, (r) => r.status !== 'running');
 }
 
-const FINISHED = new Set(['finished', 'passed', 'failed', 'done', 'completed', 'error', 'stopped']);
+interface Fault { backend: 'kjernejournal' | 'reseptformidleren'; mode: 'unavailable' | 'slow' | 'timeout'; fromMinute: number; minutes: number }
+interface Progress { simulatedMinutes: number; totalMinutes: number; flowsPlanned: number; flowsStarted: number; flowsCompleted: number; flowsFailed: number; calls: number }
+interface Rehearsal { id: string; status: 'running' | 'finished' | 'stopped' | 'failed'; planned?: Record<string, number>; progress?: Progress }
+interface ServiceFigures { service: string; calls: number; successes: number; failures: unknown[]; latencyMs?: { p50: number; p95: number; max: number } }
+interface ReadinessReport {
+  municipality?: { name: string; kommunenummer: string; population: number };
+  totals?: { calls: number; successes: number; failures: number; flowsCompleted: number; flowsNotCompleted: number };
+  prerequisites?: { id: string; title: string; ready: boolean; evidence?: string[] }[];
+  actors?: { actor: string; role: string; services: ServiceFigures[] }[];
+  incompleteFlows?: { flow?: string; message?: string; [field: string]: unknown }[];
+}
+
+function FaultRow({ fault, onChange, onRemove }: { fault: Fault; onChange: (fault: Fault) => void; onRemove: () => void }) {
+  return (
+    <div class="row">
+      <label>Backend <select value={fault.backend} onChange={(e) => onChange({ ...fault, backend: e.currentTarget.value as Fault['backend'] })}>
+        <option value="reseptformidleren">Reseptformidleren</option><option value="kjernejournal">Kjernejournal</option>
+      </select></label>
+      <label>Mode <select value={fault.mode} onChange={(e) => onChange({ ...fault, mode: e.currentTarget.value as Fault['mode'] })}>
+        <option value="unavailable">unavailable</option><option value="slow">slow</option><option value="timeout">timeout</option>
+      </select></label>
+      <label>From minute <input type="number" min={0} value={fault.fromMinute} onInput={(e) => onChange({ ...fault, fromMinute: Number(e.currentTarget.value) })} /></label>
+      <label>For minutes <input type="number" min={1} value={fault.minutes} onInput={(e) => onChange({ ...fault, minutes: Number(e.currentTarget.value) })} /></label>
+      <button type="button" class="small secondary" onClick={onRemove}>Remove fault</button>
+    </div>
+  );
+}
 
 function RehearsalPanel({ sandbox }: { sandbox: string }) {
-  const [hours, setHours] = useState('8');
-  const [speed, setSpeed] = useState('600');
-  const [faults, setFaults] = useState('');
+  const [hours, setHours] = useState('1');
+  const [speed, setSpeed] = useState('3600');
+  const [faults, setFaults] = useState<Fault[]>([]);
   const [id, setId] = useState<string>();
   const action = useAction();
-  const rehearsal = usePoll<Rehearsal>(id ? `${base(sandbox)}/rehearsals/${encodeURIComponent(id)}` : undefined, sandbox, (r) => FINISHED.has(r.status), 2000);
-  const report = useLoad(async () => {
-    if (!id || !rehearsal.value || !FINISHED.has(rehearsal.value.status)) return undefined;
-    return call<Record<string, unknown>>(`${base(sandbox)}/rehearsals/${encodeURIComponent(id)}/report?format=json`, { as: sandbox });
-  }, [id, rehearsal.value?.status]);
+  const path = id ? `${base(sandbox)}/rehearsals/${encodeURIComponent(id)}` : undefined;
+  const rehearsal = usePoll<Rehearsal>(path, sandbox, (r) => r.status !== 'running', 1500);
+  const done = rehearsal.value && rehearsal.value.status !== 'running';
+  const report = useLoad(async () => (path && done ? call<ReadinessReport>(`${path}/report?format=json`, { as: sandbox }) : undefined), [path, done]);
   const start = (e: Event) => {
     e.preventDefault();
     void action.run(async () => {
-      const body: Record<string, unknown> = { hours: Number(hours), speed: Number(speed) };
-      if (faults.trim()) {
-        try { body.faults = JSON.parse(faults); } catch { throw new Error('Faults must be JSON, e.g. {"sfm": {"reseptformidleren": {"mode": "unavailable"}}}'); }
-      }
-      const started = await call<{ id: string }>(`${base(sandbox)}/rehearsals`, { method: 'POST', body, as: sandbox });
+      const started = await call<{ id: string }>(`${base(sandbox)}/rehearsals`, { method: 'POST', body: { hours: Number(hours), speed: Number(speed), faults }, as: sandbox });
       setId(started.id);
     });
   };
-  const { id: _id, status, ...progress } = rehearsal.value ?? { id: '', status: '' };
+  const progress = rehearsal.value?.progress;
   return (
-    <Section title="Rehearse days of traffic">
-      <form class="row" onSubmit={start}>
-        <label>Hours of traffic <input type="number" min={1} value={hours} onInput={(e) => setHours(e.currentTarget.value)} required /></label>
-        <label>Speed (× real time) <input type="number" min={1} value={speed} onInput={(e) => setSpeed(e.currentTarget.value)} required /></label>
-        <label>Faults (JSON, optional) <input value={faults} onInput={(e) => setFaults(e.currentTarget.value)} placeholder='{"sfm": …}' /></label>
-        <button type="submit" disabled={action.busy}>Start rehearsal</button>
+    <Section title="Rehearse a day of traffic (municipality sandboxes)">
+      <form onSubmit={start}>
+        <div class="row">
+          <label>Hours of traffic <input type="number" min={1} value={hours} onInput={(e) => setHours(e.currentTarget.value)} required /></label>
+          <label>Speed (× real time) <input type="number" min={1} value={speed} onInput={(e) => setSpeed(e.currentTarget.value)} required /></label>
+        </div>
+        <fieldset><legend>Faults (optional): a backend off or slow for a window of simulated time</legend>
+          {faults.map((f, i) => <FaultRow fault={f} onChange={(changed) => setFaults(faults.map((x, j) => (j === i ? changed : x)))} onRemove={() => setFaults(faults.filter((_, j) => j !== i))} />)}
+          <button type="button" class="small secondary" onClick={() => setFaults([...faults, { backend: 'reseptformidleren', mode: 'unavailable', fromMinute: 10, minutes: 10 }])}>Add a fault</button>
+        </fieldset>
+        <button type="submit" disabled={action.busy || rehearsal.value?.status === 'running'}>Start rehearsal</button>
       </form>
       <Problem text={action.error ?? rehearsal.error} />
       {rehearsal.value && (
-        <>
-          <p>Rehearsal {rehearsal.value.id}: <strong>{status}</strong></p>
-          <pre class="progress">{JSON.stringify(progress, null, 2)}</pre>
-        </>
+        <div class="run">
+          <h3>Rehearsal: <span class={`verdict ${rehearsal.value.status}`}>{rehearsal.value.status}</span></h3>
+          {progress && (
+            <>
+              <label>Simulated time {progress.simulatedMinutes} of {progress.totalMinutes} minutes
+                <progress max={progress.totalMinutes} value={progress.simulatedMinutes} /></label>
+              <p>Flows: {progress.flowsStarted} of {progress.flowsPlanned} started, {progress.flowsCompleted} completed, {progress.flowsFailed} failed · {progress.calls} calls</p>
+            </>
+          )}
+          {rehearsal.value.status === 'running' && path && (
+            <button type="button" class="secondary" onClick={() => void action.run(async () => { await call(`${path}/stop`, { method: 'POST', as: sandbox }); })}>Stop rehearsal</button>
+          )}
+        </div>
       )}
-      {id && report.value && (
-        <>
-          <h3>Readiness report</h3>
-          <pre class="progress">{JSON.stringify(report.value, null, 2)}</pre>
-          <div class="row">
-            <button type="button" class="secondary" onClick={() => void download(`${base(sandbox)}/rehearsals/${encodeURIComponent(id)}/report?format=json`, sandbox, `rehearsal-${id}.json`)}>Download JSON</button>
-            <button type="button" class="secondary" onClick={() => void download(`${base(sandbox)}/rehearsals/${encodeURIComponent(id)}/report?format=html`, sandbox, `rehearsal-${id}.html`)}>Download HTML</button>
-          </div>
-        </>
-      )}
-      <Note text={report.error} />
+      {path && report.value && <ReadinessView report={report.value} path={path} sandbox={sandbox} id={id as string} />}
+      <Problem text={report.error} />
     </Section>
+  );
+}
+
+function ReadinessView({ report, path, sandbox, id }: { report: ReadinessReport; path: string; sandbox: string; id: string }) {
+  const ready = (report.prerequisites ?? []).every((p) => p.ready);
+  return (
+    <div class="report">
+      <h3>Readiness report{report.municipality ? `: ${report.municipality.name}` : ''} — <span class={`verdict ${ready ? 'passed' : 'failed'}`}>{ready ? 'ready' : 'not ready'}</span></h3>
+      {report.totals && <p>{report.totals.calls} calls, {report.totals.successes} succeeded, {report.totals.failures} failed · {report.totals.flowsCompleted} flows completed, {report.totals.flowsNotCompleted} not</p>}
+      <ul class="plain">{(report.prerequisites ?? []).map((p) => (
+        <li><span class={`verdict ${p.ready ? 'passed' : 'failed'}`}>{p.ready ? '✓ ready' : '✗ not ready'}</span> {p.title} <span class="muted">{(p.evidence ?? []).join('; ')}</span></li>
+      ))}</ul>
+      <table>
+        <thead><tr><th>Actor</th><th>Service</th><th>Calls</th><th>Succeeded</th><th>Failed</th><th>p50 / p95 ms</th></tr></thead>
+        <tbody>{(report.actors ?? []).flatMap((a) => a.services.map((s) => (
+          <tr class={s.failures.length ? 'rejected' : ''}><td>{a.actor}</td><td>{s.service}</td><td>{s.calls}</td><td>{s.successes}</td><td>{s.failures.length}</td><td>{s.latencyMs ? `${s.latencyMs.p50} / ${s.latencyMs.p95}` : ''}</td></tr>
+        )))}</tbody>
+      </table>
+      <div class="row">
+        <button type="button" class="secondary" onClick={() => void download(`${path}/report?format=json`, sandbox, `readiness-${id}.json`)}>Download JSON</button>
+        <button type="button" class="secondary" onClick={() => void download(`${path}/report?format=html`, sandbox, `readiness-${id}.html`)}>Download HTML</button>
+      </div>
+    </div>
   );
 }
