@@ -92,6 +92,8 @@ test('a new user opens /, creates a sandbox with generator settings and gets its
   const curl = await page.locator('.snippet pre').first().textContent();
   expect(curl).toContain(`${origin}/sandboxes/${SANDBOX}/helseid/create-test-token`);
   expect(curl).toContain(`${origin}/sandboxes/${SANDBOX}/pjd/R4/fhir/DocumentReference/_search`);
+  // a health worker of the client's organisation from the sandbox fills the attestation
+  await page.locator('.snippet pre').first().filter({ hasText: '"id": "565501872"' }).waitFor();
   await screenshot('sandbox-overview', true);
 });
 

@@ -1,7 +1,8 @@
 import { useState } from 'preact/hooks';
-import { call } from '../api';
+import { call, type Bundle, fhir } from '../api';
+import { type Identifier, nameText, type HumanName } from '../fhir-types';
 import { keys } from '../keys';
-import { type ClientInfo, curlSnippet, librarySnippet, SERVICE_CALLS } from '../parts/snippets';
+import { type ClientInfo, curlSnippet, librarySnippet, SERVICE_CALLS, type Worker } from '../parts/snippets';
 import { confirmLoss, CopyBlock, Note, Problem, Section, Shown, useAction, useLoad, when } from '../parts/ui';
 
 export interface SandboxInfo {
@@ -161,7 +162,7 @@ function ClientsPanel({ sandbox, services }: { sandbox: string; services: Record
             <label>Show how to call the services as <select value={client.clientId} onChange={(e) => setChosen(e.currentTarget.value)}>
               {value.clients.map((c) => <option value={c.clientId}>{c.clientId}</option>)}
             </select></label>
-            <Snippets client={client} services={services} />
+            <Snippets sandbox={sandbox} client={client} services={services} />
           </>
         );
       }}</Shown>
@@ -169,15 +170,32 @@ function ClientsPanel({ sandbox, services }: { sandbox: string; services: Record
   );
 }
 
-function Snippets({ client, services }: { client: ClientInfo; services: Record<string, string> }) {
+interface RoleOrPractitioner { resourceType: string; code?: { coding?: { code?: string }[] }[]; identifier?: Identifier[]; name?: HumanName[]; practitioner?: { reference?: string } }
+
+/** The first health worker of the client's point of care (or legal entity) in the sandbox, if any. */
+async function workerOf(sandbox: string, client: ClientInfo): Promise<Worker | undefined> {
+  for (const orgnr of [client.organization?.child, client.organization?.parent].filter(Boolean)) {
+    const found = await fhir<Bundle<RoleOrPractitioner>>(sandbox, `PractitionerRole?organization.identifier=${orgnr}&_include=PractitionerRole:practitioner&_count=5`);
+    const resources = (found.entry ?? []).map((e) => e.resource);
+    const role = resources.find((r) => r.resourceType === 'PractitionerRole');
+    const practitioner = resources.find((r) => r.resourceType === 'Practitioner' && role?.practitioner?.reference?.endsWith(`/${(r as { id?: string }).id}`));
+    const pid = practitioner?.identifier?.find((i) => i.system === 'urn:oid:2.16.578.1.12.4.1.4.1')?.value;
+    const hpr = practitioner?.identifier?.find((i) => i.system === 'urn:oid:2.16.578.1.12.4.1.4.4')?.value;
+    if (pid && hpr) return { name: nameText(practitioner?.name), pid, hpr, authorization: role?.code?.[0]?.coding?.[0]?.code ?? 'LE' };
+  }
+  return undefined;
+}
+
+function Snippets({ sandbox, client, services }: { sandbox: string; client: ClientInfo; services: Record<string, string> }) {
+  const worker = useLoad(() => workerOf(sandbox, client).catch(() => undefined), [sandbox, client.clientId]);
   const calls = SERVICE_CALLS.filter((c) => client.scopes.includes(c.scope) && services[c.service]);
   if (calls.length === 0) return <p class="muted">{client.clientId} has no scope of a service.</p>;
   return (
     <>{calls.map((c) => (
       <details>
         <summary>{c.title}</summary>
-        <CopyBlock label={`curl (${c.title})`} text={curlSnippet(client, c, services.helseid, services[c.service])} />
-        <CopyBlock label={`Node, openid-client (${c.title})`} text={librarySnippet(client, c, services.helseid, services[c.service])} />
+        <CopyBlock label={`curl (${c.title})`} text={curlSnippet(client, c, services.helseid, services[c.service], worker.value)} />
+        <CopyBlock label={`Node, openid-client (${c.title})`} text={librarySnippet(client, c, services.helseid, services[c.service], worker.value)} />
       </details>
     ))}</>
   );

@@ -43,12 +43,15 @@ export const SERVICE_CALLS: ServiceCall[] = [
     curl: (base) => `curl -s "${base}/access-log" -H "Authorization: Bearer $TOKEN"` },
 ];
 
-function attestation(client: ClientInfo): string {
+/** A health worker of the client's organisation, as the sandbox has them (for a runnable attestation). */
+export interface Worker { name: string; pid: string; hpr: string; authorization: string }
+
+function attestation(client: ClientInfo, worker?: Worker): string {
   const legal = client.organization?.parent ?? '<orgnr of the legal entity>';
   const care = client.organization?.child ?? legal;
   return `{"type": "nhn:tillitsrammeverk:parameters",
-  "practitioner": {"identifier": {"id": "<the health worker's fødselsnummer>", "system": "urn:oid:2.16.578.1.12.4.1.4.1"},
-    "hpr_nr": {"id": "<HPR number>", "system": "urn:oid:2.16.578.1.12.4.1.4.4"}, "authorization": {"code": "LE", "system": "urn:oid:2.16.578.1.12.4.1.1.9060"},
+  "practitioner": {"identifier": {"id": "${worker?.pid ?? "<the health worker's fødselsnummer>"}", "system": "urn:oid:2.16.578.1.12.4.1.4.1"},
+    "hpr_nr": {"id": "${worker?.hpr ?? '<HPR number>'}", "system": "urn:oid:2.16.578.1.12.4.1.4.4"}, "authorization": {"code": "${worker?.authorization ?? 'LE'}", "system": "urn:oid:2.16.578.1.12.4.1.1.9060"},
     "legal_entity": {"id": "${legal}", "system": "urn:oid:2.16.578.1.12.4.1.4.101"}, "point_of_care": {"id": "${care}", "system": "urn:oid:2.16.578.1.12.4.1.4.101"}},
   "care_relationship": {"healthcare_service": {"code": "S03", "system": "urn:oid:2.16.578.1.12.4.1.1.8655"},
     "purpose_of_use": {"code": "TREAT", "system": "urn:oid:2.16.840.1.113883.1.11.20448"},
@@ -56,21 +59,21 @@ function attestation(client: ClientInfo): string {
 }
 
 /** A test token (no login, admin key) and the call: for trying a service by hand. */
-export function curlSnippet(client: ClientInfo, call: ServiceCall, helseid: string, base: string): string {
+export function curlSnippet(client: ClientInfo, call: ServiceCall, helseid: string, base: string, worker?: Worker): string {
   const citizen = call.service === 'citizen';
   const body = citizen
     ? `'{"clientId": "${client.clientId}", "scopes": ["${call.scope}"], "user": {"pid": "${EXAMPLE_PATIENT}"}}'`
     : `"{\\"clientId\\": \\"${client.clientId}\\", \\"scopes\\": [\\"${call.scope}\\"], \\"attestation\\": $ATT}"`;
   return [
     '# KEY = the sandbox admin key (the test-token service needs it; real clients log in with private_key_jwt)',
-    ...(citizen ? [] : [`ATT='${attestation(client)}'`]),
+    ...(citizen ? [] : [`${worker ? `# ${worker.name} at ${client.organization?.child ?? client.organization?.parent}\n` : ''}ATT='${attestation(client, worker)}'`]),
     `TOKEN=$(curl -s -X POST "${helseid}/create-test-token" -H "X-Auth-Key: $KEY" -H 'Content-Type: application/json' \\\n  -d ${body} | jq -r .access_token)`,
     call.curl(base),
   ].join('\n');
 }
 
 /** The same call from Node with the standard openid-client library: private_key_jwt, DPoP, the attestation. */
-export function librarySnippet(client: ClientInfo, call: ServiceCall, helseid: string, base: string): string {
+export function librarySnippet(client: ClientInfo, call: ServiceCall, helseid: string, base: string, worker?: Worker): string {
   if (call.service === 'citizen') {
     return `// The citizen's API takes a user token: log in with the authorization code flow (PAR, PKCE) at\n// ${helseid}/connect/authorize, where the test identity provider lets you pick the test person.`;
   }
@@ -81,7 +84,7 @@ export function librarySnippet(client: ClientInfo, call: ServiceCall, helseid: s
 const { generateKeyPairSync } = require('node:crypto');
 const { Issuer } = require('openid-client');
 const privateJwk = require('./private-key.json');
-const attestation = ${attestation(client).replace(/\n/g, '\n  ')};
+const attestation = ${attestation(client, worker).replace(/\n/g, '\n  ')};
 
 (async () => {
   const issuer = await Issuer.discover('${helseid}');
