@@ -94,7 +94,7 @@ export function auditSearchApi(sandboxes: Sandboxes, baseUrl: string, streamPoll
     const given = toQueryParams(req.query as Record<string, unknown>);
     const backlog = pageOf('_count', given.find(([n]) => n === '_count')?.[1], 20, 100);
     const { params } = auditFilters(given, ['_count']);
-    streamAuditEvents(req, res, {
+    streamAuditEvents(res, {
       pollMs: streamPollMs,
       backlog,
       newest: async (count) => (await newestAuditEvents(sandboxes, sandbox.name, params, count)).found.matches,

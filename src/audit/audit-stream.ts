@@ -1,4 +1,4 @@
-import type { Request, Response } from 'express';
+import type { Response } from 'express';
 import type { FhirResource } from '../fhir/types';
 
 /**
@@ -17,7 +17,7 @@ export interface AuditStreamOptions {
 const WINDOW = 100;
 const HEARTBEAT_MS = 15_000;
 
-export function streamAuditEvents(req: Request, res: Response, options: AuditStreamOptions): void {
+export function streamAuditEvents(res: Response, options: AuditStreamOptions): void {
   res.writeHead(200, { 'Content-Type': 'text/event-stream; charset=utf-8', 'Cache-Control': 'no-cache', Connection: 'keep-alive', 'X-Accel-Buffering': 'no' });
   res.write(`retry: ${Math.max(options.pollMs, 1000)}\n\n`);
   let closed = false;
@@ -52,7 +52,7 @@ export function streamAuditEvents(req: Request, res: Response, options: AuditStr
       },
     );
   };
-  req.on('close', () => {
+  res.on('close', () => {
     closed = true;
     if (timer) clearTimeout(timer);
   });

@@ -19,6 +19,7 @@ beforeAll(async () => {
   sandbox = await createSandbox(server, { seed: 'fixtures', generator: { syntheticPatients: 0 } });
 });
 afterAll(async () => {
+  listening.closeAllConnections();
   await new Promise((resolve) => listening.close(resolve));
   await server.close();
 });

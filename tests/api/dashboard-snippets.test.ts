@@ -26,6 +26,7 @@ beforeAll(async () => {
   copyFileSync(path.resolve(__dirname, '..', '..', 'fixtures', 'demo', 'client-keys', 'demo-gp-system.demo-private-key.json'), path.join(dir, 'private-key.json'));
 });
 afterAll(async () => {
+  listening.closeAllConnections();
   await new Promise((resolve) => listening.close(resolve));
   await server.close();
   rmSync(dir, { recursive: true, force: true });

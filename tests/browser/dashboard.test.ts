@@ -49,6 +49,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await browser?.close();
+  listening.closeAllConnections();
   await new Promise((resolve) => listening.close(resolve));
   await server.close();
   rmSync(dashboardDir, { recursive: true, force: true });
@@ -167,7 +168,7 @@ test('by fødselsnummer: the medication list with its versions and who reconcile
   await medication.getByRole('heading', { name: 'Version 1' }).waitFor();
   await medication.getByRole('cell', { name: /Grønn Vits \(HPR 565501872\)/ }).first().waitFor();
   await medication.getByRole('cell', { name: /Magnar Koman/ }).waitFor();
-  await expect(medication.locator('table.nested tbody tr').count()).resolves.toBeGreaterThan(0);
+  await medication.locator('table.nested tbody tr').first().waitFor();
   await screenshot('medication-list', true);
 
   await page.goto(`${origin}/#/s/${SANDBOX}/patients/${CRITICAL_INFORMATION_PATIENT}`);
