@@ -34,6 +34,7 @@ import { signingKeyApi } from './trust/signing-key-api';
 import { testTokenService } from './trust/test-token-service';
 import { authorizationCodeGrant, refreshTokenGrant, tokenExchangeGrant } from './trust/user-grants';
 import type { TrustServices } from './trust/trust-services';
+import { dashboardRouter } from './ui/dashboard-router';
 
 /** Everything the HTTP layer needs; built by `startNavet` (or by tests). */
 export interface AppContext {
@@ -75,6 +76,7 @@ export function createApp(context: AppContext): Express {
     res.status(ok ? 200 : 503).json({ status: ok ? 'ok' : 'database unreachable', engine: context.database.engine });
   });
 
+  app.use(dashboardRouter(config.dashboardDir));
   app.use('/api/sandboxes/:name/clients', clientApi(sandboxes, context.trust.clients, config.maxBody));
   const pjdSettings = new PjdSettingsStore(context.database.db);
   app.use('/api/sandboxes/:name/settings/pjd', pjdSettingsApi(sandboxes, pjdSettings));

@@ -32,6 +32,8 @@ export interface Config {
   logLevel: string;
   /** NAVET_WORKERS: how many processes `navet serve` runs on the one port and database (default: one per core). */
   workers: number;
+  /** NAVET_DASHBOARD_DIR: the built web dashboard served at / (`npm run build` writes it). */
+  dashboardDir: string;
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Partial<Config> = {}): Config {
@@ -50,6 +52,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     maxBody: env.NAVET_MAX_BODY ?? '5mb',
     logLevel: env.NAVET_LOG_LEVEL ?? 'info',
     workers: Number(env.NAVET_WORKERS ?? availableParallelism()),
+    dashboardDir: path.resolve(env.NAVET_DASHBOARD_DIR ?? path.join(__dirname, '..', 'dist', 'dashboard')),
     ...overrides,
   };
   if (!Number.isInteger(config.port) || config.port < 0 || config.port > 65535) throw new Error(`PORT must be a port number; got ${env.PORT}`);

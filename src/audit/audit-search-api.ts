@@ -1,4 +1,5 @@
-import { type Request, Router } from 'express';
+import { type Request, type Response, Router } from 'express';
+import { streamAuditEvents } from './audit-stream';
 import { pageLinks, searchsetBundle } from '../fhir/bundles';
 import { badRequest } from '../fhir/operation-outcome';
 import { parseSearchRequest, type QueryParams, toQueryParams } from '../fhir/search-request';
@@ -47,36 +48,62 @@ function pageOf(name: string, value: string | undefined, fallback: number, max: 
   return Math.min(Number(value), max);
 }
 
-/** Searches a sandbox's access log by the operators' filters (`patient`, `outcome`, …), newest first and paged. */
-export async function searchAccessLog(sandboxes: Sandboxes, baseUrl: string, sandbox: Sandbox, given: QueryParams): Promise<Bundle> {
-  const count = pageOf('_count', given.find(([n]) => n === '_count')?.[1], 20, 100);
-  const page = pageOf('_page', given.find(([n]) => n === '_page')?.[1], 1, Number.MAX_SAFE_INTEGER);
+/** Turns the operators' filters (query parameters) into AuditEvent search parameters; unknown ones are refused. */
+export function auditFilters(given: QueryParams, paging: readonly string[]): { params: QueryParams; filters: QueryParams } {
   const params: QueryParams = [];
   const filters: QueryParams = [];
   for (const [name, value] of given) {
-    if (name === '_count' || name === '_page') continue;
+    if (paging.includes(name)) continue;
     const filter = ownValue(FILTERS, name);
     if (!filter) {
       const known = Object.entries(FILTERS).map(([n, f]) => `${n} (${f.describe})`).join(', ');
-      throw badRequest('NAVET-AUDIT-SEARCH', `'${name}' is not a filter of the access log; use ${known}, _count and _page`, [name]);
+      throw badRequest('NAVET-AUDIT-SEARCH', `'${name}' is not a filter of the access log; use ${known}, ${paging.join(' and ')}`, [name]);
     }
     params.push([filter.param, filter.convert ? filter.convert(value) : value]);
     filters.push([name, value]);
   }
-  const request = { ...parseSearchRequest('AuditEvent', [...params, ['_sort', '-date']]), count, offset: (page - 1) * count };
-  const found = await sandboxes.store.search(sandbox.name, request);
+  return { params, filters };
+}
+
+/** The newest `count` AuditEvents of a sandbox that match the search parameters, from `offset` on. */
+export async function newestAuditEvents(sandboxes: Sandboxes, sandbox: string, params: QueryParams, count: number, offset = 0) {
+  const request = { ...parseSearchRequest('AuditEvent', [...params, ['_sort', '-date']]), count, offset };
+  return { request, found: await sandboxes.store.search(sandbox, request) };
+}
+
+/** Searches a sandbox's access log by the operators' filters (`patient`, `outcome`, …), newest first and paged. */
+export async function searchAccessLog(sandboxes: Sandboxes, baseUrl: string, sandbox: Sandbox, given: QueryParams): Promise<Bundle> {
+  const count = pageOf('_count', given.find(([n]) => n === '_count')?.[1], 20, 100);
+  const page = pageOf('_page', given.find(([n]) => n === '_page')?.[1], 1, Number.MAX_SAFE_INTEGER);
+  const { params, filters } = auditFilters(given, ['_count', '_page']);
+  const { request, found } = await newestAuditEvents(sandboxes, sandbox.name, params, count, (page - 1) * count);
   const bundle = searchsetBundle({ baseUrl: serviceUrls(baseUrl, sandbox.name).fhir, request, total: found.total, matches: found.matches, included: [], now: sandbox.clock.now().toISOString() });
   bundle.link = pageLinks(`${baseUrl}/api/sandboxes/${sandbox.name}/audit`, filters, count, page, found.total ?? 0);
   return bundle;
 }
 
-export function auditSearchApi(sandboxes: Sandboxes, baseUrl: string): Router {
+export function auditSearchApi(sandboxes: Sandboxes, baseUrl: string, streamPollMs = 1000): Router {
   const router = Router({ mergeParams: true });
-  router.get('/', async (req: Request, res) => {
+  async function adminOf(req: Request, res: Response) {
     const sandbox = await sandboxes.get(String((req.params as { name?: string }).name));
     res.locals.sandboxName = sandbox.name;
     assertAdminKey(req, sandboxes, sandbox);
+    return sandbox;
+  }
+  router.get('/', async (req: Request, res) => {
+    const sandbox = await adminOf(req, res);
     sendFhir(req, res, 200, await searchAccessLog(sandboxes, baseUrl, sandbox, toQueryParams(req.query as Record<string, unknown>)));
+  });
+  router.get('/stream', async (req: Request, res) => {
+    const sandbox = await adminOf(req, res);
+    const given = toQueryParams(req.query as Record<string, unknown>);
+    const backlog = pageOf('_count', given.find(([n]) => n === '_count')?.[1], 20, 100);
+    const { params } = auditFilters(given, ['_count']);
+    streamAuditEvents(res, {
+      pollMs: streamPollMs,
+      backlog,
+      newest: async (count) => (await newestAuditEvents(sandboxes, sandbox.name, params, count)).found.matches,
+    });
   });
   return router;
 }

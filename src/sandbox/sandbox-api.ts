@@ -8,7 +8,7 @@ import type { JobProgress, SandboxJobs } from './sandbox-jobs';
 import type { CreateSandboxInput, Sandbox, Sandboxes, SeedKind } from './sandboxes';
 import { serviceUrls } from './service-urls';
 
-/** `/api/sandboxes`: create, list, read, delete, reset, snapshots and the clock. */
+/** `/api/sandboxes`: create, list, read, delete, reset, snapshots (save, list, restore, delete) and the clock. */
 export function describeSandbox(baseUrl: string, sandbox: Sandbox) {
   return {
     name: sandbox.name,
@@ -195,6 +195,12 @@ export function sandboxApi(sandboxes: Sandboxes, options: SandboxApiOptions): Ro
     const sandbox = await adminOf(req, res);
     await sandboxes.restore(sandbox.name, String(req.params.label));
     res.json({ name: sandbox.name, restored: req.params.label });
+  });
+
+  router.delete('/:name/snapshots/:label', async (req, res) => {
+    const sandbox = await adminOf(req, res);
+    await sandboxes.deleteSnapshot(sandbox.name, String(req.params.label));
+    res.status(204).end();
   });
 
   router.get('/:name/clock', async (req, res) => {

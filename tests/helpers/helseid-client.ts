@@ -51,10 +51,10 @@ export interface TokenResult {
  * client_credentials with DPoP the way a vendor does it: the first request gets use_dpop_nonce, the
  * retry carries the nonce (and a fresh assertion).
  */
-export async function getToken(http: ReturnType<typeof supertest>, sandbox: string, options: { clientId?: string; scope: string; resource?: string; details?: unknown; assertion?: AssertionOptions; dpop?: boolean; privateJwk?: JWK }): Promise<TokenResult> {
+export async function getToken(http: ReturnType<typeof supertest>, sandbox: string, options: { clientId?: string; scope: string; resource?: string; details?: unknown; assertion?: AssertionOptions; dpop?: boolean; privateJwk?: JWK; baseUrl?: string }): Promise<TokenResult> {
   // a client registered in the test signs with the key it names; a demo client with its fixture key
   const client = options.privateJwk ? { clientId: options.clientId as string, privateJwk: options.privateJwk } : demoClient(options.clientId ?? 'demo-hospital-system');
-  const issuer = `${TEST_BASE_URL}/sandboxes/${sandbox}/helseid`;
+  const issuer = `${options.baseUrl ?? TEST_BASE_URL}/sandboxes/${sandbox}/helseid`;
   const tokenUrl = `${issuer}/connect/token`;
   const dpopKey = await makeDpopKey();
   const send = async (nonce?: string) => {
