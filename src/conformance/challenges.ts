@@ -26,8 +26,9 @@ export interface ChallengeDefinition {
   play(req: Request, res: Response): Promise<{ answered: boolean; data: Record<string, unknown> }>;
 }
 
-const isSearch = (r: ChallengeRequest) => (r.service === 'pjd' && /^\/R4\/fhir\/DocumentReference(\/_search)?$/.test(r.path))
-  || (r.service === 'pps' && /^\/(DiagnosticReport|Observation)(\/_search)?$/.test(r.path));
+/** A search the client wrote (a form POST to _search), not a next page it follows. */
+const isSearch = (r: ChallengeRequest) => r.method === 'POST' && ((r.service === 'pjd' && r.path === '/R4/fhir/DocumentReference/_search')
+  || (r.service === 'pps' && /^\/(DiagnosticReport|Observation)\/_search$/.test(r.path)));
 const isApi = (r: ChallengeRequest) => r.service !== 'helseid' && r.scheme !== undefined;
 
 function answer(req: Request, res: Response, status: number, code: string, navetCode: string, text: string, headers: Record<string, string>): void {

@@ -74,7 +74,7 @@ export function conformanceSessionApi(sandboxes: Sandboxes, recorder: Recorder, 
     if (busy) throw conflict('NAVET-CONFORMANCE-BUSY', `Session ${busy.id} already records client '${body.clientId}'; finish it first`);
     const session: SessionRecord = {
       id: `cs-${randomUUID()}`, sandbox: sandbox.name, clientId: body.clientId.trim(), ...(typeof body.label === 'string' ? { label: body.label } : {}), baseUrl,
-      profiles: [...new Set(body.profiles as string[])].filter(isProfile), status: 'recording', createdAt: new Date().toISOString(), observations: {},
+      profiles: [...new Set(body.profiles as string[])].filter(isProfile), status: 'recording', createdAt: new Date().toISOString(), observations: [],
     };
     await store.create(session);
     recorder.invalidate(sandbox.name);
@@ -113,7 +113,7 @@ export function conformanceSessionApi(sandboxes: Sandboxes, recorder: Recorder, 
     const { challenge, ...values } = bodyOf(req);
     if (challenge !== 'nors-hidden' || !Number.isInteger(values.norsCount)) throw badRequest('NAVET-CONFORMANCE-OBSERVATION', 'Report what the client showed: {"challenge":"nors-hidden","norsCount":<the number it read from NHN-SecurityLabel-Nors-Count>}', ['norsCount']);
     if (session.status !== 'recording') throw conflict('NAVET-CONFORMANCE-FINISHED', `Session ${session.id} is finished`);
-    session.observations[challenge] = { atMs: Date.now(), values };
+    session.observations.push({ challenge, atMs: Date.now(), values });
     await store.update(session);
     res.json({ challenge, recorded: values });
   });

@@ -104,9 +104,10 @@ export class Recorder {
     const lastTrigger = Math.max(0, ...triggered.map((c) => c.triggeredAtMs ?? 0));
     // one challenge at a time: the next waits until the client has been answered 2xx since the last
     if (triggered.length > 0 && (this.lastSuccess.get(owner.session.id) ?? 0) <= lastTrigger) return undefined;
-    const next = owner.challenges.find((c) => c.status === 'armed');
+    // the first armed challenge (in the order armed) that applies to this request
+    const next = owner.challenges.find((c) => c.status === 'armed' && challengeByName(c.name)?.matches(request));
     const definition = next ? challengeByName(next.name) : undefined;
-    if (!next || !definition || !definition.matches(request)) return undefined;
+    if (!next || !definition) return undefined;
     // claim it first (another process may be playing it); then play it and note what was sent
     if (!(await this.store.trigger(sandbox, owner.session.id, next.name, requestId, atMs, {}))) return undefined;
     next.status = 'triggered';

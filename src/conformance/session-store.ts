@@ -16,7 +16,7 @@ export interface SessionRecord {
   createdAt: string;
   finishedAt?: string;
   /** What the vendor's tests report they saw (e.g. the NORS count shown to the user), by challenge. */
-  observations: Record<string, { atMs: number; values: Record<string, unknown> }>;
+  observations: { challenge: string; atMs: number; values: Record<string, unknown> }[];
 }
 
 export interface ChallengeRecord {

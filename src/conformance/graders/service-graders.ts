@@ -1,6 +1,6 @@
 import { describe, header, nhnHeader, ok, type RecordedExchange } from '../exchange';
 import { everyRequest, fail, type Grader, type GradeContext, pass, skip } from '../grading';
-import { after, apiCalls, bodyOf, followsLink, patientOf, playedChallenge, resourcesIn, sandboxSeconds, scopeOf, tokenRequests, within } from './traffic';
+import { after, apiCalls, bodyOf, followsLink, patientOf, playedChallenge, resourcesIn, sandboxSeconds, scopeOf, tokenRequests, withBody, within } from './traffic';
 
 type Json = Record<string, unknown>;
 
@@ -28,7 +28,7 @@ export const KJ_GRADERS: Record<string, Grader> = {
   'KJ-SOURCE-SYSTEM': (c) => everyRequest(kjCalls(c), { flow: 'Kjernejournal request', expected: 'an nhn-source-system header', check: (e) => (nhnHeader(e, 'source-system') ? undefined : 'no nhn-source-system') }),
   'KJ-USER-ROLE': (c) => everyRequest(kjCalls(c), { flow: 'Kjernejournal request', expected: 'nhn-user-role: URL-encoded {"system":"urn:oid:2.16.578.1.12.4.1.1.9060","code":…}', check: (e) => userRoleProblem(nhnHeader(e, 'user-role')) }),
   'KJ-PATIENT-HEADER': (c) => everyRequest(kjCalls(c).filter(isKjRead), { flow: 'critical-information read', expected: 'the patient in nhn-patient-nin', check: (e) => (nhnHeader(e, 'patient-nin') ? undefined : 'no nhn-patient-nin') }),
-  'KJ-UPDATE-VERSION': (c) => everyRequest(kjCalls(c).filter((e) => e.method === 'PUT'), {
+  'KJ-UPDATE-VERSION': (c) => everyRequest(withBody(kjCalls(c).filter((e) => e.method === 'PUT')), {
     flow: 'critical-information update', expected: 'meta.versionId of the version changed',
     check: (e) => ((bodyOf(e)?.meta as Json | undefined)?.versionId ? undefined : 'no meta.versionId'),
   }),
@@ -44,7 +44,7 @@ export const KJ_GRADERS: Record<string, Grader> = {
 };
 
 // SFM / PLL
-const sfmCalls = (c: GradeContext) => apiCalls(c, 'sfm');
+const sfmCalls = (c: GradeContext) => withBody(apiCalls(c, 'sfm'));
 const isGet = (e: RecordedExchange) => e.method === 'POST' && e.path === '/Patient/$getMedication';
 const isSend = (e: RecordedExchange) => e.method === 'POST' && e.path === '/Patient/$sendMedication';
 const medicationBundle = (parameters: Json | undefined) => ((parameters?.parameter as { name?: string; resource?: Json }[] | undefined) ?? []).find((p) => p.name === 'medication')?.resource;
@@ -93,7 +93,7 @@ export const SFM_GRADERS: Record<string, Grader> = {
 
 // Pasientens prøvesvar
 const ppsSearches = (c: GradeContext) => apiCalls(c, 'pps').filter((e) => /^\/(DiagnosticReport|Observation|Specimen|ServiceRequest)(\/_search)?$/.test(e.path));
-const ppsSubmissions = (c: GradeContext) => apiCalls(c, 'pps').filter((e) => e.method === 'POST' && e.path === '/');
+const ppsSubmissions = (c: GradeContext) => withBody(apiCalls(c, 'pps').filter((e) => e.method === 'POST' && e.path === '/'));
 const CORRELATION_HEADERS = ['cid', 'traceparent', 'correlation-id', 'correlationid', 'correlation', 'x-correlation-id', 'x-correlationid', 'x-correlation', 'x-request-id', 'x-requestid', 'x-request'];
 const submitted = (e: RecordedExchange, type: string) => resourcesIn(bodyOf(e), type);
 

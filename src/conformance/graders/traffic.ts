@@ -37,8 +37,11 @@ export function linksBefore(c: GradeContext, e: RecordedExchange, kind: 'link' |
   return links;
 }
 
-/** True when the request follows a link Navet gave (next page): its URL is then Navet's, not the client's. */
-export const followsLink = (c: GradeContext, e: RecordedExchange) => linksBefore(c, e).has(pathAndQuery(c, e));
+/** True when the request follows a link Navet gave (a next page, an attachment): its URL is then Navet's, not the client's. */
+export const followsLink = (c: GradeContext, e: RecordedExchange) => linksBefore(c, e).has(pathAndQuery(c, e)) || linksBefore(c, e, 'attachment').has(pathAndQuery(c, e));
+
+/** Requests whose body Navet read: a challenge answered before the service read the body leaves none to grade. */
+export const withBody = (list: readonly RecordedExchange[]) => list.filter((e) => !(e.challenge && e.body === undefined));
 
 export const bodyOf = (e: RecordedExchange): Json | undefined => (e.body && typeof e.body === 'object' ? (e.body as Json) : undefined);
 
