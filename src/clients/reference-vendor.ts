@@ -31,13 +31,18 @@ export class ReferenceVendor extends ReferenceClient {
   /** Runs the flows of the given profiles in the order a day's work would touch them. */
   async run(profiles: readonly string[]): Promise<void> {
     const has = (p: string) => profiles.includes(p);
-    if (has('helseid-client')) await this.pingPjd();
-    if (has('pjd-source')) await this.publishDocument(TEST_PATIENTS.gryTelokk);
-    if (has('pps-lab-source')) for (const id of ['A', 'B']) await this.submitLabReport(TEST_PATIENTS.gryTelokk, `REF-${randomUUID().slice(0, 8)}-${id}`);
-    if (has('pjd-consumer')) await this.readDocuments(TEST_PATIENTS.lineDanser);
-    if (has('kj-critical-information')) for (const nin of [TEST_PATIENTS.gryTelokk, TEST_PATIENTS.lineDanser]) await this.criticalInformation(nin);
-    if (has('sfm-basis')) await this.reconcileMedication(TEST_PATIENTS.troyHammer);
-    if (has('pps-consumer')) await this.readLabResults(TEST_PATIENTS.gryTelokk);
+    if (has('helseid-client')) await this.step(() => this.pingPjd());
+    if (has('pjd-source')) await this.step(() => this.publishDocument(TEST_PATIENTS.gryTelokk));
+    if (has('pps-lab-source')) for (const id of ['A', 'B']) await this.step(() => this.submitLabReport(TEST_PATIENTS.gryTelokk, `REF-${randomUUID().slice(0, 8)}-${id}`));
+    if (has('pjd-consumer')) await this.step(() => this.readDocuments(TEST_PATIENTS.lineDanser));
+    if (has('kj-critical-information')) for (const nin of [TEST_PATIENTS.gryTelokk, TEST_PATIENTS.lineDanser]) await this.step(() => this.criticalInformation(nin));
+    if (has('sfm-basis')) await this.step(() => this.reconcileMedication(TEST_PATIENTS.troyHammer));
+    if (has('pps-consumer')) await this.step(() => this.readLabResults(TEST_PATIENTS.gryTelokk));
+  }
+
+  /** One piece of the day's work; a careful client lets a failure surface. */
+  protected async step(work: () => Promise<unknown>): Promise<void> {
+    await work();
   }
 
   // ---- HelseID (an authenticated ping) ----

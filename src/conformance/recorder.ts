@@ -14,6 +14,7 @@ import type { ChallengeRecord, SessionRecord, SessionStore } from './session-sto
 const BODY_CAP = 256 * 1024;
 const CACHE_MS = 1000;
 const LEFT_OUT_HEADERS = new Set(['authorization', 'dpop', 'cookie']);
+const CREDENTIAL_PARAMS = ['access_token', 'client_assertion', 'id_token', 'refresh_token', 'code'];
 
 interface Active {
   session: SessionRecord;
@@ -142,6 +143,11 @@ export class Recorder {
       }
     }
     const url = new URL(req.originalUrl, 'http://navet.invalid');
+    // a credential in a query string is kept as its hash, like any other
+    for (const name of CREDENTIAL_PARAMS) {
+      const value = url.searchParams.get(name);
+      if (value !== null) url.searchParams.set(name, `sha256:${hashOf(value)}`);
+    }
     return {
       id: parts.id,
       atMs: parts.started.atMs,

@@ -73,10 +73,17 @@ export const HELSEID_GRADERS: Record<string, Grader> = {
     check: (e) => (attestationsOf(e).some((a) => a.via === 'authorization_details') ? 'the attestation is in authorization_details of the client assertion' : undefined),
   }),
   'HID-ASSERTION-JTI': (c) => {
+    // an assertion refused only for want of a DPoP nonce was not used: sending it again is allowed
     const seen = new Map<string, RecordedExchange>();
     return everyRequest(withAssertion(c), {
       flow: 'client assertion', expected: 'a jti not used before',
-      check: (e) => { const jti = String(e.assertion?.claims.jti ?? ''); if (!jti) return 'no jti'; const earlier = seen.get(jti); seen.set(jti, e); return earlier ? `jti ${jti} was used before in ${earlier.id}` : undefined; },
+      check: (e) => {
+        const jti = String(e.assertion?.claims.jti ?? '');
+        if (!jti) return 'no jti';
+        const earlier = seen.get(jti);
+        if ((e.responseBody as { error?: string } | undefined)?.error !== 'use_dpop_nonce') seen.set(jti, e);
+        return earlier ? `jti ${jti} was used before in ${earlier.id}` : undefined;
+      },
     });
   },
   'HID-ASSERTION-LIFETIME': (c) => everyRequest(withAssertion(c), {

@@ -1,3 +1,4 @@
+import { idnr } from '@navikt/fnrvalidator';
 import { describe, header, nhnHeader, ok, type RecordedExchange } from '../exchange';
 import { everyRequest, fail, type Grader, type GradeContext, pass, skip } from '../grading';
 import { after, apiCalls, bodyOf, followsLink, patientOf, playedChallenge, resourcesIn, sandboxSeconds, scopeOf, tokenRequests, withBody, within } from './traffic';
@@ -21,7 +22,7 @@ function userRoleProblem(value: string | undefined): string | undefined {
 }
 
 export const KJ_GRADERS: Record<string, Grader> = {
-  'KJ-STATUS-FIRST': (c) => everyRequest(kjCalls(c).filter(isKjRead), {
+  'KJ-STATUS-FIRST': (c) => everyRequest(kjCalls(c).filter((e) => isKjRead(e) && patientOf(e) !== undefined), {
     flow: 'critical-information read', expected: 'a /status for the same patient before it',
     check: (e) => (c.exchanges.slice(0, c.exchanges.indexOf(e)).some((s) => isKjStatus(s) && ok(s) && patientOf(s) === patientOf(e)) ? undefined : `no /status for ${patientOf(e) ?? 'the patient'} before it`),
   }),
@@ -123,13 +124,14 @@ export const PPS_GRADERS: Record<string, Grader> = {
 };
 
 // across services
-const NIN = /(^|[^\d])\d{11}([^\d]|$)/;
+/** An 11-digit run that is a valid fødselsnummer, D-number or H-number (@navikt/fnrvalidator). */
+const hasNationalId = (text: string) => (text.match(/(?<!\d)\d{11}(?!\d)/g) ?? []).some((digits) => idnr(digits).status === 'valid');
 const clinicalCalls = (c: GradeContext) => c.exchanges.filter((e) => ['pjd', 'critical-information', 'sfm', 'pps'].includes(e.service) && e.auth);
 
 export const CROSS_SERVICE_GRADERS: Record<string, Grader> = {
   'NAV-NO-NIN-IN-URL': (c) => everyRequest(clinicalCalls(c).filter((e) => !followsLink(c, e)), {
     flow: 'API request', expected: 'no 11-digit national identity number in the path or query',
-    check: (e) => (NIN.test(decodeURIComponent(`${e.path}?${e.query}`)) ? `a national identity number in ${e.path}${e.query ? '?…' : ''}` : undefined),
+    check: (e) => (hasNationalId(decodeURIComponent(`${e.path}?${e.query}`)) ? `a national identity number in ${e.path}${e.query ? '?…' : ''}` : undefined),
   }),
   'NAV-CH-503-BACKOFF': (c) => {
     const found = playedChallenge(c);
