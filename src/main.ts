@@ -2,6 +2,7 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { readFileSync } from 'node:fs';
 import { loadConfig } from './config';
+import { conformanceCommands } from './conformance/conformance-cli';
 import type { FhirContext } from './fhir/fhir-operations';
 import { FhirError } from './fhir/operation-outcome';
 import { processBundle } from './fhir/transaction';
@@ -125,6 +126,8 @@ program.command('seed [name]')
       process.stdout.write(`Sandbox '${target}' holds ${await navet.sandboxes.store.countResources(target)} resources\n`);
     });
   });
+
+conformanceCommands(program);
 
 program.parseAsync(process.argv).catch((error: unknown) => {
   const message = error instanceof FhirError ? error.issues.map((i) => i.text).join('\n') : error instanceof Error ? error.message : String(error);
