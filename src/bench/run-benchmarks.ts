@@ -1,5 +1,6 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { conformanceBenchmarks } from './conformance-benchmarks';
 import { fhirBenchmarks } from './fhir-benchmarks';
 import { criticalInformationBenchmarks } from './critical-information-benchmarks';
 import { pjdBenchmarks } from './pjd-benchmarks';
@@ -17,8 +18,8 @@ async function main(): Promise<void> {
   const seconds = Number(process.env.NAVET_BENCH_SECONDS ?? 10);
   const connections = Number(process.env.NAVET_BENCH_CONNECTIONS ?? 10);
   const postgresUrl = process.env.NAVET_BENCH_DATABASE_URL ?? process.env.DATABASE_URL;
-  // NAVET_BENCH_SUITES: which to run, of fhir, pjd, kj, pps, trust (default all)
-  const suites = (process.env.NAVET_BENCH_SUITES ?? 'fhir,pjd,kj,pps,trust').split(',').map((s) => s.trim());
+  // NAVET_BENCH_SUITES: which to run, of fhir, pjd, kj, pps, trust, conformance (default all)
+  const suites = (process.env.NAVET_BENCH_SUITES ?? 'fhir,pjd,kj,pps,trust,conformance').split(',').map((s) => s.trim());
   const engines: { name: string; databaseUrl?: string }[] = [{ name: 'sqlite' }, ...(postgresUrl ? [{ name: 'postgres', databaseUrl: postgresUrl }] : [])];
   if (!postgresUrl) process.stdout.write('PostgreSQL skipped: set NAVET_BENCH_DATABASE_URL=postgres://… to measure it too\n');
   const loads: LoadResult[] = [];
@@ -43,6 +44,9 @@ async function main(): Promise<void> {
         const pps = await ppsBenchmarks(navet, { connections, calls: Number(process.env.NAVET_BENCH_PPS_CALLS ?? 2000) });
         loads.push(...pps.loads);
         timings.push(...pps.timings);
+      }
+      if (suites.includes('conformance')) {
+        loads.push(...(await conformanceBenchmarks(navet, { connections, calls: Number(process.env.NAVET_BENCH_RECORDING_CALLS ?? 1500), rounds: Number(process.env.NAVET_BENCH_RECORDING_ROUNDS ?? 5), barePort: 20000 + Math.floor(Math.random() * 20000) })));
       }
       if (suites.includes('trust')) {
         loads.push(...(await trustBenchmarks(navet, { connections, tokens: Number(process.env.NAVET_BENCH_TOKENS ?? 2000), guardedCalls: Number(process.env.NAVET_BENCH_GUARDED_CALLS ?? 4000) })));

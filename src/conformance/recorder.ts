@@ -175,7 +175,7 @@ export class Recorder {
 
   private enqueue(sandbox: string, sessionId: string, exchange: RecordedExchange): void {
     this.queue.push({ sandbox, sessionId, exchange });
-    this.timer ??= setTimeout(() => { this.timer = undefined; void this.flush(); }, 50);
+    this.timer ??= setTimeout(() => { this.timer = undefined; void this.flush(); }, 200);
   }
 
   /** Writes what is queued; a session is graded only after this (the finish endpoint awaits it). */
@@ -184,12 +184,10 @@ export class Recorder {
     if (this.queue.length === 0) return;
     const batch = this.queue.splice(0, this.queue.length);
     this.flushing = (async () => {
-      for (const { sandbox, sessionId, exchange } of batch) {
-        try {
-          await this.store.addExchange(sandbox, sessionId, exchange);
-        } catch (error) {
-          this.logger.error({ err: error, sandbox, sessionId }, 'a conformance recording could not be written');
-        }
+      try {
+        await this.store.addExchanges(batch);
+      } catch (error) {
+        this.logger.error({ err: error, requests: batch.length }, 'conformance recordings could not be written');
       }
     })();
     await this.flushing;

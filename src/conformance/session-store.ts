@@ -74,8 +74,13 @@ export class SessionStore {
     return row?.report ?? undefined;
   }
 
-  async addExchange(sandbox: string, sessionId: string, exchange: RecordedExchange): Promise<void> {
-    await this.db.insertInto('conformance_exchanges').values({ sandbox, session_id: sessionId, id: exchange.id, at_ms: exchange.atMs, seq: exchange.seq, content: JSON.stringify(exchange) }).execute();
+  /** Writes recorded requests in one statement per hundred (one commit, not one per request). */
+  async addExchanges(rows: { sandbox: string; sessionId: string; exchange: RecordedExchange }[]): Promise<void> {
+    for (let i = 0; i < rows.length; i += 100) {
+      await this.db.insertInto('conformance_exchanges').values(rows.slice(i, i + 100).map(({ sandbox, sessionId, exchange }) => ({
+        sandbox, session_id: sessionId, id: exchange.id, at_ms: exchange.atMs, seq: exchange.seq, content: JSON.stringify(exchange),
+      }))).execute();
+    }
   }
 
   async exchanges(sandbox: string, sessionId: string): Promise<RecordedExchange[]> {
