@@ -32,6 +32,18 @@ export class Recorder {
 
   constructor(readonly store: SessionStore, private readonly logger: Logger) {}
 
+  /** A client sends the same access token many times: it is decoded and hashed once. */
+  private readonly decodedTokens = new Map<string, DecodedCredential>();
+  private decodedToken(token: string): DecodedCredential {
+    let decoded = this.decodedTokens.get(token);
+    if (!decoded) {
+      if (this.decodedTokens.size >= 200) this.decodedTokens.delete(this.decodedTokens.keys().next().value as string);
+      decoded = decodeCredential(token);
+      this.decodedTokens.set(token, decoded);
+    }
+    return decoded;
+  }
+
   /** Forget the cached sessions of a sandbox (after a session opened, finished or a challenge was armed here). */
   invalidate(sandbox: string): void {
     this.cache.delete(sandbox);
@@ -55,7 +67,7 @@ export class Recorder {
       const [service, ...rest] = req.path.replace(/^\//, '').split('/');
       const path = `/${rest.join('/')}`;
       const authorization = /^(DPoP|Bearer)\s+(\S+)$/i.exec((req.headers.authorization ?? '').trim());
-      const token = authorization ? decodeCredential(authorization[2]) : undefined;
+      const token = authorization ? this.decodedToken(authorization[2]) : undefined;
       const tokenClient = typeof token?.claims.client_id === 'string' ? token.claims.client_id : undefined;
       const isTokenEndpoint = service === 'helseid' && req.method === 'POST' && path === '/connect/token';
       // a request without credentials (discovery, JWKS, /ping) is recorded in every session of the sandbox
