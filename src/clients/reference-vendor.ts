@@ -31,13 +31,14 @@ export class ReferenceVendor extends ReferenceClient {
   /** Runs the flows of the given profiles in the order a day's work would touch them. */
   async run(profiles: readonly string[]): Promise<void> {
     const has = (p: string) => profiles.includes(p);
-    if (has('helseid-client')) await this.step(() => this.pingPjd());
+    // a connection check at start-up and now and then: each call reuses the token while it is valid
+    if (has('helseid-client')) for (const attest of [false, true, false]) await this.step(() => this.pingPjd(attest));
     if (has('pjd-source')) await this.step(() => this.publishDocument(TEST_PATIENTS.gryTelokk));
     if (has('pps-lab-source')) for (const id of ['A', 'B']) await this.step(() => this.submitLabReport(TEST_PATIENTS.gryTelokk, `REF-${randomUUID().slice(0, 8)}-${id}`));
     if (has('pjd-consumer')) await this.step(() => this.readDocuments(TEST_PATIENTS.lineDanser));
     if (has('kj-critical-information')) for (const nin of [TEST_PATIENTS.gryTelokk, TEST_PATIENTS.lineDanser]) await this.step(() => this.criticalInformation(nin));
     if (has('sfm-basis')) await this.step(() => this.reconcileMedication(TEST_PATIENTS.troyHammer));
-    if (has('pps-consumer')) await this.step(() => this.readLabResults(TEST_PATIENTS.gryTelokk));
+    if (has('pps-consumer')) for (const type of ['DiagnosticReport', 'Observation']) await this.step(() => this.readLabResults(TEST_PATIENTS.gryTelokk, type));
   }
 
   /** One piece of the day's work; a careful client lets a failure surface. */
@@ -46,9 +47,9 @@ export class ReferenceVendor extends ReferenceClient {
   }
 
   // ---- HelseID (an authenticated ping) ----
-  async pingPjd(): Promise<void> {
+  async pingPjd(attest = false): Promise<void> {
     const url = `${this.serviceBase('pjd')}/pingauth`;
-    await this.call('GET', url, { scope: PJD_LIST }, (headers) => this.http('GET', url, headers));
+    await this.call('GET', url, { scope: PJD_LIST, attest }, (headers) => this.http('GET', url, headers));
   }
 
   // ---- PJD consumer ----
@@ -220,11 +221,11 @@ export class ReferenceVendor extends ReferenceClient {
     return { 'person-id': nin, 'access-basis': 'SAMTYKKE', 'correlation-id': randomUUID(), 'Content-Type': 'application/x-www-form-urlencoded' };
   }
 
-  /** DiagnosticReport search as a form POST, every page read by following next. */
-  async readLabResults(nin: string): Promise<Json[]> {
+  /** A search (DiagnosticReport or Observation) as a form POST, every page read by following next. */
+  async readLabResults(nin: string, type = 'DiagnosticReport'): Promise<Json[]> {
     const spec: TokenSpec = { scope: 'nhn:pps/provesvar-read', attest: true, patient: nin };
     const pps = this.fhir('pps');
-    let page: Json = await this.call('POST', `${this.serviceBase('pps')}/DiagnosticReport/_search`, spec, (headers) => pps.request('DiagnosticReport/_search', { method: 'POST', body: new URLSearchParams({ date: 'ge2000-01-01' }).toString(), options: { headers: { ...headers, ...this.ppsHeaders(nin) } } }));
+    let page: Json = await this.call('POST', `${this.serviceBase('pps')}/${type}/_search`, spec, (headers) => pps.request(`${type}/_search`, { method: 'POST', body: new URLSearchParams({ date: 'ge2000-01-01' }).toString(), options: { headers: { ...headers, ...this.ppsHeaders(nin) } } }));
     const entries: Json[] = [...(page.entry ?? [])];
     for (let next = this.nextLink(page); next; next = this.nextLink(page)) {
       const link = next;

@@ -21,6 +21,8 @@ export interface ChallengeRequest {
 export interface ChallengeDefinition {
   name: string;
   description: string;
+  /** Plays on any API call (a nonce, an expired token, 503): a challenge for a particular request goes first. */
+  generic?: true;
   matches(request: ChallengeRequest): boolean;
   /** Plays the challenge; returns what Navet sent, for the grader. `answered` means the request ends here. */
   play(req: Request, res: Response): Promise<{ answered: boolean; data: Record<string, unknown> }>;
@@ -53,6 +55,7 @@ function overrideHeaders(res: Response, headers: Record<string, string>): void {
 export const CHALLENGES: readonly ChallengeDefinition[] = [
   {
     name: 'dpop-nonce',
+    generic: true,
     description: 'The next API call with a DPoP proof gets 401 use_dpop_nonce and a DPoP-Nonce header (RFC 9449 §9).',
     matches: (r) => isApi(r) && r.scheme === 'DPoP',
     play: async (req, res) => {
@@ -64,6 +67,7 @@ export const CHALLENGES: readonly ChallengeDefinition[] = [
   },
   {
     name: 'expired-token',
+    generic: true,
     description: 'The next API call gets 401 invalid_token: the access token has expired.',
     matches: isApi,
     play: async (req, res) => {
@@ -85,6 +89,7 @@ export const CHALLENGES: readonly ChallengeDefinition[] = [
   },
   {
     name: 'service-unavailable',
+    generic: true,
     description: 'The next API call gets 503 with Retry-After: 2.',
     matches: isApi,
     play: async (req, res) => {
@@ -130,6 +135,9 @@ export const CHALLENGES: readonly ChallengeDefinition[] = [
 ];
 
 export const challengeByName = (name: string): ChallengeDefinition | undefined => CHALLENGES.find((c) => c.name === name);
+
+/** The challenges that grade a requirement of one of the profiles (the others would only be omitted). */
+export const challengesFor = (profiles: readonly string[]): ChallengeDefinition[] => CHALLENGES.filter((c) => REQUIREMENTS.some((r) => r.challenge?.name === c.name && r.profiles.some((p) => profiles.includes(p))));
 
 /** Every challenge is graded by requirements of the catalogue. */
 for (const challenge of CHALLENGES) {

@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { badRequest, conflict, notFound } from '../fhir/operation-outcome';
 import { assertAdminKey } from '../sandbox/admin-auth';
 import type { Sandbox, Sandboxes } from '../sandbox/sandboxes';
-import { CHALLENGES, challengeByName } from './challenges';
+import { CHALLENGES, challengeByName, challengesFor } from './challenges';
 import { type ConformanceReport, gradeSession } from './grade';
 import type { Recorder } from './recorder';
 import { htmlReport, junitReport } from './report-formats';
@@ -102,6 +102,7 @@ export function conformanceSessionApi(sandboxes: Sandboxes, recorder: Recorder, 
     const definition = typeof name === 'string' ? challengeByName(name) : undefined;
     if (!definition) throw badRequest('NAVET-CONFORMANCE-CHALLENGE', `challenge must be one of ${CHALLENGES.map((c) => c.name).join(', ')}`, ['challenge']);
     if (session.status !== 'recording') throw conflict('NAVET-CONFORMANCE-FINISHED', `Session ${session.id} is finished; open a new one to play challenges`);
+    if (!challengesFor(session.profiles).includes(definition)) throw badRequest('NAVET-CONFORMANCE-CHALLENGE-PROFILE', `The ${definition.name} challenge grades no requirement of this session's profiles (${session.profiles.join(', ')}); its results would only be omitted`, ['challenge']);
     if (!(await store.arm(session.sandbox, session.id, definition.name, Date.now()))) throw conflict('NAVET-CONFORMANCE-CHALLENGE-ARMED', `The ${definition.name} challenge was already armed in this session (each plays once)`);
     recorder.invalidate(session.sandbox);
     const requirements = REQUIREMENTS.filter((r) => r.challenge?.name === definition.name);

@@ -1,7 +1,7 @@
 import { type Command, InvalidArgumentError } from 'commander';
 import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
-import { CHALLENGES } from './challenges';
+import { CHALLENGES, challengesFor } from './challenges';
 import type { ConformanceReport } from './grade';
 import { htmlReport, junitReport } from './report-formats';
 import { isProfile, PROFILES } from './requirement';
@@ -112,7 +112,7 @@ export function conformanceCommands(program: Command): void {
     .requiredOption('--profile <list>', `profiles, comma-separated: ${PROFILES.join(', ')}`, list)
     .option('--admin-key <key>', 'the sandbox admin key (or NAVET_ADMIN_KEY)')
     .option('--label <text>', 'a label for the session (system and version)')
-    .option('--challenge <list>', `challenges to arm, comma-separated: ${CHALLENGES.map((c) => c.name).join(', ')}, or all`, list, [])
+    .option('--challenge <list>', `challenges to arm, comma-separated: ${CHALLENGES.map((c) => c.name).join(', ')}, or all (those of the profiles)`, list, [])
     .option('--exec <command>', 'the vendor\'s tests: run while recording (NAVET_CONFORMANCE_SESSION is set for it)')
     .option('--until-idle <seconds>', 'without --exec: grade once no request came for this long', seconds, 30)
     .option('--wait <seconds>', 'without --exec: grade after this long at the most', seconds, 600)
@@ -121,7 +121,7 @@ export function conformanceCommands(program: Command): void {
       const c = connection(options);
       const unknown = options.profile.filter((p) => !isProfile(p));
       if (unknown.length) throw new ToolError(`unknown profile(s) ${unknown.join(', ')}; use ${PROFILES.join(', ')}`, EXIT.usage);
-      const challenges = options.challenge.includes('all') ? CHALLENGES.map((ch) => ch.name) : options.challenge;
+      const challenges = options.challenge.includes('all') ? challengesFor(options.profile).map((ch) => ch.name) : options.challenge;
       const session = await api<{ id: string }>(c, 'POST', '', { clientId: options.client, profiles: options.profile, ...(options.label ? { label: options.label } : {}) });
       process.stderr.write(`Recording session ${session.id} for ${options.client} (${options.profile.join(', ')})\n`);
       for (const name of challenges) await api(c, 'POST', `/${session.id}/challenges`, { challenge: name });

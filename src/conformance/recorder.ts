@@ -117,8 +117,9 @@ export class Recorder {
     const lastTrigger = Math.max(0, ...triggered.map((c) => c.triggeredAtMs ?? 0));
     // one challenge at a time: the next waits until the client has been answered 2xx since the last
     if (triggered.length > 0 && (this.lastSuccess.get(owner.session.id) ?? 0) <= lastTrigger) return undefined;
-    // the first armed challenge (in the order armed) that applies to this request
-    const next = owner.challenges.find((c) => c.status === 'armed' && challengeByName(c.name)?.matches(request));
+    // of the armed challenges that apply to this request, one for this kind of request before a generic one, then in the order armed
+    const applicable = owner.challenges.filter((c) => c.status === 'armed' && challengeByName(c.name)?.matches(request));
+    const next = applicable.find((c) => !challengeByName(c.name)?.generic) ?? applicable[0];
     const definition = next ? challengeByName(next.name) : undefined;
     if (!next || !definition) return undefined;
     // claim it first (another process may be playing it); then play it and note what was sent

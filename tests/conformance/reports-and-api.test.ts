@@ -5,9 +5,9 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import supertest from 'supertest';
 import { ReferenceVendor } from '../../src/clients/reference-vendor';
-import { REQUIREMENTS } from '../../src/conformance/requirement';
+import { PROFILES, REQUIREMENTS } from '../../src/conformance/requirement';
 import { CarelessVendor } from './careless-client';
-import { gradeVendor, vendorSandbox, type VendorSandbox } from './harness';
+import { gradeVendor, notPassed, vendorSandbox, type VendorSandbox } from './harness';
 
 /** The catalogue over HTTP, the session API's refusals, the JUnit and HTML reports, and the CLI's exit codes. */
 let v: VendorSandbox;
@@ -120,9 +120,10 @@ describe('navet conformance run / report', () => {
   }, 120_000);
 });
 
-describe('the reference client on one profile at a time', () => {
-  it.each([['pjd-source'], ['pps-lab-source']])('%s alone passes', async (profile) => {
-    const report = await gradeVendor(v, (options) => new ReferenceVendor(options), [profile], []);
+describe('the reference client on one profile at a time, with that profile\'s challenges', () => {
+  it.each(PROFILES.map((p) => [p]))('%s alone passes', async (profile) => {
+    const report = await gradeVendor(v, (options) => new ReferenceVendor(options), [profile]);
+    expect(notPassed(report)).toEqual([]);
     expect(report.verdict).toBe('passed');
   }, 60_000);
 });
