@@ -1,5 +1,5 @@
 import { makeDpopProof } from '../../src/trust/dpop-client';
-import { isUcumUnit } from '../../src/services/lab-results/ucum';
+import { isUcumUnit } from '../../src/fhir/ucum';
 import { FNR_SYSTEM, GRY_TELOKK, HARRY_HANDEL } from '../helpers/documents';
 import { getToken, type TokenResult } from '../helpers/helseid-client';
 import { gpAttestation } from '../helpers/lab-results';

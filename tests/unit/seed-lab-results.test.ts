@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { buildSeedResources } from '../../src/sandbox/seed-resources';
 import { buildSeedLabResults } from '../../src/sandbox/seed/lab-results';
-import { validateAgainstNilar } from '../../src/services/lab-results/nilar-profiles';
+import { NILAR_PROFILES } from '../../src/services/lab-results/nilar-profiles';
 
 const fixtures = path.resolve(__dirname, '..', '..', 'fixtures', 'demo');
 const settings = { seed: 11, referenceDate: '2026-01-01', syntheticPatients: 40 };
@@ -25,7 +25,7 @@ describe('the seed lab results', () => {
     expect(reports.every((r) => String(r.effectiveDateTime) < '2026-01-01')).toBe(true);
     const observations = results.filter((r) => r.resourceType === 'Observation');
     expect(observations.some((o) => Array.isArray(o.referenceRange) && Array.isArray(o.interpretation))).toBe(true);
-    expect(results.flatMap((r) => validateAgainstNilar(r, r.resourceType))).toEqual([]);
+    expect(results.flatMap((r) => NILAR_PROFILES.validateByType(r, r.resourceType))).toEqual([]);
   });
 
   test('volume mode: that many reports per patient, each a report with its specimen', () => {
@@ -47,16 +47,19 @@ describe('the NILAR profiles', () => {
     ...extra,
   });
   test('a valid report passes; each broken element is named', () => {
-    expect(validateAgainstNilar(report({}), 'R')).toEqual([]);
-    const expressions = (extra: Record<string, unknown>) => validateAgainstNilar(report(extra), 'R').map((i) => i.expression?.[0]);
+    expect(NILAR_PROFILES.validateByType(report({}), 'R')).toEqual([]);
+    const validateTexts = (extra: Record<string, unknown>) => NILAR_PROFILES.validateByType(report(extra), 'R').map((i) => i.text);
+    const expressions = (extra: Record<string, unknown>) => NILAR_PROFILES.validateByType(report(extra), 'R').map((i) => i.expression?.[0]);
     expect(expressions({ category: undefined })).toEqual(['R.category']);
     expect(expressions({ category: [{ coding: [{ system: 'http://loinc.org', code: 'x' }] }] })).toEqual(['R.category']);
+    expect(expressions({ category: [{ text: 'LAB' }] })).toEqual(['R.category.coding']);
     expect(expressions({ extension: [] })).toEqual(['R.extension:nilar-report-date']);
+    expect(validateTexts({ extension: [{ url: 'http://nhn.no/fhir/nilar/StructureDefinition/nilar-report-date' }] })).toEqual(['nilar-diagnostic-report: R.extension:nilar-report-date needs a value: valueDateTime']);
     expect(expressions({ effectiveDateTime: 'yesterday' })).toEqual(['R.effective[x]']);
     expect(expressions({ status: 'done' })).toEqual(['R.status']);
   });
   test('UCUM units and value types of an Observation', () => {
-    const observation = (value: Record<string, unknown>) => validateAgainstNilar({
+    const observation = (value: Record<string, unknown>) => NILAR_PROFILES.validateByType({
       resourceType: 'Observation', status: 'final',
       extension: [{ url: 'http://nhn.no/fhir/nilar/StructureDefinition/diagnosticreportref', valueReference: { reference: 'DiagnosticReport/1' } }],
       code: { coding: [{ system: 'http://ehelse.no/fhir/CodeSystem/no-kodeverk-7280', code: 'NPU02319' }] }, ...value,

@@ -2,7 +2,7 @@ import path from 'node:path';
 import type { FhirResource } from '../../src/fhir/types';
 import { buildSeedResources } from '../../src/sandbox/seed-resources';
 import { buildSeedMedicationLists } from '../../src/sandbox/seed/medication-lists';
-import { validateMedicationBundle } from '../../src/services/medication-list/validate-medication-bundle';
+import { SFM_PROFILES } from '../../src/services/medication-list/sfm-profiles';
 
 const fixtures = path.resolve(__dirname, '..', '..', 'fixtures', 'demo');
 const settings = { seed: 11, referenceDate: '2026-01-01', syntheticPatients: 60 };
@@ -47,9 +47,9 @@ describe('the seed medication lists', () => {
         section: [{ code: { coding: [{ system: 'http://ehelse.no/fhir/CodeSystem/sfm-section-types', code: 'sectionMedication' }] } }] } },
       { fullUrl: 'urn:uuid:p', resource: patient },
     ] };
-    expect(validateMedicationBundle(good)).toEqual([]);
+    expect(SFM_PROFILES.validateBundle(good)).toEqual([]);
     const broken = { ...good, type: 'collection', entry: [good.entry[1]] };
-    expect(validateMedicationBundle(broken).map((i) => [i.navetCode, i.expression?.[0]])).toEqual([
+    expect(SFM_PROFILES.validateBundle(broken).map((i) => [i.navetCode, i.expression?.[0]])).toEqual([
       ['NAVET-SFM-BUNDLE-TYPE', 'Bundle.type'], ['NAVET-SFM-COMPOSITION-MISSING', 'Bundle.entry'],
     ]);
   });

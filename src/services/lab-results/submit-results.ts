@@ -10,7 +10,7 @@ import { SYSTEMS } from '../../sandbox/seed/codes';
 import type { ResourceStore } from '../../store/resource-store';
 import type { AccessContext } from '../../trust/access-context';
 import { findPatient } from '../documents/document-access';
-import { validateAgainstNilar } from './nilar-profiles';
+import { NILAR_PROFILES } from './nilar-profiles';
 import { NILAR_EXTENSION, SUPERSEDES_EXTENSION } from './pps-codes';
 import { isValidPersonId } from './pps-request';
 import { labResultTags } from './result-tags';
@@ -141,7 +141,7 @@ export async function submitResults(context: PpsContext, req: Request, res: Resp
       issue(`${at}.resource`, `A lab submission holds ${TYPES.join(', ')}; entry ${index} is ${textOf(resource?.resourceType ?? 'empty')}`);
       return;
     }
-    issues.push(...validateAgainstNilar(resource, `${at}.resource`));
+    issues.push(...NILAR_PROFILES.validateByType(resource, `${at}.resource`));
     const fullUrl = isObject(entry) && typeof entry.fullUrl === 'string' ? entry.fullUrl : undefined;
     items.push({ index, fullUrl, resource, id: randomUUID() });
   });

@@ -5,7 +5,7 @@ import { SYSTEMS } from '../../sandbox/seed/codes';
 import { festMedicine, type FestMedicine } from './fest-catalogue';
 import { identifierValue } from './pll-store';
 import { SFM } from './sfm-codes';
-import { validateMedicationBundle } from './validate-medication-bundle';
+import { SFM_PROFILES } from './sfm-profiles';
 
 /**
  * Reads a sent medication Bundle after profile validation: the patient, the statements of
@@ -41,7 +41,7 @@ export function readMedicationBundle(bundle: FhirResource): SentBundle {
   // malformed FHIR first (every nested resource against its R4 type), so that what follows reads well-formed JSON
   const structureIssues = findResourceProblems(bundle, 'Bundle');
   if (structureIssues.length > 0) throw new FhirError(400, structureIssues);
-  const profileIssues = validateMedicationBundle(bundle);
+  const profileIssues = SFM_PROFILES.validateBundle(bundle);
   if (profileIssues.length > 0) throw new FhirError(400, profileIssues);
   const issues: OutcomeIssue[] = [];
   const issue = (navetCode: string, expression: string, text: string, code = 'invalid') => issues.push({ severity: 'error', code, navetCode, text, expression: [expression] });
