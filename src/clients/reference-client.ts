@@ -149,13 +149,13 @@ export class ReferenceClient {
   }
 
   /** After use_dpop_nonce from an API: use the nonce (once). */
-  protected onApiNonce(nonce: string): boolean {
+  protected onApiNonce(nonce: string): boolean | Promise<boolean> {
     this.apiNonce = nonce;
     return true;
   }
 
   /** After 401 invalid_token: forget the token; the retry gets a new one. */
-  protected onInvalidToken(spec: TokenSpec): boolean {
+  protected onInvalidToken(spec: TokenSpec): boolean | Promise<boolean> {
     this.forgetToken(spec);
     return true;
   }
@@ -182,8 +182,8 @@ export class ReferenceClient {
         const reaction = status === 401 && /use_dpop_nonce/.test(challenge) ? 'nonce' : status === 401 && /invalid_token/.test(challenge) ? 'token' : status === 503 && error.config.headers.get('retry-after') ? 'wait' : undefined;
         if (!reaction || reacted.has(reaction)) throw error;
         reacted.add(reaction);
-        const retry = reaction === 'nonce' ? this.onApiNonce(error.config.headers.get('dpop-nonce') ?? '')
-          : reaction === 'token' ? this.onInvalidToken(spec)
+        const retry = reaction === 'nonce' ? await this.onApiNonce(error.config.headers.get('dpop-nonce') ?? '')
+          : reaction === 'token' ? await this.onInvalidToken(spec)
             : await this.onRetryAfter(Number(error.config.headers.get('retry-after')));
         if (!retry) throw error;
       }

@@ -70,34 +70,18 @@ export class CarelessVendor extends ReferenceVendor {
     return super.proof(changed);
   }
 
-  protected override onApiNonce(nonce: string): boolean {
+  protected override onApiNonce(nonce: string): boolean | Promise<boolean> {
     return this.is('HID-CH-DPOP-NONCE-RETRY') ? true : super.onApiNonce(nonce);
   }
 
-  protected override onInvalidToken(spec: TokenSpec): boolean {
-    if (this.is('HID-CH-EXPIRED-NEW-TOKEN')) return true;
+  protected override async onInvalidToken(spec: TokenSpec): Promise<boolean> {
+    if (this.is('HID-CH-EXPIRED-NEW-TOKEN')) return true; // the rejected token goes out again
     if (this.is('HID-CH-EXPIRED-NO-LOOP')) {
       this.forgetToken(spec);
-      void this.loopForTokens(spec);
-      return false;
+      for (let i = 0; i < 3; i++) await this.accessToken(spec).then(() => this.forgetToken(spec)); // three tokens, and a fourth for the retry
+      return true;
     }
     return super.onInvalidToken(spec);
-  }
-
-  private loopPromise: Promise<void> | undefined;
-  private async loopForTokens(spec: TokenSpec) {
-    this.loopPromise = (async () => { for (let i = 0; i < 3; i++) await this.requestToken(spec); })();
-  }
-
-  override async call<T>(method: string, url: string, spec: TokenSpec, send: (headers: Record<string, string>) => Promise<T>): Promise<T> {
-    try {
-      return await super.call(method, url, spec, send);
-    } catch (error) {
-      if (!this.loopPromise) throw error;
-      await this.loopPromise; // three tokens fetched; then the call again
-      this.loopPromise = undefined;
-      return super.call(method, url, spec, send);
-    }
   }
 
   protected override async onRetryAfter(seconds: number): Promise<boolean> {
