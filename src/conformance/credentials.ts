@@ -28,15 +28,16 @@ export function stableJson(value: unknown): string {
   return JSON.stringify(value) ?? 'null';
 }
 
+const JWT = /^eyJ[\w-]*\.[\w-]*\.[\w-]*$/;
 const CREDENTIAL_FIELDS = ['client_assertion', 'access_token', 'id_token', 'refresh_token', 'subject_token', 'code', 'code_verifier', 'request', 'assertion'];
 
 /** A form or JSON answer with its credentials replaced by { decoded claims, hash }. */
 export function withoutCredentials(value: unknown): unknown {
   if (!value || typeof value !== 'object' || Array.isArray(value)) return value;
   const copy: Record<string, unknown> = { ...(value as Record<string, unknown>) };
-  for (const field of CREDENTIAL_FIELDS) {
-    const raw = copy[field];
-    if (typeof raw !== 'string') continue;
+  for (const [field, raw] of Object.entries(copy)) {
+    // the named credential fields, and any other value that is a JWT
+    if (typeof raw !== 'string' || !(CREDENTIAL_FIELDS.includes(field) || JWT.test(raw))) continue;
     const decoded = decodeCredential(raw);
     copy[field] = decoded.malformed ? { hash: decoded.hash } : { hash: decoded.hash, header: decoded.header, claims: decoded.claims };
   }

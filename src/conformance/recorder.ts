@@ -13,7 +13,9 @@ import type { ChallengeRecord, SessionRecord, SessionStore } from './session-sto
  */
 const BODY_CAP = 256 * 1024;
 const CACHE_MS = 1000;
-const LEFT_OUT_HEADERS = new Set(['authorization', 'dpop', 'cookie']);
+const LEFT_OUT_HEADERS = new Set(['authorization', 'proxy-authorization', 'dpop', 'cookie']);
+/** Headers that carry a secret: kept as their hash. */
+const SECRET_HEADERS = new Set(['x-auth-key', 'x-api-key']);
 const CREDENTIAL_PARAMS = ['access_token', 'client_assertion', 'id_token', 'refresh_token', 'code'];
 
 interface Active {
@@ -136,7 +138,9 @@ export class Recorder {
   private exchangeOf(req: Request, res: Response, parts: { id: string; service: string; path: string; token?: DecodedCredential; scheme?: string; started: { atMs: number; hr: bigint; sandboxTime: string; seq: number }; body?: Buffer; challenge?: string }): RecordedExchange {
     const headers: Record<string, string> = {};
     for (const [name, value] of Object.entries(req.headers)) {
-      if (!LEFT_OUT_HEADERS.has(name) && value !== undefined) headers[name] = Array.isArray(value) ? value.join(', ') : value;
+      if (LEFT_OUT_HEADERS.has(name) || value === undefined) continue;
+      const text = Array.isArray(value) ? value.join(', ') : value;
+      headers[name] = SECRET_HEADERS.has(name) ? `sha256:${hashOf(text)}` : text;
     }
     const responseHeaders: Record<string, string> = {};
     for (const name of RECORDED_RESPONSE_HEADERS) {

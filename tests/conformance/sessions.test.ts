@@ -35,11 +35,19 @@ describe('conformance sessions', () => {
     const ping = await callWithDpop(server.http, `/sandboxes/${sandbox.name}/pjd/pingauth`, token.body.access_token, token.dpopKey);
     expect(ping.status).toBe(200);
 
+    // a careless client's token in a query string, and the test-token service's key header
+    await server.http.get(`/sandboxes/${sandbox.name}/pjd/pingauth?access_token=${token.body.access_token}`);
+    await server.http.post(`/sandboxes/${sandbox.name}/helseid/create-test-token`).set('X-Auth-Key', sandbox.auth.replace('Bearer ', '')).send({});
+
     const recorded = await server.http.get(`${sessions()}/${id}/requests`).set('Authorization', sandbox.auth);
     const requests = recorded.body.requests as Record<string, any>[];
-    expect(requests.map((r) => `${r.method} /${r.service}${r.path} ${r.status}`)).toEqual([
-      'POST /helseid/connect/token 400', 'POST /helseid/connect/token 200', 'GET /pjd/pingauth 200',
+    expect(requests.map((r) => `${r.method} /${r.service}${r.path}`)).toEqual([
+      'POST /helseid/connect/token', 'POST /helseid/connect/token', 'GET /pjd/pingauth', 'GET /pjd/pingauth', 'POST /helseid/create-test-token',
     ]);
+    expect(requests.slice(0, 3).map((r) => r.status)).toEqual([400, 200, 200]);
+    expect(requests[3].query).toMatch(/^access_token=sha256%3A/);
+    expect(requests[4].headers['x-auth-key']).toMatch(/^sha256:/);
+    expect(JSON.stringify(requests)).not.toContain(sandbox.auth.replace('Bearer ', ''));
     const text = JSON.stringify(requests);
     expect(text).not.toContain(token.body.access_token);
     expect(text).not.toContain(token.body.access_token.split('.')[2]);
