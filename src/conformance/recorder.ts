@@ -24,7 +24,7 @@ interface Active {
 }
 
 export class Recorder {
-  private readonly cache = new Map<string, { loadedAt: number; active: Active[] }>();
+  private readonly cache = new Map<string, { loadedAt: number; active: Promise<Active[]>; known?: Active[] }>();
   private readonly queue: { sandbox: string; sessionId: string; exchange: RecordedExchange }[] = [];
   private flushing: Promise<void> | undefined;
   private timer: NodeJS.Timeout | undefined;
@@ -51,18 +51,30 @@ export class Recorder {
     this.cache.delete(sandbox);
   }
 
-  private async active(sandbox: string): Promise<Active[]> {
+  /** The recording sessions of a sandbox, read at most once a second (concurrent requests share one read). */
+  private active(sandbox: string): Promise<Active[]> {
     const cached = this.cache.get(sandbox);
     if (cached && Date.now() - cached.loadedAt < CACHE_MS) return cached.active;
-    const sessions = await this.store.recording(sandbox);
-    const active = await Promise.all(sessions.map(async (session) => ({ session, challenges: await this.store.challenges(sandbox, session.id) })));
-    this.cache.set(sandbox, { loadedAt: Date.now(), active });
+    const active = (async () => {
+      const sessions = await this.store.recording(sandbox);
+      return Promise.all(sessions.map(async (session) => ({ session, challenges: await this.store.challenges(sandbox, session.id) })));
+    })();
+    const entry: { loadedAt: number; active: Promise<Active[]>; known?: Active[] } = { loadedAt: Date.now(), active };
+    this.cache.set(sandbox, entry);
+    active.then((known) => { entry.known = known; }, () => this.cache.delete(sandbox));
     return active;
+  }
+
+  /** True when the sandbox is known (from the cache) to record nothing: the request goes on at once. */
+  private recordsNothing(sandbox: string): boolean {
+    const cached = this.cache.get(sandbox);
+    return cached?.known !== undefined && cached.known.length === 0 && Date.now() - cached.loadedAt < CACHE_MS;
   }
 
   middleware(): RequestHandler {
     return async (req: Request, res: Response, next: NextFunction) => {
       const sandbox = res.locals.sandbox as Sandbox;
+      if (this.recordsNothing(sandbox.name)) return next();
       const active = await this.active(sandbox.name);
       if (active.length === 0) return next();
       const started = { atMs: Date.now(), hr: process.hrtime.bigint(), sandboxTime: sandbox.clock.now().toISOString(), seq: this.seq++ };
