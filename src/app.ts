@@ -6,12 +6,14 @@ import type { Config } from './config';
 import type { FhirContext } from './fhir/fhir-operations';
 import { notFound, operationOutcome } from './fhir/operation-outcome';
 import { fhirRestApi } from './fhir/rest-api';
+import { allowedMethods } from './http/allowed-methods';
 import { errorHandler } from './http/error-handler';
 import { sendFhir } from './http/fhir-json';
 import { requestLog } from './http/request-log';
 import type { Logger } from './logger';
 import { assertAdminKey } from './sandbox/admin-auth';
 import { sandboxApi } from './sandbox/sandbox-api';
+import type { SandboxJobs } from './sandbox/sandbox-jobs';
 import type { Sandbox, Sandboxes } from './sandbox/sandboxes';
 import { serviceUrls } from './sandbox/service-urls';
 import { criticalInformationRouter } from './services/critical-info/critical-information-router';
@@ -44,7 +46,12 @@ export interface AppContext {
   /** The access log every service writes before it returns patient data. */
   accessLog: AccessLog;
   logger: Logger;
+  /** The worker thread that builds seeds and purges deleted sandboxes. */
+  jobs: SandboxJobs;
 }
+
+/** The longest URL (path and query) Navet reads. */
+export const MAX_URL_LENGTH = 8192;
 
 /** Resource types only Navet itself writes (the access log is append-only). */
 export const READ_ONLY_TYPES: ReadonlySet<string> = new Set(['AuditEvent']);
@@ -60,6 +67,10 @@ export function createApp(context: AppContext): Express {
   app.disable('x-powered-by');
   app.set('query parser', 'extended');
   app.use(requestLog(logger));
+  app.use((req, res, next) => {
+    if (req.originalUrl.length <= MAX_URL_LENGTH) return next();
+    sendFhir(req, res, 414, operationOutcome([{ severity: 'error', code: 'too-costly', navetCode: 'NAVET-URL-TOO-LONG', text: `The URL is ${req.originalUrl.length} characters long; at most ${MAX_URL_LENGTH}. Send a long search as POST <type>/_search with a form body` }]));
+  });
 
   app.get('/healthz', async (_req, res) => {
     const ok = await databaseIsReachable(context.database.db);
@@ -78,7 +89,7 @@ export function createApp(context: AppContext): Express {
   app.use('/api/sandboxes/:name/settings/pps', ppsSettingsApi(sandboxes, ppsSettings));
   app.use('/api/sandboxes/:name/audit', auditSearchApi(sandboxes, config.baseUrl));
   app.use('/api/sandboxes/:name/signing-keys', signingKeyApi(sandboxes, context.trust.keys));
-  app.use('/api/sandboxes', sandboxApi(sandboxes, { baseUrl: config.baseUrl, operatorKey: config.operatorKey, maxBody: config.maxBody }));
+  app.use('/api/sandboxes', sandboxApi(sandboxes, { baseUrl: config.baseUrl, operatorKey: config.operatorKey, maxBody: config.maxBody, openCreationsPerMinute: config.openCreationsPerMinute, jobs: context.jobs }));
 
   const perSandbox = Router({ mergeParams: true });
   perSandbox.use(async (req: Request<{ sandbox: string }>, res: Response, next: NextFunction) => {
@@ -129,6 +140,16 @@ export function createApp(context: AppContext): Express {
   app.use('/sandboxes/:sandbox', perSandbox);
 
   app.use((req, res) => {
+    const allowed = allowedMethods(app.router, req.path);
+    if (allowed.length > 0 && !allowed.includes(req.method)) {
+      res.setHeader('Allow', allowed.join(', '));
+      sendFhir(req, res, 405, operationOutcome([{ severity: 'error', code: 'not-supported', navetCode: 'NAVET-METHOD-NOT-ALLOWED', text: `${req.method} is not allowed at ${req.path}; use ${allowed.join(', ')}` }]));
+      return;
+    }
+    if (req.path.startsWith('/api/')) {
+      sendFhir(req, res, 404, operationOutcome([{ severity: 'error', code: 'not-found', navetCode: 'NAVET-NO-SUCH-PATH', text: `No admin endpoint ${req.method} ${req.path}; the admin API is described in the README (Sandboxes)` }]));
+      return;
+    }
     sendFhir(req, res, 404, operationOutcome([{ severity: 'error', code: 'not-found', navetCode: 'NAVET-NO-SUCH-PATH', text: `Nothing is served at ${req.method} ${req.path}; sandbox services live under /sandboxes/<name>/…, the admin API under /api/sandboxes` }]));
   });
   app.use(errorHandler(logger));

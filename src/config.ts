@@ -20,6 +20,11 @@ export interface Config {
   demoAdminKey?: string;
   /** NAVET_OPERATOR_KEY: when set, creating and listing sandboxes requires it as a Bearer token. */
   operatorKey?: string;
+  /**
+   * NAVET_OPEN_CREATIONS_PER_MINUTE: without an operator key, how many seeded sandboxes one client
+   * (IP address) may create a minute.
+   */
+  openCreationsPerMinute: number;
   /** NAVET_MAX_BODY: the largest request body accepted (bytes, or e.g. "5mb"). */
   maxBody: string;
   /** NAVET_LOG_LEVEL: pino level (trace, debug, info, warn, error, silent). */
@@ -38,10 +43,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     demoSandbox: env.NAVET_DEMO_SANDBOX ?? 'demo',
     demoAdminKey: env.NAVET_DEMO_ADMIN_KEY || undefined,
     operatorKey: env.NAVET_OPERATOR_KEY || undefined,
+    openCreationsPerMinute: Number(env.NAVET_OPEN_CREATIONS_PER_MINUTE ?? 10),
     maxBody: env.NAVET_MAX_BODY ?? '5mb',
     logLevel: env.NAVET_LOG_LEVEL ?? 'info',
     ...overrides,
   };
   if (!Number.isInteger(config.port) || config.port < 0 || config.port > 65535) throw new Error(`PORT must be a port number; got ${env.PORT}`);
+  if (!Number.isInteger(config.openCreationsPerMinute) || config.openCreationsPerMinute < 1) {
+    throw new Error(`NAVET_OPEN_CREATIONS_PER_MINUTE must be a whole number from 1; got ${env.NAVET_OPEN_CREATIONS_PER_MINUTE}`);
+  }
   return config;
 }

@@ -3,7 +3,10 @@ import { AccessLog } from './audit/access-log';
 import { type AppContext, createApp } from './app';
 import type { Config } from './config';
 import { createLogger, type Logger } from './logger';
+import { generateAdminKey } from './sandbox/admin-keys';
+import { SandboxJobs } from './sandbox/sandbox-jobs';
 import { Sandboxes } from './sandbox/sandboxes';
+import { createHttpServer } from './http/http-server';
 import { serviceUrls } from './sandbox/service-urls';
 import { openDatabase } from './store/database';
 import { ResourceStore } from './store/resource-store';
@@ -19,8 +22,16 @@ export interface Navet extends AppContext {
 export async function createNavet(config: Config, logger: Logger = createLogger(config.logLevel)): Promise<Navet> {
   const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
   const sandboxes = new Sandboxes(database, new ResourceStore(database.db, database.engine), config.fixturesDir);
-  const context: AppContext = { config, database, sandboxes, trust: createTrustServices(database.db), accessLog: new AccessLog(sandboxes.store, logger), logger };
-  return { ...context, app: createApp(context), close: () => database.close() };
+  const jobs = new SandboxJobs({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, fixturesDir: config.fixturesDir });
+  const context: AppContext = { config, database, sandboxes, trust: createTrustServices(database.db), accessLog: new AccessLog(sandboxes.store, logger), logger, jobs };
+  return {
+    ...context,
+    app: createApp(context),
+    close: async () => {
+      await jobs.close();
+      await database.close();
+    },
+  };
 }
 
 /**
@@ -33,7 +44,9 @@ export async function ensureDemoSandbox(navet: Navet): Promise<{ name: string; a
   const existing = await sandboxes.find(config.demoSandbox);
   if (!existing) {
     try {
-      const { adminKey } = await sandboxes.create({ name: config.demoSandbox, seed: 'fixtures', adminKey: config.demoAdminKey });
+      // built in the worker, so that a server already listening goes on answering
+      const adminKey = config.demoAdminKey ?? generateAdminKey();
+      await navet.jobs.create({ name: config.demoSandbox, seed: 'fixtures', adminKey });
       return { name: config.demoSandbox, adminKey, created: true };
     } catch (error) {
       // another Navet process sharing the database created it at the same moment
@@ -45,10 +58,21 @@ export async function ensureDemoSandbox(navet: Navet): Promise<{ name: string; a
   return { name: config.demoSandbox, adminKey, created: false };
 }
 
+/** Listens on the configured port; a port in use is refused before anything else happens. */
 export function listen(navet: Navet): Promise<Server> {
+  return listenOn(createHttpServer(navet.app), navet.config);
+}
+
+export class PortInUseError extends Error {}
+
+export function listenOn(server: Server, config: Pick<Config, 'port' | 'host' | 'baseUrl'>): Promise<Server> {
   return new Promise((resolve, reject) => {
-    const server = navet.app.listen(navet.config.port, navet.config.host, () => resolve(server));
-    server.on('error', reject);
+    server.once('error', (error: NodeJS.ErrnoException) => {
+      if (error.code === 'EADDRINUSE') {
+        reject(new PortInUseError(`Port ${config.port} on ${config.host} is in use: another Navet (see ${config.baseUrl}/healthz) or another program listens there. Nothing was started or changed. Stop it, or start this one on another port, e.g. PORT=${config.port + 1} npm start`));
+      } else reject(error);
+    });
+    server.listen(config.port, config.host, () => resolve(server));
   });
 }
 

@@ -5,7 +5,8 @@ import { parseSearchRequest, type QueryParams, toQueryParams } from '../fhir/sea
 import { sendFhir } from '../http/fhir-json';
 import { assertAdminKey } from '../sandbox/admin-auth';
 import { serviceUrls } from '../sandbox/service-urls';
-import type { Sandboxes } from '../sandbox/sandboxes';
+import type { Sandbox, Sandboxes } from '../sandbox/sandboxes';
+import type { Bundle } from '../fhir/types';
 import { SERVICE_DISPLAYS } from './audit-event';
 import { ownValue } from '../own-value';
 
@@ -46,32 +47,36 @@ function pageOf(name: string, value: string | undefined, fallback: number, max: 
   return Math.min(Number(value), max);
 }
 
+/** Searches a sandbox's access log by the operators' filters (`patient`, `outcome`, …), newest first and paged. */
+export async function searchAccessLog(sandboxes: Sandboxes, baseUrl: string, sandbox: Sandbox, given: QueryParams): Promise<Bundle> {
+  const count = pageOf('_count', given.find(([n]) => n === '_count')?.[1], 20, 100);
+  const page = pageOf('_page', given.find(([n]) => n === '_page')?.[1], 1, Number.MAX_SAFE_INTEGER);
+  const params: QueryParams = [];
+  const filters: QueryParams = [];
+  for (const [name, value] of given) {
+    if (name === '_count' || name === '_page') continue;
+    const filter = ownValue(FILTERS, name);
+    if (!filter) {
+      const known = Object.entries(FILTERS).map(([n, f]) => `${n} (${f.describe})`).join(', ');
+      throw badRequest('NAVET-AUDIT-SEARCH', `'${name}' is not a filter of the access log; use ${known}, _count and _page`, [name]);
+    }
+    params.push([filter.param, filter.convert ? filter.convert(value) : value]);
+    filters.push([name, value]);
+  }
+  const request = { ...parseSearchRequest('AuditEvent', [...params, ['_sort', '-date']]), count, offset: (page - 1) * count };
+  const found = await sandboxes.store.search(sandbox.name, request);
+  const bundle = searchsetBundle({ baseUrl: serviceUrls(baseUrl, sandbox.name).fhir, request, total: found.total, matches: found.matches, included: [], now: sandbox.clock.now().toISOString() });
+  bundle.link = pageLinks(`${baseUrl}/api/sandboxes/${sandbox.name}/audit`, filters, count, page, found.total ?? 0);
+  return bundle;
+}
+
 export function auditSearchApi(sandboxes: Sandboxes, baseUrl: string): Router {
   const router = Router({ mergeParams: true });
   router.get('/', async (req: Request, res) => {
     const sandbox = await sandboxes.get(String((req.params as { name?: string }).name));
     res.locals.sandboxName = sandbox.name;
     assertAdminKey(req, sandboxes, sandbox);
-    const given = toQueryParams(req.query as Record<string, unknown>);
-    const count = pageOf('_count', given.find(([n]) => n === '_count')?.[1], 20, 100);
-    const page = pageOf('_page', given.find(([n]) => n === '_page')?.[1], 1, Number.MAX_SAFE_INTEGER);
-    const params: QueryParams = [];
-    const filters: QueryParams = [];
-    for (const [name, value] of given) {
-      if (name === '_count' || name === '_page') continue;
-      const filter = ownValue(FILTERS, name);
-      if (!filter) {
-        const known = Object.entries(FILTERS).map(([n, f]) => `${n} (${f.describe})`).join(', ');
-        throw badRequest('NAVET-AUDIT-SEARCH', `'${name}' is not a filter of the access log; use ${known}, _count and _page`, [name]);
-      }
-      params.push([filter.param, filter.convert ? filter.convert(value) : value]);
-      filters.push([name, value]);
-    }
-    const request = { ...parseSearchRequest('AuditEvent', [...params, ['_sort', '-date']]), count, offset: (page - 1) * count };
-    const found = await sandboxes.store.search(sandbox.name, request);
-    const bundle = searchsetBundle({ baseUrl: serviceUrls(baseUrl, sandbox.name).fhir, request, total: found.total, matches: found.matches, included: [], now: sandbox.clock.now().toISOString() });
-    bundle.link = pageLinks(`${baseUrl}/api/sandboxes/${sandbox.name}/audit`, filters, count, page, found.total ?? 0);
-    sendFhir(req, res, 200, bundle);
+    sendFhir(req, res, 200, await searchAccessLog(sandboxes, baseUrl, sandbox, toQueryParams(req.query as Record<string, unknown>)));
   });
   return router;
 }

@@ -1,4 +1,5 @@
-import express, { type Request, type Response, Router } from 'express';
+import { jsonBody } from '../http/json-body';
+import { type Request, type Response, Router } from 'express';
 import { badRequest, forbidden } from '../fhir/operation-outcome';
 import { parseSearchRequest } from '../fhir/search-request';
 import type { Sandbox } from '../sandbox/sandboxes';
@@ -59,7 +60,7 @@ function requirePatient(citizen: Citizen): string {
 export function citizenRouter(deps: GuardDependencies & { citizenUrl: (sandbox: string) => string }): Router {
   const router = Router();
   const choices = new PrivacyChoiceStore(deps.store);
-  const json = express.json({ limit: '16kb' });
+  const json = jsonBody({ limit: '16kb' });
   router.use(guard(deps, { audience: CITIZEN_AUDIENCE, anyScope: [CITIZEN_SCOPE] }));
   const now = (citizen: Citizen) => citizen.sandbox.clock.now().toISOString();
 

@@ -107,6 +107,16 @@ export async function searchResources(context: FhirContext, type: string, params
   return searchsetBundle({ baseUrl: context.baseUrl, request, ...result, now: context.now(), outcome });
 }
 
+/** The largest `_offset` of a history page: far beyond any sandbox's versions, well within the engines' integers. */
+export const MAX_HISTORY_OFFSET = 1_000_000_000;
+
+function historyOffset(value: string): number {
+  if (!/^\d+$/.test(value) || Number(value) > MAX_HISTORY_OFFSET) {
+    throw badRequest('NAVET-HISTORY-PARAM', `_offset must be a whole number from 0 to ${MAX_HISTORY_OFFSET}; got '${value.slice(0, 40)}'`, ['_offset']);
+  }
+  return Number(value);
+}
+
 export async function historyOf(context: FhirContext, params: QueryParams, type?: string, id?: string): Promise<Bundle> {
   if (type) assertResourceTypeName(type);
   if (id) assertId(id);
@@ -115,7 +125,7 @@ export async function historyOf(context: FhirContext, params: QueryParams, type?
   let since: string | undefined;
   for (const [name, value] of params) {
     if (name === '_count' && /^\d+$/.test(value)) count = Math.min(Number(value), 1000);
-    else if (name === '_offset' && /^\d+$/.test(value)) offset = Number(value);
+    else if (name === '_offset') offset = historyOffset(value);
     else if (name === '_since') {
       if (Number.isNaN(Date.parse(value))) throw badRequest('NAVET-HISTORY-SINCE', `_since must be an instant like 2026-01-01T00:00:00Z; got '${value}'`, ['_since']);
       since = new Date(value).toISOString();

@@ -1,3 +1,4 @@
+import { jsonBody } from '../http/json-body';
 import express, { type Request, type Response, Router } from 'express';
 import { assertJsonAcceptable, FHIR_JSON, preferences, sendFhir } from '../http/fhir-json';
 import { etagOf } from './bundles';
@@ -48,7 +49,7 @@ function sendWriteResult(req: Request, res: Response, context: FhirContext, resu
 
 export function fhirRestApi(contextOf: (res: Response) => FhirContext, maxBody: string): Router {
   const router = Router();
-  const json = express.json({ limit: maxBody, type: JSON_TYPES });
+  const json = jsonBody({ limit: maxBody, type: JSON_TYPES });
   const form = express.urlencoded({ limit: maxBody, extended: false });
 
   router.use((req, _res, next) => {

@@ -62,6 +62,12 @@ export const MAX_COUNT = 1000;
 /** Limits that keep one search within what the engines plan (SQLite's expression depth, bound variables). */
 const MAX_VALUES = 100;
 const MAX_PARAMS = 100;
+/** At most this many links in a chain (`subject.organization.partof.name`). */
+export const MAX_CHAIN_LENGTH = 4;
+/** At most this many `_sort` keys. */
+export const MAX_SORT_KEYS = 8;
+/** At most this many `_include` and `_revinclude` parameters together. */
+export const MAX_INCLUDES = 20;
 
 const RESULT_PARAMS = new Set(['_count', '_offset', '_sort', '_include', '_revinclude', '_summary', '_total', '_elements', '_format', '_pretty']);
 const PREFIXES = new Set<Prefix>(['eq', 'ne', 'gt', 'lt', 'ge', 'le', 'sa', 'eb', 'ap']);
@@ -173,6 +179,9 @@ function parseValue(name: string, type: Criterion['type'], modifier: string | un
 
 function parseCriterion(resourceType: string, name: string, value: string): Criterion | undefined {
   const [paramWithModifier, ...chainParts] = name.split('.');
+  if (chainParts.length > MAX_CHAIN_LENGTH) {
+    throw badRequest('NAVET-SEARCH-CHAIN-TOO-LONG', `'${name.slice(0, 80)}…' chains ${chainParts.length} links; at most ${MAX_CHAIN_LENGTH}`, [name.slice(0, 200)]);
+  }
   const [param, modifier] = paramWithModifier.split(':');
   let type: Criterion['type'];
   let targets: string[] = [];
@@ -231,9 +240,12 @@ export function parseSearchRequest(resourceType: string, params: QueryParams, le
         else if (value !== 'false') throw notSupported('NAVET-SEARCH-SUMMARY', `_summary=${value} is not supported; use _summary=count`, [name]);
       } else if (base === '_total') request.totalNone = value === 'none';
       else if (base === '_elements') request.elements = value.split(',').map((e) => e.trim()).filter(Boolean);
-      else if (base === '_sort') request.sort = value.split(',').filter(Boolean).map((s) => parseSort(resourceType, s));
+      else if (base === '_sort') request.sort = parseSortKeys(resourceType, value);
       else if (base === '_include') request.include.push(parseInclude(name, value, name.endsWith(':iterate') || name.endsWith(':recurse')));
       else if (base === '_revinclude') request.revinclude.push(parseInclude(name, value, name.endsWith(':iterate') || name.endsWith(':recurse')));
+      if (request.include.length + request.revinclude.length > MAX_INCLUDES) {
+        throw badRequest('NAVET-SEARCH-TOO-MANY-INCLUDES', `The search has more than ${MAX_INCLUDES} _include and _revinclude parameters; at most ${MAX_INCLUDES}`, [name]);
+      }
       if (base !== '_offset') request.canonicalParams.push([name, value]);
       continue;
     }
@@ -249,6 +261,12 @@ export function parseSearchRequest(resourceType: string, params: QueryParams, le
     request.canonicalParams.push([name, value]);
   }
   return request;
+}
+
+function parseSortKeys(resourceType: string, value: string): SortSpec[] {
+  const keys = value.split(',').filter(Boolean);
+  if (keys.length > MAX_SORT_KEYS) throw badRequest('NAVET-SEARCH-TOO-MANY-SORT-KEYS', `_sort has ${keys.length} keys; at most ${MAX_SORT_KEYS}`, ['_sort']);
+  return keys.map((key) => parseSort(resourceType, key));
 }
 
 function parseSort(resourceType: string, raw: string): SortSpec {

@@ -35,9 +35,20 @@ function fromBodyParser(error: HttpError): FhirError | undefined {
   }
 }
 
+/** Express's own 4xx errors: a path segment that is not valid percent-encoding, and the like. */
+function fromRouting(error: HttpError): FhirError | undefined {
+  if (error instanceof URIError) {
+    return new FhirError(400, [{ severity: 'error', code: 'invalid', navetCode: 'NAVET-BAD-PERCENT-ENCODING', text: 'A path segment is not valid percent-encoding (RFC 3986: % followed by two hex digits, forming UTF-8); encode it with encodeURIComponent' }]);
+  }
+  if (typeof error.status === 'number' && error.status >= 400 && error.status < 500) {
+    return new FhirError(error.status, [{ severity: 'error', code: 'invalid', navetCode: 'NAVET-BAD-REQUEST', text: 'The request could not be read' }]);
+  }
+  return undefined;
+}
+
 export function errorHandler(logger: Logger): ErrorRequestHandler {
   return (error: unknown, req: Request, res: Response, _next) => {
-    const known = error instanceof FhirError ? error : fromBodyParser(error as HttpError);
+    const known = error instanceof FhirError ? error : (fromBodyParser(error as HttpError) ?? fromRouting(error as HttpError));
     if (res.headersSent) {
       res.end();
       return;
@@ -55,7 +66,13 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
       sendFhir(req, res, known.status, known.outcome);
       return;
     }
-    logger.error({ err: error, method: req.method, path: req.path, sandbox: res.locals.sandboxName }, 'unexpected error');
-    sendFhir(req, res, 500, operationOutcome([{ severity: 'fatal', code: 'exception', navetCode: 'NAVET-INTERNAL', text: 'Navet failed to handle this request; the error is logged on the server' }]));
+    // The stable code and the request id at error level; the stack (with the server's paths) only at debug.
+    const requestId = res.locals.requestId as string | undefined;
+    res.locals.errorCode = 'NAVET-INTERNAL';
+    const name = error instanceof Error ? error.name : typeof error;
+    const code = (error as { code?: unknown } | null)?.code;
+    logger.error({ errorCode: 'NAVET-INTERNAL', requestId, errorName: name, ...(typeof code === 'string' ? { cause: code } : {}), method: req.method, sandbox: res.locals.sandboxName }, 'unexpected error');
+    logger.debug({ requestId, err: error }, 'unexpected error (stack)');
+    sendFhir(req, res, 500, operationOutcome([{ severity: 'fatal', code: 'exception', navetCode: 'NAVET-INTERNAL', text: `Navet failed to handle this request; the error is logged on the server with request id ${requestId ?? 'unknown'}` }]));
   };
 }

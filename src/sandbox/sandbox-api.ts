@@ -1,8 +1,11 @@
-import express, { type Request, type Response, Router } from 'express';
-import { sendFhir } from '../http/fhir-json';
-import { badRequest, operationOutcome } from '../fhir/operation-outcome';
-import { assertAdminKey, requireOperatorKey } from './admin-auth';
-import type { Sandbox, Sandboxes } from './sandboxes';
+import { jsonBody } from '../http/json-body';
+import { type Request, type Response, Router } from 'express';
+import { rateLimit } from 'express-rate-limit';
+import { badRequest, conflict, FhirError, unauthorized } from '../fhir/operation-outcome';
+import { assertAdminKey, bearerToken, requireOperatorKey } from './admin-auth';
+import { adminKeyMatches, generateAdminKey, hashAdminKey } from './admin-keys';
+import type { JobProgress, SandboxJobs } from './sandbox-jobs';
+import type { CreateSandboxInput, Sandbox, Sandboxes, SeedKind } from './sandboxes';
 import { serviceUrls } from './service-urls';
 
 /** `/api/sandboxes`: create, list, read, delete, reset, snapshots and the clock. */
@@ -24,10 +27,61 @@ function objectBody(req: Request): Record<string, unknown> {
   return body as Record<string, unknown>;
 }
 
-export function sandboxApi(sandboxes: Sandboxes, options: { baseUrl: string; operatorKey?: string; maxBody: string }): Router {
+export interface SandboxApiOptions {
+  baseUrl: string;
+  operatorKey?: string;
+  maxBody: string;
+  /** Without an operator key: seeded sandboxes one client may create a minute. */
+  openCreationsPerMinute: number;
+  /** The worker thread that builds seeds and purges deleted sandboxes. */
+  jobs: SandboxJobs;
+}
+
+/**
+ * What a caller without credentials may create when no NAVET_OPERATOR_KEY is set: a shared server
+ * must not let one anonymous client fill its disk or its worker.
+ */
+export const OPEN_CREATION_LIMITS = { syntheticPatients: 1000, documentsPerPatient: 5, labReportsPerPatient: 5 };
+
+/** A sandbox being created in the worker, as its status URL reports it. */
+interface Creation {
+  adminKeyHash: string;
+  status: 'creating' | 'failed';
+  progress?: JobProgress;
+  error?: FhirError;
+}
+
+/** `Prefer: wait` (RFC 7240) or `respond-sync`: the client would rather wait than poll. */
+function wantsToWait(req: Request): boolean {
+  return /(^|[,;\s])(wait(=\d+)?|respond-sync)(\s*[,;]|\s*$)/i.test(String(req.headers.prefer ?? ''));
+}
+
+function checkOpenCreationLimits(generator: Record<string, unknown> | undefined): void {
+  for (const key of ['syntheticPatients', 'documentsPerPatient', 'labReportsPerPatient'] as const) {
+    const value = generator?.[key];
+    if (typeof value === 'number' && value > OPEN_CREATION_LIMITS[key]) {
+      throw badRequest('NAVET-SANDBOX-OPEN-LIMIT', `Without an operator key, generator.${key} is at most ${OPEN_CREATION_LIMITS[key]}; this Navet has no NAVET_OPERATOR_KEY set, so larger sandboxes are made with the CLI (navet sandbox create) or by a server with an operator key`, [`generator.${key}`]);
+    }
+  }
+}
+
+export function sandboxApi(sandboxes: Sandboxes, options: SandboxApiOptions): Router {
   const router = Router();
-  router.use(express.json({ limit: options.maxBody, type: ['application/json', 'application/*+json'] }));
+  router.use(jsonBody({ limit: options.maxBody, type: ['application/json', 'application/*+json'] }));
   const operator = requireOperatorKey(options.operatorKey);
+  const creations = new Map<string, Creation>();
+  const openCreationRate = rateLimit({
+    windowMs: 60_000,
+    limit: options.openCreationsPerMinute,
+    // only seeded sandboxes cost work; an empty one is a few rows
+    skip: (req) => options.operatorKey !== undefined || (req.body as { seed?: unknown } | undefined)?.seed === 'empty',
+    standardHeaders: 'draft-7',
+    legacyHeaders: false,
+    handler: (_req, _res, next) => {
+      next(new FhirError(429, [{ severity: 'error', code: 'throttled', navetCode: 'NAVET-SANDBOX-RATE-LIMIT', text: `Without an operator key, one client may create at most ${options.openCreationsPerMinute} seeded sandboxes a minute; wait a minute (Retry-After) or set NAVET_OPERATOR_KEY` }]));
+    },
+  });
+  const statusUrl = (name: string) => `${options.baseUrl}/api/sandboxes/${name}/creation`;
 
   /** Loads the named sandbox and checks its admin key. */
   async function adminOf(req: Request, res: Response): Promise<Sandbox> {
@@ -37,15 +91,67 @@ export function sandboxApi(sandboxes: Sandboxes, options: { baseUrl: string; ope
     return sandbox;
   }
 
-  router.post('/', operator, async (req, res) => {
+  router.post('/', operator, openCreationRate, async (req, res) => {
     const body = objectBody(req);
     const generator = body.generator;
     if (generator !== undefined && (typeof generator !== 'object' || generator === null || Array.isArray(generator))) {
       throw badRequest('NAVET-SANDBOX-GENERATOR', 'generator must be an object like {"seed": 7, "syntheticPatients": 1000, "referenceDate": "2026-01-01"}', ['generator']);
     }
-    const { sandbox, adminKey } = await sandboxes.create({ name: body.name as string, seed: body.seed as 'fixtures' | 'empty' | undefined, generator: generator as Record<string, number> | undefined });
-    res.setHeader('Location', `${options.baseUrl}/api/sandboxes/${sandbox.name}`);
-    res.status(201).json({ ...describeSandbox(options.baseUrl, sandbox), adminKey });
+    if (!options.operatorKey) checkOpenCreationLimits(generator as Record<string, unknown> | undefined);
+    const input: CreateSandboxInput = { name: body.name as string, seed: body.seed as SeedKind | undefined, generator: generator as Record<string, number> | undefined };
+    sandboxes.checkCreateInput(input);
+    if (creations.get(input.name)?.status === 'creating' || (await sandboxes.find(input.name))) {
+      throw conflict('NAVET-SANDBOX-EXISTS', `A sandbox named '${input.name}' exists already`);
+    }
+    const location = `${options.baseUrl}/api/sandboxes/${input.name}`;
+    const adminKey = generateAdminKey();
+    if (input.seed === 'empty') {
+      // nothing to build: made at once
+      const { sandbox } = await sandboxes.create({ ...input, adminKey });
+      res.setHeader('Location', location);
+      res.status(201).json({ ...describeSandbox(options.baseUrl, sandbox), adminKey });
+      return;
+    }
+    const creation: Creation = { adminKeyHash: hashAdminKey(adminKey), status: 'creating' };
+    creations.set(input.name, creation);
+    const done = options.jobs.create({ ...input, adminKey }, (progress) => { creation.progress = progress; }).then(
+      () => { creations.delete(input.name); },
+      (error: unknown) => {
+        creation.status = 'failed';
+        creation.error = error instanceof FhirError ? error : new FhirError(500, [{ severity: 'fatal', code: 'exception', navetCode: 'NAVET-INTERNAL', text: 'The sandbox worker failed; the error is logged on the server' }]);
+        setTimeout(() => { if (creations.get(input.name) === creation) creations.delete(input.name); }, 10 * 60_000).unref();
+      },
+    );
+    if (wantsToWait(req)) {
+      await done;
+      if (creation.error) throw creation.error;
+      res.setHeader('Location', location);
+      res.status(201).json({ ...describeSandbox(options.baseUrl, await sandboxes.get(input.name)), adminKey });
+      return;
+    }
+    res.setHeader('Location', statusUrl(input.name));
+    res.status(202).json({ name: input.name, status: 'creating', statusUrl: statusUrl(input.name), url: location, adminKey });
+  });
+
+  /** How a creation goes: `creating` (with progress), `ready` (with the sandbox) or `failed` (with the outcome). */
+  router.get('/:name/creation', async (req, res) => {
+    const name = String(req.params.name);
+    const creation = creations.get(name);
+    if (creation) {
+      const key = bearerToken(req);
+      if (!key || !adminKeyMatches(key, creation.adminKeyHash)) {
+        throw unauthorized('NAVET-ADMIN-KEY-WRONG', `Send the admin key that creating sandbox '${name}' answered, as 'Authorization: Bearer <key>'`, { 'WWW-Authenticate': 'Bearer realm="navet-admin"' });
+      }
+      if (creation.status === 'failed' && creation.error) {
+        res.json({ name, status: 'failed', statusCode: creation.error.status, outcome: creation.error.outcome });
+        return;
+      }
+      res.setHeader('Retry-After', '1');
+      res.json({ name, status: 'creating', ...(creation.progress ? { progress: creation.progress } : {}) });
+      return;
+    }
+    const sandbox = await adminOf(req, res);
+    res.json({ name, status: 'ready', sandbox: describeSandbox(options.baseUrl, sandbox) });
   });
 
   router.get('/', operator, async (_req, res) => {
@@ -57,9 +163,11 @@ export function sandboxApi(sandboxes: Sandboxes, options: { baseUrl: string; ope
     res.json(describeSandbox(options.baseUrl, await adminOf(req, res)));
   });
 
+  /** Gone at once; its rows are purged by the worker in small steps (the answer waits for that). */
   router.delete('/:name', async (req, res) => {
     const sandbox = await adminOf(req, res);
-    await sandboxes.delete(sandbox.name);
+    await sandboxes.forget(sandbox.name);
+    await options.jobs.purge(sandbox.name);
     res.status(204).end();
   });
 
@@ -99,8 +207,5 @@ export function sandboxApi(sandboxes: Sandboxes, options: { baseUrl: string; ope
     res.json({ offsetSeconds: clock.offsetMs / 1000, now: clock.now().toISOString() });
   });
 
-  router.use((req, res) => {
-    sendFhir(req, res, 404, operationOutcome([{ severity: 'error', code: 'not-found', navetCode: 'NAVET-NO-SUCH-PATH', text: `No admin endpoint ${req.method} /api/sandboxes${req.path}` }]));
-  });
   return router;
 }

@@ -39,9 +39,21 @@ export interface SnapshotInfo {
 }
 
 export const SANDBOX_NAME = /^[a-z0-9-]{1,40}$/;
+/** How far a sandbox clock may move from real time: 100 years each way. */
+export const MAX_CLOCK_OFFSET_SECONDS = 100 * 365.25 * 24 * 3600;
 const SNAPSHOT_LABEL = /^[A-Za-z0-9._-]{1,100}$/;
 /** The snapshot that reset goes back to. */
 const SEED_LABEL = '__seed__';
+
+/** Every table that holds a sandbox's rows (keyed by `sandbox`), besides `sandboxes` itself. */
+const SANDBOX_DATA_TABLES = ['resources', 'resource_versions', 'search_index', 'snapshots', 'snapshot_resources', 'snapshot_resource_versions', 'snapshot_search_index', 'signing_keys', 'clients', 'trust_state', 'service_settings'] as const;
+/** The settings `generator` may hold. */
+const GENERATOR_KEYS = ['seed', 'referenceDate', 'syntheticPatients', 'documentsPerPatient', 'labReportsPerPatient'];
+/** Rows deleted per transaction when a sandbox is purged. */
+const PURGE_CHUNK = 5000;
+
+/** Hears how far long work is: the phase, and how much of it is done. */
+export type SandboxProgress = (phase: 'building' | 'storing' | 'deleting', done: number, total: number) => void;
 
 const RESOURCE_COLUMNS = 'sandbox, resource_type, id, version_id, last_updated, deleted, content';
 const INDEX_COLUMNS = 'sandbox, resource_type, resource_id, param, text, system, code, low, high';
@@ -98,26 +110,39 @@ export class Sandboxes {
     return cached;
   }
 
-  async create(input: CreateSandboxInput): Promise<{ sandbox: Sandbox; adminKey: string }> {
+  /** Checks a creation's input without doing any work: name, seed kind and generator settings. */
+  checkCreateInput(input: CreateSandboxInput): void {
     assertSandboxName(input.name);
     const seed = input.seed ?? 'fixtures';
     if (seed !== 'fixtures' && seed !== 'empty') throw badRequest('NAVET-SANDBOX-SEED', `seed must be "fixtures" or "empty"; got ${JSON.stringify(seed)}`, ['seed']);
+    if (seed === 'fixtures') this.generatorSettings(input.generator);
+  }
+
+  /** Creates a sandbox from its seed, in one transaction. `onProgress` hears the phases of long work. */
+  async create(input: CreateSandboxInput, onProgress?: SandboxProgress): Promise<{ sandbox: Sandbox; adminKey: string }> {
+    this.checkCreateInput(input);
+    const seed = input.seed ?? 'fixtures';
     const generator = seed === 'fixtures' ? this.generatorSettings(input.generator) : undefined;
     const adminKey = input.adminKey ?? generateAdminKey();
     const createdAt = new Date().toISOString();
+    onProgress?.('building', 0, 1);
     const rows = generator ? await this.seedResources(generator) : [];
+    onProgress?.('storing', 0, rows.length);
     await this.db.transaction().execute(async (trx) => {
       const inserted = await trx.insertInto('sandboxes')
         .values({ name: input.name, admin_key_hash: hashAdminKey(adminKey), seed, settings: JSON.stringify(generator ?? {}), clock_offset_ms: 0, created_at: createdAt })
         .onConflict((oc) => oc.column('name').doNothing())
         .executeTakeFirst();
       if (Number(inserted.numInsertedOrUpdatedRows ?? 0) !== 1) throw conflict('NAVET-SANDBOX-EXISTS', `A sandbox named '${input.name}' exists already`);
+      // rows an interrupted purge of an earlier sandbox of this name left behind
+      for (const table of SANDBOX_DATA_TABLES) await trx.deleteFrom(table).where('sandbox', '=', input.name).execute();
       if (generator) {
         await new ResourceStore(trx, this.database.engine).insertMany(input.name, rows, seedTimestamp(generator));
         await registerDemoClients(trx, input.name, this.fixturesDir);
       }
       await this.copyToSnapshot(trx, input.name, SEED_LABEL, 0, createdAt);
     });
+    onProgress?.('storing', rows.length, rows.length);
     // Both engines plan by their statistics; after a large seed they are stale until read again. Without
     // them SQLite may pick the wrong search_index index (measured: 19 ms instead of 1.4 ms per document
     // search on 200,000 documents).
@@ -130,6 +155,10 @@ export class Sandboxes {
   }
 
   private generatorSettings(given: Partial<GeneratorSettings> = {}): GeneratorSettings {
+    const unknown = Object.keys(given).find((key) => !GENERATOR_KEYS.includes(key));
+    if (unknown !== undefined) {
+      throw badRequest('NAVET-SANDBOX-GENERATOR', `generator has no setting '${unknown}'; the settings are ${GENERATOR_KEYS.join(', ')}`, [`generator.${unknown}`]);
+    }
     const defaults = this.defaultGeneratorSettings();
     const settings = { ...defaults, ...given };
     if (!Number.isInteger(settings.seed)) throw badRequest('NAVET-SANDBOX-GENERATOR', 'generator.seed must be an integer', ['generator.seed']);
@@ -196,13 +225,39 @@ export class Sandboxes {
     return key;
   }
 
-  async delete(name: string): Promise<void> {
+  /** Deletes a sandbox: gone at once (`forget`), then its rows are purged and the space given back. */
+  async delete(name: string, onProgress?: SandboxProgress): Promise<void> {
+    await this.forget(name);
+    await this.purge(name, onProgress);
+  }
+
+  /** Removes the sandbox itself: from this moment it does not exist; its data rows wait for `purge`. */
+  async forget(name: string): Promise<void> {
     await this.get(name);
-    await this.db.transaction().execute(async (trx) => {
-      for (const table of ['resources', 'resource_versions', 'search_index', 'snapshots', 'snapshot_resources', 'snapshot_resource_versions', 'snapshot_search_index', 'signing_keys', 'clients', 'trust_state', 'service_settings', 'sandboxes'] as const) {
-        await trx.deleteFrom(table).where(table === 'sandboxes' ? 'name' : 'sandbox', '=', name).execute();
+    await this.db.deleteFrom('sandboxes').where('name', '=', name).execute();
+  }
+
+  /**
+   * Deletes the data rows of a forgotten sandbox in small transactions, so that other writers get
+   * their turn between them, then gives the freed pages back to the file system (SQLite).
+   */
+  async purge(name: string, onProgress?: SandboxProgress): Promise<void> {
+    if (await this.find(name)) throw conflict('NAVET-SANDBOX-EXISTS', `Sandbox '${name}' exists; delete it instead of purging it`);
+    const counts = await Promise.all(SANDBOX_DATA_TABLES.map(async (table) => Number((await this.db.selectFrom(table).select((eb) => eb.fn.countAll().as('n')).where('sandbox', '=', name).executeTakeFirstOrThrow()).n)));
+    const total = counts.reduce((sum, n) => sum + n, 0);
+    let done = 0;
+    onProgress?.('deleting', done, total);
+    const rowKey = this.database.engine === 'postgres' ? 'ctid' : 'rowid';
+    for (const table of SANDBOX_DATA_TABLES) {
+      for (;;) {
+        const result = await sql`delete from ${sql.table(table)} where ${sql.raw(rowKey)} in (select ${sql.raw(rowKey)} from ${sql.table(table)} where sandbox = ${name} limit ${PURGE_CHUNK})`.execute(this.db);
+        const deleted = Number(result.numAffectedRows ?? 0);
+        done += deleted;
+        onProgress?.('deleting', Math.min(done, total), total);
+        if (deleted < PURGE_CHUNK) break;
       }
-    });
+    }
+    await this.database.giveSpaceBack?.();
   }
 
   /** Back to the seed: data and clock as they were when the sandbox was created. */
@@ -218,6 +273,18 @@ export class Sandboxes {
     const createdAt = new Date().toISOString();
     await this.db.transaction().execute((trx) => this.copyToSnapshot(trx, name, label, sandbox.clock.offsetMs, createdAt));
     return { label, createdAt };
+  }
+
+  async deleteSnapshot(name: string, label: string): Promise<void> {
+    await this.get(name);
+    if (label === SEED_LABEL) throw badRequest('NAVET-SNAPSHOT-LABEL', `${SEED_LABEL} is the seed that reset goes back to; it cannot be deleted`, ['label']);
+    await this.db.transaction().execute(async (trx) => {
+      const found = await trx.deleteFrom('snapshots').where('sandbox', '=', name).where('label', '=', label).executeTakeFirst();
+      if (Number(found.numDeletedRows) === 0) throw notFound('NAVET-SNAPSHOT-NOT-FOUND', `Sandbox '${name}' has no snapshot labelled '${label}'`);
+      for (const table of ['snapshot_resources', 'snapshot_resource_versions', 'snapshot_search_index'] as const) {
+        await trx.deleteFrom(table).where('sandbox', '=', name).where('label', '=', label).execute();
+      }
+    });
   }
 
   async snapshots(name: string): Promise<SnapshotInfo[]> {
@@ -277,6 +344,10 @@ export class Sandboxes {
     if (typeof body.offsetSeconds === 'number' && Number.isFinite(body.offsetSeconds)) offsetMs = Math.round(body.offsetSeconds * 1000);
     else if (typeof body.now === 'string' && !Number.isNaN(Date.parse(body.now)) && /^\d{4}-\d{2}-\d{2}T/.test(body.now)) offsetMs = Date.parse(body.now) - Date.now();
     else throw badRequest('NAVET-CLOCK', 'Send {"offsetSeconds": <number>} or {"now": "<ISO date-time, e.g. 2027-01-01T12:00:00Z>"}', ['offsetSeconds']);
+    if (!(Math.abs(offsetMs) <= MAX_CLOCK_OFFSET_SECONDS * 1000)) {
+      const field = body.now !== undefined ? 'now' : 'offsetSeconds';
+      throw badRequest('NAVET-CLOCK-RANGE', `The clock can move at most ${MAX_CLOCK_OFFSET_SECONDS} seconds (100 years) from real time; ${field} ${JSON.stringify(body[field])} is beyond that. Nothing was changed`, [field]);
+    }
     await this.db.updateTable('sandboxes').set({ clock_offset_ms: offsetMs }).where('name', '=', name).execute();
     return clockWithOffset(offsetMs);
   }

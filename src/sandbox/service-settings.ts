@@ -1,3 +1,4 @@
+import { jsonBody } from '../http/json-body';
 import express, { Router } from 'express';
 import type { Kysely } from 'kysely';
 import type { Database } from '../store/schema';
@@ -43,7 +44,7 @@ export function serviceSettingsApi<T extends object>(sandboxes: Sandboxes, setti
     const sandbox = await load(req, res);
     res.json(await settings.read(sandbox.name));
   });
-  router.put('/', express.json({ limit: '64kb' }), async (req, res) => {
+  router.put('/', jsonBody({ limit: '64kb' }), async (req, res) => {
     const sandbox = await load(req, res);
     const parsed = parse(req.body, await settings.read(sandbox.name));
     await settings.write(sandbox.name, parsed);

@@ -14,7 +14,12 @@ export interface DatabaseHandle {
   /** Where the data lives, for the start-up log (no password). */
   location: string;
   close(): Promise<void>;
+  /** Returns the pages freed by deletes to the file system (SQLite's incremental vacuum, in steps). */
+  giveSpaceBack?(): Promise<void>;
 }
+
+/** Pages returned per step of the incremental vacuum, so that other writers get their turn between steps. */
+const VACUUM_STEP_PAGES = 2000;
 
 // bigint columns (clock offsets) as JS numbers
 types.setTypeParser(20, (value) => Number(value));
@@ -39,11 +44,23 @@ export async function openDatabase(options: { databaseUrl?: string; dataDir: str
     mkdirSync(options.dataDir, { recursive: true });
     const file = path.resolve(options.dataDir, 'navet.sqlite');
     const sqlite = new BetterSqlite3(file);
+    // A new database gives freed pages back to the file system on request (after a sandbox is deleted);
+    // auto_vacuum can only be chosen before the first table exists.
+    const empty = sqlite.prepare('select count(*) as n from sqlite_master').get() as { n: number };
+    if (empty.n === 0) sqlite.pragma('auto_vacuum = INCREMENTAL');
     sqlite.pragma('journal_mode = WAL');
     sqlite.pragma('synchronous = NORMAL');
     sqlite.pragma('busy_timeout = 5000');
     const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
-    handle = { db, engine: 'sqlite', location: file, close: () => db.destroy() };
+    const giveSpaceBack = async () => {
+      if (Number(sqlite.pragma('auto_vacuum', { simple: true })) !== 2) return;
+      while (Number(sqlite.pragma('freelist_count', { simple: true })) > 0) {
+        sqlite.pragma(`incremental_vacuum(${VACUUM_STEP_PAGES})`);
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+      sqlite.pragma('wal_checkpoint(TRUNCATE)');
+    };
+    handle = { db, engine: 'sqlite', location: file, close: () => db.destroy(), giveSpaceBack };
   }
   // Several processes starting at once against one PostgreSQL may race to create the migration
   // tables; the loser retries and finds the work done.

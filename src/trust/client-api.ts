@@ -1,4 +1,5 @@
-import express, { type Request, type Response, Router } from 'express';
+import { jsonBody } from '../http/json-body';
+import { type Request, type Response, Router } from 'express';
 import { badRequest } from '../fhir/operation-outcome';
 import { assertAdminKey } from '../sandbox/admin-auth';
 import type { Sandbox, Sandboxes } from '../sandbox/sandboxes';
@@ -7,7 +8,7 @@ import type { Clients } from './clients';
 /** `/api/sandboxes/{name}/clients`: register, list, read, update (keys and settings) and delete clients. */
 export function clientApi(sandboxes: Sandboxes, clients: Clients, maxBody: string): Router {
   const router = Router({ mergeParams: true });
-  router.use(express.json({ limit: maxBody, type: ['application/json', 'application/*+json'] }));
+  router.use(jsonBody({ limit: maxBody, type: ['application/json', 'application/*+json'] }));
 
   async function adminOf(req: Request, res: Response): Promise<Sandbox> {
     const sandbox = await sandboxes.get(String(req.params.name));

@@ -57,9 +57,14 @@ export async function verifyDpopProof(check: DpopCheck): Promise<VerifiedDpopPro
   if (typeof header.alg === 'string' && /^HS/.test(header.alg)) throw invalid('NAVET-DPOP-SYMMETRIC-ALG', `A DPoP proof must be signed with an asymmetric key; ${header.alg} is symmetric. Use one of ${DPOP_ALGORITHMS.join(', ')}`);
   if (!header.alg || !DPOP_ALGORITHMS.includes(header.alg)) throw invalid('NAVET-DPOP-ALG', `DPoP proof alg ${JSON.stringify(header.alg ?? null)} is not allowed; use one of ${DPOP_ALGORITHMS.join(', ')}`);
   const jwk = header.jwk as JWK | undefined;
-  if (!jwk || typeof jwk !== 'object') throw invalid('NAVET-DPOP-JWK', 'A DPoP proof must carry its public key in the jwk header');
+  if (!jwk || typeof jwk !== 'object' || Array.isArray(jwk)) throw invalid('NAVET-DPOP-JWK', 'A DPoP proof must carry its public key in the jwk header (a JSON object)');
   if (PRIVATE_MEMBERS.some((m) => m in jwk)) throw invalid('NAVET-DPOP-PRIVATE-KEY', 'The jwk header of the DPoP proof holds private key material; send only the public key');
-  const jkt = await calculateJwkThumbprint(jwk);
+  let jkt: string;
+  try {
+    jkt = await calculateJwkThumbprint(jwk);
+  } catch {
+    throw invalid('NAVET-DPOP-JWK', 'The jwk header of the DPoP proof is not a complete public key (RFC 7517: kty with its members as strings, e.g. EC: crv, x, y; RSA: n, e)');
+  }
   if (check.expectedJkt !== undefined && jkt !== check.expectedJkt) {
     throw invalid('NAVET-DPOP-JKT-MISMATCH', 'The DPoP proof is signed with another key than the one the access token is bound to (cnf.jkt)');
   }

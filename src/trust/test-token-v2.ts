@@ -1,4 +1,5 @@
-import express, { type Request, type Response, Router } from 'express';
+import { jsonBody } from '../http/json-body';
+import { type Request, type Response, Router } from 'express';
 import { generateKeyPair, type JWK, SignJWT } from 'jose';
 import { createHash, randomUUID } from 'node:crypto';
 import type { Sandbox, Sandboxes } from '../sandbox/sandboxes';
@@ -145,7 +146,7 @@ function expirySeconds(body: Json): number {
 
 export function testTokenServiceV2(deps: { services: TrustServices; sandboxes: Sandboxes; store: ResourceStore; issuerOf: (sandbox: string) => string }): Router {
   const router = Router();
-  router.post('/v2/create-test-token-with-key', express.json({ limit: '64kb' }), async (req: Request, res: Response) => {
+  router.post('/v2/create-test-token-with-key', jsonBody({ limit: '64kb' }), async (req: Request, res: Response) => {
     res.setHeader('Cache-Control', 'no-store');
     try {
       res.json({ isError: false, successResponse: await createTestToken(req, res.locals.sandbox as Sandbox, deps), errorResponse: { errorMessage: '' } });

@@ -112,17 +112,16 @@ describe('status and reads', () => {
   });
 
   it('seeds several versions for some entries, readable as history and by version', async () => {
-    const ids: { type: string; id: string; version: number }[] = [];
+    const ids: { type: string; nin: string; id: string; version: number }[] = [];
     for (const [path, type] of [['/AllergyIntolerance', 'AllergyIntolerance'], ['/Conditions', 'Condition'], ['/Flag', 'Flag']]) {
       for (const nin of [OLAV_BAKKE, ASTRID_HAUGEN]) {
         const res = await call('get', path, { nin });
-        for (const e of res.body.entry) ids.push({ type, id: e.resource.id, version: Number(e.resource.meta.versionId) });
+        for (const e of res.body.entry) ids.push({ type, nin, id: e.resource.id, version: Number(e.resource.meta.versionId) });
       }
     }
     const changed = ids.filter((i) => i.version > 1);
     expect(changed.length).toBeGreaterThan(0);
-    const { type, id, version } = changed[0];
-    const nin = id.split('-')[1];
+    const { type, nin, id, version } = changed[0];
     const history = await call('get', `/${type}/${id}/_history`, { nin });
     expect(history.body.type).toBe('history');
     expect(history.body.entry.map((e: { resource: { meta: { versionId: string } } }) => Number(e.resource.meta.versionId))).toEqual(Array.from({ length: version }, (_, i) => version - i));

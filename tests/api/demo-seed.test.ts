@@ -1,4 +1,4 @@
-import { createSandbox, startTestNavet, type TestNavet } from '../helpers/test-navet';
+import { createSandbox, patientIdOf, startTestNavet, type TestNavet } from '../helpers/test-navet';
 import { ensureDemoSandbox } from '../../src/navet';
 
 let server: TestNavet;
@@ -51,13 +51,14 @@ describe('a sandbox seeded from the fixtures', () => {
   });
 
   test('reset brings back deleted seed data and removes new data', async () => {
-    await get('Patient/pat-13116900216');
-    await server.http.delete(`/sandboxes/${sandbox.name}/fhir/Patient/pat-13116900216`).set('Authorization', sandbox.auth);
+    const line = `Patient/${await patientIdOf(server, sandbox, '13116900216')}`;
+    await get(line);
+    await server.http.delete(`/sandboxes/${sandbox.name}/fhir/${line}`).set('Authorization', sandbox.auth);
     await server.http.post(`/sandboxes/${sandbox.name}/fhir/Patient`).set('Authorization', sandbox.auth).send({ resourceType: 'Patient', name: [{ family: 'Tilbakestilles' }] });
-    expect((await get('Patient/pat-13116900216')).status).toBe(410);
+    expect((await get(line)).status).toBe(410);
     const reset = await server.http.post(`/api/sandboxes/${sandbox.name}/reset`).set('Authorization', sandbox.auth);
     expect(reset.status).toBe(200);
-    expect((await get('Patient/pat-13116900216')).status).toBe(200);
+    expect((await get(line)).status).toBe(200);
     expect((await get('Patient?family=tilbakestilles')).body.total).toBe(0);
   });
 

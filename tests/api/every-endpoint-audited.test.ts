@@ -17,6 +17,7 @@ import { labBundle } from '../helpers/lab-results';
 import { LINE_DANSER, patientId, provideBundle, seedDocument } from '../helpers/documents';
 import { attestationFor, getToken, type TokenResult } from '../helpers/helseid-client';
 import { createSandbox, startTestNavet, TEST_BASE_URL, type TestNavet } from '../helpers/test-navet';
+import { seededDocumentId } from '../helpers/test-navet';
 
 /**
  * Walks every service endpoint: each route of a service is either a patient-data endpoint (and a call
@@ -82,7 +83,7 @@ const EXAMPLES: Record<string, { scope: string; clientId?: string; send: (t: Tok
     scope: 'navet:pjd/provide-document',
     send: async (t, url, eventId) => {
       // Line Danser's first seeded document was published by Rikshospitalet, where Magnar Koman works
-      const path = url.replace(':id', `doc-${LINE_DANSER}-1`);
+      const path = url.replace(':id', seededDocumentId(LINE_DANSER, 1));
       return server.http.post(path).set(await dpop(t, 'POST', path)).set('nhn-source-system', 'walk').set('nhn-patient-nin', LINE_DANSER).set('nhn-event-id', eventId);
     },
   },
@@ -179,7 +180,7 @@ async function sfmTicketRead(t: TokenResult, url: string, eventId: string, query
 
 /** ITI-68 of Line Danser's first seeded document, by the link its DocumentReference gives. */
 async function retrieve(t: TokenResult, url: string, eventId: string) {
-  const doc = await server.http.get(`/sandboxes/${sandbox.name}/fhir/DocumentReference/doc-${LINE_DANSER}-1`).set('Authorization', sandbox.auth);
+  const doc = await server.http.get(`/sandboxes/${sandbox.name}/fhir/DocumentReference/${seededDocumentId(LINE_DANSER, 1)}`).set('Authorization', sandbox.auth);
   const query = doc.body.content[0].attachment.url.split('?')[1];
   return server.http.get(`${url}?${query}`).set(await dpop(t, 'GET', url)).set('nhn-source-system', 'walk').set('nhn-patient-nin', LINE_DANSER).set('nhn-event-id', eventId);
 }

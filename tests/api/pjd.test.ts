@@ -3,7 +3,8 @@ import { makeDpopProof } from '../../src/trust/dpop-client';
 import { renderPdf } from '../../src/services/documents/document-pdf';
 import { FNR_SYSTEM, HARRY_HANDEL, LINE_DANSER, provideBundle } from '../helpers/documents';
 import { getToken, koman, type TokenResult } from '../helpers/helseid-client';
-import { createSandbox, startTestNavet, TEST_BASE_URL, type TestNavet } from '../helpers/test-navet';
+import { createSandbox, patientIdOf, startTestNavet, TEST_BASE_URL, type TestNavet } from '../helpers/test-navet';
+import { seededDocumentId } from '../helpers/test-navet';
 
 let server: TestNavet;
 let sandbox: { name: string; auth: string; adminKey: string };
@@ -153,13 +154,13 @@ describe('ITI-67 find document references', () => {
       category: [{ coding: [{ system: 'https://navet.example/fhir/CodeSystem/privacy-choice', code: 'document-block' }] }],
       patient: { identifier: { system: FNR_SYSTEM, value: malin } },
       policyRule: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-ActCode', code: 'OPTOUT' }] },
-      provision: { type: 'deny', data: [{ meaning: 'instance', reference: { reference: `DocumentReference/doc-${malin}-2` } }] },
+      provision: { type: 'deny', data: [{ meaning: 'instance', reference: { reference: `DocumentReference/${seededDocumentId(malin, 2)}` } }] },
     });
     expect(consent.status).toBe(201);
     const after = await find({ 'patient.identifier': malin });
     expect(after.body.total).toBe(before.body.total - 1);
     expect(after.headers['nhn-securitylabel-nors-count']).toBe('1');
-    expect(after.body.entry.map((e: { resource: { id: string } }) => e.resource.id)).not.toContain(`doc-${malin}-2`);
+    expect(after.body.entry.map((e: { resource: { id: string } }) => e.resource.id)).not.toContain(`${seededDocumentId(malin, 2)}`);
     // and one a tester shaped oddly does not break anything
     const odd = await server.http.post(`/sandboxes/${sandbox.name}/fhir/Consent`).set('Authorization', sandbox.auth).send({
       resourceType: 'Consent', status: 'active', scope: { text: 'privacy' }, category: [{ text: 'note' }],
@@ -233,14 +234,14 @@ describe('ITI-68 retrieve document', () => {
   };
 
   test('the old path and the old patient header work too', async () => {
-    const url = (await linkOf(`doc-${LINE_DANSER}-1`)).replace('/mhd/document?', '/mhd/iti68/document?');
+    const url = (await linkOf(`${seededDocumentId(LINE_DANSER, 1)}`)).replace('/mhd/document?', '/mhd/iti68/document?');
     const res = await retrieve(url, undefined, { 'hit-patient-pid': LINE_DANSER });
     expect(res.status).toBe(200);
     expect(res.headers['content-type']).toBe('application/pdf');
   });
 
   test('the wrong patient, an unknown document, a wrong repository, path tricks and a missing header are refused', async () => {
-    const url = await linkOf(`doc-${LINE_DANSER}-1`);
+    const url = await linkOf(`${seededDocumentId(LINE_DANSER, 1)}`);
     const other = await retrieve(url, HARRY_HANDEL);
     expect(other.status).toBe(403);
     expect(JSON.parse(other.body.toString()).issue[0].details.coding[0].code).toBe('NAVET-PJD-PATIENT-MISMATCH');
@@ -256,12 +257,12 @@ describe('ITI-68 retrieve document', () => {
   });
 
   test('a document the patient has blocked is neither listed nor retrievable, and is counted', async () => {
-    const url = await linkOf(`doc-${HARRY_HANDEL}-1`);
+    const url = await linkOf(`${seededDocumentId(HARRY_HANDEL, 1)}`);
     const before = await find({ 'patient.identifier': HARRY_HANDEL });
     expect(before.headers['nhn-securitylabel-nors-count']).toBe('0');
     const citizen = await server.http.post(`/sandboxes/${sandbox.name}/helseid/create-test-token`).set('X-Auth-Key', sandbox.adminKey)
       .send({ clientId: 'demo-citizen-app', scopes: ['navet:citizen'], user: { pid: HARRY_HANDEL } });
-    expect((await server.http.put(`/sandboxes/${sandbox.name}/citizen/privacy/blocked-documents/doc-${HARRY_HANDEL}-1`).set('Authorization', `Bearer ${citizen.body.access_token}`)).status).toBe(200);
+    expect((await server.http.put(`/sandboxes/${sandbox.name}/citizen/privacy/blocked-documents/${seededDocumentId(HARRY_HANDEL, 1)}`).set('Authorization', `Bearer ${citizen.body.access_token}`)).status).toBe(200);
     const after = await find({ 'patient.identifier': HARRY_HANDEL });
     expect(after.body.total).toBe(before.body.total - 1);
     expect(after.headers['nhn-securitylabel-nors-count']).toBe('1');
@@ -308,7 +309,7 @@ describe("ITI-65 provide document bundle (the sandbox's source side)", () => {
       [provideBundle('01010112345', pdf), 404, 'subject.identifier'],
       [provideBundle(LINE_DANSER, Buffer.from('hello').toString('base64')), 400, 'attachment'],
       [provideBundle(LINE_DANSER, pdf, { contentType: 'image/png' }), 400, 'contentType'],
-      [provideBundle(LINE_DANSER, pdf, { extra: { subject: { reference: `Patient/pat-${HARRY_HANDEL}`, identifier: { system: FNR_SYSTEM, value: LINE_DANSER } } } }), 400, 'subject'],
+      [provideBundle(LINE_DANSER, pdf, { extra: { subject: { reference: `Patient/${await patientIdOf(server, sandbox, HARRY_HANDEL)}`, identifier: { system: FNR_SYSTEM, value: LINE_DANSER } } } }), 400, 'subject'],
       [provideBundle(LINE_DANSER, pdf, { extra: { securityLabel: [{ coding: [{ system: 'urn:oid:2.16.578.1.12.4.1.1.9603', code: 'SECRET' }] }] } }), 400, 'securityLabel'],
       [{ resourceType: 'Bundle', type: 'batch', entry: [] }, 400, 'Bundle'],
       [provideBundle(LINE_DANSER, pdf, { extra: { date: '2026-10-01' } }), 400, 'date'],
@@ -343,17 +344,17 @@ describe("ITI-65 provide document bundle (the sandbox's source side)", () => {
     const path = (id: string) => `${pjd()}/R4/fhir/DocumentReference/${id}/$deprecate`;
     const deprecate = async (id: string, nin: string) => server.http.post(path(id)).set(await dpopHeaders(publisher, 'POST', path(id))).set({ 'nhn-source-system': 'Test DIPS', 'nhn-patient-nin': nin });
     // doc 2 is Haukeland's lab report: Rikshospitalet may not deprecate it
-    const notOurs = await deprecate(`doc-${malin}-2`, malin);
+    const notOurs = await deprecate(`${seededDocumentId(malin, 2)}`, malin);
     expect(notOurs.status).toBe(403);
     expect(notOurs.body.issue[0].details.coding[0].code).toBe('NAVET-PJD-NOT-PUBLISHER');
-    expect((await deprecate(`doc-${malin}-1`, LINE_DANSER)).status).toBe(403);
+    expect((await deprecate(`${seededDocumentId(malin, 1)}`, LINE_DANSER)).status).toBe(403);
     expect((await deprecate('no-such-document', malin)).status).toBe(404);
     const before = (await find({ 'patient.identifier': malin, status: 'current' })).body.total;
-    const done = await deprecate(`doc-${malin}-1`, malin);
+    const done = await deprecate(`${seededDocumentId(malin, 1)}`, malin);
     expect(done.status).toBe(200);
     expect(done.body.status).toBe('superseded');
     expect((await find({ 'patient.identifier': malin, status: 'current' })).body.total).toBe(before - 1);
-    expect((await deprecate(`doc-${malin}-1`, malin)).status).toBe(403);
+    expect((await deprecate(`${seededDocumentId(malin, 1)}`, malin)).status).toBe(403);
   });
 
   test('publishing needs the provide scope', async () => {

@@ -5,7 +5,7 @@ import {
   addStatement, bundleOf, clone, getParameters, INGRID_SOLHEIM, param, pllIdOf, pllVersionOf, resourcesOf, sectionOf, sendParameters, sfmCall, sfmTokens,
   SFM_SCOPE, TROY_HAMMER, vits,
 } from '../helpers/sfm';
-import { createSandbox, startTestNavet, type TestNavet } from '../helpers/test-navet';
+import { createSandbox, patientIdOf, startTestNavet, type TestNavet } from '../helpers/test-navet';
 
 let server: TestNavet;
 let sandbox: { name: string; auth: string; adminKey: string };
@@ -25,7 +25,7 @@ afterAll(() => server.close());
 
 const getMedication = (t: TokenResult, body: unknown) => sfmCall(server, t, 'POST', `${sfm()}/Patient/$getMedication`, body);
 const sendMedication = (t: TokenResult, body: unknown) => sfmCall(server, t, 'POST', `${sfm()}/Patient/$sendMedication`, body);
-const listVersion = async (nin: string) => Number((await server.http.get(`/sandboxes/${sandbox.name}/fhir/List/pll-pat-${nin}`).set('Authorization', sandbox.auth)).body.meta?.versionId ?? 0);
+const listVersion = async (nin: string) => Number((await server.http.get(`/sandboxes/${sandbox.name}/fhir/List/pll-${await patientIdOf(server, sandbox, nin)}`).set('Authorization', sandbox.auth)).body.meta?.versionId ?? 0);
 const settings = (body: unknown) => server.http.put(`/api/sandboxes/${sandbox.name}/settings/sfm`).set('Authorization', sandbox.auth).send(body as object);
 const auditCount = async (nin: string, code: string) => {
   const res = await server.http.get(`/sandboxes/${sandbox.name}/fhir/AuditEvent?patient-identifier=${nin}&_count=500`).set('Authorization', sandbox.auth);
@@ -68,7 +68,7 @@ describe('$getMedication', () => {
   });
 
   test('historyTimestamp gives the list as it was then', async () => {
-    const history = await server.http.get(`/sandboxes/${sandbox.name}/fhir/List/pll-pat-${TROY_HAMMER}/_history`).set('Authorization', sandbox.auth);
+    const history = await server.http.get(`/sandboxes/${sandbox.name}/fhir/List/pll-${await patientIdOf(server, sandbox, TROY_HAMMER)}/_history`).set('Authorization', sandbox.auth);
     const first = history.body.entry.find((e: { resource: { meta: { versionId: string } } }) => e.resource.meta.versionId === '1').resource;
     const res = await getMedication(hospital, getParameters(TROY_HAMMER, [{ name: 'historyTimestamp', valueDateTime: first.date }]));
     expect(res.status).toBe(200);
@@ -82,7 +82,7 @@ describe('$getMedication', () => {
     expect(resourcesOf(bundleOf(noConsent.body), 'MedicationStatement').length).toBeGreaterThan(0);
 
     const choices = new PrivacyChoiceStore(server.navet.sandboxes.store);
-    await choices.setSwitch(sandbox.name, TROY_HAMMER, `pat-${TROY_HAMMER}`, 'kjernejournal-reservation', true, new Date().toISOString());
+    await choices.setSwitch(sandbox.name, TROY_HAMMER, await patientIdOf(server, sandbox, TROY_HAMMER), 'kjernejournal-reservation', true, new Date().toISOString());
     try {
       const reserved = await getMedication(hospital, getParameters(TROY_HAMMER));
       expect(reserved.status).toBe(200);
@@ -94,7 +94,7 @@ describe('$getMedication', () => {
       expect(resourcesOf(bundleOf(reserved.body), 'MedicationStatement').length).toBeGreaterThan(0);
       expect(param(reserved.body, 'RFHentetTidspunkt')).toBeDefined();
     } finally {
-      await choices.setSwitch(sandbox.name, TROY_HAMMER, `pat-${TROY_HAMMER}`, 'kjernejournal-reservation', false, new Date().toISOString());
+      await choices.setSwitch(sandbox.name, TROY_HAMMER, await patientIdOf(server, sandbox, TROY_HAMMER), 'kjernejournal-reservation', false, new Date().toISOString());
     }
   });
 
@@ -243,7 +243,7 @@ describe('reconciliation: get → change → send → get', () => {
     const cases: { name: string; body: unknown; status: number; code: string; expression?: RegExp }[] = [];
 
     const otherSubject = clone(base);
-    otherSubject.entry[statementIndex(otherSubject)].resource.subject = { reference: 'Patient/pat-12119000465' };
+    otherSubject.entry[statementIndex(otherSubject)].resource.subject = { reference: `Patient/${await patientIdOf(server, sandbox, '12119000465')}` };
     cases.push({ name: 'statement of another patient', body: sendParameters(otherSubject), status: 400, code: 'NAVET-SFM-OTHER-PATIENT', expression: /^Bundle\.entry\[\d+\]\.resource\.subject$/ });
 
     const borrowed = clone(ingrid);
@@ -300,7 +300,7 @@ describe('reconciliation: get → change → send → get', () => {
     expect((await sfmCall(server, gpToken, 'POST', `${path}/$sendMedication`, sendParameters(bundle))).status).toBe(422);
     await server.http.put(`/api/sandboxes/${own.name}/settings/sfm`).set('Authorization', own.auth).send({});
     // the hospital's look-up made 5 hours ago by the sandbox clock (its record edited through the admin FHIR API)
-    const record = `/sandboxes/${own.name}/fhir/Basic/sfm-lookup-993467049-pat-${TROY_HAMMER}`;
+    const record = `/sandboxes/${own.name}/fhir/Basic/sfm-lookup-993467049-${await patientIdOf(server, own, TROY_HAMMER)}`;
     const lookup = (await server.http.get(record).set('Authorization', own.auth)).body;
     const at = lookup.extension.find((e: { url: string }) => e.url.endsWith('/looked-up-at'));
     at.valueDateTime = new Date(Date.now() - 5 * 3600_000).toISOString();
@@ -409,7 +409,7 @@ describe('data sharing for home care', () => {
 describe('privacy and integrity', () => {
   test('a blocked health worker and a restricted Kjernejournal get a KJ error and nothing from KJ, as in Kjernejournal itself', async () => {
     const choices = new PrivacyChoiceStore(server.navet.sandboxes.store);
-    const id = await choices.blockPractitioner(sandbox.name, TROY_HAMMER, `pat-${TROY_HAMMER}`, { hprNumber: '9144900' }, new Date().toISOString());
+    const id = await choices.blockPractitioner(sandbox.name, TROY_HAMMER, await patientIdOf(server, sandbox, TROY_HAMMER), { hprNumber: '9144900' }, new Date().toISOString());
     try {
       const blocked = await getMedication(hospital, getParameters(TROY_HAMMER));
       expect(param(blocked.body, 'KJFeilkode').valueCoding.code).toBe('KJ-HPR-BLOCKED');
@@ -418,7 +418,7 @@ describe('privacy and integrity', () => {
     } finally {
       await choices.unblockPractitioner(sandbox.name, TROY_HAMMER, id, new Date().toISOString());
     }
-    await choices.setSwitch(sandbox.name, TROY_HAMMER, `pat-${TROY_HAMMER}`, 'kjernejournal-restriction', true, new Date().toISOString());
+    await choices.setSwitch(sandbox.name, TROY_HAMMER, await patientIdOf(server, sandbox, TROY_HAMMER), 'kjernejournal-restriction', true, new Date().toISOString());
     try {
       const ordinary = await getMedication(hospital, getParameters(TROY_HAMMER));
       expect(param(ordinary.body, 'KJFeilkode').valueCoding.code).toBe('KJ-RESTRICTED');
@@ -427,7 +427,7 @@ describe('privacy and integrity', () => {
       expect(param(emergency.body, 'KJFeilkode')).toBeUndefined();
       expect(resourcesOf(bundleOf(emergency.body), 'AllergyIntolerance').length).toBeGreaterThan(0);
     } finally {
-      await choices.setSwitch(sandbox.name, TROY_HAMMER, `pat-${TROY_HAMMER}`, 'kjernejournal-restriction', false, new Date().toISOString());
+      await choices.setSwitch(sandbox.name, TROY_HAMMER, await patientIdOf(server, sandbox, TROY_HAMMER), 'kjernejournal-restriction', false, new Date().toISOString());
     }
   });
 

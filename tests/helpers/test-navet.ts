@@ -6,6 +6,7 @@ import supertest from 'supertest';
 import { loadConfig } from '../../src/config';
 import { createLogger } from '../../src/logger';
 import { createNavet, type Navet } from '../../src/navet';
+import { seedToken } from '../../src/sandbox/seed/resources';
 
 /**
  * A Navet for tests: on SQLite in a temporary directory, or on PostgreSQL when DATABASE_URL is set
@@ -21,7 +22,7 @@ export const TEST_BASE_URL = 'http://navet.test';
 
 export async function startTestNavet(env: Record<string, string> = {}): Promise<TestNavet> {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'navet-test-'));
-  const config = loadConfig({ ...process.env, NAVET_DATA_DIR: dataDir, NAVET_BASE_URL: TEST_BASE_URL, NAVET_LOG_LEVEL: 'silent', ...env });
+  const config = loadConfig({ ...process.env, NAVET_DATA_DIR: dataDir, NAVET_BASE_URL: TEST_BASE_URL, NAVET_LOG_LEVEL: 'silent', NAVET_OPEN_CREATIONS_PER_MINUTE: '10000', ...env });
   const navet = await createNavet(config, createLogger('silent'));
   return {
     navet,
@@ -43,7 +44,7 @@ export function uniqueSandboxName(prefix = 't'): string {
 /** Creates a sandbox through the API; returns its name and admin key. */
 export async function createSandbox(test: TestNavet, body: Record<string, unknown> = {}): Promise<{ name: string; adminKey: string; auth: string }> {
   const name = (body.name as string | undefined) ?? uniqueSandboxName();
-  const response = await test.http.post('/api/sandboxes').send({ seed: 'empty', ...body, name });
+  const response = await test.http.post('/api/sandboxes').set('Prefer', 'wait').send({ seed: 'empty', ...body, name });
   if (response.status !== 201) throw new Error(`creating sandbox failed: ${response.status} ${JSON.stringify(response.body)}`);
   return { name, adminKey: response.body.adminKey, auth: `Bearer ${response.body.adminKey}` };
 }
@@ -57,3 +58,14 @@ export function freePort(): Promise<number> {
     });
   });
 }
+
+/** The id of a seeded patient, found by fødselsnummer or D-number (seeded ids are opaque). */
+export async function patientIdOf(test: TestNavet, sandbox: { name: string; auth: string }, nin: string): Promise<string> {
+  const found = await test.http.get(`/sandboxes/${sandbox.name}/fhir/Patient`).query({ identifier: nin }).set('Authorization', sandbox.auth);
+  const id = found.body.entry?.[0]?.resource?.id as string | undefined;
+  if (found.status !== 200 || !id) throw new Error(`no patient ${nin} in sandbox ${sandbox.name}: ${found.status}`);
+  return id;
+}
+
+/** The n-th seeded document of a patient (seeded ids are opaque: made by the seed's own id function). */
+export const seededDocumentId = (nin: string, n: number): string => `doc-${seedToken(nin)}-${n}`;

@@ -21,9 +21,11 @@ describe('the seed documents', () => {
   });
 
   test('PDFs, a CDA with a PDF body and KITH referrals, each described by its size and hash', async () => {
-    const documents = await buildSeedDocuments(patientsOf(settings), settings);
+    const patients = patientsOf(settings);
+    const documents = await buildSeedDocuments(patients, settings);
     const references = documents.filter((r) => r.resourceType === 'DocumentReference');
-    const line = references.filter((r) => String(r.id).startsWith('doc-13116900216-'));
+    const lineId = patients.find((p) => (p.identifier as { value: string }[])[0].value === '13116900216')?.id;
+    const line = references.filter((r) => (r.subject as { reference: string }).reference === `Patient/${lineId}`);
     expect(line).toHaveLength(8);
     for (const reference of references) {
       const bytes = binaryOf(documents, reference);

@@ -8,6 +8,8 @@ const fixtures = path.resolve(__dirname, '..', '..', 'fixtures', 'demo');
 const settings = { seed: 11, referenceDate: '2026-01-01', syntheticPatients: 60 };
 const patientsOf = (s: typeof settings) => buildSeedResources(fixtures, s).filter((r) => r.resourceType === 'Patient');
 const lists = (seeds: ReturnType<typeof buildSeedMedicationLists>) => seeds.filter((s) => s.resource.resourceType === 'List');
+/** The List id of a patient's PLL, found by the patient's number (seeded ids are opaque). */
+const listIdOf = (patients: FhirResource[], nin: string) => `pll-${patients.find((p) => (p.identifier as { value: string }[])[0].value === nin)?.id}`;
 const versionedRefs = (list: FhirResource) => (list.entry as { item: { reference: string } }[]).map((e) => e.item.reference);
 
 describe('the seed medication lists', () => {
@@ -23,9 +25,9 @@ describe('the seed medication lists', () => {
     const found = lists(seeds);
     expect(found.length / patients.length).toBeGreaterThan(0.2);
     expect(found.length / patients.length).toBeLessThan(0.7);
-    expect(found.map((l) => l.resource.id)).toEqual(expect.arrayContaining(['pll-pat-10086148248', 'pll-pat-25039296929']));
+    expect(found.map((l) => l.resource.id)).toEqual(expect.arrayContaining([listIdOf(patients, '10086148248'), listIdOf(patients, '25039296929')]));
     expect(found.filter((l) => JSON.stringify(l.resource.extension).includes('"valueBoolean":true')).length).toBeGreaterThan(0);
-    expect(found.find((l) => l.resource.id === 'pll-pat-25039296929')?.history).toHaveLength(2);
+    expect(found.find((l) => l.resource.id === listIdOf(patients, '25039296929'))?.history).toHaveLength(2);
     // every versioned entry of every list version names a statement version that the seed holds
     const statements = new Map(seeds.filter((s) => s.resource.resourceType === 'MedicationStatement').map((s) => [s.resource.id as string, s]));
     for (const list of found) {

@@ -6,6 +6,7 @@ import { type Registrar, storedEntry } from '../../services/critical-info/critic
 import { CRITICAL_INFO_TYPES, KJ_EXTENSIONS, KJ_SYSTEMS, kjProfileUrl } from '../../services/critical-info/kj-codes';
 import type { GeneratorSettings } from '../seed-resources';
 import { createFaker } from './synthetic';
+import { seedToken } from './resources';
 
 /**
  * Critical information for the seed: the spec's two critical-information test patients get one entry of
@@ -149,7 +150,7 @@ export function buildSeedCriticalInformation(patients: FhirResource[], settings:
     const draw = faker.number.float({ min: 0, max: 1 });
     if (!full && draw >= SHARE_OF_PATIENTS) continue;
     const types = full ? Object.keys(CRITICAL_INFO_TYPES) : Array.from({ length: faker.helpers.weightedArrayElement([{ value: 1, weight: 6 }, { value: 2, weight: 3 }, { value: 3, weight: 1 }]) }, () => pickType(faker));
-    types.forEach((type, i) => entries.push(entry(`kj-${nin}-${i + 1}`, type, nin, faker, reference)));
+    types.forEach((type, i) => entries.push(entry(`kj-${seedToken(nin)}-${i + 1}`, type, nin, faker, reference)));
   }
   return entries;
 }

@@ -4,6 +4,7 @@ import { buildDocumentReference, type DocumentSource } from '../../services/docu
 import { SYSTEMS } from './codes';
 import type { GeneratorSettings } from '../seed-resources';
 import { createFaker } from './synthetic';
+import { seedToken } from './resources';
 
 /**
  * The seed's record documents: discharge summaries, lab and imaging reports, referrals and out-of-hours
@@ -139,7 +140,7 @@ async function volumeDocuments(patients: SeedPatient[], perPatient: number, fake
       const source = SOURCES[kind.source];
       const date = new Date(reference - faker.number.int({ min: 1, max: 3650 }) * DAY_MS).toISOString().replace('.000Z', 'Z');
       const { documentReference, binary } = buildDocumentReference({
-        id: `doc-${patient.nin}-${n + 1}`, patient, category: kind.category, type: kind.type, title: kind.title, date, source,
+        id: `doc-${seedToken(patient.nin)}-${n + 1}`, patient, category: kind.category, type: kind.type, title: kind.title, date, source,
         contentType: 'application/pdf', format: 'urn:no:ehelse:document:pdf', bytes, facilityType: source.facilityType,
       });
       resources.push(documentReference, binary);
@@ -170,7 +171,7 @@ export async function buildSeedDocuments(patients: FhirResource[], settings: Gen
         : Array.from({ length: faker.number.int({ min: 1, max: 3 }) }, () => ({ kind: faker.helpers.arrayElement(KINDS), daysAgo: faker.number.int({ min: 5, max: 2500 }) }));
       for (const [n, { kind, daysAgo }] of plan.entries()) {
         const date = new Date(reference - daysAgo * DAY_MS).toISOString().replace('.000Z', 'Z');
-        resources.push(...(await document(kind, patient, date, `doc-${patient.nin}-${n + 1}`)));
+        resources.push(...(await document(kind, patient, date, `doc-${seedToken(patient.nin)}-${n + 1}`)));
       }
     }
   }

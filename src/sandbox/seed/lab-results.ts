@@ -5,6 +5,7 @@ import { NILAR_PROFILE } from '../../services/lab-results/pps-codes';
 import type { GeneratorSettings } from '../seed-resources';
 import { SYSTEMS } from './codes';
 import { createFaker } from './synthetic';
+import { seedToken } from './resources';
 
 /**
  * The seed's lab results (PPS): four of five patients get 1–3 reports over the last five years —
@@ -56,7 +57,7 @@ export function buildSeedLabResults(patients: FhirResource[], settings: Generato
         ? panel.analyses.map((x) => Number(Math.max(0, x.mean + faker.number.float({ min: -1, max: 1 }) * x.spread * 1.5).toFixed(x.decimals)))
         : [faker.number.int({ min: 0, max: 99 })];
       resources.push(...buildLabReport({
-        id: `lab-${nin}-${n + 1}`, patient: { id: patient.id as string, nin }, panel, values,
+        id: `lab-${seedToken(nin)}-${n + 1}`, patient: { id: patient.id as string, nin }, panel, values,
         collected: iso(collected), reported: iso(collected + DAY_MS), lab: { orgnr: lab.orgnr, name: lab.name },
         requesterRole: 'pps-requester-gp', performerRole: `pps-lab-${lab.orgnr}`, minimal: volume !== undefined,
       }));

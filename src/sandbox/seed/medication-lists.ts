@@ -6,6 +6,7 @@ import { PROFILE, SFM } from '../../services/medication-list/sfm-codes';
 import { identifierSystemOf, SYSTEMS } from './codes';
 import type { GeneratorSettings } from '../seed-resources';
 import { createFaker } from './synthetic';
+import { seedToken } from './resources';
 
 /**
  * The seed's medication lists (PLL): the catalogue Medications, and for a realistic share of patients
@@ -44,7 +45,7 @@ function ageOn(birthDate: string, referenceDate: string): number {
 function statement(patient: FhirResource, nin: string, k: number, medicine: FestMedicine, dosage: string, date: string, author: PllAuthor, status = 'active'): FhirResource {
   return {
     resourceType: 'MedicationStatement',
-    id: `pll-ms-${nin}-${k}`,
+    id: `pll-ms-${seedToken(nin)}-${k}`,
     meta: { profile: [PROFILE.statement], lastUpdated: date },
     identifier: [{ type: { text: 'ReseptId' }, value: guid(`resept:${nin}:${k}`) }, { type: { text: 'PLL' }, value: guid(`pll:${nin}:${k}`) }],
     status,
@@ -93,9 +94,9 @@ export function buildSeedMedicationLists(patients: FhirResource[], settings: Gen
       const withVersions = listed.map((s) => ({ ...s, meta: { ...s.meta, versionId: String(1 + (history.get(s.id as string)?.length ?? 0)) } }));
       listVersions.push({ ...pllList({ patient, nin, statements: withVersions, date: dates[v], author: authors[v], messageId: guid(`m25:${nin}:${v}`), multidose }), meta: { lastUpdated: dates[v] } });
     };
-    medicines.slice(0, count).forEach((m, k) => { put(statement(patient, nin, k, m, m.defaultDosage, dates[0], authors[0])); onList.push(`pll-ms-${nin}-${k}`); });
+    medicines.slice(0, count).forEach((m, k) => { put(statement(patient, nin, k, m, m.defaultDosage, dates[0], authors[0])); onList.push(`pll-ms-${seedToken(nin)}-${k}`); });
     if (nin === '10086148248' || (!multidose && faker.number.float({ min: 0, max: 1 }) < 0.1)) {
-      const locked = current.get(`pll-ms-${nin}-0`) as FhirResource;
+      const locked = current.get(`pll-ms-${seedToken(nin)}-0`) as FhirResource;
       current.set(locked.id as string, { ...locked, meta: { ...locked.meta, tag: [LOCKED_TAG] } });
     }
     snapshot(0);
@@ -106,7 +107,7 @@ export function buildSeedMedicationLists(patients: FhirResource[], settings: Gen
       onList = onList.slice(0, -1);
       const added = medicines[count];
       put(statement(patient, nin, count, added, added.defaultDosage, dates[1], HOSPITAL));
-      onList.push(`pll-ms-${nin}-${count}`);
+      onList.push(`pll-ms-${seedToken(nin)}-${count}`);
       snapshot(1);
     }
     if (versions >= 3) {
@@ -124,7 +125,7 @@ export function buildSeedMedicationLists(patients: FhirResource[], settings: Gen
       const s = current.get(id) as FhirResource;
       out.push({ resource: {
         resourceType: 'MedicationDispense',
-        id: `pll-md-${nin}-${k}`,
+        id: `pll-md-${seedToken(nin)}-${k}`,
         meta: { profile: [PROFILE.dispense], ...((s.meta as { tag?: unknown[] }).tag ? { tag: [LOCKED_TAG] } : {}) },
         status: 'completed',
         medicationReference: s.medicationReference,
@@ -138,7 +139,7 @@ export function buildSeedMedicationLists(patients: FhirResource[], settings: Gen
     if (nin === '25039296929' || faker.number.float({ min: 0, max: 1 }) < 0.2) {
       out.push({ resource: {
         resourceType: 'AllergyIntolerance',
-        id: `pll-allergy-${nin}`,
+        id: `pll-allergy-${seedToken(nin)}`,
         meta: { profile: [PROFILE.allergy] },
         contained: [{ resourceType: 'PractitionerRole', id: 'recorderRef',
           practitioner: { identifier: { system: SYSTEMS.hpr, value: GP.hpr }, display: GP.practitioner },

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { FhirResource } from '../../fhir/types';
 import { parseIdNumber, type ParsedIdNumber } from '../fodselsnummer';
 import {
@@ -32,7 +33,15 @@ export interface PatientInput extends PersonName {
 export const organizationId = (orgnr: string): string => `org-${orgnr}`;
 export const practitionerId = (hpr: string): string => `prac-${hpr}`;
 export const practitionerRoleId = (hpr: string, orgnr: string): string => `role-${hpr}-${orgnr}`;
-export const patientId = (number: string): string => `pat-${number}`;
+/**
+ * Seeded ids never carry a fødselsnummer or D-number (ids reach URLs and logs): the number is replaced
+ * by a token made from it, the same for the same number in every seed. Not a secret — the numbers are
+ * synthetic or public test persons — only kept out of sight.
+ */
+export const seedToken = (nationalId: string): string =>
+  // letters only (hex digits shifted to a–p), so that no run of digits in an id can look like a number
+  createHash('sha256').update(`navet-seed-id:${nationalId}`).digest('hex').slice(0, 16).replace(/[0-9a-f]/g, (c) => String.fromCharCode(97 + parseInt(c, 16)));
+export const patientId = (number: string): string => `pat-${seedToken(number)}`;
 
 export function fullName(name: PersonName): string {
   return [...name.given, name.family].join(' ');

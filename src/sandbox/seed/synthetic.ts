@@ -1,4 +1,4 @@
-import { en, Faker, nb_NO } from '@faker-js/faker';
+import type { Faker } from '@faker-js/faker';
 import { individualNumberRanges, makeSyntheticFodselsnummer, type Sex } from '../fodselsnummer';
 import type { FixtureAddress } from './fixtures';
 import type { PatientInput, PractitionerInput } from './resources';
@@ -38,7 +38,9 @@ const GP_AGE_DAYS = { min: 30 * 365, max: 66 * 365 };
 const FIRST_SYNTHETIC_HPR = 999_000_001;
 
 export function createFaker(seed: number): Faker {
-  const faker = new Faker({ locale: [nb_NO, en] });
+  // loaded when a seed is built, not when Navet starts (it takes a while to load)
+  const { en, Faker: FakerClass, nb_NO } = require('@faker-js/faker') as typeof import('@faker-js/faker');
+  const faker = new FakerClass({ locale: [nb_NO, en] });
   faker.seed(seed);
   return faker;
 }

@@ -1,4 +1,5 @@
-import express, { type Request, Router } from 'express';
+import { jsonBody } from '../../http/json-body';
+import { type Request, Router } from 'express';
 import type { AccessLog } from '../../audit/access-log';
 import { type PatientDataEndpoint, type PatientDataHandler, patientDataRoute } from '../../audit/patient-data-route';
 import { serviceUrls } from '../../sandbox/service-urls';
@@ -49,9 +50,9 @@ export const KJ_PATIENT_DATA_ENDPOINTS: PatientDataEndpoint[] = ENDPOINTS;
 
 export function criticalInformationRouter(deps: GuardDependencies & { accessLog: AccessLog; maxBody: string }): Router {
   const router = Router();
-  const json = express.json({ limit: deps.maxBody, type: ['application/fhir+json', 'application/json'] });
+  const json = jsonBody({ limit: deps.maxBody, type: ['application/fhir+json', 'application/json'] });
   // the status page's curl example sends its JSON without a Content-Type, so as curl's form default
-  const statusJson = express.json({ limit: deps.maxBody, type: ['application/fhir+json', 'application/json', 'application/x-www-form-urlencoded'] });
+  const statusJson = jsonBody({ limit: deps.maxBody, type: ['application/fhir+json', 'application/json', 'application/x-www-form-urlencoded'] });
   for (const endpoint of ENDPOINTS) {
     const verify = accessVerifier(deps, { audience: KJ_AUDIENCE, anyScope: [KJ_API_SCOPE], requireAttestation: true, patientNin: endpoint.patientNin });
     router[endpoint.method](endpoint.path, endpoint.interaction === KJ_STATUS ? statusJson : json, patientDataRoute({ accessLog: deps.accessLog, verify, store: deps.store }, endpoint,

@@ -1,4 +1,4 @@
-import { PDFDocument, StandardFonts } from 'pdf-lib';
+import type * as PdfLib from 'pdf-lib';
 
 /**
  * Sandbox documents as real PDFs (pdf-lib). Deterministic: no clock, no random ids, so the same content
@@ -34,6 +34,8 @@ function wrap(text: string): string[] {
 }
 
 export async function renderPdf(content: PdfContent): Promise<Uint8Array> {
+  // loaded when the first PDF is made, not when Navet starts
+  const { PDFDocument, StandardFonts } = require('pdf-lib') as typeof PdfLib;
   const pdf = await PDFDocument.create({ updateMetadata: false });
   const date = new Date(content.date);
   pdf.setTitle(content.title);

@@ -1,3 +1,5 @@
+import { formBody } from '../../http/form-body';
+import { jsonBody } from '../../http/json-body';
 import express, { type Request, Router } from 'express';
 import type { AccessLog } from '../../audit/access-log';
 import { type PatientDataEndpoint, type PatientDataHandler, patientDataRoute } from '../../audit/patient-data-route';
@@ -67,8 +69,8 @@ export function pjdRouter(deps: GuardDependencies & { accessLog: AccessLog; sett
   router.get('/pingauth', guard(deps, { audience: PJD_AUDIENCE, anyScope: PJD_SCOPES }), (_req, res) => {
     res.json({ status: 'ok', clientId: res.locals.access.client.clientId });
   });
-  const form = express.urlencoded({ extended: false, limit: '64kb' });
-  const fhirJson = express.json({ limit: deps.maxBody, type: ['application/fhir+json', 'application/json'] });
+  const form = formBody('64kb');
+  const fhirJson = jsonBody({ limit: deps.maxBody, type: ['application/fhir+json', 'application/json'] });
   for (const endpoint of ENDPOINTS) {
     const verify = accessVerifier(deps, { audience: PJD_AUDIENCE, anyScope: endpoint.scopes, requireAttestation: true, patientNin: endpoint.patientNin });
     const context = (sandbox: Sandbox, store: PjdContext['store']): PjdContext => ({ store, settings: deps.settings, pjdBase: serviceUrls(deps.baseUrl, sandbox.name).pjd });

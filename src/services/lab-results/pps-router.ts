@@ -1,3 +1,5 @@
+import { formBody } from '../../http/form-body';
+import { jsonBody } from '../../http/json-body';
 import express, { type Request, Router } from 'express';
 import type { AccessLog } from '../../audit/access-log';
 import { type PatientDataEndpoint, type PatientDataHandler, patientDataRoute } from '../../audit/patient-data-route';
@@ -46,8 +48,8 @@ export function ppsRouter(deps: GuardDependencies & { accessLog: AccessLog; sett
     router.get(`${prefix}/metadata`, metadata);
     router.post(`${prefix}/metadata`, metadata);
   }
-  const form = express.urlencoded({ extended: false, limit: '64kb' });
-  const fhirJson = express.json({ limit: deps.maxBody, type: ['application/fhir+json', 'application/json'] });
+  const form = formBody('64kb');
+  const fhirJson = jsonBody({ limit: deps.maxBody, type: ['application/fhir+json', 'application/json'] });
   const backdoor = backdoorVerifier(deps.settings);
   for (const endpoint of ENDPOINTS) {
     const verify = endpoint.backdoor ? backdoor : accessVerifier(deps, {

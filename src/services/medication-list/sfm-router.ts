@@ -1,4 +1,5 @@
-import express, { type Request, Router } from 'express';
+import { jsonBody } from '../../http/json-body';
+import { type Request, Router } from 'express';
 import type { AccessLog } from '../../audit/access-log';
 import { type PatientDataEndpoint, type PatientDataHandler, patientDataRoute } from '../../audit/patient-data-route';
 import { serviceUrls } from '../../sandbox/service-urls';
@@ -44,8 +45,8 @@ export function sfmRouter(deps: GuardDependencies & { accessLog: AccessLog; sett
     });
   });
   router.post('/api/Session/create', guard(deps, options), createSession);
-  const fhirJson = express.json({ limit: deps.maxBody, type: ['application/fhir+json', 'application/json'] });
-  const plainJson = express.json({ limit: '64kb', type: ['application/json', 'application/fhir+json'] });
+  const fhirJson = jsonBody({ limit: deps.maxBody, type: ['application/fhir+json', 'application/json'] });
+  const plainJson = jsonBody({ limit: '64kb', type: ['application/json', 'application/fhir+json'] });
   const ticket = resolveTicket(deps.store);
   for (const endpoint of ENDPOINTS) {
     const verify = accessVerifier(deps, { ...options, patientNin: endpoint.patientNin });
