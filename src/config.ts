@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import path from 'node:path';
 
 /** Navet's whole configuration, read from the environment. Defaults work on a fresh machine. */
@@ -29,6 +30,8 @@ export interface Config {
   maxBody: string;
   /** NAVET_LOG_LEVEL: pino level (trace, debug, info, warn, error, silent). */
   logLevel: string;
+  /** NAVET_WORKERS: how many processes `navet serve` runs on the one port and database (default: one per core). */
+  workers: number;
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Partial<Config> = {}): Config {
@@ -46,11 +49,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     openCreationsPerMinute: Number(env.NAVET_OPEN_CREATIONS_PER_MINUTE ?? 10),
     maxBody: env.NAVET_MAX_BODY ?? '5mb',
     logLevel: env.NAVET_LOG_LEVEL ?? 'info',
+    workers: Number(env.NAVET_WORKERS ?? availableParallelism()),
     ...overrides,
   };
   if (!Number.isInteger(config.port) || config.port < 0 || config.port > 65535) throw new Error(`PORT must be a port number; got ${env.PORT}`);
   if (!Number.isInteger(config.openCreationsPerMinute) || config.openCreationsPerMinute < 1) {
     throw new Error(`NAVET_OPEN_CREATIONS_PER_MINUTE must be a whole number from 1; got ${env.NAVET_OPEN_CREATIONS_PER_MINUTE}`);
   }
+  if (!Number.isInteger(config.workers) || config.workers < 1 || config.workers > 64) throw new Error(`NAVET_WORKERS must be a whole number from 1 to 64; got ${env.NAVET_WORKERS}`);
   return config;
 }

@@ -14,8 +14,9 @@ import { processBundle } from './fhir/transaction';
 import type { Bundle } from './fhir/types';
 import { createHttpServer } from './http/http-server';
 import { createLogger } from './logger';
-import { createNavet, ensureDemoSandbox, listenOn, type Navet, PortInUseError, startupSummary } from './navet';
-import { readServerInfo, recordServerInfo } from './sandbox/server-info';
+import { createNavet, type Navet, PortInUseError } from './navet';
+import { readServerInfo } from './sandbox/server-info';
+import { serve } from './serve';
 import { serviceUrls } from './sandbox/service-urls';
 import { generateAdminKey } from './sandbox/admin-keys';
 import type { CreateSandboxInput } from './sandbox/sandboxes';
@@ -59,25 +60,9 @@ const program = new Command();
 program.name('navet').description('A sandbox of Norway\'s national health-information sharing hub').version(VERSION, '-V, --version', 'print Navet\'s version');
 
 program.command('serve')
-  .description('run Navet (seeds the demo sandbox on first start)')
+  .description('run Navet: NAVET_WORKERS processes, one per core by default (seeds the demo sandbox on first start)')
   .action(async () => {
-    const config = loadConfig();
-    // The port first: a second `navet serve` stops here, before it opens or changes any data.
-    let handler: Parameters<typeof createHttpServer>[0] = (_req, res) => {
-      res.writeHead(503, { 'Content-Type': 'application/json', 'Retry-After': '1' }).end('{"status":"starting"}');
-    };
-    const server = await listenOn(createHttpServer((req, res) => handler?.(req, res)), config);
-    const navet = await createNavet(config);
-    handler = navet.app;
-    const demo = await ensureDemoSandbox(navet);
-    await recordServerInfo(navet.database.db, { baseUrl: config.baseUrl, startedAt: new Date().toISOString() });
-    process.stdout.write(`${startupSummary(navet, demo)}\n`);
-    const stop = () => {
-      server.close(() => void navet.close().then(() => process.exit(0)));
-      setTimeout(() => process.exit(0), 5000).unref();
-    };
-    process.on('SIGINT', stop);
-    process.on('SIGTERM', stop);
+    await serve(loadConfig());
   });
 
 const sandbox = program.command('sandbox').description('manage sandboxes in the configured database');

@@ -9,6 +9,7 @@ import { Sandboxes } from './sandbox/sandboxes';
 import { createHttpServer } from './http/http-server';
 import { serviceUrls } from './sandbox/service-urls';
 import { openDatabase } from './store/database';
+import { ReadCache } from './store/read-cache';
 import { ResourceStore } from './store/resource-store';
 import { syncDemoClients } from './trust/demo-clients';
 import { createTrustServices } from './trust/trust-services';
@@ -21,7 +22,7 @@ export interface Navet extends AppContext {
 
 export async function createNavet(config: Config, logger: Logger = createLogger(config.logLevel)): Promise<Navet> {
   const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
-  const sandboxes = new Sandboxes(database, new ResourceStore(database.db, database.engine), config.fixturesDir);
+  const sandboxes = new Sandboxes(database, new ResourceStore(database.db, database.engine, new ReadCache()), config.fixturesDir);
   const jobs = new SandboxJobs({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, fixturesDir: config.fixturesDir });
   const context: AppContext = { config, database, sandboxes, trust: createTrustServices(database.db), accessLog: new AccessLog(sandboxes.store, logger), logger, jobs };
   return {

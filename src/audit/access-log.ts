@@ -4,18 +4,23 @@ import type { FhirResource } from '../fhir/types';
 import type { Logger } from '../logger';
 import type { ResourceStore } from '../store/resource-store';
 import { type AuditEntry, buildAuditEvent } from './audit-event';
+import { AuditWriter } from './audit-writer';
 
 /**
  * The one audit writer of every service: one AuditEvent per patient per access, written in one
- * transaction before any patient data leaves. If the log cannot be written the request fails with 503.
+ * transaction (a write's own, or a group commit of concurrent reads') before any patient data leaves. If the log cannot be written the request fails with 503.
  */
 export const AUDIT_UNAVAILABLE = 'NAVET-AUDIT-UNAVAILABLE';
 
 export class AccessLog {
+  private readonly writer: AuditWriter;
+
   constructor(
     private readonly store: ResourceStore,
     private readonly logger: Logger,
-  ) {}
+  ) {
+    this.writer = new AuditWriter(store);
+  }
 
   /**
    * Writes the entries' AuditEvents (all or none) with the sandbox clock's time `recorded`, through
@@ -24,14 +29,13 @@ export class AccessLog {
   async record(sandbox: string, entries: AuditEntry[], recorded: string, through: ResourceStore = this.store): Promise<FhirResource[]> {
     if (entries.length === 0) return [];
     try {
-      const names = await this.organisationNames(through, sandbox, entries);
-      const patientIds = await this.patientIds(through, sandbox, entries);
+      const registry = through.cachedReads();
+      const names = await this.organisationNames(registry, sandbox, entries);
+      const patientIds = await this.patientIds(registry, sandbox, entries);
       const events = entries.map((entry) => buildAuditEvent({ ...entry, patient: { ...entry.patient, id: entry.patient.id ?? patientIds.get(entry.patient.nin) } }, recorded, names));
-      return await through.inTransaction(async (store) => {
-        const written: FhirResource[] = [];
-        for (const event of events) written.push(await store.create(sandbox, event, recorded));
-        return written;
-      });
+      // a write's own transaction carries its log entries; a read's are group-committed with others'
+      if (!through.inOpenTransaction) return await this.writer.write(sandbox, events, recorded);
+      return await through.createMany(sandbox, events.map((resource) => ({ resource, lastUpdated: recorded })));
     } catch (error) {
       this.logger.error({ err: error, sandbox }, 'the access log could not be written');
       throw new FhirError(503, [{

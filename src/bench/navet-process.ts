@@ -8,6 +8,10 @@ import path from 'node:path';
 export interface NavetProcess {
   origin: string;
   engine: string;
+  /** The process id, for reading its memory. */
+  pid: number;
+  /** From spawning the process to its first healthy answer. */
+  startMs: number;
   stop(): Promise<void>;
 }
 
@@ -22,13 +26,14 @@ function freePort(): Promise<number> {
   });
 }
 
-export async function startNavetProcess(engine: { name: string; databaseUrl?: string }): Promise<NavetProcess> {
+export async function startNavetProcess(engine: { name: string; databaseUrl?: string }, env: Record<string, string> = {}): Promise<NavetProcess> {
   const port = await freePort();
   const dataDir = mkdtempSync(path.join(tmpdir(), 'navet-bench-'));
+  const started = process.hrtime.bigint();
   const origin = `http://127.0.0.1:${port}`;
   // a 10,000 × 20-document sandbox is built in memory before it is written: give the heap room
-  const child: ChildProcess = spawn(process.execPath, [`--max-old-space-size=${Number(process.env.NAVET_BENCH_HEAP_MB ?? 8192)}`, path.join(__dirname, '..', 'main.js'), 'serve'], {
-    env: { ...process.env, NAVET_BASE_URL: origin, PORT: String(port), HOST: '127.0.0.1', NAVET_DATA_DIR: dataDir, DATABASE_URL: engine.databaseUrl ?? '', NAVET_DEMO_SANDBOX: '', NAVET_LOG_LEVEL: 'warn' },
+  const child: ChildProcess = spawn(process.execPath, [`--max-old-space-size=${Number(process.env.NAVET_BENCH_HEAP_MB ?? 8192)}`, ...(process.env.NAVET_BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean), path.join(__dirname, '..', 'main.js'), 'serve'], {
+    env: { ...process.env, NAVET_BASE_URL: origin, PORT: String(port), HOST: '127.0.0.1', NAVET_DATA_DIR: dataDir, DATABASE_URL: engine.databaseUrl ?? '', NAVET_DEMO_SANDBOX: '', NAVET_LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   for (let i = 0; ; i++) {
@@ -37,12 +42,15 @@ export async function startNavetProcess(engine: { name: string; databaseUrl?: st
     } catch {
       // not listening yet
     }
-    if (i > 100 || child.exitCode !== null) throw new Error('Navet did not start');
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    if (i > 6000 || child.exitCode !== null) throw new Error('Navet did not start');
+    await new Promise((resolve) => setTimeout(resolve, 20));
   }
+  const startMs = Number(process.hrtime.bigint() - started) / 1e6;
   return {
     origin,
     engine: engine.name,
+    pid: child.pid as number,
+    startMs,
     stop: async () => {
       const exited = new Promise((resolve) => child.once('exit', resolve));
       child.kill('SIGTERM');

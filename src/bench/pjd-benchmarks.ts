@@ -36,9 +36,15 @@ export function callJson(method: string, url: string, body?: unknown, headers: R
   });
 }
 
-export async function dpopToken(origin: string, sandbox: string, scope: string, key: DpopKey): Promise<string> {
+/** The demo hospital's client (its private key included), as the fixtures register it. */
+export function demoHospitalClient(): ReturnType<typeof loadDemoClients>[number] {
   const client = loadDemoClients(path.join(__dirname, '..', '..', 'fixtures', 'demo')).find((c) => c.clientId === 'demo-hospital-system');
   if (!client) throw new Error('demo-hospital-system is missing from the fixtures');
+  return client;
+}
+
+export async function dpopToken(origin: string, sandbox: string, scope: string, key: DpopKey): Promise<string> {
+  const client = demoHospitalClient();
   const issuer = `${origin}/sandboxes/${sandbox}/helseid`;
   const send = async (nonce?: string) => fetch(`${issuer}/connect/token`, {
     method: 'POST',

@@ -1,65 +1,105 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { conformanceBenchmarks } from './conformance-benchmarks';
-import { fhirBenchmarks } from './fhir-benchmarks';
-import { criticalInformationBenchmarks } from './critical-information-benchmarks';
-import { pjdBenchmarks } from './pjd-benchmarks';
-import { ppsBenchmarks } from './pps-benchmarks';
+import { createBenchSandbox, LOAD_CASES } from './guarded-reads';
+import { type LifecycleFigures, lifecycleBenchmarks, seedFigure } from './lifecycle';
+import { formatLoadTable, type LoadFigure, measureLoadCase } from './load-table';
+import { type TimingResult } from './measure';
 import { startNavetProcess } from './navet-process';
-import { trustBenchmarks } from './trust-benchmarks';
-import { formatLoad, formatTiming, type LoadResult, type TimingResult } from './measure';
+import { runDetailSuites } from './detail-suites';
+import { callJson } from './pjd-benchmarks';
 
 /**
- * `npm run bench`: measures on SQLite, and on PostgreSQL when NAVET_BENCH_DATABASE_URL (or DATABASE_URL)
- * is set. Results go to stdout and bench-results/latest.json.
- * NAVET_BENCH_SECONDS (default 10) and NAVET_BENCH_CONNECTIONS (default 10) tune the load runs.
+ * `npm run bench`: the issue's table, on SQLite and on PostgreSQL when NAVET_BENCH_DATABASE_URL (or
+ * DATABASE_URL) is set. Every load figure is the median of NAVET_BENCH_ROUNDS (5) rounds of
+ * NAVET_BENCH_REQUESTS (1000) requests at NAVET_BENCH_CONNECTIONS (32), beside a bare node:http server
+ * answering the same bytes in the same run. Results go to stdout and bench-results/latest.json.
+ *   NAVET_BENCH_CASES      substrings of the load cases to run (comma-separated; default all)
+ *   NAVET_BENCH_PATIENTS   synthetic patients of the load cases' sandbox (1000)
+ *   NAVET_BENCH_LIFECYCLE  sandbox sizes for reset/snapshot/restore/delete ("1000,10000"; "" for none)
+ *   NAVET_BENCH_VOLUME=1   also seed the 10,000 × 50 lab-report sandbox (slow)
+ *   NAVET_BENCH_ENGINES    which of sqlite,postgres to measure (default both)
+ *   NAVET_BENCH_SUITES     the older per-service suites instead (fhir, pjd, kj, pps, trust)
  */
+const env = process.env;
+const rounds = Number(env.NAVET_BENCH_ROUNDS ?? 5);
+const requests = Number(env.NAVET_BENCH_REQUESTS ?? 1000);
+const connections = Number(env.NAVET_BENCH_CONNECTIONS ?? 32);
+const patients = Number(env.NAVET_BENCH_PATIENTS ?? 1000);
+const lifecycleSizes = (env.NAVET_BENCH_LIFECYCLE ?? '1000,10000').split(',').filter(Boolean).map(Number);
+const caseFilter = (env.NAVET_BENCH_CASES ?? '').split(',').map((s) => s.trim().toLowerCase()).filter(Boolean);
+
+interface TimingFigure extends TimingResult {
+  target: string;
+  met: boolean;
+}
+
+function timingFigure(t: TimingResult, targetMs: number): TimingFigure {
+  return { ...t, target: `≤ ${targetMs} ms`, met: t.ms.median <= targetMs };
+}
+
+async function startupFigure(engine: { name: string; databaseUrl?: string }): Promise<TimingResult> {
+  const samples: number[] = [];
+  for (let i = 0; i < rounds; i++) {
+    const navet = await startNavetProcess(engine);
+    samples.push(navet.startMs);
+    await navet.stop();
+  }
+  samples.sort((a, b) => a - b);
+  const r = (n: number) => Math.round(n);
+  return { name: 'start to healthy', engine: engine.name, runs: rounds, ms: { median: r(samples[Math.floor(samples.length / 2)]), min: r(samples[0]), max: r(samples[samples.length - 1]) } };
+}
+
 async function main(): Promise<void> {
-  const seconds = Number(process.env.NAVET_BENCH_SECONDS ?? 10);
-  const connections = Number(process.env.NAVET_BENCH_CONNECTIONS ?? 10);
-  const postgresUrl = process.env.NAVET_BENCH_DATABASE_URL ?? process.env.DATABASE_URL;
-  // NAVET_BENCH_SUITES: which to run, of fhir, pjd, kj, pps, trust, conformance (default all)
-  const suites = (process.env.NAVET_BENCH_SUITES ?? 'fhir,pjd,kj,pps,trust,conformance').split(',').map((s) => s.trim());
-  const engines: { name: string; databaseUrl?: string }[] = [{ name: 'sqlite' }, ...(postgresUrl ? [{ name: 'postgres', databaseUrl: postgresUrl }] : [])];
+  const postgresUrl = env.NAVET_BENCH_DATABASE_URL ?? env.DATABASE_URL;
+  const only = (env.NAVET_BENCH_ENGINES ?? 'sqlite,postgres').split(',');
+  const engines: { name: string; databaseUrl?: string }[] = [{ name: 'sqlite' }, ...(postgresUrl ? [{ name: 'postgres', databaseUrl: postgresUrl }] : [])].filter((e) => only.includes(e.name));
   if (!postgresUrl) process.stdout.write('PostgreSQL skipped: set NAVET_BENCH_DATABASE_URL=postgres://… to measure it too\n');
-  const loads: LoadResult[] = [];
-  const timings: TimingResult[] = [];
+  if (env.NAVET_BENCH_SUITES) return runDetailSuites(engines, env.NAVET_BENCH_SUITES.split(',').map((s) => s.trim()));
+  const cases = LOAD_CASES.filter((c) => caseFilter.length === 0 || caseFilter.some((f) => c.name.toLowerCase().includes(f)));
+  const loads: LoadFigure[] = [];
+  const timings: TimingFigure[] = [];
+  const seeds: LifecycleFigures['seedRates'] = [];
   for (const engine of engines) {
+    timings.push(timingFigure(await startupFigure(engine), 2000));
     const navet = await startNavetProcess(engine);
     try {
-      if (suites.includes('fhir')) {
-        const result = await fhirBenchmarks(navet, { seconds, connections });
-        loads.push(...result.loads);
-        timings.push(...result.timings);
+      if (cases.length > 0) {
+        process.stdout.write(`[${engine.name}] seeding the load cases' sandbox (${patients} patients)…\n`);
+        const sandbox = await createBenchSandbox(navet.origin, patients);
+        for (const loadCase of cases) {
+          process.stdout.write(`[${engine.name}] ${loadCase.name}: ${rounds} rounds of ${requests} requests at ${connections} connections…\n`);
+          const figure = await measureLoadCase(navet, sandbox, loadCase, { rounds, requests, connections });
+          process.stdout.write(`${formatLoadTable([figure]).split('\n')[2]}\n`);
+          loads.push(figure);
+        }
+        await callJson('DELETE', `${navet.origin}/api/sandboxes/${sandbox.name}`, undefined, { Authorization: `Bearer ${sandbox.adminKey}` });
       }
-      if (suites.includes('pjd')) {
-        const pjd = await pjdBenchmarks(navet, { connections, calls: Number(process.env.NAVET_BENCH_PJD_CALLS ?? 4000) });
-        loads.push(...pjd.loads);
-        timings.push(...pjd.timings);
-      }
-      if (suites.includes('kj')) {
-        loads.push(...(await criticalInformationBenchmarks(navet, { connections, calls: Number(process.env.NAVET_BENCH_KJ_CALLS ?? 2000) })).loads);
-      }
-      if (suites.includes('pps')) {
-        const pps = await ppsBenchmarks(navet, { connections, calls: Number(process.env.NAVET_BENCH_PPS_CALLS ?? 2000) });
-        loads.push(...pps.loads);
-        timings.push(...pps.timings);
-      }
-      if (suites.includes('conformance')) {
-        loads.push(...(await conformanceBenchmarks(navet, { connections, calls: Number(process.env.NAVET_BENCH_RECORDING_CALLS ?? 1500), rounds: Number(process.env.NAVET_BENCH_RECORDING_ROUNDS ?? 5), barePort: 20000 + Math.floor(Math.random() * 20000) })));
-      }
-      if (suites.includes('trust')) {
-        loads.push(...(await trustBenchmarks(navet, { connections, tokens: Number(process.env.NAVET_BENCH_TOKENS ?? 2000), guardedCalls: Number(process.env.NAVET_BENCH_GUARDED_CALLS ?? 4000) })));
+      const lifecycle = await lifecycleBenchmarks(navet, lifecycleSizes, rounds);
+      seeds.push(...lifecycle.seedRates);
+      for (const t of lifecycle.timings) timings.push(timingFigure(t, t.name.startsWith('delete') ? 2000 : 50));
+      if (env.NAVET_BENCH_VOLUME === '1') {
+        process.stdout.write(`[${engine.name}] seeding 10,000 patients × 50 lab reports…\n`);
+        const volume = await seedFigure(navet, 'seed 10,000 patients × 50 lab reports', { syntheticPatients: 10000, labReportsPerPatient: 50, documentsPerPatient: 0 });
+        seeds.push(volume.figure);
+        await callJson('DELETE', `${navet.origin}/api/sandboxes/${volume.name}`, undefined, { Authorization: `Bearer ${volume.adminKey}` });
       }
     } finally {
       await navet.stop();
     }
   }
-  process.stdout.write('\n== Summary\n');
-  for (const l of loads) process.stdout.write(`${formatLoad(l)}\n`);
-  for (const t of timings) process.stdout.write(`${formatTiming(t)}\n`);
+  const report = [
+    '', `== Load: median of ${rounds} rounds (min–max) of ${requests} requests at ${connections} connections; ratio = Navet ÷ bare node:http answering the same bytes, same run`,
+    formatLoadTable(loads),
+    '', `== Lifecycle: median of ${rounds} (min–max); writes are PUTs of patients through the FHIR API before each run`,
+    '| operation | engine | ms | target |', '|---|---|---|---|',
+    ...timings.map((t) => `| ${t.name} | ${t.engine} | ${t.ms.median} (${t.ms.min}–${t.ms.max}) | ${t.target} ${t.met ? 'met' : `missed: ${Math.round(t.ms.median / Number(t.target.replace(/\D/g, '')) * 10) / 10}× the target`} |`),
+    '', '== Seeding', '| sandbox | engine | resources | seconds | resources/s (target ≥ 10,000) | peak RSS MB (target ≤ 1024) |', '|---|---|---|---|---|---|',
+    ...seeds.map((s) => `| ${s.name} | ${s.engine} | ${s.resources} | ${s.seconds} | ${s.resourcesPerSecond} | ${s.peakRssMb ?? ''} |`),
+  ].join('\n');
+  process.stdout.write(`${report}\n`);
   mkdirSync('bench-results', { recursive: true });
-  writeFileSync(path.join('bench-results', 'latest.json'), JSON.stringify({ date: new Date().toISOString(), seconds, connections, loads, timings }, null, 2));
+  writeFileSync(path.join('bench-results', 'latest.json'), JSON.stringify({ date: new Date().toISOString(), rounds, requests, connections, loads, timings, seeds }, null, 2));
+  writeFileSync(path.join('bench-results', 'latest.md'), `${report}\n`);
 }
 
 main().catch((error: unknown) => {

@@ -105,6 +105,15 @@ export function searchParametersOf(resourceType: string): Map<string, SearchPara
   return params;
 }
 
+/**
+ * Keeps only the named search parameters of a resource type (plus _id and _lastUpdated): the others are
+ * neither indexed nor searchable. For a type written far more often than it is searched (the access log).
+ */
+export function limitSearchParameters(resourceType: string, codes: string[]): void {
+  const kept = new Set(['_id', '_lastUpdated', ...codes]);
+  registry.set(resourceType, new Map([...searchParametersOf(resourceType)].filter(([code]) => kept.has(code))));
+}
+
 const FOLDED_LETTERS: Record<string, string> = { ø: 'o', æ: 'ae', đ: 'd', ł: 'l', ß: 'ss' };
 
 /** Lower-case without diacritics (å → a, ø → o, æ → ae), as string search compares. */

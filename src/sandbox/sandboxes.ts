@@ -4,6 +4,7 @@ import { extractIndexValues, type IndexValue } from '../fhir/search-parameters';
 import type { FhirResource } from '../fhir/types';
 import type { DatabaseHandle } from '../store/database';
 import type { Database } from '../store/schema';
+import { changedSince, lastChange } from '../store/change-journal';
 import { ResourceStore, type SeedEntry } from '../store/resource-store';
 import { registerDemoClients } from '../trust/demo-clients';
 import { adminKeyMatches, generateAdminKey, hashAdminKey } from './admin-keys';
@@ -46,7 +47,7 @@ const SNAPSHOT_LABEL = /^[A-Za-z0-9._-]{1,100}$/;
 const SEED_LABEL = '__seed__';
 
 /** Every table that holds a sandbox's rows (keyed by `sandbox`), besides `sandboxes` itself. */
-const SANDBOX_DATA_TABLES = ['resources', 'resource_versions', 'search_index', 'snapshots', 'snapshot_resources', 'snapshot_resource_versions', 'snapshot_search_index', 'signing_keys', 'clients', 'trust_state', 'service_settings'] as const;
+const SANDBOX_DATA_TABLES = ['resources', 'resource_versions', 'search_index', 'resource_changes', 'snapshots', 'snapshot_resources', 'snapshot_resource_versions', 'snapshot_search_index', 'signing_keys', 'clients', 'trust_state', 'service_settings'] as const;
 /** The settings `generator` may hold. */
 const GENERATOR_KEYS = ['seed', 'referenceDate', 'syntheticPatients', 'documentsPerPatient', 'labReportsPerPatient'];
 /** Rows deleted per transaction when a sandbox is purged. */
@@ -130,7 +131,7 @@ export class Sandboxes {
     onProgress?.('storing', 0, rows.length);
     await this.db.transaction().execute(async (trx) => {
       const inserted = await trx.insertInto('sandboxes')
-        .values({ name: input.name, admin_key_hash: hashAdminKey(adminKey), seed, settings: JSON.stringify(generator ?? {}), clock_offset_ms: 0, created_at: createdAt })
+        .values({ name: input.name, admin_key_hash: hashAdminKey(adminKey), seed, settings: JSON.stringify(generator ?? {}), clock_offset_ms: 0, created_at: createdAt, generation: 0 })
         .onConflict((oc) => oc.column('name').doNothing())
         .executeTakeFirst();
       if (Number(inserted.numInsertedOrUpdatedRows ?? 0) !== 1) throw conflict('NAVET-SANDBOX-EXISTS', `A sandbox named '${input.name}' exists already`);
@@ -188,6 +189,7 @@ export class Sandboxes {
     if (!SANDBOX_NAME.test(name)) return undefined;
     const row = await this.db.selectFrom('sandboxes').selectAll().where('name', '=', name).executeTakeFirst();
     if (!row) return undefined;
+    this.store.observeSandbox(row.name, row.created_at, Number(row.generation));
     const settings = JSON.parse(row.settings) as GeneratorSettings;
     return {
       name: row.name,
@@ -293,37 +295,57 @@ export class Sandboxes {
     return rows.map((r) => ({ label: r.label, createdAt: r.created_at }));
   }
 
-  /**
-   * Brings a snapshot back. Only what differs is rewritten: resources whose current version (number and
-   * write time: numbers repeat after a restore) is the snapshot's keep their rows, so a reset after a
-   * test run that touched a few resources is quick.
-   */
+  /** Brings a snapshot back: the resources written since it was taken get its rows again, and the clock its time. */
   async restore(name: string, label: string): Promise<void> {
     await this.get(name);
     await this.db.transaction().execute(async (trx) => {
-      // Every join below is an anti-join of one sandbox's rows against its snapshot: hash joins are linear.
-      // With statistics gone stale after rapid writes, PostgreSQL may pick nested loops that compare every
-      // row with every row (minutes instead of milliseconds), so they are ruled out for this transaction.
-      if (this.database.engine === 'postgres') await sql`set local enable_nestloop = off`.execute(trx);
-      const snapshot = await trx.selectFrom('snapshots').select('clock_offset_ms').where('sandbox', '=', name).where('label', '=', label).executeTakeFirst();
+      const snapshot = await trx.selectFrom('snapshots').select(['clock_offset_ms', 'change_seq']).where('sandbox', '=', name).where('label', '=', label).executeTakeFirst();
       if (!snapshot) throw notFound('NAVET-SNAPSHOT-NOT-FOUND', `Sandbox '${name}' has no snapshot labelled '${label}'`);
-      const unchanged = sql`exists (select 1 from resources r join snapshot_resources s on s.sandbox = r.sandbox and s.label = ${label} and s.resource_type = r.resource_type and s.id = r.id and s.version_id = r.version_id and s.last_updated = r.last_updated
-        where r.sandbox = ${name} and r.resource_type = si.resource_type and r.id = si.resource_id)`;
-      // 1. index rows of changed, new and deleted resources (decided before the resources change)
-      await sql`delete from search_index as si where si.sandbox = ${name} and not ${unchanged}`.execute(trx);
-      // 2. versions the snapshot does not have, and back the ones it has
-      await sql`delete from resource_versions as v where v.sandbox = ${name} and not exists (select 1 from snapshot_resource_versions sv where sv.sandbox = ${name} and sv.label = ${label} and sv.resource_type = v.resource_type and sv.id = v.id and sv.version_id = v.version_id and sv.last_updated = v.last_updated)`.execute(trx);
-      await sql`insert into resource_versions (${sql.raw(RESOURCE_COLUMNS)}, method) select ${sql.raw(RESOURCE_COLUMNS)}, method from snapshot_resource_versions sv where sv.sandbox = ${name} and sv.label = ${label}
-        and not exists (select 1 from resource_versions v where v.sandbox = ${name} and v.resource_type = sv.resource_type and v.id = sv.id and v.version_id = sv.version_id)`.execute(trx);
-      // 3. current resources that differ from the snapshot, and back the snapshot's
-      await sql`delete from resources as r where r.sandbox = ${name} and not exists (select 1 from snapshot_resources s where s.sandbox = ${name} and s.label = ${label} and s.resource_type = r.resource_type and s.id = r.id and s.version_id = r.version_id and s.last_updated = r.last_updated)`.execute(trx);
-      await sql`insert into resources (${sql.raw(RESOURCE_COLUMNS)}) select ${sql.raw(RESOURCE_COLUMNS)} from snapshot_resources s where s.sandbox = ${name} and s.label = ${label}
-        and not exists (select 1 from resources r where r.sandbox = ${name} and r.resource_type = s.resource_type and r.id = s.id)`.execute(trx);
-      // 4. index rows of the resources that lost theirs in step 1
-      await sql`insert into search_index (${sql.raw(INDEX_COLUMNS)}) select ${sql.raw(INDEX_COLUMNS)} from snapshot_search_index ss where ss.sandbox = ${name} and ss.label = ${label}
-        and not exists (select 1 from search_index si where si.sandbox = ${name} and si.resource_type = ss.resource_type and si.resource_id = ss.resource_id)`.execute(trx);
-      await trx.updateTable('sandboxes').set({ clock_offset_ms: Number(snapshot.clock_offset_ms) }).where('name', '=', name).execute();
+      if (snapshot.change_seq === null) await this.restoreByComparison(trx, name, label);
+      else await this.restoreChanged(trx, name, label, Number(snapshot.change_seq));
+      await trx.updateTable('sandboxes').set((eb) => ({ clock_offset_ms: Number(snapshot.clock_offset_ms), generation: eb('generation', '+', 1) })).where('name', '=', name).execute();
     });
+  }
+
+  /** Puts back the snapshot's rows of the resources written since it was taken (change journal), and only those. */
+  private async restoreChanged(trx: Transaction<Database>, name: string, label: string, since: number): Promise<void> {
+    const changed = changedSince(name, since);
+    await sql`delete from search_index where sandbox = ${name} and (resource_type, resource_id) in ${changed}`.execute(trx);
+    await sql`delete from resource_versions where sandbox = ${name} and (resource_type, id) in ${changed}`.execute(trx);
+    await sql`delete from resources where sandbox = ${name} and (resource_type, id) in ${changed}`.execute(trx);
+    await sql`insert into resources (${sql.raw(RESOURCE_COLUMNS)}) select ${sql.raw(RESOURCE_COLUMNS)} from snapshot_resources s where s.sandbox = ${name} and s.label = ${label} and (s.resource_type, s.id) in ${changed}`.execute(trx);
+    await sql`insert into resource_versions (${sql.raw(RESOURCE_COLUMNS)}, method) select ${sql.raw(RESOURCE_COLUMNS)}, method from snapshot_resource_versions sv where sv.sandbox = ${name} and sv.label = ${label} and (sv.resource_type, sv.id) in ${changed}`.execute(trx);
+    await sql`insert into search_index (${sql.raw(INDEX_COLUMNS)}) select ${sql.raw(INDEX_COLUMNS)} from snapshot_search_index ss where ss.sandbox = ${name} and ss.label = ${label} and (ss.resource_type, ss.resource_id) in ${changed}`.execute(trx);
+    // the restore is itself the last write of what it put back
+    await trx.updateTable('resource_changes').set({ seq: (await lastChange(trx, name)) + 1 }).where('sandbox', '=', name).where('seq', '>', since).execute();
+  }
+
+  /**
+   * A snapshot taken before changes were journalled: only what differs is rewritten, found by comparing
+   * each resource's current version (number and write time: numbers repeat after a restore) with it.
+   */
+  private async restoreByComparison(trx: Transaction<Database>, name: string, label: string): Promise<void> {
+    // Every join below is an anti-join of one sandbox's rows against its snapshot: hash joins are linear.
+    // With statistics gone stale after rapid writes, PostgreSQL may pick nested loops that compare every
+    // row with every row (minutes instead of milliseconds), so they are ruled out for this transaction.
+    if (this.database.engine === 'postgres') await sql`set local enable_nestloop = off`.execute(trx);
+    const unchanged = sql`exists (select 1 from resources r join snapshot_resources s on s.sandbox = r.sandbox and s.label = ${label} and s.resource_type = r.resource_type and s.id = r.id and s.version_id = r.version_id and s.last_updated = r.last_updated
+      where r.sandbox = ${name} and r.resource_type = si.resource_type and r.id = si.resource_id)`;
+    // 1. index rows of changed, new and deleted resources (decided before the resources change)
+    await sql`delete from search_index as si where si.sandbox = ${name} and not ${unchanged}`.execute(trx);
+    // 2. versions the snapshot does not have, and back the ones it has
+    await sql`delete from resource_versions as v where v.sandbox = ${name} and not exists (select 1 from snapshot_resource_versions sv where sv.sandbox = ${name} and sv.label = ${label} and sv.resource_type = v.resource_type and sv.id = v.id and sv.version_id = v.version_id and sv.last_updated = v.last_updated)`.execute(trx);
+    await sql`insert into resource_versions (${sql.raw(RESOURCE_COLUMNS)}, method) select ${sql.raw(RESOURCE_COLUMNS)}, method from snapshot_resource_versions sv where sv.sandbox = ${name} and sv.label = ${label}
+      and not exists (select 1 from resource_versions v where v.sandbox = ${name} and v.resource_type = sv.resource_type and v.id = sv.id and v.version_id = sv.version_id)`.execute(trx);
+    // 3. current resources that differ from the snapshot, and back the snapshot's
+    await sql`delete from resources as r where r.sandbox = ${name} and not exists (select 1 from snapshot_resources s where s.sandbox = ${name} and s.label = ${label} and s.resource_type = r.resource_type and s.id = r.id and s.version_id = r.version_id and s.last_updated = r.last_updated)`.execute(trx);
+    await sql`insert into resources (${sql.raw(RESOURCE_COLUMNS)}) select ${sql.raw(RESOURCE_COLUMNS)} from snapshot_resources s where s.sandbox = ${name} and s.label = ${label}
+      and not exists (select 1 from resources r where r.sandbox = ${name} and r.resource_type = s.resource_type and r.id = s.id)`.execute(trx);
+    // 4. index rows of the resources that lost theirs in step 1
+    await sql`insert into search_index (${sql.raw(INDEX_COLUMNS)}) select ${sql.raw(INDEX_COLUMNS)} from snapshot_search_index ss where ss.sandbox = ${name} and ss.label = ${label}
+      and not exists (select 1 from search_index si where si.sandbox = ${name} and si.resource_type = ss.resource_type and si.resource_id = ss.resource_id)`.execute(trx);
+    // what it rewrote is not in the journal: the sandbox's other snapshots restore by comparison too from now on
+    await trx.updateTable('snapshots').set({ change_seq: null }).where('sandbox', '=', name).execute();
   }
 
   /** Copies the sandbox's current data into a snapshot (replacing one of the same label). */
@@ -331,7 +353,7 @@ export class Sandboxes {
     for (const table of ['snapshots', 'snapshot_resources', 'snapshot_resource_versions', 'snapshot_search_index'] as const) {
       await trx.deleteFrom(table).where('sandbox', '=', name).where('label', '=', label).execute();
     }
-    await trx.insertInto('snapshots').values({ sandbox: name, label, clock_offset_ms: clockOffsetMs, created_at: createdAt }).execute();
+    await trx.insertInto('snapshots').values({ sandbox: name, label, clock_offset_ms: clockOffsetMs, created_at: createdAt, change_seq: await lastChange(trx, name) }).execute();
     await sql`insert into snapshot_resources (${sql.raw(RESOURCE_COLUMNS)}, label) select ${sql.raw(RESOURCE_COLUMNS)}, cast(${label} as varchar(100)) from resources where sandbox = ${name}`.execute(trx);
     await sql`insert into snapshot_resource_versions (${sql.raw(RESOURCE_COLUMNS)}, method, label) select ${sql.raw(RESOURCE_COLUMNS)}, method, cast(${label} as varchar(100)) from resource_versions where sandbox = ${name}`.execute(trx);
     await sql`insert into snapshot_search_index (${sql.raw(INDEX_COLUMNS)}, label) select ${sql.raw(INDEX_COLUMNS)}, cast(${label} as varchar(100)) from search_index where sandbox = ${name}`.execute(trx);

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { Pool, types } from 'pg';
 import { migrateToLatest } from './migrations';
 import type { Database } from './schema';
+import { withStatementCache } from './statement-cache';
 
 export type Engine = 'sqlite' | 'postgres';
 
@@ -51,7 +52,7 @@ export async function openDatabase(options: { databaseUrl?: string; dataDir: str
     sqlite.pragma('journal_mode = WAL');
     sqlite.pragma('synchronous = NORMAL');
     sqlite.pragma('busy_timeout = 5000');
-    const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+    const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
     const giveSpaceBack = async () => {
       if (Number(sqlite.pragma('auto_vacuum', { simple: true })) !== 2) return;
       while (Number(sqlite.pragma('freelist_count', { simple: true })) > 0) {

@@ -165,7 +165,30 @@ const conformance: Migration = {
   },
 };
 
-const migrations: Record<string, Migration> = { '0001-initial': initial, '0002-trust-framework': trustFramework, '0003-service-settings': serviceSettings, '0004-conformance': conformance };
+/** The generation of a sandbox's registries: what processes' read caches are checked against. */
+const sandboxGeneration: Migration = {
+  async up(db: Kysely<unknown>) {
+    await db.schema.alterTable('sandboxes').addColumn('generation', 'integer', (c) => c.notNull().defaultTo(0)).execute();
+  },
+};
+
+/** The change journal that reset and restore undo from; snapshots taken before it restore by comparison. */
+const changeJournal: Migration = {
+  async up(db: Kysely<unknown>) {
+    await db.schema
+      .createTable('resource_changes')
+      .addColumn('sandbox', 'varchar(40)', (c) => c.notNull())
+      .addColumn('resource_type', 'varchar(64)', (c) => c.notNull())
+      .addColumn('id', 'varchar(64)', (c) => c.notNull())
+      .addColumn('seq', 'bigint', (c) => c.notNull())
+      .addPrimaryKeyConstraint('resource_changes_pk', ['sandbox', 'resource_type', 'id'])
+      .execute();
+    await db.schema.createIndex('resource_changes_seq').on('resource_changes').columns(['sandbox', 'seq']).execute();
+    await db.schema.alterTable('snapshots').addColumn('change_seq', 'bigint').execute();
+  },
+};
+
+const migrations: Record<string, Migration> = { '0001-initial': initial, '0002-trust-framework': trustFramework, '0003-service-settings': serviceSettings, '0004-sandbox-generation': sandboxGeneration, '0005-change-journal': changeJournal, '0006-conformance': conformance };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };
 

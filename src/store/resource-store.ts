@@ -8,6 +8,8 @@ import { bulkInsert } from './bulk-insert';
 import type { Engine } from './database';
 import type { Database, ResourceTable, ResourceVersionTable, SearchIndexTable } from './schema';
 import { orderByClause, whereClause } from './search-sql';
+import { REGISTRY_TYPES, type ReadCache } from './read-cache';
+import { recordChanges } from './change-journal';
 
 /**
  * The generic FHIR store: versioned resources as JSON plus search-index rows, every row keyed by
@@ -66,12 +68,40 @@ export class ResourceStore {
   constructor(
     private readonly db: Executor,
     readonly engine: Engine,
+    private readonly readCache?: ReadCache,
+    /** Registry reads go through `readCache` (the view `cachedReads()` gives). */
+    private readonly cachedView = false,
   ) {}
+
+  /** This store with its registry searches and reads kept per sandbox generation (see ReadCache); itself in a transaction. */
+  cachedReads(): ResourceStore {
+    if (!this.readCache || this.db.isTransaction || this.cachedView) return this;
+    return new ResourceStore(this.db, this.engine, this.readCache, true);
+  }
+
+  /** What a request read of its sandbox's row: kept registry reads of an older generation are dropped. */
+  observeSandbox(sandbox: string, createdAt: string, generation: number): void {
+    this.readCache?.observe(sandbox, createdAt, generation);
+  }
+
+  /** A registry write makes every process read the registries of the sandbox again (committed with the write). */
+  private async bumpGeneration(sandbox: string, resourceTypes: Iterable<string>): Promise<void> {
+    for (const type of resourceTypes) {
+      if (!REGISTRY_TYPES.has(type)) continue;
+      await this.db.updateTable('sandboxes').set((eb) => ({ generation: eb('generation', '+', 1) })).where('name', '=', sandbox).execute();
+      return;
+    }
+  }
+
+  /** Whether this store writes within a transaction someone else commits. */
+  get inOpenTransaction(): boolean {
+    return this.db.isTransaction;
+  }
 
   /** Runs `work` in one database transaction: all of it happens, or none of it. */
   async inTransaction<T>(work: (store: ResourceStore) => Promise<T>): Promise<T> {
     if (this.db.isTransaction) return work(this);
-    return (this.db as Kysely<Database>).transaction().execute((trx) => work(new ResourceStore(trx, this.engine)));
+    return (this.db as Kysely<Database>).transaction().execute((trx) => work(new ResourceStore(trx, this.engine, this.readCache)));
   }
 
   async find(sandbox: string, resourceType: string, id: string): Promise<FhirResource | undefined> {
@@ -125,6 +155,8 @@ export class ResourceStore {
     if (Number(inserted.numInsertedOrUpdatedRows ?? 0) !== 1) throw conflict('NAVET-ID-TAKEN', `${resource.resourceType}/${id} exists already`);
     await this.writeVersion(sandbox, stored, 1, lastUpdated, 'POST');
     await this.replaceIndex(sandbox, stored);
+    await this.bumpGeneration(sandbox, [stored.resourceType]);
+    await recordChanges(this.db, sandbox, [{ resourceType: stored.resourceType, id }]);
     return stored;
   }
 
@@ -154,6 +186,8 @@ export class ResourceStore {
     }
     await this.writeVersion(sandbox, stored, versionId, lastUpdated, 'PUT');
     await this.replaceIndex(sandbox, stored);
+    await this.bumpGeneration(sandbox, [stored.resourceType]);
+    await recordChanges(this.db, sandbox, [{ resourceType: stored.resourceType, id }]);
     return { resource: stored, created: current.deleted };
   }
 
@@ -172,6 +206,8 @@ export class ResourceStore {
     if (Number(updated.numUpdatedRows) !== 1) throw conflict('NAVET-CONCURRENT-UPDATE', `${resourceType}/${id} was changed by another request at the same moment; retry`);
     await this.db.insertInto('resource_versions').values({ ...this.resourceRow(sandbox, tombstone, versionId, lastUpdated, true), method: 'DELETE' }).execute();
     await this.db.deleteFrom('search_index').where('sandbox', '=', sandbox).where('resource_type', '=', resourceType).where('resource_id', '=', id).execute();
+    await this.bumpGeneration(sandbox, [resourceType]);
+    await recordChanges(this.db, sandbox, [{ resourceType, id }]);
     return true;
   }
 
@@ -197,6 +233,13 @@ export class ResourceStore {
   }
 
   async search(sandbox: string, request: SearchRequest): Promise<SearchResult> {
+    if (this.cachedView && this.readCache && REGISTRY_TYPES.has(request.resourceType) && request.include.length === 0 && request.revinclude.length === 0) {
+      return this.readCache.get(sandbox, `search ${JSON.stringify(request)}`, () => this.searchStored(sandbox, request));
+    }
+    return this.searchStored(sandbox, request);
+  }
+
+  private async searchStored(sandbox: string, request: SearchRequest): Promise<SearchResult> {
     const where = whereClause(sandbox, request);
     const from = sql`from resources r where r.sandbox = ${sandbox} and r.resource_type = ${request.resourceType} and r.deleted = 0 and ${where}`;
     let total: number | undefined;
@@ -256,6 +299,13 @@ export class ResourceStore {
 
   /** Reads several resources given as "Type/id"; missing ones are left out. */
   async readMany(sandbox: string, references: string[]): Promise<FhirResource[]> {
+    if (this.cachedView && this.readCache && references.every((r) => REGISTRY_TYPES.has(r.split('/')[0]))) {
+      return this.readCache.get(sandbox, `read ${references.join(' ')}`, () => this.readStored(sandbox, references));
+    }
+    return this.readStored(sandbox, references);
+  }
+
+  private async readStored(sandbox: string, references: string[]): Promise<FhirResource[]> {
     const byType = new Map<string, Set<string>>();
     for (const reference of references) {
       const [type, id] = reference.split('/');
@@ -273,7 +323,22 @@ export class ResourceStore {
   }
 
   /**
-   * Inserts many new resources at once (seeding). Index rows may be given precomputed. `history` holds a
+   * Creates new resources, each with its own time and a new id, in three statements (the access log's
+   * group commit). Fails as a whole, e.g. on an id that exists.
+   */
+  async createMany(sandbox: string, items: { resource: FhirResource; lastUpdated: string }[]): Promise<FhirResource[]> {
+    const stored = items.map(({ resource, lastUpdated }) => withMeta(resource, randomUUID(), 1, lastUpdated));
+    const resourceRows = stored.map((resource, i) => this.resourceRow(sandbox, resource, 1, items[i].lastUpdated, false));
+    await bulkInsert(this.db, this.engine, 'resources', resourceRows);
+    await bulkInsert(this.db, this.engine, 'resource_versions', resourceRows.map((row) => ({ ...row, method: 'POST' })));
+    await bulkInsert(this.db, this.engine, 'search_index', stored.flatMap((resource) => extractIndexValues(resource).map((v) => this.indexRow(sandbox, resource, v))));
+    await this.bumpGeneration(sandbox, new Set(stored.map((r) => r.resourceType)));
+    await recordChanges(this.db, sandbox, stored.map((r) => ({ resourceType: r.resourceType, id: r.id as string })));
+    return stored;
+  }
+
+  /**
+   * Inserts many new resources at once (seeding, before the seed snapshot: not journalled as changes). Index rows may be given precomputed. `history` holds a
    * resource's earlier versions, oldest first, each with its own time; the resource is then their successor.
    */
   async insertMany(sandbox: string, resources: SeedEntry[], lastUpdated: string): Promise<void> {
@@ -296,6 +361,7 @@ export class ResourceStore {
     await bulkInsert(this.db, this.engine, 'resources', resourceRows);
     await bulkInsert(this.db, this.engine, 'resource_versions', versionRows);
     await bulkInsert(this.db, this.engine, 'search_index', indexRows);
+    await this.bumpGeneration(sandbox, new Set(resourceRows.map((r) => r.resource_type)));
   }
 
   async countResources(sandbox: string, resourceType?: string): Promise<number> {

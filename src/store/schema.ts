@@ -6,6 +6,8 @@ export interface SandboxTable {
   settings: string;
   clock_offset_ms: number;
   created_at: string;
+  /** Bumped by every write of a registry type (store/read-cache.ts). */
+  generation: number;
 }
 
 export interface ResourceTable {
@@ -39,6 +41,16 @@ export interface SnapshotTable {
   label: string;
   clock_offset_ms: number;
   created_at: string;
+  /** The sandbox's last change when the snapshot was taken (null: taken before changes were recorded). */
+  change_seq: number | null;
+}
+
+/** Which resources changed since when: the last write of each, numbered per sandbox (restore undoes only these). */
+export interface ResourceChangeTable {
+  sandbox: string;
+  resource_type: string;
+  id: string;
+  seq: number;
 }
 
 export type SnapshotResourceTable = ResourceTable & { label: string };
@@ -86,6 +98,7 @@ export interface Database {
   resource_versions: ResourceVersionTable;
   search_index: SearchIndexTable;
   snapshots: SnapshotTable;
+  resource_changes: ResourceChangeTable;
   snapshot_resources: SnapshotResourceTable;
   snapshot_resource_versions: SnapshotResourceVersionTable;
   snapshot_search_index: SnapshotSearchIndexTable;

@@ -198,8 +198,10 @@ export function accessVerifier(deps: GuardDependencies, options: GuardOptions): 
       const { attestation } = parseAuthorizationDetails(attestationClaim, 'access token');
       if (attestation) {
         const attestedPid = attestation.practitioner?.identifier?.id;
-        fromAttestation = accessContextFromAttestation(attestation, pid ? String(claims.name ?? '') || undefined : await practitionerName(deps.store, sandbox.name, attestedPid));
-        const violations = await checkAttestationRules(attestation, { sandbox: sandbox.name, store: deps.store, now, user: pid ? { pid, hprNumber } : undefined, patientNin, clientOrgnr: client.orgnrParent });
+        // the registries as this sandbox's generation has them, read once per process
+        const registry = deps.store.cachedReads();
+        fromAttestation = accessContextFromAttestation(attestation, pid ? String(claims.name ?? '') || undefined : await practitionerName(registry, sandbox.name, attestedPid));
+        const violations = await checkAttestationRules(attestation, { sandbox: sandbox.name, store: registry, now, user: pid ? { pid, hprNumber } : undefined, patientNin, clientOrgnr: client.orgnrParent });
         // a rejected attestation names no one in the access log: only what was verified (client, login) does
         if (violations.length > 0) {
           throw new FhirError(403, violations.map((v): OutcomeIssue => ({ severity: 'error', code: 'forbidden', navetCode: v.rule, text: v.text, expression: [v.element] })));
