@@ -25,6 +25,9 @@ import { SfmSettingsStore, sfmSettingsApi } from './services/medication-list/sfm
 import { ppsRouter } from './services/lab-results/pps-router';
 import { PpsSettingsStore, ppsSettingsApi } from './services/lab-results/pps-settings';
 import { databaseIsReachable, type DatabaseHandle } from './store/database';
+import { conformanceSessionApi, requirementsApi } from './conformance/conformance-api';
+import { Recorder } from './conformance/recorder';
+import { SessionStore } from './conformance/session-store';
 import { clientApi } from './trust/client-api';
 import type { GuardDependencies } from './trust/guard';
 import { helseIdRouter } from './trust/helseid-router';
@@ -77,6 +80,9 @@ export function createApp(context: AppContext): Express {
   });
 
   app.use(dashboardRouter(config.dashboardDir));
+  const recorder = new Recorder(new SessionStore(context.database.db), logger);
+  app.use('/api/conformance', requirementsApi());
+  app.use('/api/sandboxes/:name/conformance/sessions', conformanceSessionApi(sandboxes, recorder, config.baseUrl));
   app.use('/api/sandboxes/:name/clients', clientApi(sandboxes, context.trust.clients, config.maxBody));
   const pjdSettings = new PjdSettingsStore(context.database.db);
   app.use('/api/sandboxes/:name/settings/pjd', pjdSettingsApi(sandboxes, pjdSettings));
@@ -97,6 +103,7 @@ export function createApp(context: AppContext): Express {
     res.locals.sandboxName = sandbox.name;
     next();
   });
+  perSandbox.use(recorder.middleware());
 
   const fhirContext = (res: Response): FhirContext => {
     const sandbox = sandboxOf(res);

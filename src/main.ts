@@ -7,6 +7,7 @@ import { type CliContext, registerAdminCommands } from './cli/admin-commands';
 import { withProgress } from './cli/progress';
 import { CliInputError, readBundleFiles } from './cli/read-bundles';
 import { loadConfig } from './config';
+import { conformanceCommands } from './conformance/conformance-cli';
 import type { FhirContext } from './fhir/fhir-operations';
 import { FhirError } from './fhir/operation-outcome';
 import { processBundle } from './fhir/transaction';
@@ -212,6 +213,7 @@ program.command('seed <name>')
 registerAdminCommands(program, withNavet);
 registerScenarioCommands(program);
 registerRehearsalCommand(program);
+conformanceCommands(program);
 
 function messageOf(error: unknown): string {
   if (error instanceof FhirError) return error.issues.map((i) => `${i.expression?.length ? `${i.expression.join(', ')}: ` : ''}${i.text}`).join('\n');

@@ -1,3 +1,4 @@
+import { conformanceBenchmarks } from './conformance-benchmarks';
 import { criticalInformationBenchmarks } from './critical-information-benchmarks';
 import { fhirBenchmarks } from './fhir-benchmarks';
 import { formatLoad, formatTiming, type LoadResult, type TimingResult } from './measure';
@@ -6,7 +7,7 @@ import { pjdBenchmarks } from './pjd-benchmarks';
 import { ppsBenchmarks } from './pps-benchmarks';
 import { trustBenchmarks } from './trust-benchmarks';
 
-/** The older per-service suites (NAVET_BENCH_SUITES=fhir,pjd,kj,pps,trust): more cases per service, no bare yardstick. */
+/** The older per-service suites (NAVET_BENCH_SUITES=fhir,pjd,kj,pps,trust,conformance): more cases per service, no bare yardstick. */
 export async function runDetailSuites(engines: { name: string; databaseUrl?: string }[], suites: string[]): Promise<void> {
   const env = process.env;
   const seconds = Number(env.NAVET_BENCH_SECONDS ?? 10);
@@ -25,6 +26,9 @@ export async function runDetailSuites(engines: { name: string; databaseUrl?: str
         const pjd = await pjdBenchmarks(navet, { connections, calls: Number(env.NAVET_BENCH_PJD_CALLS ?? 4000) });
         loads.push(...pjd.loads);
         timings.push(...pjd.timings);
+      }
+      if (suites.includes('conformance')) {
+        loads.push(...(await conformanceBenchmarks(navet, { connections, calls: Number(env.NAVET_BENCH_RECORDING_CALLS ?? 1500), rounds: Number(env.NAVET_BENCH_RECORDING_ROUNDS ?? 5), barePort: 20000 + Math.floor(Math.random() * 20000) })));
       }
       if (suites.includes('kj')) loads.push(...(await criticalInformationBenchmarks(navet, { connections, calls: Number(env.NAVET_BENCH_KJ_CALLS ?? 2000) })).loads);
       if (suites.includes('pps')) {

@@ -54,7 +54,7 @@ const SNAPSHOT_LABEL = /^[A-Za-z0-9._-]{1,100}$/;
 const SEED_LABEL = '__seed__';
 
 /** Every table that holds a sandbox's rows (keyed by `sandbox`), besides `sandboxes` itself. */
-const SANDBOX_DATA_TABLES = ['resources', 'resource_versions', 'search_index', 'resource_changes', 'snapshots', 'snapshot_resources', 'snapshot_resource_versions', 'snapshot_search_index', 'signing_keys', 'clients', 'trust_state', 'service_settings'] as const;
+const SANDBOX_DATA_TABLES = ['resources', 'resource_versions', 'search_index', 'resource_changes', 'snapshots', 'snapshot_resources', 'snapshot_resource_versions', 'snapshot_search_index', 'signing_keys', 'clients', 'trust_state', 'service_settings', 'conformance_sessions', 'conformance_exchanges', 'conformance_challenges'] as const;
 /** The settings `generator` may hold. */
 const GENERATOR_KEYS = ['seed', 'referenceDate', 'syntheticPatients', 'documentsPerPatient', 'labReportsPerPatient'];
 /** Rows deleted per transaction when a sandbox is purged. */

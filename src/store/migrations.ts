@@ -126,6 +126,45 @@ const serviceSettings: Migration = {
   },
 };
 
+/** Conformance sessions: what one client sent while a session recorded, the challenges armed, the report. */
+const conformance: Migration = {
+  async up(db: Kysely<unknown>) {
+    await db.schema
+      .createTable('conformance_sessions')
+      .addColumn('sandbox', 'varchar(40)', (c) => c.notNull())
+      .addColumn('id', 'varchar(64)', (c) => c.notNull())
+      .addColumn('client_id', 'varchar(100)', (c) => c.notNull())
+      .addColumn('status', 'varchar(20)', (c) => c.notNull())
+      .addColumn('content', 'text', (c) => c.notNull())
+      .addColumn('report', 'text')
+      .addColumn('created_at', 'varchar(30)', (c) => c.notNull())
+      .addPrimaryKeyConstraint('conformance_sessions_pk', ['sandbox', 'id'])
+      .execute();
+    await db.schema
+      .createTable('conformance_exchanges')
+      .addColumn('sandbox', 'varchar(40)', (c) => c.notNull())
+      .addColumn('session_id', 'varchar(64)', (c) => c.notNull())
+      .addColumn('id', 'varchar(64)', (c) => c.notNull())
+      .addColumn('at_ms', 'double precision', (c) => c.notNull())
+      .addColumn('seq', 'integer', (c) => c.notNull())
+      .addColumn('content', 'text', (c) => c.notNull())
+      .addPrimaryKeyConstraint('conformance_exchanges_pk', ['sandbox', 'session_id', 'id'])
+      .execute();
+    await db.schema
+      .createTable('conformance_challenges')
+      .addColumn('sandbox', 'varchar(40)', (c) => c.notNull())
+      .addColumn('session_id', 'varchar(64)', (c) => c.notNull())
+      .addColumn('name', 'varchar(40)', (c) => c.notNull())
+      .addColumn('armed_at_ms', 'double precision', (c) => c.notNull())
+      .addColumn('status', 'varchar(20)', (c) => c.notNull())
+      .addColumn('request_id', 'varchar(64)')
+      .addColumn('triggered_at_ms', 'double precision')
+      .addColumn('data', 'text')
+      .addPrimaryKeyConstraint('conformance_challenges_pk', ['sandbox', 'session_id', 'name'])
+      .execute();
+  },
+};
+
 /** The generation of a sandbox's registries: what processes' read caches are checked against. */
 const sandboxGeneration: Migration = {
   async up(db: Kysely<unknown>) {
@@ -149,7 +188,7 @@ const changeJournal: Migration = {
   },
 };
 
-const migrations: Record<string, Migration> = { '0001-initial': initial, '0002-trust-framework': trustFramework, '0003-service-settings': serviceSettings, '0004-sandbox-generation': sandboxGeneration, '0005-change-journal': changeJournal };
+const migrations: Record<string, Migration> = { '0001-initial': initial, '0002-trust-framework': trustFramework, '0003-service-settings': serviceSettings, '0004-sandbox-generation': sandboxGeneration, '0005-change-journal': changeJournal, '0006-conformance': conformance };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };
 

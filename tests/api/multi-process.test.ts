@@ -70,7 +70,7 @@ describe('several Navet processes on one database', () => {
 
   beforeAll(async () => {
     [a, b] = await Promise.all([startServe(dataDir, 1), startServe(dataDir, 1)]);
-    const created = await fetch(`${a.origin}/api/sandboxes`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: sandbox, seed: 'fixtures', generator: { syntheticPatients: 0 } }) });
+    const created = await fetch(`${a.origin}/api/sandboxes`, { method: 'POST', headers: { 'content-type': 'application/json', prefer: 'wait' }, body: JSON.stringify({ name: sandbox, seed: 'fixtures', generator: { syntheticPatients: 0 } }) });
     expect(created.status).toBe(201);
     admin = { authorization: `Bearer ${((await created.json()) as { adminKey: string }).adminKey}` };
     key = await makeDpopKey();
