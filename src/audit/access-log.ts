@@ -48,6 +48,7 @@ export class AccessLog {
       for (const ref of [access.organisation?.legalEntity, access.organisation?.pointOfCare, access.organisation?.department, access.patient?.pointOfCare, access.patient?.department]) {
         if (ref && !ref.name) ids.add(ref.id);
       }
+      if (access.client?.orgnrParent) ids.add(access.client.orgnrParent);
     }
     const names = new Map<string, string>();
     if (ids.size === 0) return names;

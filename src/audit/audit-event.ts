@@ -157,6 +157,19 @@ function clientAgent(access: KnownAccess): Record<string, unknown> | undefined {
   };
 }
 
+/** The organisation the calling system belongs to (its token's orgnr_parent), beside the attested one. */
+function clientOrganisationAgent(access: KnownAccess, names: OrganisationNames): Record<string, unknown> | undefined {
+  const orgnr = access.client?.orgnrParent;
+  if (!orgnr) return undefined;
+  const name = names.get(orgnr);
+  const child = access.client?.orgnrChild;
+  return {
+    type: { coding: [{ system: AUDIT_SYSTEMS.participationType, code: 'RESP', display: 'responsible party' }] },
+    who: { identifier: { system: SYSTEMS.orgnr, value: orgnr }, display: `${name ?? orgnr}${child ? ` (child organisation ${child})` : ''}` },
+    requestor: false,
+  };
+}
+
 function careRelationExtension(access: KnownAccess): Record<string, unknown> | undefined {
   const decision = access.careRelationship?.decisionRef;
   const parts = [
@@ -232,6 +245,7 @@ export function buildAuditEvent(entry: AuditEntry, recorded: string, names: Orga
   const practitioner = practitionerAgent(access, names);
   const patient = patientAndEncounter(entry, names);
   const client = clientAgent(access);
+  const clientOrganisation = clientOrganisationAgent(access, names);
   const care = access.careRelationship;
   const careRelation = careRelationExtension(access);
   const purposeCodings = care ? [
@@ -250,7 +264,7 @@ export function buildAuditEvent(entry: AuditEntry, recorded: string, names: Orga
     outcome: outcomeCode(outcome),
     ...(outcome.ok ? {} : { outcomeDesc: `${outcome.code}: ${outcome.text}` }),
     ...(purposeCodings.length > 0 ? { purposeOfEvent: [{ coding: purposeCodings }] } : {}),
-    agent: [practitioner.agent, ...(client ? [client] : [])],
+    agent: [practitioner.agent, ...(client ? [client] : []), ...(clientOrganisation ? [clientOrganisation] : [])],
     source: {
       site: access.sandbox,
       observer: { identifier: { system: AUDIT_SYSTEMS.navetService, value: interaction.service }, display: `Navet: ${SERVICE_DISPLAYS[interaction.service]}` },

@@ -11,6 +11,7 @@ export const CLAIM = {
   clientName: 'helseid://claims/client/client_name',
   clientTenancy: 'helseid://claims/client/client_tenancy',
   pid: 'helseid://claims/identity/pid',
+  pidPseudonym: 'helseid://claims/identity/pid_pseudonym',
   securityLevel: 'helseid://claims/identity/security_level',
   assuranceLevel: 'helseid://claims/identity/assurance_level',
   hprNumber: 'helseid://claims/hpr/hpr_number',
@@ -42,6 +43,8 @@ export interface TokenContent {
   user?: UserIdentity;
   /** The child organisation the client acts for (helseid_authorization), when not the registered one. */
   childOrganization?: string;
+  /** The parent a multi-tenant client acts for (helseid_authorization NO:ORGNR:<parent>:…), when not the registered one. */
+  parentOrganization?: string;
   attestation?: Record<string, unknown>;
   journalId?: string;
   /** Token exchange: the actor. */
@@ -51,7 +54,8 @@ export interface TokenContent {
 
 export function accessTokenClaims(content: TokenContent, issuer: string, nowS: number): JWTPayload & Record<string, unknown> {
   const { client, user } = content;
-  const child = content.childOrganization ?? client.organization.child;
+  // a multi-tenant client that names another parent names its child too (or none)
+  const child = content.childOrganization ?? (content.parentOrganization ? undefined : client.organization.child);
   return {
     iss: issuer,
     nbf: nowS,
@@ -63,7 +67,7 @@ export function accessTokenClaims(content: TokenContent, issuer: string, nowS: n
     client_id: client.clientId,
     client_amr: 'private_key_jwt',
     jti: randomUUID(),
-    [CLAIM.orgnrParent]: client.organization.parent,
+    [CLAIM.orgnrParent]: content.parentOrganization ?? client.organization.parent,
     ...(child ? { [CLAIM.orgnrChild]: child } : {}),
     ...(client.supplier ? { [CLAIM.orgnrSupplier]: client.supplier } : {}),
     [CLAIM.clientName]: client.name,
@@ -73,6 +77,7 @@ export function accessTokenClaims(content: TokenContent, issuer: string, nowS: n
       auth_time: user.authTime,
       idp: 'testidp-oidc',
       [CLAIM.pid]: user.pid,
+      [CLAIM.pidPseudonym]: user.sub,
       [CLAIM.securityLevel]: '4',
       [CLAIM.assuranceLevel]: 'high',
       ...(user.hprNumber ? { [CLAIM.hprNumber]: user.hprNumber } : {}),

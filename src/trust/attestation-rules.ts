@@ -23,6 +23,11 @@ export interface RuleContext {
   user?: { pid: string; hprNumber?: string };
   /** The patient the request names, when known. */
   patientNin?: string;
+  /**
+   * The organisation of the calling client (its token's orgnr_parent: the registered one, or the parent a
+   * multi-tenant client named in helseid_authorization). The attested legal_entity must be it (ATT-13).
+   */
+  clientOrgnr?: string;
 }
 
 export interface RuleViolation {
@@ -160,6 +165,9 @@ function checkPractitioner(attestation: TillitsrammeverkAttestation, context: Ru
   if (context.user) {
     if (identifier && identifier.id !== context.user.pid) {
       add('ATT-11', 'practitioner.identifier', `practitioner.identifier.id ${q(identifier.id)} is not the logged-in user (pid ${context.user.pid}); attest the person who is logged in, or leave practitioner.identifier out and let the login speak`);
+    } else if (!person) {
+      // the same rule as for a system-attested practitioner: only health personnel read through these APIs
+      add('ATT-11', 'practitioner.identifier', `the logged-in user (pid ${context.user.pid}) is not health personnel in this sandbox's registry (no Practitioner with that fødselsnummer or D-number); only health personnel may use these APIs`);
     }
   } else if (!identifier) {
     add('ATT-11', 'practitioner.identifier', `no user is logged in (client_credentials), so practitioner.identifier is required: send the health-care worker as ${example}`);
@@ -199,7 +207,7 @@ function checkPractitioner(attestation: TillitsrammeverkAttestation, context: Ru
   }
 }
 
-// ---- organisation: ATT-12, ATT-19, ATT-28 ----
+// ---- organisation: ATT-12, ATT-13, ATT-19, ATT-28 ----
 
 async function checkOrganisation(attestation: TillitsrammeverkAttestation, context: RuleContext, facts: RegistryFacts, add: Add): Promise<void> {
   const { legal_entity: legal, point_of_care: pointOfCare, department } = attestation.practitioner ?? {};
@@ -217,6 +225,9 @@ async function checkOrganisation(attestation: TillitsrammeverkAttestation, conte
     add('ATT-12', 'practitioner.legal_entity', `${legal.id} (${legalOrg.name}) is a sub-unit of ${mainOrgnr}: send the main unit ${mainOrgnr} as legal_entity and ${legal.id} as point_of_care`);
   } else if (!isHealthNetworkMember(legalOrg)) {
     add('ATT-12', 'practitioner.legal_entity', `${legal.id} (${legalOrg.name}) is not a member of the health network (helsenettet); only members may use the national services`);
+  }
+  if (legal?.system === ENH && context.clientOrgnr && legal.id !== context.clientOrgnr) {
+    add('ATT-13', 'practitioner.legal_entity', `legal_entity ${legal.id} is not the calling client's organisation ${context.clientOrgnr}: a system attests for the organisation it is registered for (multi-tenant clients: the parent named in helseid_authorization)`);
   }
 
   const subUnitList = facts.subUnits.map((unit) => identifierValue(unit, ENH)).filter(Boolean).join(', ');

@@ -68,6 +68,8 @@ export interface AttestationDetails {
   attestation?: TillitsrammeverkAttestation;
   /** From helseid_authorization: the child organisation's orgnr. */
   childOrganization?: string;
+  /** From helseid_authorization NO:ORGNR:<parent>:<child> (multi-tenant clients): the parent's orgnr. */
+  parentOrganization?: string;
   /** From nhn:sfm:journal-id. */
   journalId?: string;
   /** Every object as sent, for carrying into the access token. */
@@ -111,15 +113,21 @@ export function parseAuthorizationDetails(value: unknown, where: string): Attest
         if (result.attestation) throw new TrustError('invalid_request', 'NAVET-AUTHORIZATION-DETAILS', `${where} holds more than one ${ATTESTATION_TYPE} object; send one attestation`);
         result.attestation = readAttestation(item, at, result.warnings);
         break;
-      case CHILD_ORGANIZATION_TYPE:
-        result.childOrganization = readChildOrganization(item, at);
+      case CHILD_ORGANIZATION_TYPE: {
+        const { parent, child } = readOrganization(item, at);
+        if (parent) result.parentOrganization = parent;
+        if (child) result.childOrganization = child;
         break;
-      case JOURNAL_ID_TYPE:
-        if (typeof item.journal_id !== 'string' || item.journal_id === '') {
-          throw new TrustError('invalid_request', 'NAVET-AUTHORIZATION-DETAILS', `${at}: ${JOURNAL_ID_TYPE} needs "journal_id", the SFM journal id as a string (a UUID)`);
+      }
+      case JOURNAL_ID_TYPE: {
+        // {"value": {"journal_id": …}} as HelseID.Library and the SFM docs send it; the flat {"journal_id": …} too
+        const journalId = isObject(item.value) ? item.value.journal_id : item.journal_id;
+        if (typeof journalId !== 'string' || journalId === '') {
+          throw new TrustError('invalid_request', 'NAVET-AUTHORIZATION-DETAILS', `${at}: ${JOURNAL_ID_TYPE} needs the SFM journal id as a string (a UUID): {"type": "${JOURNAL_ID_TYPE}", "value": {"journal_id": "<uuid>"}}`);
         }
-        result.journalId = item.journal_id;
+        result.journalId = journalId;
         break;
+      }
       default:
         throw new TrustError('invalid_request', 'NAVET-AUTHORIZATION-DETAILS-TYPE', `${at}: unknown type ${JSON.stringify(item.type)}; the types HelseID knows are ${SUPPORTED_TYPES.join(', ')}`);
     }
@@ -142,15 +150,18 @@ function describe(value: unknown): string {
   return `a ${typeof value}`;
 }
 
-/** helseid_authorization: the ENH orgnr, or the child of NO:ORGNR:<parent>:<child> (urn:oid:1.0.6523). */
-function readChildOrganization(item: JsonObject, at: string): string | undefined {
+/**
+ * helseid_authorization: the child's ENH orgnr (single-tenant), or NO:ORGNR:<parent>:<child> in
+ * urn:oid:1.0.6523 (multi-tenant; HelseID.Library writes NO:ORGNR:<parent>: when there is no child).
+ */
+function readOrganization(item: JsonObject, at: string): { parent?: string; child?: string } {
   const role = isObject(item.practitioner_role) ? item.practitioner_role : {};
   const organization = isObject(role.organization) ? role.organization : {};
   const identifier = isObject(organization.identifier) ? organization.identifier : {};
   const { system, value } = identifier;
-  if (system === ORGNR_SYSTEM && typeof value === 'string' && /^\d{9}$/.test(value)) return value;
-  const multiTenant = system === ISO_6523_SYSTEM && typeof value === 'string' ? /^NO:ORGNR:(\d{9})(?::(\d{9}))?$/.exec(value) : null;
-  if (multiTenant) return multiTenant[2];
+  if (system === ORGNR_SYSTEM && typeof value === 'string' && /^\d{9}$/.test(value)) return { child: value };
+  const multiTenant = system === ISO_6523_SYSTEM && typeof value === 'string' ? /^NO:ORGNR:(\d{9})(?::(\d{9})?)?$/.exec(value) : null;
+  if (multiTenant) return { parent: multiTenant[1], ...(multiTenant[2] ? { child: multiTenant[2] } : {}) };
   throw new TrustError('invalid_request', 'NAVET-AUTHORIZATION-DETAILS',
     `${at}: ${CHILD_ORGANIZATION_TYPE} needs practitioner_role.organization.identifier with system ${ORGNR_SYSTEM} and a nine-digit orgnr as value, ` +
     `or (multi-tenant clients) system ${ISO_6523_SYSTEM} and value NO:ORGNR:<parent orgnr>:<child orgnr>; got ${JSON.stringify(identifier)}`);

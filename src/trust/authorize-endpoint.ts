@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { parseSearchRequest } from '../fhir/search-request';
 import type { Sandbox } from '../sandbox/sandboxes';
 import type { ResourceStore } from '../store/resource-store';
+import { endSessionEndpoint } from './end-session-endpoint';
 import { type AuthorizationCode, CODE_LIFETIME_S, type PushedRequest, REQUEST_URI_PREFIX } from './login-flow';
 import { TrustError } from './trust-error';
 import type { TrustServices } from './trust-services';
@@ -55,6 +56,7 @@ function loginPage(sandbox: string, clientName: string, action: string, hidden: 
 
 export function authorizeEndpoint(services: TrustServices, store: ResourceStore, issuerOf: (sandbox: string) => string): Router {
   const router = Router();
+  router.use(endSessionEndpoint(services, issuerOf));
 
   async function pushedRequest(sandbox: Sandbox, clientId: unknown, requestUri: unknown): Promise<{ handle: string; pushed: PushedRequest }> {
     if (typeof requestUri !== 'string' || !requestUri.startsWith(REQUEST_URI_PREFIX)) {

@@ -1,4 +1,5 @@
-import { createLocalJWKSet, decodeJwt, decodeProtectedHeader, errors, jwtVerify, type JWTPayload } from 'jose';
+import { decodeJwt, decodeProtectedHeader, type JWTPayload } from 'jose';
+import { CLOCK_SKEW_S, ClientJwtError, numericDate, verifyClientSignedJwt } from './client-signed-jwt';
 import type { Client, Clients } from './clients';
 import { TrustError } from './trust-error';
 import type { TrustState } from './trust-state';
@@ -6,12 +7,10 @@ import type { TrustState } from './trust-state';
 /**
  * private_key_jwt client authentication as HelseID does it: typ client-authentication+jwt (or the older
  * JWT), iss = sub = client_id, aud = the issuer (or the older token endpoint URL), at most 60 s of
- * lifetime, each jti once, and the allowed algorithms.
+ * lifetime (by nbf/exp; iat may be absent or a string of digits), each jti once, and the allowed algorithms.
  */
 export const CLIENT_ASSERTION_TYPE = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
 export const ASSERTION_ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512'];
-const MAX_LIFETIME_S = 60;
-const CLOCK_SKEW_S = 5;
 
 export interface AuthenticatedClient {
   client: Client;
@@ -65,38 +64,18 @@ export async function authenticateClient(input: {
   const client = await input.clients.find(input.sandbox, clientId);
   if (!client) throw invalidClient('NAVET-CLIENT-UNKNOWN', `No client "${clientId}" is registered in this sandbox; register it with POST /api/sandboxes/{name}/clients`);
 
-  let claims: JWTPayload;
+  let claims: JWTPayload & Record<string, unknown>;
   try {
-    ({ payload: claims } = await jwtVerify(assertion, createLocalJWKSet(client.jwks), {
-      algorithms: ASSERTION_ALGORITHMS,
-      audience: [issuer, tokenEndpoint],
-      currentDate: now,
-      clockTolerance: CLOCK_SKEW_S,
-      requiredClaims: ['exp', 'jti', 'iat'],
-    }));
+    // aud: the issuer (with or without the trailing slash of HelseID's own example) or, in older clients, the endpoint
+    claims = await verifyClientSignedJwt(assertion, client.jwks, { algorithms: ASSERTION_ALGORITHMS, audiences: [issuer, `${issuer}/`, tokenEndpoint], now, what: 'client_assertion' });
   } catch (error) {
-    throw assertionError(error, issuer);
+    if (error instanceof ClientJwtError) throw invalidClient(`NAVET-ASSERTION-${error.reason}`, error.message);
+    throw error;
   }
-  const exp = claims.exp as number;
-  const iat = claims.iat as number;
-  const nowS = Math.floor(now.getTime() / 1000);
-  if (exp - Math.min(iat, nowS) > MAX_LIFETIME_S) {
-    throw invalidClient('NAVET-ASSERTION-LIFETIME', `client_assertion may live at most ${MAX_LIFETIME_S} s; exp is ${exp - Math.min(iat, nowS)} s after iat`);
-  }
+  if (typeof claims.jti !== 'string' || !claims.jti) throw invalidClient('NAVET-ASSERTION-CLAIM', 'client_assertion claim "jti" is required: a new unique id for every assertion');
+  const exp = numericDate(claims.exp) as number;
   if (!(await input.replay.claimOnce(input.sandbox, 'assertion-jti', `${clientId}:${claims.jti}`, (exp + CLOCK_SKEW_S) * 1000, now.getTime()))) {
     throw invalidClient('NAVET-ASSERTION-REPLAY', `client_assertion jti "${claims.jti}" was used before; make a new assertion (new jti) for every request`);
   }
-  return { client, claims: claims as JWTPayload & Record<string, unknown> };
-}
-
-function assertionError(error: unknown, issuer: string): TrustError {
-  if (error instanceof errors.JWTExpired) return invalidClient('NAVET-ASSERTION-EXPIRED', 'client_assertion has expired (exp is in the past by the sandbox clock); make a new one for every request');
-  if (error instanceof errors.JWTClaimValidationFailed) {
-    if (error.claim === 'aud') return invalidClient('NAVET-ASSERTION-AUD', `client_assertion aud must be the issuer "${issuer}" (older clients: the token endpoint URL)`);
-    if (error.claim === 'nbf' || error.claim === 'iat') return invalidClient('NAVET-ASSERTION-NOT-YET-VALID', `client_assertion ${error.claim} is in the future by the sandbox clock`);
-    return invalidClient('NAVET-ASSERTION-CLAIM', `client_assertion claim "${error.claim}" is missing or invalid: ${error.reason}`);
-  }
-  if (error instanceof errors.JWKSNoMatchingKey) return invalidClient('NAVET-ASSERTION-KEY', 'client_assertion is not signed by any key registered for this client (check kid and key)');
-  if (error instanceof errors.JWSSignatureVerificationFailed) return invalidClient('NAVET-ASSERTION-SIGNATURE', 'client_assertion signature does not verify with the client\'s registered key');
-  return invalidClient('NAVET-ASSERTION-INVALID', `client_assertion could not be verified: ${(error as Error).message}`);
+  return { client, claims };
 }

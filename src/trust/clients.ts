@@ -3,7 +3,7 @@ import type { Kysely } from 'kysely';
 import { randomUUID } from 'node:crypto';
 import { badRequest, conflict, notFound } from '../fhir/operation-outcome';
 import type { Database } from '../store/schema';
-import { ALL_SCOPES } from './scopes';
+import { ALL_SCOPES, API_RESOURCES, isKnownAudience } from './scopes';
 
 /** The client registry of a sandbox: the systems that may ask the token service for tokens. */
 export interface Client {
@@ -18,6 +18,8 @@ export interface Client {
   dpop: boolean;
   redirectUris: string[];
   accessTokenLifetimeSeconds: number;
+  /** The audience of the API this client is (e.g. "e-helse:sfm.api"): it may exchange tokens issued to that API. */
+  api?: string;
   createdAt: string;
 }
 
@@ -59,7 +61,12 @@ export function clientFromInput(input: Record<string, unknown>, existing?: Clien
   if (!Array.isArray(redirectUris) || !redirectUris.every((u) => typeof u === 'string' && /^https?:\/\//.test(u))) throw badRequest('NAVET-CLIENT-REDIRECT', 'redirectUris must be an array of http(s) URLs', ['redirectUris']);
   const lifetime = input.accessTokenLifetimeSeconds ?? existing?.accessTokenLifetimeSeconds ?? 600;
   if (typeof lifetime !== 'number' || !Number.isInteger(lifetime) || lifetime < 10 || lifetime > 86400) throw badRequest('NAVET-CLIENT-LIFETIME', 'accessTokenLifetimeSeconds must be a whole number from 10 to 86400', ['accessTokenLifetimeSeconds']);
+  const api = input.api ?? existing?.api;
+  if (api !== undefined && (typeof api !== 'string' || !isKnownAudience(api))) {
+    throw badRequest('NAVET-CLIENT-API', `api must be the audience of the API this client is (${API_RESOURCES.map((r) => r.audience).join(', ')}); such a client may exchange tokens issued to it`, ['api']);
+  }
   return {
+    ...(api ? { api: api as string } : {}),
     name, jwks, scopes, organization: { parent: organization.parent, ...(organization.child ? { child: organization.child as string } : {}) },
     ...(supplier ? { supplier: supplier as string } : {}), tenancy, dpop, redirectUris: redirectUris as string[], accessTokenLifetimeSeconds: lifetime,
   };

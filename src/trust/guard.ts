@@ -199,7 +199,7 @@ export function accessVerifier(deps: GuardDependencies, options: GuardOptions): 
       if (attestation) {
         const attestedPid = attestation.practitioner?.identifier?.id;
         fromAttestation = accessContextFromAttestation(attestation, pid ? String(claims.name ?? '') || undefined : await practitionerName(deps.store, sandbox.name, attestedPid));
-        const violations = await checkAttestationRules(attestation, { sandbox: sandbox.name, store: deps.store, now, user: pid ? { pid, hprNumber } : undefined, patientNin });
+        const violations = await checkAttestationRules(attestation, { sandbox: sandbox.name, store: deps.store, now, user: pid ? { pid, hprNumber } : undefined, patientNin, clientOrgnr: client.orgnrParent });
         // a rejected attestation names no one in the access log: only what was verified (client, login) does
         if (violations.length > 0) {
           throw new FhirError(403, violations.map((v): OutcomeIssue => ({ severity: 'error', code: 'forbidden', navetCode: v.rule, text: v.text, expression: [v.element] })));

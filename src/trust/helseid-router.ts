@@ -48,7 +48,7 @@ export function discoveryDocument(issuer: string): Record<string, unknown> {
     scopes_supported: ALL_SCOPES,
     authorization_details_types_supported: AUTHORIZATION_DETAILS_TYPES,
     acr_values_supported: ['idp:testidp-oidc'],
-    claims_supported: ['sub', 'name', 'given_name', 'middle_name', 'family_name', 'helseid://claims/identity/pid', 'helseid://claims/identity/security_level', 'helseid://claims/identity/assurance_level', 'helseid://claims/hpr/hpr_number'],
+    claims_supported: ['sub', 'name', 'given_name', 'middle_name', 'family_name', 'helseid://claims/identity/pid', 'helseid://claims/identity/pid_pseudonym', 'helseid://claims/identity/security_level', 'helseid://claims/identity/assurance_level', 'helseid://claims/identity/network', 'helseid://claims/hpr/hpr_number'],
   };
 }
 

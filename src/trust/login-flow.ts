@@ -5,7 +5,10 @@ export interface PushedRequest {
   clientId: string;
   redirectUri: string;
   scopes: string[];
+  /** The API of a token request that names no resource. */
   audience: string;
+  /** Every API of the login (RFC 8707 resource indicators, one token per API); absent: [audience]. */
+  audiences?: string[];
   codeChallenge: string;
   state?: string;
   nonce?: string;
@@ -25,9 +28,11 @@ export interface RefreshGrant {
   clientId: string;
   scopes: string[];
   audience: string;
+  audiences?: string[];
   pid: string;
   authTime: number;
-  details?: AttestationDetails;
+  /** The attestation pushed with the login (PAR): it rides in every token of the login. */
+  loginDetails?: AttestationDetails;
   jkt?: string;
 }
 

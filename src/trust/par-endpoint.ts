@@ -1,11 +1,11 @@
 import express, { type Request, type Response, Router } from 'express';
-import { createLocalJWKSet, jwtVerify } from 'jose';
 import { randomBytes } from 'node:crypto';
 import type { Sandbox } from '../sandbox/sandboxes';
 import { parseAuthorizationDetails } from './attestation';
 import { ASSERTION_ALGORITHMS, authenticateClient } from './client-assertion';
+import { ClientJwtError, verifyClientSignedJwt } from './client-signed-jwt';
 import { PAR_LIFETIME_S, type PushedRequest, REQUEST_URI_PREFIX } from './login-flow';
-import { resolveScopesAndAudience } from './token-request';
+import { resolveLoginScopes } from './token-request';
 import { TrustError } from './trust-error';
 import type { TrustServices } from './trust-services';
 
@@ -28,13 +28,18 @@ export function parEndpoint(services: TrustServices, issuerOf: (sandbox: string)
     res.locals.clientId = client.clientId;
 
     let params: Record<string, unknown> = form;
+    let requestObject: Record<string, unknown> | undefined;
     if (form.request) {
+      let payload: Record<string, unknown>;
       try {
-        const { payload } = await jwtVerify(form.request, createLocalJWKSet(client.jwks), { algorithms: ASSERTION_ALGORITHMS, audience: issuer, issuer: client.clientId, currentDate: now, clockTolerance: 5 });
-        params = { ...form, ...payload };
+        payload = await verifyClientSignedJwt(form.request, client.jwks, { algorithms: ASSERTION_ALGORITHMS, audiences: [issuer, `${issuer}/`], now, what: 'The request object' });
       } catch (error) {
-        throw invalid('NAVET-PAR-REQUEST-OBJECT', `The request object could not be verified with the client's key (iss = client_id, aud = ${issuer}): ${(error as Error).message}`);
+        if (!(error instanceof ClientJwtError)) throw error;
+        throw invalid('NAVET-PAR-REQUEST-OBJECT', `${error.message} (it is signed with the client's key, iss = client_id, aud = ${issuer})`);
       }
+      if (payload.iss !== client.clientId) throw invalid('NAVET-PAR-REQUEST-OBJECT', `The request object's iss must be the client_id "${client.clientId}"; got ${JSON.stringify(payload.iss ?? null)}`);
+      requestObject = payload;
+      params = { ...form, ...payload };
     }
     const text = (name: string) => (typeof params[name] === 'string' ? (params[name] as string) : undefined);
     if (text('response_type') !== 'code') throw invalid('NAVET-PAR-RESPONSE-TYPE', 'response_type must be "code"');
@@ -44,7 +49,10 @@ export function parEndpoint(services: TrustServices, issuerOf: (sandbox: string)
     }
     const codeChallenge = text('code_challenge');
     if (!codeChallenge || text('code_challenge_method') !== 'S256') throw invalid('NAVET-PAR-PKCE', 'PKCE is required: send code_challenge and code_challenge_method=S256');
-    const { scopes, audience } = resolveScopesAndAudience(client, text('scope'), text('resource'));
+    // resource may be repeated (one token per API later) or, in a request object, an array
+    const resource = requestObject?.resource ?? (req.body as Record<string, unknown>).resource;
+    const resources = (Array.isArray(resource) ? resource : resource === undefined ? [] : [resource]).filter((r): r is string => typeof r === 'string');
+    const { scopes, audience, audiences } = resolveLoginScopes(client, text('scope'), resources);
 
     const inRequest = params.authorization_details;
     const inAssertion = claims.assertion_details ?? claims.authorization_details;
@@ -56,7 +64,7 @@ export function parEndpoint(services: TrustServices, issuerOf: (sandbox: string)
 
     const handle = randomBytes(24).toString('base64url');
     const pushed: PushedRequest = {
-      clientId: client.clientId, redirectUri, scopes, audience, codeChallenge,
+      clientId: client.clientId, redirectUri, scopes, audience, ...(audiences ? { audiences } : {}), codeChallenge,
       state: text('state'), nonce: text('nonce'), details, testPid: text('test_pid'),
     };
     await services.state.put(sandbox.name, 'par', handle, pushed, now.getTime() + PAR_LIFETIME_S * 1000);

@@ -13,8 +13,17 @@ export const API_RESOURCES: ApiResource[] = [
   { audience: 'navet:citizen', scopes: ['navet:citizen'] },
 ];
 
-/** Identity scopes of user flows; they do not choose an audience. */
-export const IDENTITY_SCOPES = ['openid', 'profile', 'offline_access', 'helseid://scopes/identity/pid', 'helseid://scopes/identity/security_level', 'helseid://scopes/hpr/hpr_number', 'nhn:tillitsrammeverk:parameters'];
+/**
+ * Identity scopes of user flows (HelseID's scope reference, utviklerportal "Scopes"; the older
+ * helseid://scopes/hpr of nhn.no's list); they do not choose an audience. Every one yields its claims.
+ */
+export const IDENTITY_SCOPES = [
+  'openid', 'profile', 'offline_access',
+  'helseid://scopes/identity/all', 'helseid://scopes/identity/pid', 'helseid://scopes/identity/pid_pseudonym',
+  'helseid://scopes/identity/security_level', 'helseid://scopes/identity/assurance_level', 'helseid://scopes/identity/network',
+  'helseid://scopes/hpr/hpr_number', 'helseid://scopes/hpr',
+  'nhn:tillitsrammeverk:parameters',
+];
 
 export const ALL_SCOPES = [...IDENTITY_SCOPES, ...API_RESOURCES.flatMap((r) => r.scopes)];
 

@@ -8,6 +8,7 @@ import { SIGNING_ALG } from './signing-keys';
 import { resolveScopesAndAudience } from './token-request';
 import { TrustError } from './trust-error';
 import type { TrustServices } from './trust-services';
+import { testTokenServiceV2 } from './test-token-v2';
 import { userIdentity } from './user-identity';
 
 /**
@@ -57,6 +58,8 @@ const bad = (code: string, text: string) => new TrustError('invalid_request', co
 
 export function testTokenService(deps: { services: TrustServices; sandboxes: Sandboxes; store: ResourceStore; issuerOf: (sandbox: string) => string }): Router {
   const router = Router();
+  // HelseID's own v2 contract, beside Navet's create-test-token
+  router.use(testTokenServiceV2(deps));
   router.post('/create-test-token', express.json({ limit: '64kb' }), async (req: Request, res: Response) => {
     const sandbox = res.locals.sandbox as Sandbox;
     const key = req.headers['x-auth-key'];

@@ -130,7 +130,10 @@ describe('the citizen logs in and reads who has looked', () => {
     expect(noCitizen.status).toBe(403);
     expect(noCitizen.body.issue[0].details.coding[0].code).toBe('NAVET-CITIZEN-LOGIN');
     // a system that attests a practitioner does not make that person a citizen here
-    const attested = await getToken(server.http, sandbox.name, { clientId: 'demo-citizen-app', scope: 'navet:citizen', details: [koman()] });
+    const hospital = demoClient('demo-hospital-system');
+    const reader = await server.http.post(`/api/sandboxes/${sandbox.name}/clients`).set('Authorization', sandbox.auth)
+      .send({ name: 'Hospital system with the citizen scope', jwks: hospital.config.jwks, scopes: ['navet:citizen'], organization: { parent: '993467049', child: '874716782' } });
+    const attested = await getToken(server.http, sandbox.name, { clientId: reader.body.clientId, privateJwk: hospital.privateJwk, scope: 'navet:citizen', details: [koman()] });
     expect(attested.status).toBe(200);
     const path = `${citizenBase()}/privacy/kjernejournal-reservation`;
     const proof = await makeDpopProof(attested.dpopKey, { method: 'PUT', url: `${TEST_BASE_URL}${path}`, accessToken: attested.body.access_token });

@@ -15,7 +15,7 @@ import { ppsRouter } from '../../src/services/lab-results/pps-router';
 import { PpsSettingsStore } from '../../src/services/lab-results/pps-settings';
 import { labBundle } from '../helpers/lab-results';
 import { LINE_DANSER, patientId, provideBundle, seedDocument } from '../helpers/documents';
-import { getToken, koman, type TokenResult } from '../helpers/helseid-client';
+import { attestationFor, getToken, type TokenResult } from '../helpers/helseid-client';
 import { createSandbox, startTestNavet, TEST_BASE_URL, type TestNavet } from '../helpers/test-navet';
 
 /**
@@ -223,7 +223,7 @@ describe.each(Object.entries(PATIENT_DATA_ENDPOINTS).flatMap(([service, endpoint
   test('a successful call leaves exactly one AuditEvent for the patient, with its interaction', async () => {
     const example = EXAMPLES[key];
     expect(example).toBeDefined(); // a new patient-data endpoint needs an example call here
-    const t = await getToken(server.http, sandbox.name, { clientId: example.clientId, scope: example.scope, details: [koman()] });
+    const t = await getToken(server.http, sandbox.name, { clientId: example.clientId, scope: example.scope, details: [attestationFor(example.clientId ?? 'demo-hospital-system')] });
     expect(t.status).toBe(200);
     const eventId = `walk-${key.replace(/\W+/g, '-')}`;
     const res = await example.send(t, `/sandboxes/${sandbox.name}/${service}${endpoint.path}`, eventId);

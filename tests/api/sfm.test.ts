@@ -117,7 +117,7 @@ describe('$getMedication', () => {
       [{ resourceType: 'Parameters', parameter: [] }, 'NAVET-SFM-PATIENT', 'Parameters.parameter'],
       [getParameters('123'), 'NAVET-SFM-PATIENT', 'Parameters.parameter[0].resource.identifier'],
       [getParameters(TROY_HAMMER, [{ name: 'SamtykkeKjernejournal', valueCode: 'JA' }]), 'NAVET-SFM-CONSENT', 'Parameters.parameter[1]'],
-      [getParameters(TROY_HAMMER, [{ name: 'SamtykkeLasteResepter', valueString: 'yes' }]), 'NAVET-SFM-PARAMETERS', 'Parameters.parameter[1].valueBoolean'],
+      [getParameters(TROY_HAMMER, [{ name: 'SamtykkeLasteResepter', valueString: 'yes' }]), 'NAVET-SFM-PARAMETERS', 'Parameters.parameter[1].valueCode'],
     ];
     for (const [body, code, expression] of cases) {
       const res = await getMedication(hospital, body);

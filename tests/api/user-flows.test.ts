@@ -108,10 +108,19 @@ describe('authorization code flow with PAR, PKCE and DPoP', () => {
     const otherKey = await token({ grant_type: 'refresh_token', refresh_token: refreshed.body.refresh_token }, await makeDpopKey());
     expect(otherKey.body.error_code).toBe('NAVET-REFRESH-DPOP-KEY');
 
-    const exchanged = await token({ grant_type: 'urn:ietf:params:oauth:grant-type:token-exchange', subject_token: res.body.access_token, subject_token_type: 'urn:ietf:params:oauth:token-type:access_token', scope: 'nhn:phr/mhd/read-documentreferences' }, key);
+    const exchange = { grant_type: 'urn:ietf:params:oauth:grant-type:token-exchange', subject_token: res.body.access_token, subject_token_type: 'urn:ietf:params:oauth:token-type:access_token', scope: 'nhn:phr/mhd/read-documentreferences' };
+    // only the API the token was issued to exchanges it (HelseID's token-exchange sample: the API is the actor)
+    expect((await token(exchange, key)).body.error_code).toBe('NAVET-EXCHANGE-NOT-AUDIENCE');
+    const hospital = demoClient('demo-hospital-system');
+    const api = await server.http.post(`/api/sandboxes/${sandbox.name}/clients`).set('Authorization', sandbox.auth).send({
+      name: 'PJD as an API', api: 'nhn:phr', jwks: hospital.config.jwks, scopes: ['nhn:phr/mhd/read-documentreferences'], organization: { parent: '993467049' }, dpop: false,
+    });
+    expect(api.status).toBe(201);
+    const exchanged = await server.http.post(`${base()}/connect/token`).type('form')
+      .send({ ...exchange, client_assertion_type: ASSERTION_TYPE, client_assertion: await clientAssertion(hospital.privateJwk, api.body.clientId, issuer) });
     expect(exchanged.status).toBe(200);
     expect(exchanged.body.issued_token_type).toBe('urn:ietf:params:oauth:token-type:access_token');
-    expect(decodeJwt(exchanged.body.access_token)).toMatchObject({ act: { client_id: 'demo-gp-system' }, 'helseid://claims/identity/pid': '05898597468' });
+    expect(decodeJwt(exchanged.body.access_token)).toMatchObject({ act: { client_id: api.body.clientId, sub: 'demo-gp-system' }, 'helseid://claims/identity/pid': '05898597468' });
   });
 
   test('in a user flow the guard compares the attested practitioner with the login (ATT-11)', async () => {

@@ -5,6 +5,7 @@ import { demoAttestation } from '../../src/trust/demo-attestation';
 import { loadDemoClients } from '../../src/trust/demo-clients';
 import { TEST_BASE_URL } from './test-navet';
 import path from 'node:path';
+import type { JWK } from 'jose';
 
 /** A vendor's side of the trust framework, for tests: client assertions, DPoP proofs, the nonce round-trip. */
 export const ASSERTION_TYPE = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
@@ -32,6 +33,13 @@ export const vits = (legal = '100100673', pointOfCare = legal) => koman({
   },
 });
 
+/** An attestation of Magnar Koman for a client's own organisation (legal_entity = its parent, ATT-13). */
+export function attestationFor(clientId: string): Record<string, unknown> {
+  const { parent, child } = demoClient(clientId).config.organization as { parent: string; child?: string };
+  const base = koman();
+  return { ...base, practitioner: { ...(base.practitioner as object), legal_entity: { id: parent, system: 'urn:oid:2.16.578.1.12.4.1.4.101' }, point_of_care: { id: child ?? parent, system: 'urn:oid:2.16.578.1.12.4.1.4.101' } } };
+}
+
 export interface TokenResult {
   status: number;
   body: Record<string, string>;
@@ -43,8 +51,9 @@ export interface TokenResult {
  * client_credentials with DPoP the way a vendor does it: the first request gets use_dpop_nonce, the
  * retry carries the nonce (and a fresh assertion).
  */
-export async function getToken(http: ReturnType<typeof supertest>, sandbox: string, options: { clientId?: string; scope: string; resource?: string; details?: unknown; assertion?: AssertionOptions; dpop?: boolean; baseUrl?: string }): Promise<TokenResult> {
-  const client = demoClient(options.clientId ?? 'demo-hospital-system');
+export async function getToken(http: ReturnType<typeof supertest>, sandbox: string, options: { clientId?: string; scope: string; resource?: string; details?: unknown; assertion?: AssertionOptions; dpop?: boolean; privateJwk?: JWK; baseUrl?: string }): Promise<TokenResult> {
+  // a client registered in the test signs with the key it names; a demo client with its fixture key
+  const client = options.privateJwk ? { clientId: options.clientId as string, privateJwk: options.privateJwk } : demoClient(options.clientId ?? 'demo-hospital-system');
   const issuer = `${options.baseUrl ?? TEST_BASE_URL}/sandboxes/${sandbox}/helseid`;
   const tokenUrl = `${issuer}/connect/token`;
   const dpopKey = await makeDpopKey();

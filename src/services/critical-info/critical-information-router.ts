@@ -50,9 +50,11 @@ export const KJ_PATIENT_DATA_ENDPOINTS: PatientDataEndpoint[] = ENDPOINTS;
 export function criticalInformationRouter(deps: GuardDependencies & { accessLog: AccessLog; maxBody: string }): Router {
   const router = Router();
   const json = express.json({ limit: deps.maxBody, type: ['application/fhir+json', 'application/json'] });
+  // the status page's curl example sends its JSON without a Content-Type, so as curl's form default
+  const statusJson = express.json({ limit: deps.maxBody, type: ['application/fhir+json', 'application/json', 'application/x-www-form-urlencoded'] });
   for (const endpoint of ENDPOINTS) {
     const verify = accessVerifier(deps, { audience: KJ_AUDIENCE, anyScope: [KJ_API_SCOPE], requireAttestation: true, patientNin: endpoint.patientNin });
-    router[endpoint.method](endpoint.path, json, patientDataRoute({ accessLog: deps.accessLog, verify, store: deps.store }, endpoint,
+    router[endpoint.method](endpoint.path, endpoint.interaction === KJ_STATUS ? statusJson : json, patientDataRoute({ accessLog: deps.accessLog, verify, store: deps.store }, endpoint,
       (req, res, access, store) => endpoint.handler({ store, base: serviceUrls(deps.baseUrl, (res.locals.sandbox as Sandbox).name).criticalInformation }, req, res, access, store)));
   }
   return router;

@@ -35,7 +35,8 @@ export function userRoleOf(req: Request, access: AccessContext): string | undefi
   if (!header) return attested;
   let role: { system?: unknown; code?: unknown };
   try {
-    role = JSON.parse(decodeURIComponent(header)) as { system?: unknown; code?: unknown };
+    // form-encoded as in the read page's curl example: '+' for a space (%7B%0A++++%22system%22%3A+…)
+    role = JSON.parse(decodeURIComponent(header.replace(/\+/g, ' '))) as { system?: unknown; code?: unknown };
   } catch {
     throw badRequest('NAVET-KJ-USER-ROLE', 'nhn-user-role must be URL-encoded JSON like {"system":"urn:oid:2.16.578.1.12.4.1.1.9060","code":"LE"}', ['nhn-user-role']);
   }

@@ -45,8 +45,22 @@ const ENDPOINTS: PjdEndpoint[] = [
 ];
 export const PJD_PATIENT_DATA_ENDPOINTS: PatientDataEndpoint[] = ENDPOINTS;
 
+/**
+ * The paths as NHN's pages and samples write them, onto the real API's: without `R4` (the find-document
+ * page's example, the native sample's `/fhir/documentreference/_search`) and with the retrieve page's
+ * double slash (`//mhd/document`). The DPoP htu is checked against the path the client sent.
+ */
+export function pjdPathAlias(url: string): string {
+  const path = url.replace(/^\/{2,}/, '/');
+  return /^\/fhir(\/|\?|$)/i.test(path) ? `/R4${path}` : path;
+}
+
 export function pjdRouter(deps: GuardDependencies & { accessLog: AccessLog; settings: PjdSettingsStore; maxBody: string }): Router {
   const router = Router();
+  router.use((req, _res, next) => {
+    req.url = pjdPathAlias(req.url);
+    next();
+  });
   router.get('/ping', (_req, res) => {
     res.json({ status: 'ok' });
   });

@@ -13,7 +13,7 @@ import { buildMedicationBundle } from './medication-bundle';
 import { allergiesOf, dispensesOf, isLocked, type Pll, readPll, recordLookup } from './pll-store';
 import { CONSENT_CODES, ERROR_CODES, type ErrorCode, SFM } from './sfm-codes';
 import { authorOf, patientByNin, type SfmContext, sleep } from './sfm-context';
-import { at, booleanOf, codeOf, type Parameter, parametersOf } from './sfm-parameters';
+import { at, codeOf, codeOrBooleanOf, type Parameter, parametersOf } from './sfm-parameters';
 import type { BackendSetting } from './sfm-settings';
 
 /**
@@ -30,6 +30,9 @@ import type { BackendSetting } from './sfm-settings';
  */
 const PARAMETERS = ['patient', 'Referansenummer', 'historyTimestamp', 'SamtykkeKjernejournal', 'SamtykkeSperretLegemidler', 'SamtykkeLasteResepter', 'IncludeOriginal'] as const;
 const NIN = /^\d{11}$/;
+/** SamtykkeSperretLegemidler / SamtykkeLasteResepter: sfm-kj-consentcodes HPAKUTT, HPMOTTATTSAMTYKKE (SFM Basis getMedication). */
+const LOCKED_CONSENT_CODES = ['HPAKUTT', 'HPMOTTATTSAMTYKKE'] as const;
+const INCLUDE_ORIGINAL_CODES = ['include_reseptdok'] as const;
 
 function ninOfPatient(resource: unknown): string | undefined {
   const identifiers = (resource as { identifier?: unknown } | undefined)?.identifier;
@@ -81,13 +84,14 @@ function readRequest(body: unknown): LookupRequest {
   for (const p of params.filter((x) => x.name === 'Referansenummer')) {
     if (typeof p.valueString !== 'string') throw badRequest('NAVET-SFM-PARAMETERS', 'Referansenummer must be a valueString', [at(p, 'valueString')]);
   }
-  booleanOf(one('IncludeOriginal'));
+  // IncludeOriginal is 0..* code (sfm-include-binary: include_reseptdok); originals are not served, so it is only checked
+  for (const p of params.filter((x) => x.name === 'IncludeOriginal')) codeOrBooleanOf(p, INCLUDE_ORIGINAL_CODES);
   return {
     nin,
     ...(historyTimestamp ? { historyTimestamp: historyTimestamp as string } : {}),
     ...(kjConsent ? { kjConsent } : {}),
-    lockedMedicines: booleanOf(one('SamtykkeSperretLegemidler')) ?? false,
-    lockedPrescriptions: booleanOf(one('SamtykkeLasteResepter')) ?? false,
+    lockedMedicines: codeOrBooleanOf(one('SamtykkeSperretLegemidler'), LOCKED_CONSENT_CODES) ?? false,
+    lockedPrescriptions: codeOrBooleanOf(one('SamtykkeLasteResepter'), LOCKED_CONSENT_CODES) ?? false,
   };
 }
 

@@ -29,16 +29,24 @@ export function parametersOf(body: unknown, allowed: readonly string[], operatio
 
 export const at = (p: Parameter, element?: string) => `Parameters.parameter[${p.index}]${element ? `.${element}` : ''}`;
 
-export function booleanOf(p: Parameter | undefined): boolean | undefined {
-  if (!p) return undefined;
-  if (typeof p.valueBoolean !== 'boolean') throw badRequest('NAVET-SFM-PARAMETERS', `${p.name} must be given as valueBoolean (true or false)`, [at(p, 'valueBoolean')]);
-  return p.valueBoolean;
-}
-
 export function codeOf(p: Parameter | undefined): string | undefined {
   if (!p) return undefined;
   const coding = (p.valueCoding ?? (p.valueCodeableConcept as { coding?: unknown[] } | undefined)?.coding?.[0]) as { code?: unknown } | undefined;
   const code = p.valueCode ?? p.valueString ?? coding?.code;
   if (typeof code !== 'string') throw badRequest('NAVET-SFM-PARAMETERS', `${p.name} must be a code (valueCode, valueCoding or valueString)`, [at(p)]);
   return code;
+}
+
+/**
+ * A parameter the SFM Basis OperationDefinitions type as `code` that older clients send as valueBoolean:
+ * true when it carries one of `codes` (or true), false for valueBoolean false.
+ */
+export function codeOrBooleanOf(p: Parameter | undefined, codes: readonly string[]): boolean | undefined {
+  if (!p) return undefined;
+  if (typeof p.valueBoolean === 'boolean') return p.valueBoolean;
+  const code = p.valueCode ?? p.valueString ?? (p.valueCoding as { code?: unknown } | undefined)?.code;
+  if (typeof code !== 'string' || !codes.includes(code)) {
+    throw badRequest('NAVET-SFM-PARAMETERS', `${p.name} must be valueCode ${codes.join(' or ')} (SFM Basis types it as code; older clients' valueBoolean is accepted too)`, [at(p, 'valueCode')]);
+  }
+  return true;
 }
