@@ -80,7 +80,7 @@ test('run a shipped scenario and watch its steps as a sequence of actors and ser
   expect(await panel.locator('.sequence .lane-name').count()).toBeGreaterThan(2);
   await expect(panel.locator('.sequence svg').getAttribute('aria-label')).resolves.toMatch(/^Sequence of \d+ steps between /);
   await screenshot('scenario', true);
-});
+}, 120_000);
 
 test('open a conformance session, watch a client\'s request arrive, arm a challenge, finish and read the report', async () => {
   await tab('Conformance');
@@ -130,4 +130,4 @@ test('create a municipality sandbox from the Bodø preset, rehearse it, stop, an
   await panel.getByRole('heading', { name: /^Readiness report: Bodø kommune/ }).waitFor();
   expect(await panel.locator('.report table tbody tr').count()).toBeGreaterThan(0);
   await screenshot('rehearsal', true);
-});
+}, 180_000);
