@@ -70,7 +70,7 @@ const program = new Command();
 program.name('navet').description('A sandbox of Norway\'s national health-information sharing hub').version(VERSION, '-V, --version', 'print Navet\'s version');
 
 program.command('serve')
-  .description('run Navet: NAVET_WORKERS processes, one per core by default (seeds the demo sandbox on first start)')
+  .description('run Navet (NAVET_WORKERS processes, 1 by default; seeds the demo sandbox on first start)')
   .action(async () => {
     await serve(loadConfig());
   });

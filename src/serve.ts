@@ -42,12 +42,6 @@ async function serveHere(config: Config, announce: boolean): Promise<Server> {
   return server;
 }
 
-/** Fails with PortInUseError when the port is taken, before anything is opened. */
-async function checkPortFree(config: Config): Promise<void> {
-  const probe = await listenOn(createHttpServer(), config);
-  await new Promise((resolve) => probe.close(resolve));
-}
-
 export async function serve(config: Config): Promise<void> {
   if (cluster.isWorker) {
     await serveHere(config, false);
@@ -57,10 +51,13 @@ export async function serve(config: Config): Promise<void> {
     await serveHere(config, true);
     return;
   }
-  await checkPortFree(config);
+  // the port is held while the database is prepared, so a second `navet serve` stops before touching it
+  const probe = await listenOn(createHttpServer((_req, res) => res.writeHead(503, { 'Retry-After': '1' }).end()), config);
   const navet = await createNavet(config);
   const summary = await prepare(navet);
   await navet.close();
+  probe.closeAllConnections();
+  await new Promise((resolve) => probe.close(resolve));
   let stopping = false;
   // a stop while workers still start stops them too
   stopOnSignal(() => {

@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -33,7 +34,7 @@ export async function startNavetProcess(engine: { name: string; databaseUrl?: st
   const origin = `http://127.0.0.1:${port}`;
   // a 10,000 × 20-document sandbox is built in memory before it is written: give the heap room
   const child: ChildProcess = spawn(process.execPath, [`--max-old-space-size=${Number(process.env.NAVET_BENCH_HEAP_MB ?? 8192)}`, ...(process.env.NAVET_BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean), path.join(__dirname, '..', 'main.js'), 'serve'], {
-    env: { ...process.env, NAVET_BASE_URL: origin, PORT: String(port), HOST: '127.0.0.1', NAVET_DATA_DIR: dataDir, DATABASE_URL: engine.databaseUrl ?? '', NAVET_DEMO_SANDBOX: '', NAVET_LOG_LEVEL: 'warn', ...env },
+    env: { ...process.env, NAVET_BASE_URL: origin, PORT: String(port), HOST: '127.0.0.1', NAVET_DATA_DIR: dataDir, DATABASE_URL: engine.databaseUrl ?? '', NAVET_DEMO_SANDBOX: '', NAVET_LOG_LEVEL: 'warn', NAVET_WORKERS: process.env.NAVET_WORKERS ?? String(availableParallelism()), ...env },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   for (let i = 0; ; i++) {

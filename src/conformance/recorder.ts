@@ -106,9 +106,11 @@ export class Recorder {
       let challenge: string | undefined;
       res.on('finish', () => {
         const exchange = this.exchangeOf(req, res, { id, service, path, token, scheme: authorization?.[1], started, body: size <= BODY_CAP ? Buffer.concat(chunks) : undefined, challenge });
-        const clientOfRequest = tokenClient ?? clientOfTokenRequest(exchange);
+        const clientOfRequest = tokenClient ?? clientOfTokenRequest(exchange) ?? clientNamedIn(req);
         for (const { session } of candidates) {
           if (isTokenEndpoint && clientOfRequest !== session.clientId) continue;
+          // PAR, authorize and the like name their client: they belong to that client's session only
+          if (anonymous && clientOfRequest !== undefined && clientOfRequest !== session.clientId) continue;
           if (exchange.status < 300 && !anonymous) this.lastSuccess.set(session.id, exchange.atMs);
           this.enqueue(sandbox.name, session.id, exchange);
         }
@@ -236,6 +238,14 @@ function patientHeader(req: Request): string | undefined {
 }
 
 /** The client of a token request, from its assertion (iss) or its client_id parameter. */
+/** The client a request without a token names: `client_id` in its query, or `clientId` in a JSON body. */
+function clientNamedIn(req: Request): string | undefined {
+  const fromQuery = req.query.client_id;
+  if (typeof fromQuery === 'string') return fromQuery;
+  const body = req.body as Record<string, unknown> | undefined;
+  return body && typeof body === 'object' && typeof body.clientId === 'string' ? body.clientId : undefined;
+}
+
 function clientOfTokenRequest(exchange: RecordedExchange): string | undefined {
   const iss = exchange.assertion?.claims.iss ?? exchange.assertion?.claims.sub;
   if (typeof iss === 'string') return iss;

@@ -57,7 +57,24 @@ function wantsToWait(req: Request): boolean {
   return /(^|[,;\s])(wait(=\d+)?|respond-sync)(\s*[,;]|\s*$)/i.test(String(req.headers.prefer ?? ''));
 }
 
-function checkOpenCreationLimits(generator: Record<string, unknown> | undefined): void {
+/** Without an operator key: the largest population and list sizes of a municipality description. */
+const OPEN_MUNICIPALITY_POPULATION = 60_000;
+const OPEN_MUNICIPALITY_LIST = 50;
+
+function checkOpenCreationLimits(generator: Record<string, unknown> | undefined, municipality: unknown): void {
+  // presets have a known size; a description of one's own is held to about Bodø's
+  if (municipality && typeof municipality === 'object' && !Array.isArray(municipality) && !('preset' in municipality)) {
+    const description = municipality as Record<string, unknown>;
+    const tooBig = (path: string, size: number, max: number) => {
+      if (size > max) throw badRequest('NAVET-SANDBOX-OPEN-LIMIT', `Without an operator key, ${path} is at most ${max}; this Navet has no NAVET_OPERATOR_KEY set, so larger municipalities are made with the CLI (navet sandbox create --municipality file.json) or by a server with an operator key`, [path]);
+    };
+    if (typeof description.population === 'number') tooBig('municipality.population', description.population, OPEN_MUNICIPALITY_POPULATION);
+    for (const list of ['units', 'gpOffices', 'pharmacies', 'recordSystems']) {
+      if (Array.isArray(description[list])) tooBig(`municipality.${list}`, (description[list] as unknown[]).length, OPEN_MUNICIPALITY_LIST);
+    }
+    const hospitals = (description.hospitalTrust as { hospitals?: unknown } | undefined)?.hospitals;
+    if (Array.isArray(hospitals)) tooBig('municipality.hospitalTrust.hospitals', hospitals.length, OPEN_MUNICIPALITY_LIST);
+  }
   for (const key of ['syntheticPatients', 'documentsPerPatient', 'labReportsPerPatient'] as const) {
     const value = generator?.[key];
     if (typeof value === 'number' && value > OPEN_CREATION_LIMITS[key]) {
@@ -98,7 +115,7 @@ export function sandboxApi(sandboxes: Sandboxes, options: SandboxApiOptions): Ro
     if (generator !== undefined && (typeof generator !== 'object' || generator === null || Array.isArray(generator))) {
       throw badRequest('NAVET-SANDBOX-GENERATOR', 'generator must be an object like {"seed": 7, "syntheticPatients": 1000, "referenceDate": "2026-01-01"}', ['generator']);
     }
-    if (!options.operatorKey) checkOpenCreationLimits(generator as Record<string, unknown> | undefined);
+    if (!options.operatorKey) checkOpenCreationLimits(generator as Record<string, unknown> | undefined, body.municipality);
     const input: CreateSandboxInput = { name: body.name as string, seed: body.seed as SeedKind | undefined, generator: generator as Record<string, number> | undefined, municipality: body.municipality };
     sandboxes.checkCreateInput(input);
     if (creations.get(input.name)?.status === 'creating' || (await sandboxes.find(input.name))) {

@@ -363,6 +363,19 @@ describe('without NAVET_OPERATOR_KEY, creation is capped', () => {
     }
   });
 
+  test('a municipality description above the open limits → 400 naming the element; nothing created', async () => {
+    const roomy = await startTestNavet();
+    const description = { kommunenummer: '9999', name: 'Storby kommune', population: 1_000_000 };
+    for (const [municipality, element] of [[description, 'municipality.population'], [{ ...description, population: 2000, units: Array.from({ length: 51 }, (_, i) => ({ kind: 'home-care', name: `Sone ${i}` })) }, 'municipality.units']] as const) {
+      const name = uniqueSandboxName('open');
+      const res = count('open municipality', await roomy.http.post('/api/sandboxes').send({ name, seed: 'municipality', municipality }));
+      expectOutcome(res, 400, 'invalid', 'NAVET-SANDBOX-OPEN-LIMIT');
+      expect(res.body.issue?.[0]).toMatchObject({ expression: [element] });
+      expect(await roomy.navet.sandboxes.find(name)).toBeUndefined();
+    }
+    await roomy.close();
+  });
+
   test('seeded creations per minute per client are limited → 429', async () => {
     const limited = await startTestNavet({ NAVET_OPEN_CREATIONS_PER_MINUTE: '3' });
     const answers: number[] = [];

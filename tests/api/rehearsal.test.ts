@@ -79,8 +79,8 @@ describe('POST /api/sandboxes/{name}/rehearsals', () => {
     expect(byId['pjd-gp-terms'].ready).toBe(false);
     const where = json.incompleteFlows.flatMap((f: { flow: string; where: { code: string }[] }) => f.where.map((w) => `${f.flow} ${w.code}`));
     expect(where).toEqual(expect.arrayContaining(['home-care-medication-list NAVET-SCOPE-NOT-ALLOWED', 'critical-information-lookup NAVET-ATTESTATION-MISSING']));
-    // main has no conformance API yet: the report says so instead of inventing a verdict
-    expect(json.conformance).toEqual([{ session: 'session-from-issue-16', available: false, note: 'this Navet has no conformance sessions API' }]);
+    // a session the sandbox does not have: the report says so instead of inventing a verdict
+    expect(json.conformance).toEqual([{ session: 'session-from-issue-16', available: true, note: 'session not found (404 NAVET-CONFORMANCE-SESSION)' }]);
   }, 180000);
 
   test('a long rehearsal can be stopped, and its report covers what ran', async () => {

@@ -62,7 +62,8 @@ function CreateSandbox({ onCreated }: { onCreated: (created: Created) => void })
       const body: Record<string, unknown> = { name, seed };
       if (seed === 'municipality') body.municipality = { preset };
       if (seed !== 'empty' && Object.keys(settings).length > 0) body.generator = settings;
-      const created = await call<Created>('/api/sandboxes', { method: 'POST', body, as: 'operator' }).catch((e: unknown) => {
+      // a seeded sandbox is built in the background: wait for it, so that it can be opened at once
+      const created = await call<Created>('/api/sandboxes', { method: 'POST', body, as: 'operator', headers: { Prefer: 'wait' } }).catch((e: unknown) => {
         throw e instanceof ApiError && e.status === 400 && seed === 'municipality' ? new Error(`${e.message} (municipality presets need this Navet to have the scenarios feature)`) : e;
       });
       onCreated(created);
