@@ -84,6 +84,6 @@ describe('PUT /api/sandboxes/{name}/settings/pjd: delayMs and unavailable', () =
       expect(res.body.issue[0].details.text).toContain(field.split('.')[0]);
     }
     expect((await put({})).status).toBe(400);
-    expect((await server.http.get(settings()).set('Authorization', sandbox.auth)).body).toEqual({ allowedAuthorizations: {}, delayMs: 250 });
+    expect((await server.http.get(settings()).set('Authorization', sandbox.auth)).body).toEqual({ allowedAuthorizations: {}, delayMs: 250, unavailable: false });
   });
 });
