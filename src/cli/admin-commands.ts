@@ -43,7 +43,7 @@ interface ServiceSettings {
 function settingsOf(navet: Navet, service: string): ServiceSettings {
   const db = navet.database.db;
   const services: Record<string, () => ServiceSettings> = {
-    pjd: () => ({ store: new PjdSettingsStore(db) as unknown as ServiceSettingsStore<object>, parse: (body) => parsePjdSettings(body) }),
+    pjd: () => ({ store: new PjdSettingsStore(db) as unknown as ServiceSettingsStore<object>, parse: (body, current) => parsePjdSettings(body, current as Parameters<typeof parsePjdSettings>[1]) }),
     sfm: () => ({ store: new SfmSettingsStore(db) as unknown as ServiceSettingsStore<object>, parse: (body) => parseSfmSettings(body) }),
     pps: () => ({ store: new PpsSettingsStore(db) as unknown as ServiceSettingsStore<object>, parse: (body, current) => parsePpsSettings(body, current as Parameters<typeof parsePpsSettings>[1]) }),
   };

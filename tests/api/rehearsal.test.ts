@@ -65,6 +65,32 @@ describe('POST /api/sandboxes/{name}/rehearsals', () => {
     expect(settings.body.reseptformidleren.mode).toBe('available');
   }, 180000);
 
+  test('a slow PJD for the hour: the report shows the PJD latency under the fault, and the delay is lifted after', async () => {
+    const sandbox = await createSandbox(server, { seed: 'municipality', municipality: SMALL });
+    const run = await rehearse(sandbox, { hours: 1, speed: 3600, faults: [{ backend: 'pjd', mode: 'slow', fromMinute: 0, minutes: 60, delayMs: 1500 }] });
+    expect((await run.done()).status).toBe('finished');
+    const json = (await report(sandbox, run.path)).body;
+    expect(json.rehearsal.faultLog[0]).toBe('minute 0: pjd slow');
+    expect(json.totals.flowsNotCompleted).toBe(0);
+    expect(json.faultImpact).toHaveLength(1);
+    const impact = json.faultImpact[0];
+    expect(impact.fault).toBe('pjd slow 1500 ms, minutes 0–60');
+    expect(impact.during.service).toBe('pjd');
+    expect(impact.during.calls).toBeGreaterThanOrEqual(2);
+    expect(impact.during.successes).toBe(impact.during.calls);
+    expect(impact.during.latencyMs.p50).toBeGreaterThanOrEqual(1500);
+    expect(impact.outside.calls).toBe(0);
+    const pjdFigures = json.actors.flatMap((a: { services: { service: string; latencyMs: { p50: number } }[] }) => a.services.filter((s) => s.service === 'pjd'));
+    expect(pjdFigures.length).toBeGreaterThan(0);
+    for (const figures of pjdFigures) expect(figures.latencyMs.p50).toBeGreaterThanOrEqual(1500);
+    // the other services were not slowed
+    const sfm = json.actors.flatMap((a: { services: { service: string; latencyMs: { p50: number } }[] }) => a.services.filter((s) => s.service === 'sfm'));
+    for (const figures of sfm) expect(figures.latencyMs.p50).toBeLessThan(1500);
+    expect((await report(sandbox, run.path, 'html')).text).toContain('<td>pjd slow 1500 ms, minutes 0–60</td><td>pjd</td>');
+    const settings = await server.http.get(`/api/sandboxes/${sandbox.name}/settings/pjd`).set('Authorization', sandbox.auth);
+    expect(settings.body).toMatchObject({ delayMs: 0, unavailable: false });
+  }, 180000);
+
   test('a municipality not ready: not a health-network member, a system without the attestation, no PJD terms — each prerequisite says why', async () => {
     const notReady = { ...SMALL, kommunenummer: '9997', healthNetworkMember: false, pjdTermsSigned: false, recordSystems: SMALL.recordSystems.map((s) => (s.id === 'legevakt-epj' ? { ...s, attestation: false } : s.id === 'municipal-epj' ? { ...s, services: ['critical-information'] } : s)) };
     const sandbox = await createSandbox(server, { seed: 'municipality', municipality: notReady });
@@ -101,7 +127,8 @@ describe('POST /api/sandboxes/{name}/rehearsals', () => {
   test('bad options, a sandbox that is not a municipality, an unknown rehearsal', async () => {
     const sandbox = await createSandbox(server, { seed: 'municipality', municipality: SMALL });
     const path = `/api/sandboxes/${sandbox.name}/rehearsals`;
-    for (const [body, text] of [[{ hours: 100 }, 'hours must be a number from 0.25 to 24'], [{ hours: 8, speed: 2 }, 'a rehearsal runs at most 900 s: raise speed'], [{ faults: [{ backend: 'pjd', mode: 'slow', fromMinute: 0, minutes: 5 }] }, 'faults[0].backend must be kjernejournal or reseptformidleren']] as const) {
+    for (const [body, text] of [[{ hours: 100 }, 'hours must be a number from 0.25 to 24'], [{ hours: 8, speed: 2 }, 'a rehearsal runs at most 900 s: raise speed'], [{ faults: [{ backend: 'helsenorge', mode: 'slow', fromMinute: 0, minutes: 5 }] }, 'faults[0].backend must be kjernejournal, reseptformidleren or pjd'],
+      [{ faults: [{ backend: 'pjd', mode: 'timeout', fromMinute: 0, minutes: 5 }] }, 'faults[0].mode must be slow or unavailable for pjd']] as const) {
       const res = await server.http.post(path).set('Authorization', sandbox.auth).send(body);
       expect(res.status).toBe(400);
       expect(res.body.issue[0].details.text).toContain(text);

@@ -22,6 +22,8 @@ export interface CallRecord {
   ms: number;
   rule?: string;
   text?: string;
+  /** The rehearsal's faults (indices) in force when the call ended. */
+  faults?: number[];
 }
 
 export interface RehearsalActor {

@@ -17,6 +17,13 @@ export interface ServiceFigures {
   latencyMs: { p50: number; p95: number; max: number };
 }
 
+/** A fault's effect: the calls to the services behind its backend while it was in force, and the others. */
+export interface FaultImpact {
+  fault: string;
+  during: ServiceFigures;
+  outside: ServiceFigures;
+}
+
 export interface Prerequisite {
   id: string;
   title: string;
@@ -31,6 +38,7 @@ export interface ReadinessReport {
   rates: { flow: string; title: string; nationalPerDay: number; planned: number; basis: string }[];
   totals: { calls: number; successes: number; failures: number; flowsCompleted: number; flowsNotCompleted: number };
   actors: { actor: string; role: string; services: ServiceFigures[] }[];
+  faultImpact: FaultImpact[];
   incompleteFlows: { flow: string; count: number; where: { actor: string; service: string; operation: string; code: string; count: number; example?: string }[] }[];
   prerequisites: Prerequisite[];
   conformance: ConformanceVerdict[];
@@ -52,6 +60,21 @@ function figures(service: string, calls: CallRecord[]): ServiceFigures {
   const latencies = calls.map((c) => c.ms).sort((a, b) => a - b);
   const failures = [...groupBy(calls.filter((c) => !c.ok), codeOf)].map(([code, list]) => ({ code, count: list.length, ...(list[0].text ? { example: list[0].text } : {}) })).sort((a, b) => b.count - a.count);
   return { service, calls: calls.length, successes: calls.filter((c) => c.ok).length, failures, latencyMs: { p50: percentile(latencies, 50), p95: percentile(latencies, 95), max: latencies[latencies.length - 1] ?? 0 } };
+}
+
+const SERVICES_BEHIND: Record<string, string[]> = { kjernejournal: ['critical-information', 'sfm'], reseptformidleren: ['sfm'], pjd: ['pjd'] };
+
+function faultImpact(state: RehearsalState): FaultImpact[] {
+  return state.options.faults.map((f, i) => {
+    const services = SERVICES_BEHIND[f.backend];
+    const calls = state.calls.filter((c) => services.includes(c.service));
+    const hit = (c: CallRecord) => c.faults?.includes(i) ?? false;
+    const name = services.join(', ');
+    return {
+      fault: `${f.backend} ${f.mode}${f.delayMs !== undefined ? ` ${f.delayMs} ms` : ''}, minutes ${f.fromMinute}–${f.fromMinute + f.minutes}`,
+      during: figures(name, calls.filter(hit)), outside: figures(name, calls.filter((c) => !hit(c))),
+    };
+  });
 }
 
 export interface ReportInputs {
@@ -116,6 +139,7 @@ export function readinessReport(inputs: ReportInputs): ReadinessReport {
     rates: FLOW_RATES.map((r) => ({ flow: r.flow, title: r.title, nationalPerDay: r.perDay, planned: state.counts[r.flow], basis: r.basis })),
     totals: { calls: calls.length, successes: calls.filter((c) => c.ok).length, failures: calls.filter((c) => !c.ok).length, flowsCompleted: state.progress.flowsCompleted, flowsNotCompleted: incomplete.length },
     actors,
+    faultImpact: faultImpact(state),
     incompleteFlows: [...groupBy(incomplete, (f) => f.flow)].map(([flow, list]) => ({
       flow, count: list.length,
       where: [...groupBy(list, (f) => (f.failedAt ? `${f.failedAt.actor}|${f.failedAt.service}|${f.failedAt.operation}|${codeOf(f.failedAt)}` : 'unknown'))].map(([, same]) => {
@@ -143,6 +167,7 @@ export function readinessReportHtml(report: ReadinessReport): string {
 <h2>Flows never completed</h2>${report.incompleteFlows.length ? `<table><tr><th>Flow</th><th>Count</th><th>Where it stopped</th></tr>${report.incompleteFlows.map((f) => `<tr><td>${escape(f.flow)}</td><td>${f.count}</td><td>${f.where.map((w) => `${escape(w.actor)} → ${escape(w.service)} → ${escape(w.operation)}: ${escape(w.code)} × ${w.count}`).join('<br>')}</td></tr>`).join('')}</table>` : '<p>All flows completed.</p>'}
 <h2>Rates</h2><table><tr><th>Flow</th><th>National per day</th><th>Planned</th><th>Basis</th></tr>${rows(report.rates.map((r) => [r.title, r.nationalPerDay, r.planned, r.basis]))}</table>
 <h2>Faults</h2>${report.rehearsal.faultLog.length ? `<ul>${report.rehearsal.faultLog.map((l) => `<li>${escape(l)}</li>`).join('')}</ul>` : '<p>None.</p>'}
+${report.faultImpact.length ? `<table><tr><th>Fault</th><th>Services</th><th>Calls (OK) during / outside</th><th>p50 / p95 / max ms during</th><th>p50 / p95 / max ms outside</th></tr>${report.faultImpact.map((f) => `<tr><td>${escape(f.fault)}</td><td>${escape(f.during.service)}</td><td>${f.during.calls} (${f.during.successes}) / ${f.outside.calls} (${f.outside.successes})</td><td>${f.during.latencyMs.p50} / ${f.during.latencyMs.p95} / ${f.during.latencyMs.max}</td><td>${f.outside.latencyMs.p50} / ${f.outside.latencyMs.p95} / ${f.outside.latencyMs.max}</td></tr>`).join('')}</table>` : ''}
 <h2>Conformance</h2>${report.conformance.length ? `<table><tr><th>Session</th><th>Status</th><th>Verdict</th><th>Note</th></tr>${rows(report.conformance.map((c) => [c.session, c.status ?? '—', c.verdict ?? '—', c.note ?? '']))}</table>` : '<p>No conformance sessions named.</p>'}
 </body></html>`;
 }

@@ -16,6 +16,7 @@ export function summaryLines(report: ReadinessReport): string[] {
     'Per actor and service (calls / OK, p50 / p95 ms, failures):',
     ...report.actors.flatMap((a) => a.services.map((s) => `  ${a.actor} → ${s.service}: ${s.calls} / ${s.successes}, ${s.latencyMs.p50} / ${s.latencyMs.p95} ms${s.failures.length ? `, ${s.failures.map((f) => `${f.code} × ${f.count}`).join(', ')}` : ''}`)),
   ];
+  if (report.faultImpact.length) lines.push('Faults (calls / OK, p50 / p95 ms, during the fault | outside it):', ...report.faultImpact.map(({ fault, during: d, outside: o }) => `  ${fault} → ${d.service}: ${d.calls} / ${d.successes}, ${d.latencyMs.p50} / ${d.latencyMs.p95} ms | ${o.calls} / ${o.successes}, ${o.latencyMs.p50} / ${o.latencyMs.p95} ms`));
   if (report.incompleteFlows.length) lines.push('Flows never completed:', ...report.incompleteFlows.flatMap((f) => f.where.map((w) => `  ${f.flow}: ${w.count} × stopped at ${w.actor} → ${w.service} → ${w.operation}: ${w.code}${w.example ? ` (${w.example})` : ''}`)));
   if (report.conformance.length) lines.push('Conformance:', ...report.conformance.map((c) => `  ${c.session}: ${c.verdict ?? c.note ?? c.status ?? '—'}`));
   return lines;
@@ -27,7 +28,7 @@ export function registerRehearsalCommand(program: Command): void {
     .requiredOption('--sandbox <name>', 'the municipality sandbox')
     .option('--hours <n>', 'simulated hours of the working day', '8')
     .option('--speed <n>', 'how much faster than real time', '60')
-    .option('--faults <file>', 'YAML/JSON list of faults: {backend: kjernejournal|reseptformidleren, mode: unavailable|slow|timeout, fromMinute, minutes}')
+    .option('--faults <file>', 'YAML/JSON list of faults: {backend: kjernejournal|reseptformidleren|pjd, mode: unavailable|slow|timeout (pjd: slow|unavailable), fromMinute, minutes, delayMs?}')
     .option('--report <file>', 'write the report there (.html for HTML, else JSON)')
     .option('--url <navet>', 'base URL of the running Navet (NAVET_URL; default http://localhost:8080)')
     .option('--admin-key <key>', "the sandbox's admin key (NAVET_ADMIN_KEY)")

@@ -10,7 +10,8 @@ import { FLOW_RATES, flowCounts, type FlowName } from './rates';
  * Bounded in real time and in count, stoppable, with progress readable at any time.
  */
 export interface Fault {
-  backend: 'kjernejournal' | 'reseptformidleren';
+  /** PJD takes `slow` and `unavailable` only. */
+  backend: 'kjernejournal' | 'reseptformidleren' | 'pjd';
   mode: 'unavailable' | 'slow' | 'timeout';
   /** Simulated minutes after the start. */
   fromMinute: number;
@@ -76,8 +77,9 @@ export function rehearsalOptions(input: { hours?: unknown; speed?: unknown; faul
   if (faults && typeof faults === 'object' && !Array.isArray(faults) && 'faults' in faults) faults = (faults as { faults: unknown }).faults;
   if (!Array.isArray(faults)) throw new RehearsalInputError('faults must be a list of {backend, mode, fromMinute, minutes}');
   faults.forEach((f: Record<string, unknown>, i) => {
-    if (!['kjernejournal', 'reseptformidleren'].includes(f?.backend as string)) throw new RehearsalInputError(`faults[${i}].backend must be kjernejournal or reseptformidleren`);
+    if (!['kjernejournal', 'reseptformidleren', 'pjd'].includes(f?.backend as string)) throw new RehearsalInputError(`faults[${i}].backend must be kjernejournal, reseptformidleren or pjd`);
     if (!['unavailable', 'slow', 'timeout'].includes(f.mode as string)) throw new RehearsalInputError(`faults[${i}].mode must be unavailable, slow or timeout`);
+    if (f.backend === 'pjd' && f.mode === 'timeout') throw new RehearsalInputError(`faults[${i}].mode must be slow or unavailable for pjd`);
     integer(f.fromMinute, `faults[${i}].fromMinute`, 0, hours * 60, 0);
     integer(f.minutes, `faults[${i}].minutes`, 1, hours * 60, 1);
     if (f.delayMs !== undefined) integer(f.delayMs, `faults[${i}].delayMs`, 0, 10000, 0);
@@ -85,6 +87,11 @@ export function rehearsalOptions(input: { hours?: unknown; speed?: unknown; faul
   const sessions = input.conformanceSessions ?? [];
   if (!Array.isArray(sessions) || !sessions.every((s) => typeof s === 'string')) throw new RehearsalInputError('conformanceSessions must be a list of session ids');
   return { hours, speed, faults: faults as Fault[], conformanceSessions: sessions as string[] };
+}
+
+/** A PJD fault as PJD's own settings (`slow` waits 2 s unless told); none lifts it. */
+function pjdSettingsOf(fault: { mode: string; delayMs?: number } | undefined): { delayMs: number; unavailable: boolean } {
+  return { delayMs: fault?.mode === 'slow' ? fault.delayMs ?? 2000 : 0, unavailable: fault?.mode === 'unavailable' };
 }
 
 async function admin(target: SandboxTarget, path: string, init: RequestInit = {}): Promise<Response> {
@@ -134,7 +141,7 @@ export async function runRehearsal(description: MunicipalityDescription, target:
       return candidates[i % candidates.length];
     },
     patient: (withList = false) => pick(withList ? pools.withList : pools.all),
-    record: (call: CallRecord) => { state.calls.push(call); state.progress.calls += 1; },
+    record: (call: CallRecord) => { state.calls.push({ ...call, ...(activeFaults.size ? { faults: [...activeFaults] } : {}) }); state.progress.calls += 1; },
   };
 
   // the schedule: each flow's runs spread evenly over the simulated day, interleaved
@@ -149,13 +156,16 @@ export async function runRehearsal(description: MunicipalityDescription, target:
   const simulatedNow = () => simulatedClock;
   const deadline = realStart + LIMITS.maxRealSeconds * 1000;
   const activeFaults = new Set<number>();
+  const pjdFaults = options.faults.some((f) => f.backend === 'pjd');
   const applyFaults = async () => {
     const minute = simulatedNow() / 60000;
     const wanted = new Set(options.faults.map((f, i) => (minute >= f.fromMinute && minute < f.fromMinute + f.minutes ? i : -1)).filter((i) => i >= 0));
     if ([...wanted].sort().join() === [...activeFaults].sort().join()) return;
     const settings: Record<string, unknown> = {};
     for (const i of wanted) settings[options.faults[i].backend] = { mode: options.faults[i].mode, ...(options.faults[i].delayMs !== undefined ? { delayMs: options.faults[i].delayMs } : {}) };
-    await admin(target, '/settings/sfm', { method: 'PUT', body: JSON.stringify(settings) });
+    const { pjd, ...sfm } = settings as { pjd?: { mode: string; delayMs?: number } };
+    await admin(target, '/settings/sfm', { method: 'PUT', body: JSON.stringify(sfm) });
+    if (pjdFaults) await admin(target, '/settings/pjd', { method: 'PUT', body: JSON.stringify(pjdSettingsOf(pjd)) });
     state.faultLog.push(`minute ${Math.floor(minute)}: ${Object.keys(settings).length ? Object.entries(settings).map(([b, s]) => `${b} ${(s as { mode: string }).mode}`).join(', ') : 'all backends available'}`);
     activeFaults.clear();
     for (const i of wanted) activeFaults.add(i);
@@ -189,6 +199,7 @@ export async function runRehearsal(description: MunicipalityDescription, target:
     if (index < schedule.length) state.faultLog.push(`${schedule.length - index} flows not started (${signal.aborted ? 'stopped' : `real-time bound of ${LIMITS.maxRealSeconds} s`})`);
   } finally {
     if (options.faults.length) await admin(target, '/settings/sfm', { method: 'PUT', body: '{}' }).catch(() => undefined);
+    if (pjdFaults) await admin(target, '/settings/pjd', { method: 'PUT', body: JSON.stringify(pjdSettingsOf(undefined)) }).catch(() => undefined);
     state.finishedAt = new Date().toISOString();
   }
 }

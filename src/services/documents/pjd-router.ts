@@ -10,7 +10,7 @@ import { DEPRECATE, deprecateDocument } from './deprecate-document';
 import { findDocumentReferences, ITI_67, patientNinOf, searchParamsOf } from './find-document-references';
 import { DOCUMENT_SCOPES, PJD_AUDIENCE, PJD_SCOPES } from './pjd-codes';
 import type { PjdContext } from './pjd-context';
-import type { PjdSettingsStore } from './pjd-settings';
+import { pjdAvailability, type PjdSettingsStore } from './pjd-settings';
 import { ITI_65, provideDocumentBundle, providedPatientNin } from './provide-document-bundle';
 import { ITI_68, requestedPatientNin, retrieveDocument } from './retrieve-document';
 
@@ -71,10 +71,11 @@ export function pjdRouter(deps: GuardDependencies & { accessLog: AccessLog; sett
   });
   const form = formBody('64kb');
   const fhirJson = jsonBody({ limit: deps.maxBody, type: ['application/fhir+json', 'application/json'] });
+  const availability = pjdAvailability(deps.settings);
   for (const endpoint of ENDPOINTS) {
     const verify = accessVerifier(deps, { audience: PJD_AUDIENCE, anyScope: endpoint.scopes, requireAttestation: true, patientNin: endpoint.patientNin });
     const context = (sandbox: Sandbox, store: PjdContext['store']): PjdContext => ({ store, settings: deps.settings, pjdBase: serviceUrls(deps.baseUrl, sandbox.name).pjd });
-    router[endpoint.method](endpoint.path, endpoint.interaction === ITI_65 ? fhirJson : form, patientDataRoute({ accessLog: deps.accessLog, verify, store: deps.store }, endpoint,
+    router[endpoint.method](endpoint.path, endpoint.interaction === ITI_65 ? fhirJson : form, availability, patientDataRoute({ accessLog: deps.accessLog, verify, store: deps.store }, endpoint,
       (req, res, access, store) => endpoint.handler(context(res.locals.sandbox as Sandbox, store), req, res, access, store)));
   }
   return router;

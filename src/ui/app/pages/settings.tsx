@@ -105,22 +105,30 @@ function PpsSettingsForm({ sandbox }: { sandbox: string }) {
   );
 }
 
-interface PjdSettings { allowedAuthorizations: Record<string, string[]> }
+interface PjdSettings { allowedAuthorizations: Record<string, string[]>; delayMs?: number; unavailable?: boolean }
 
 function PjdSettingsForm({ sandbox }: { sandbox: string }) {
   const s = useSettings<PjdSettings>(sandbox, 'pjd');
   const [editing, setEditing] = useState<[string, string][]>();
   const shown = editing ?? Object.entries(s.draft?.allowedAuthorizations ?? {}).map(([org, codes]): [string, string] => [org, codes.join(', ')]);
-  const body = () => ({ allowedAuthorizations: Object.fromEntries(shown.map(([org, codes]) => [org, codes.split(/[\s,]+/).filter(Boolean)])) });
+  const body = () => ({
+    allowedAuthorizations: Object.fromEntries(shown.map(([org, codes]) => [org, codes.split(/[\s,]+/).filter(Boolean)])),
+    delayMs: s.draft?.delayMs ?? 0, unavailable: s.draft?.unavailable ?? false,
+  });
   return (
-    <Section title="PJD: who may see documents (allow-lists)">
+    <Section title="PJD: who may see documents (allow-lists), delay and availability">
       <p class="muted">A consuming organisation (its legal entity's orgnr) listed here lets only these personnel categories (Volven 9060, e.g. LE, SP, PS) of its own see documents. No rows: everyone may.</p>
       <Shown loaded={s.loaded}>{() => (
         <form onSubmit={(e) => { e.preventDefault(); void s.save(body()).then(() => setEditing(undefined)); }}>
           <OrgRows rows={shown} onChange={setEditing} valueLabel="Allowed categories" renderValue={(value, set, label) => (
             <label>{label} <input value={value} placeholder="LE, PS" required onInput={(e) => set(e.currentTarget.value)} /></label>
           )} />
-          <div><button type="submit" disabled={s.action.busy}>Save PJD allow-lists</button></div>
+          <fieldset>
+            <legend>Fault injection (document answers)</legend>
+            <label>Delay (ms) <input type="number" min={0} max={30000} value={s.draft?.delayMs ?? 0} onInput={(e) => s.setDraft({ ...s.draft!, delayMs: Number(e.currentTarget.value) })} /></label>
+            <label class="check"><input type="checkbox" checked={s.draft?.unavailable ?? false} onChange={(e) => s.setDraft({ ...s.draft!, unavailable: e.currentTarget.checked })} /> Unavailable (503 with Retry-After)</label>
+          </fieldset>
+          <div><button type="submit" disabled={s.action.busy}>Save PJD settings</button></div>
           <Note text={s.action.message} /><Problem text={s.action.error} />
         </form>
       )}</Shown>
