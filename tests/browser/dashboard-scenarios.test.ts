@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { buildDashboard } from '../../src/ui/build-dashboard';
-import { launchChromium, onlyTheseOrigins } from '../helpers/browser';
+import { launchChromium, onlyTheseOrigins, openTab, screenshotFor } from '../helpers/browser';
 import { pjdDocumentSearch } from '../helpers/client-calls';
 import { LINE_DANSER } from '../helpers/documents';
 import { koman } from '../helpers/helseid-client';
@@ -15,7 +15,6 @@ import { createSandbox, freePort, startTestNavet, type TestNavet } from '../help
  * backends: a shipped scenario run step by step, a municipality sandbox created from its preset and
  * rehearsed, a conformance session recorded while a client calls PJD and its report read.
  */
-const SCREENSHOTS = path.resolve(__dirname, '..', '..', 'docs', 'screenshots');
 
 let server: TestNavet;
 let listening: Server;
@@ -60,14 +59,8 @@ afterEach(() => {
   expect(outside).toEqual([]);
 });
 
-async function tab(name: string): Promise<void> {
-  await page.getByRole('navigation', { name: 'Sandbox pages' }).getByRole('link', { name, exact: true }).click();
-}
-
-async function screenshot(name: string, fullPage = false): Promise<void> {
-  await page.evaluate('window.scrollTo(0, 0)');
-  await page.screenshot({ path: path.join(SCREENSHOTS, `${name}.png`), fullPage });
-}
+const tab = (name: string) => openTab(page, name);
+const screenshot = (name: string, fullPage = false) => screenshotFor(page, name, fullPage);
 
 test('run a shipped scenario and watch its steps as a sequence of actors and services', async () => {
   await tab('Scenarios');

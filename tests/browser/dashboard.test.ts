@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { buildDashboard } from '../../src/ui/build-dashboard';
-import { launchChromium, onlyTheseOrigins } from '../helpers/browser';
+import { launchChromium, onlyTheseOrigins, openTab, screenshotFor } from '../helpers/browser';
 import { LINE_DANSER } from '../helpers/documents';
 import { TROY_HAMMER } from '../helpers/sfm';
 import { vits } from '../helpers/helseid-client';
@@ -16,7 +16,6 @@ import { freePort, startTestNavet, type TestNavet } from '../helpers/test-navet'
  * The dashboard at / in a real headless Chromium, through a person's journeys. Every request the pages make
  * must go to the Navet under test; the screenshots in docs/screenshots are taken here, so they stay current.
  */
-const SCREENSHOTS = path.resolve(__dirname, '..', '..', 'docs', 'screenshots');
 const SANDBOX = `dash-${process.pid}`.slice(0, 40);
 /** The critical-information test patient of the spec, with one entry of every type. */
 const CRITICAL_INFORMATION_PATIENT = '48882807579';
@@ -60,15 +59,8 @@ afterEach(() => {
   expect(outside).toEqual([]);
 });
 
-/** A page of the sandbox, from the navigation bar. */
-async function tab(name: string): Promise<void> {
-  await page.getByRole('navigation', { name: 'Sandbox pages' }).getByRole('link', { name, exact: true }).click();
-}
-
-async function screenshot(name: string, fullPage = false): Promise<void> {
-  await page.evaluate('window.scrollTo(0, 0)');
-  await page.screenshot({ path: path.join(SCREENSHOTS, `${name}.png`), fullPage });
-}
+const tab = (name: string) => openTab(page, name);
+const screenshot = (name: string, fullPage = false) => screenshotFor(page, name, fullPage);
 
 test('a new user opens /, creates a sandbox with generator settings and gets its admin key once', async () => {
   await page.goto(`${origin}/`);

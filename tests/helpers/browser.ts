@@ -1,5 +1,6 @@
+import path from 'node:path';
 import { existsSync } from 'node:fs';
-import { type Browser, type BrowserContext, chromium } from 'playwright-core';
+import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
 
 /**
  * Headless Chromium for the browser tests: Debian's /usr/bin/chromium when it is there, otherwise the
@@ -34,4 +35,18 @@ export async function onlyTheseOrigins(context: BrowserContext, origins: string[
     if (!['blob:', 'data:'].includes(url.protocol) && !origins.includes(url.origin) && !outside.includes(url.toString())) outside.push(url.toString());
   });
   return outside;
+}
+
+/** Where the browser tests write the README's screenshots. */
+export const SCREENSHOTS = path.resolve(__dirname, '..', '..', 'docs', 'screenshots');
+
+/** A page of the sandbox, from the dashboard's navigation bar. */
+export async function openTab(page: Page, name: string): Promise<void> {
+  await page.getByRole('navigation', { name: 'Sandbox pages' }).getByRole('link', { name, exact: true }).click();
+}
+
+/** A screenshot for the README, taken from the top of the page. */
+export async function screenshotFor(page: Page, name: string, fullPage = false): Promise<void> {
+  await page.evaluate('window.scrollTo(0, 0)');
+  await page.screenshot({ path: path.join(SCREENSHOTS, `${name}.png`), fullPage });
 }
