@@ -26,15 +26,20 @@ async function prepare(navet: Navet): Promise<string> {
   return startupSummary(navet, demo);
 }
 
-/** One process: listens at once (503 while starting), then serves Navet. */
-async function serveHere(config: Config, announce: boolean): Promise<Server> {
+/**
+ * One process. Alone, it listens at once (503 while starting), so a second `navet serve` fails before
+ * touching data; as a cluster worker it listens only when ready, since the primary sends connections to
+ * every worker that listens.
+ */
+async function serveHere(config: Config, alone: boolean): Promise<Server> {
   let handler: Parameters<typeof createHttpServer>[0] | undefined = (_req, res) => {
     res.writeHead(503, { 'Content-Type': 'application/json', 'Retry-After': '1' }).end('{"status":"starting"}');
   };
-  const server = await listenOn(createHttpServer((req, res) => handler?.(req, res)), config);
+  const listening = alone ? await listenOn(createHttpServer((req, res) => handler?.(req, res)), config) : undefined;
   const navet = await createNavet(config);
   handler = navet.app;
-  if (announce) process.stdout.write(`${await prepare(navet)}\n`);
+  const server = listening ?? (await listenOn(createHttpServer(navet.app), config));
+  if (alone) process.stdout.write(`${await prepare(navet)}\n`);
   stopOnSignal(() => {
     server.close(() => void navet.close().then(() => process.exit(0)));
     setTimeout(() => process.exit(0), STOP_GRACE_MS).unref();
