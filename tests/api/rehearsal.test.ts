@@ -65,6 +65,22 @@ describe('POST /api/sandboxes/{name}/rehearsals', () => {
     expect(settings.body.reseptformidleren.mode).toBe('available');
   }, 180000);
 
+  test("a record system graded in a conformance session of the same sandbox: the readiness report carries that session's verdict", async () => {
+    const sandbox = await createSandbox(server, { seed: 'municipality', municipality: SMALL });
+    const clients = (await server.http.get(`/api/sandboxes/${sandbox.name}/clients`).set('Authorization', sandbox.auth)).body.clients as { clientId: string }[];
+    const sessions = `/api/sandboxes/${sandbox.name}/conformance/sessions`;
+    const opened = await server.http.post(sessions).set('Authorization', sandbox.auth).send({ clientId: clients[0].clientId, profiles: ['helseid-client'] });
+    expect(opened.status).toBe(201);
+    // graded with no traffic: its required requirements are skipped, so the session did not pass
+    expect((await server.http.post(`${sessions}/${opened.body.id}/finish`).set('Authorization', sandbox.auth)).status).toBe(200);
+    const graded = await server.http.get(`${sessions}/${opened.body.id}/report?format=json`).set('Authorization', sandbox.auth);
+    expect(graded.body.verdict).not.toBe('passed');
+    const run = await rehearse(sandbox, { hours: 1, speed: 3600, conformanceSessions: [opened.body.id] });
+    expect((await run.done()).status).toBe('finished');
+    const json = (await report(sandbox, run.path)).body;
+    expect(json.conformance).toEqual([expect.objectContaining({ session: opened.body.id, available: true, verdict: graded.body.verdict, client: clients[0].clientId })]);
+  }, 180000);
+
   test('a slow PJD for the hour: the report shows the PJD latency under the fault, and the delay is lifted after', async () => {
     const sandbox = await createSandbox(server, { seed: 'municipality', municipality: SMALL });
     const run = await rehearse(sandbox, { hours: 1, speed: 3600, faults: [{ backend: 'pjd', mode: 'slow', fromMinute: 0, minutes: 60, delayMs: 1500 }] });
