@@ -97,7 +97,7 @@ export class Clients {
   }
 
   async list(sandbox: string): Promise<Client[]> {
-    const rows = await this.db.selectFrom('clients').select('config').where('sandbox', '=', sandbox).orderBy('created_at').execute();
+    const rows = await this.db.selectFrom('clients').select('config').where('sandbox', '=', sandbox).orderBy('created_at').orderBy('client_id').execute();
     return rows.map((r) => JSON.parse(r.config) as Client);
   }
 

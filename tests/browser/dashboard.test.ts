@@ -42,7 +42,7 @@ beforeAll(async () => {
   context = await browser.newContext({ viewport: { width: 1366, height: 860 }, locale: 'en-GB', timezoneId: 'UTC' });
   outside = await onlyTheseOrigins(context, [origin]);
   page = await context.newPage();
-  page.setDefaultTimeout(15_000);
+  page.setDefaultTimeout(30_000);
   page.on('dialog', (dialog) => void dialog.accept());
 }, 120_000);
 
@@ -81,6 +81,8 @@ test('a new user opens /, creates a sandbox with generator settings and gets its
   await page.getByRole('heading', { name: `Sandbox ${SANDBOX}`, exact: true }).waitFor();
   await page.getByRole('cell', { name: `${origin}/sandboxes/${SANDBOX}/pjd` }).waitFor();
   await page.getByRole('cell', { name: 'demo-gp-system' }).first().waitFor();
+  // the GP's record system, as a vendor of GP systems picks it
+  await page.getByLabel('Show how to call the services as').selectOption('demo-gp-system');
   await page.getByText('PJD: find documents (ITI-67)').first().click();
   const curl = await page.locator('.snippet pre').first().textContent();
   expect(curl).toContain(`${origin}/sandboxes/${SANDBOX}/helseid/create-test-token`);
