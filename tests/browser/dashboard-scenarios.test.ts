@@ -1,14 +1,11 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import type { Server } from 'node:http';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { buildDashboard } from '../../src/ui/build-dashboard';
-import { launchChromium, onlyTheseOrigins, openTab, screenshotFor } from '../helpers/browser';
+import type { Page } from 'playwright-core';
+import { openTab, screenshotFor } from '../helpers/browser';
+import { type DashboardBrowser, openDashboard } from '../helpers/dashboard-browser';
 import { pjdDocumentSearch } from '../helpers/client-calls';
 import { LINE_DANSER } from '../helpers/documents';
 import { koman } from '../helpers/helseid-client';
-import { createSandbox, freePort, startTestNavet, type TestNavet } from '../helpers/test-navet';
+import { createSandbox, type TestNavet } from '../helpers/test-navet';
 
 /**
  * The dashboard's scenario, rehearsal and conformance panels in headless Chromium, against the real
@@ -16,30 +13,17 @@ import { createSandbox, freePort, startTestNavet, type TestNavet } from '../help
  * rehearsed, a conformance session recorded while a client calls PJD and its report read.
  */
 
+let dashboard: DashboardBrowser;
 let server: TestNavet;
-let listening: Server;
-let browser: Browser;
-let context: BrowserContext;
 let page: Page;
 let origin: string;
 let outside: string[];
-let dashboardDir: string;
 let sandbox: { name: string; adminKey: string };
 
 beforeAll(async () => {
-  dashboardDir = mkdtempSync(path.join(tmpdir(), 'navet-dashboard-'));
-  await buildDashboard(dashboardDir);
-  const port = await freePort();
-  origin = `http://127.0.0.1:${port}`;
-  server = await startTestNavet({ NAVET_BASE_URL: origin, NAVET_DASHBOARD_DIR: dashboardDir });
-  listening = server.navet.app.listen(port, '127.0.0.1');
+  dashboard = await openDashboard(20_000);
+  ({ server, page, origin, outside } = dashboard);
   sandbox = await createSandbox(server, { seed: 'fixtures', generator: { syntheticPatients: 0 } });
-  browser = await launchChromium();
-  context = await browser.newContext({ viewport: { width: 1366, height: 860 }, locale: 'en-GB', timezoneId: 'UTC' });
-  outside = await onlyTheseOrigins(context, [origin]);
-  page = await context.newPage();
-  page.setDefaultTimeout(20_000);
-  page.on('dialog', (dialog) => void dialog.accept());
   // the admin key as a person enters it
   await page.goto(`${origin}/#/s/${sandbox.name}/overview`);
   await page.getByLabel('Key').fill(sandbox.adminKey);
@@ -48,11 +32,7 @@ beforeAll(async () => {
 }, 120_000);
 
 afterAll(async () => {
-  await browser?.close();
-  listening.closeAllConnections();
-  await new Promise((resolve) => listening.close(resolve));
-  await server.close();
-  rmSync(dashboardDir, { recursive: true, force: true });
+  await dashboard?.close();
 });
 
 afterEach(() => {

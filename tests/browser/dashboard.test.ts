@@ -1,16 +1,13 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import type { Server } from 'node:http';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { buildDashboard } from '../../src/ui/build-dashboard';
-import { launchChromium, onlyTheseOrigins, openTab, screenshotFor } from '../helpers/browser';
+import type { Page } from 'playwright-core';
+import { openTab, screenshotFor } from '../helpers/browser';
+import { type DashboardBrowser, openDashboard } from '../helpers/dashboard-browser';
 import { LINE_DANSER } from '../helpers/documents';
 import { TROY_HAMMER } from '../helpers/sfm';
 import { vits } from '../helpers/helseid-client';
 import { pjdDocumentSearch, ppsSubmit } from '../helpers/client-calls';
 import { labBundle } from '../helpers/lab-results';
-import { freePort, startTestNavet, type TestNavet } from '../helpers/test-navet';
+import type { TestNavet } from '../helpers/test-navet';
 
 /**
  * The dashboard at / in a real headless Chromium, through a person's journeys. Every request the pages make
@@ -20,38 +17,20 @@ const SANDBOX = `dash-${process.pid}`.slice(0, 40);
 /** The critical-information test patient of the spec, with one entry of every type. */
 const CRITICAL_INFORMATION_PATIENT = '48882807579';
 
+let dashboard: DashboardBrowser;
 let server: TestNavet;
-let listening: Server;
-let browser: Browser;
-let context: BrowserContext;
 let page: Page;
 let origin: string;
 let outside: string[];
-let dashboardDir: string;
 let adminKey: string;
 
 beforeAll(async () => {
-  dashboardDir = mkdtempSync(path.join(tmpdir(), 'navet-dashboard-'));
-  await buildDashboard(dashboardDir);
-  const port = await freePort();
-  origin = `http://127.0.0.1:${port}`;
-  server = await startTestNavet({ NAVET_BASE_URL: origin, NAVET_DASHBOARD_DIR: dashboardDir });
-  listening = server.navet.app.listen(port, '127.0.0.1');
-  browser = await launchChromium();
-  // a laptop screen; a locale and zone set, since the packaged Chromium has none of its own
-  context = await browser.newContext({ viewport: { width: 1366, height: 860 }, locale: 'en-GB', timezoneId: 'UTC' });
-  outside = await onlyTheseOrigins(context, [origin]);
-  page = await context.newPage();
-  page.setDefaultTimeout(30_000);
-  page.on('dialog', (dialog) => void dialog.accept());
+  dashboard = await openDashboard(30_000);
+  ({ server, page, origin, outside } = dashboard);
 }, 120_000);
 
 afterAll(async () => {
-  await browser?.close();
-  listening.closeAllConnections();
-  await new Promise((resolve) => listening.close(resolve));
-  await server.close();
-  rmSync(dashboardDir, { recursive: true, force: true });
+  await dashboard?.close();
 });
 
 afterEach(() => {
