@@ -16,7 +16,12 @@ const { Issuer } = require('openid-client');
 const navetUrl = process.env.NAVET_URL ?? 'http://localhost:8080';
 const sandbox = process.env.SANDBOX ?? 'demo';
 const authority = `${navetUrl}/sandboxes/${sandbox}/helseid`;
-const clientKey = JSON.parse(readFileSync(path.join(__dirname, '..', 'fixtures', 'demo', 'client-keys', 'demo-hospital-system.demo-private-key.json'), 'utf8'));
+const clientKey = JSON.parse(
+  readFileSync(
+    path.join(__dirname, '..', 'fixtures', 'demo', 'client-keys', 'demo-hospital-system.demo-private-key.json'),
+    'utf8',
+  ),
+);
 
 // What the record system attests about the health worker: Magnar Koman (doctor) at Rikshospitalet.
 const attestation = {
@@ -40,7 +45,11 @@ const attestation = {
 async function main() {
   const issuer = await Issuer.discover(authority);
   const client = new issuer.Client(
-    { client_id: 'demo-hospital-system', token_endpoint_auth_method: 'private_key_jwt', token_endpoint_auth_signing_alg: 'RS256' },
+    {
+      client_id: 'demo-hospital-system',
+      token_endpoint_auth_method: 'private_key_jwt',
+      token_endpoint_auth_signing_alg: 'RS256',
+    },
     { keys: [clientKey] },
   );
   const dpopKey = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey;
@@ -49,7 +58,9 @@ async function main() {
     { clientAssertionPayload: { assertion_details: [attestation] }, DPoP: dpopKey },
   );
   console.log(`token_type ${tokenSet.token_type}, expires in ${tokenSet.expires_in} s`);
-  const response = await client.requestResource(`${navetUrl}/sandboxes/${sandbox}/pjd/pingauth`, tokenSet, { DPoP: dpopKey });
+  const response = await client.requestResource(`${navetUrl}/sandboxes/${sandbox}/pjd/pingauth`, tokenSet, {
+    DPoP: dpopKey,
+  });
   console.log(`GET pjd/pingauth → ${response.statusCode} ${response.body.toString()}`);
   if (response.statusCode !== 200) process.exitCode = 1;
 }

@@ -71,7 +71,19 @@ export function createApp(context: AppContext): Express {
   app.use(requestLog(logger));
   app.use((req, res, next) => {
     if (req.originalUrl.length <= MAX_URL_LENGTH) return next();
-    sendFhir(req, res, 414, operationOutcome([{ severity: 'error', code: 'too-costly', navetCode: 'NAVET-URL-TOO-LONG', text: `The URL is ${req.originalUrl.length} characters long; at most ${MAX_URL_LENGTH}. Send a long search as POST <type>/_search with a form body` }]));
+    sendFhir(
+      req,
+      res,
+      414,
+      operationOutcome([
+        {
+          severity: 'error',
+          code: 'too-costly',
+          navetCode: 'NAVET-URL-TOO-LONG',
+          text: `The URL is ${req.originalUrl.length} characters long; at most ${MAX_URL_LENGTH}. Send a long search as POST <type>/_search with a form body`,
+        },
+      ]),
+    );
   });
 
   app.get('/healthz', async (_req, res) => {
@@ -93,7 +105,16 @@ export function createApp(context: AppContext): Express {
   app.use('/api/sandboxes/:name/audit', auditSearchApi(sandboxes, config.baseUrl));
   app.use('/api/sandboxes/:name/signing-keys', signingKeyApi(sandboxes, context.trust.keys));
   mountScenarioApis(app, config, sandboxes, READ_ONLY_TYPES);
-  app.use('/api/sandboxes', sandboxApi(sandboxes, { baseUrl: config.baseUrl, operatorKey: config.operatorKey, maxBody: config.maxBody, openCreationsPerMinute: config.openCreationsPerMinute, jobs: context.jobs }));
+  app.use(
+    '/api/sandboxes',
+    sandboxApi(sandboxes, {
+      baseUrl: config.baseUrl,
+      operatorKey: config.operatorKey,
+      maxBody: config.maxBody,
+      openCreationsPerMinute: config.openCreationsPerMinute,
+      jobs: context.jobs,
+    }),
+  );
 
   const perSandbox = Router({ mergeParams: true });
   perSandbox.use(async (req: Request<{ sandbox: string }>, res: Response, next: NextFunction) => {
@@ -115,46 +136,109 @@ export function createApp(context: AppContext): Express {
       readOnlyTypes: READ_ONLY_TYPES,
     };
   };
-  perSandbox.use('/fhir', (req, res, next) => {
-    assertAdminKey(req, sandboxes, sandboxOf(res));
-    next();
-  }, fhirRestApi(fhirContext, config.maxBody));
+  perSandbox.use(
+    '/fhir',
+    (req, res, next) => {
+      assertAdminKey(req, sandboxes, sandboxOf(res));
+      next();
+    },
+    fhirRestApi(fhirContext, config.maxBody),
+  );
   const issuerOf = (sandbox: string) => serviceUrls(config.baseUrl, sandbox).helseid;
-  const guardDependencies: GuardDependencies = { services: context.trust, store: sandboxes.store, issuerOf, baseUrl: config.baseUrl };
-  const testTokens = testTokenService({ services: context.trust, sandboxes, store: sandboxes.store, issuerOf });
-  perSandbox.use('/helseid', helseIdRouter({
+  const guardDependencies: GuardDependencies = {
     services: context.trust,
+    store: sandboxes.store,
     issuerOf,
-    grants: {
-      authorization_code: authorizationCodeGrant(sandboxes.store),
-      refresh_token: refreshTokenGrant(sandboxes.store),
-      'urn:ietf:params:oauth:grant-type:token-exchange': tokenExchangeGrant(sandboxes.store),
-    },
-    extend: (router) => {
-      router.use(parEndpoint(context.trust, issuerOf));
-      router.use(authorizeEndpoint(context.trust, sandboxes.store, issuerOf));
-      router.use(testTokens);
-    },
-  }));
-  perSandbox.use('/citizen', citizenRouter({ ...guardDependencies, citizenUrl: (sandbox) => serviceUrls(config.baseUrl, sandbox).citizen }));
-  perSandbox.use('/pjd', pjdRouter({ ...guardDependencies, accessLog: context.accessLog, settings: pjdSettings, maxBody: config.maxBody }));
-  perSandbox.use('/critical-information', criticalInformationRouter({ ...guardDependencies, accessLog: context.accessLog, maxBody: config.maxBody }));
-  perSandbox.use('/sfm', sfmRouter({ ...guardDependencies, accessLog: context.accessLog, settings: sfmSettings, maxBody: config.maxBody }));
-  perSandbox.use('/pps', ppsRouter({ ...guardDependencies, accessLog: context.accessLog, settings: ppsSettings, maxBody: config.maxBody }));
+    baseUrl: config.baseUrl,
+  };
+  const testTokens = testTokenService({ services: context.trust, sandboxes, store: sandboxes.store, issuerOf });
+  perSandbox.use(
+    '/helseid',
+    helseIdRouter({
+      services: context.trust,
+      issuerOf,
+      grants: {
+        authorization_code: authorizationCodeGrant(sandboxes.store),
+        refresh_token: refreshTokenGrant(sandboxes.store),
+        'urn:ietf:params:oauth:grant-type:token-exchange': tokenExchangeGrant(sandboxes.store),
+      },
+      extend: (router) => {
+        router.use(parEndpoint(context.trust, issuerOf));
+        router.use(authorizeEndpoint(context.trust, sandboxes.store, issuerOf));
+        router.use(testTokens);
+      },
+    }),
+  );
+  perSandbox.use(
+    '/citizen',
+    citizenRouter({ ...guardDependencies, citizenUrl: (sandbox) => serviceUrls(config.baseUrl, sandbox).citizen }),
+  );
+  perSandbox.use(
+    '/pjd',
+    pjdRouter({ ...guardDependencies, accessLog: context.accessLog, settings: pjdSettings, maxBody: config.maxBody }),
+  );
+  perSandbox.use(
+    '/critical-information',
+    criticalInformationRouter({ ...guardDependencies, accessLog: context.accessLog, maxBody: config.maxBody }),
+  );
+  perSandbox.use(
+    '/sfm',
+    sfmRouter({ ...guardDependencies, accessLog: context.accessLog, settings: sfmSettings, maxBody: config.maxBody }),
+  );
+  perSandbox.use(
+    '/pps',
+    ppsRouter({ ...guardDependencies, accessLog: context.accessLog, settings: ppsSettings, maxBody: config.maxBody }),
+  );
   app.use('/sandboxes/:sandbox', perSandbox);
 
   app.use((req, res) => {
     const allowed = allowedMethods(app.router, req.path);
     if (allowed.length > 0 && !allowed.includes(req.method)) {
       res.setHeader('Allow', allowed.join(', '));
-      sendFhir(req, res, 405, operationOutcome([{ severity: 'error', code: 'not-supported', navetCode: 'NAVET-METHOD-NOT-ALLOWED', text: `${req.method} is not allowed at ${req.path}; use ${allowed.join(', ')}` }]));
+      sendFhir(
+        req,
+        res,
+        405,
+        operationOutcome([
+          {
+            severity: 'error',
+            code: 'not-supported',
+            navetCode: 'NAVET-METHOD-NOT-ALLOWED',
+            text: `${req.method} is not allowed at ${req.path}; use ${allowed.join(', ')}`,
+          },
+        ]),
+      );
       return;
     }
     if (req.path.startsWith('/api/')) {
-      sendFhir(req, res, 404, operationOutcome([{ severity: 'error', code: 'not-found', navetCode: 'NAVET-NO-SUCH-PATH', text: `No admin endpoint ${req.method} ${req.path}; the admin API is described in the README (Sandboxes)` }]));
+      sendFhir(
+        req,
+        res,
+        404,
+        operationOutcome([
+          {
+            severity: 'error',
+            code: 'not-found',
+            navetCode: 'NAVET-NO-SUCH-PATH',
+            text: `No admin endpoint ${req.method} ${req.path}; the admin API is described in the README (Sandboxes)`,
+          },
+        ]),
+      );
       return;
     }
-    sendFhir(req, res, 404, operationOutcome([{ severity: 'error', code: 'not-found', navetCode: 'NAVET-NO-SUCH-PATH', text: `Nothing is served at ${req.method} ${req.path}; sandbox services live under /sandboxes/<name>/…, the admin API under /api/sandboxes` }]));
+    sendFhir(
+      req,
+      res,
+      404,
+      operationOutcome([
+        {
+          severity: 'error',
+          code: 'not-found',
+          navetCode: 'NAVET-NO-SUCH-PATH',
+          text: `Nothing is served at ${req.method} ${req.path}; sandbox services live under /sandboxes/<name>/…, the admin API under /api/sandboxes`,
+        },
+      ]),
+    );
   });
   app.use(errorHandler(logger));
   return app;

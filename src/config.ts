@@ -57,10 +57,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     dashboardDir: path.resolve(env.NAVET_DASHBOARD_DIR ?? path.join(__dirname, '..', 'dist', 'dashboard')),
     ...overrides,
   };
-  if (!Number.isInteger(config.port) || config.port < 0 || config.port > 65535) throw new Error(`PORT must be a port number; got ${env.PORT}`);
+  if (!Number.isInteger(config.port) || config.port < 0 || config.port > 65535)
+    throw new Error(`PORT must be a port number; got ${env.PORT}`);
   if (!Number.isInteger(config.openCreationsPerMinute) || config.openCreationsPerMinute < 1) {
-    throw new Error(`NAVET_OPEN_CREATIONS_PER_MINUTE must be a whole number from 1; got ${env.NAVET_OPEN_CREATIONS_PER_MINUTE}`);
+    throw new Error(
+      `NAVET_OPEN_CREATIONS_PER_MINUTE must be a whole number from 1; got ${env.NAVET_OPEN_CREATIONS_PER_MINUTE}`,
+    );
   }
-  if (!Number.isInteger(config.workers) || config.workers < 1 || config.workers > 64) throw new Error(`NAVET_WORKERS must be a whole number from 1 to 64; got ${env.NAVET_WORKERS}`);
+  if (!Number.isInteger(config.workers) || config.workers < 1 || config.workers > 64)
+    throw new Error(`NAVET_WORKERS must be a whole number from 1 to 64; got ${env.NAVET_WORKERS}`);
   return config;
 }

@@ -25,7 +25,8 @@ import { registerRehearsalCommand } from './scenarios/rehearsal/rehearsal-cli';
 import { presetNames } from './sandbox/seed/municipality';
 
 /** The `navet` command line: serve, sandboxes, seeding, snapshots, clock, clients, settings, access log. */
-const VERSION = (JSON.parse(readFileSync(path.join(__dirname, '..', 'package.json'), 'utf8')) as { version: string }).version;
+const VERSION = (JSON.parse(readFileSync(path.join(__dirname, '..', 'package.json'), 'utf8')) as { version: string })
+  .version;
 
 async function withNavet<T>(work: (navet: Navet, cli: CliContext) => Promise<T>): Promise<T> {
   const config = loadConfig();
@@ -53,7 +54,8 @@ async function createWithProgress(navet: Navet, input: CreateSandboxInput & { ad
 /** `--municipality`: a preset's name or a JSON description file. */
 function municipalityArgument(value: string): unknown {
   if (presetNames().includes(value)) return { preset: value };
-  if (!existsSync(value)) throw new InvalidArgumentError(`'${value}' is neither a preset (${presetNames().join(', ')}) nor a file`);
+  if (!existsSync(value))
+    throw new InvalidArgumentError(`'${value}' is neither a preset (${presetNames().join(', ')}) nor a file`);
   return JSON.parse(readFileSync(value, 'utf8'));
 }
 
@@ -63,13 +65,18 @@ function wholeNumber(value: string): number {
 }
 
 function printServiceUrls(baseUrl: string, name: string): void {
-  for (const [service, url] of Object.entries(serviceUrls(baseUrl, name))) process.stdout.write(`  ${service.padEnd(20)} ${url}\n`);
+  for (const [service, url] of Object.entries(serviceUrls(baseUrl, name)))
+    process.stdout.write(`  ${service.padEnd(20)} ${url}\n`);
 }
 
 const program = new Command();
-program.name('navet').description('A sandbox of Norway\'s national health-information sharing hub').version(VERSION, '-V, --version', 'print Navet\'s version');
+program
+  .name('navet')
+  .description("A sandbox of Norway's national health-information sharing hub")
+  .version(VERSION, '-V, --version', "print Navet's version");
 
-program.command('serve')
+program
+  .command('serve')
   .description('run Navet (NAVET_WORKERS processes, 1 by default; seeds the demo sandbox on first start)')
   .action(async () => {
     await serve(loadConfig());
@@ -77,56 +84,88 @@ program.command('serve')
 
 const sandbox = program.command('sandbox').description('manage sandboxes in the configured database');
 
-sandbox.command('create <name>')
+sandbox
+  .command('create <name>')
   .description('create a sandbox and print its admin key (shown once)')
   .option('--empty', 'start with no data instead of the fixtures')
   .option('--patients <n>', 'number of synthetic patients', wholeNumber)
   .option('--seed <n>', 'random seed of the synthetic data', wholeNumber)
   .option('--documents-per-patient <n>', 'volume mode: this many documents per patient', wholeNumber)
   .option('--lab-reports-per-patient <n>', 'volume mode: this many lab reports per patient', wholeNumber)
-  .option('--municipality <file-or-preset>', `a municipality's own sandbox: a description file (JSON) or a preset (${presetNames().join(', ')})`)
-  .action(async (name: string, options: { empty?: boolean; patients?: number; seed?: number; documentsPerPatient?: number; labReportsPerPatient?: number; municipality?: string }) => {
-    await withNavet(async (navet, cli) => {
-      const generator = {
-        ...(options.patients !== undefined ? { syntheticPatients: options.patients } : {}), ...(options.seed !== undefined ? { seed: options.seed } : {}),
-        ...(options.documentsPerPatient !== undefined ? { documentsPerPatient: options.documentsPerPatient } : {}),
-        ...(options.labReportsPerPatient !== undefined ? { labReportsPerPatient: options.labReportsPerPatient } : {}),
-      };
-      const input: CreateSandboxInput & { adminKey: string } = options.municipality
-        ? { name, seed: 'municipality', municipality: municipalityArgument(options.municipality), adminKey: generateAdminKey() }
-        : { name, seed: options.empty ? 'empty' : 'fixtures', generator, adminKey: generateAdminKey() };
-      navet.sandboxes.checkCreateInput(input);
-      if (await navet.sandboxes.find(name)) throw new CliInputError(`A sandbox named '${name}' exists already (navet sandbox list)`);
-      const started = Date.now();
-      await createWithProgress(navet, input);
-      if (options.municipality) cli.print(`${await navet.sandboxes.store.countResources(name)} resources`);
-      cli.print(`Created sandbox '${name}' in ${((Date.now() - started) / 1000).toFixed(1)} s.\nAdmin key (shown once): ${input.adminKey}`);
-      printServiceUrls(cli.baseUrl, name);
-    });
-  });
+  .option(
+    '--municipality <file-or-preset>',
+    `a municipality's own sandbox: a description file (JSON) or a preset (${presetNames().join(', ')})`,
+  )
+  .action(
+    async (
+      name: string,
+      options: {
+        empty?: boolean;
+        patients?: number;
+        seed?: number;
+        documentsPerPatient?: number;
+        labReportsPerPatient?: number;
+        municipality?: string;
+      },
+    ) => {
+      await withNavet(async (navet, cli) => {
+        const generator = {
+          ...(options.patients !== undefined ? { syntheticPatients: options.patients } : {}),
+          ...(options.seed !== undefined ? { seed: options.seed } : {}),
+          ...(options.documentsPerPatient !== undefined ? { documentsPerPatient: options.documentsPerPatient } : {}),
+          ...(options.labReportsPerPatient !== undefined ? { labReportsPerPatient: options.labReportsPerPatient } : {}),
+        };
+        const input: CreateSandboxInput & { adminKey: string } = options.municipality
+          ? {
+              name,
+              seed: 'municipality',
+              municipality: municipalityArgument(options.municipality),
+              adminKey: generateAdminKey(),
+            }
+          : { name, seed: options.empty ? 'empty' : 'fixtures', generator, adminKey: generateAdminKey() };
+        navet.sandboxes.checkCreateInput(input);
+        if (await navet.sandboxes.find(name))
+          throw new CliInputError(`A sandbox named '${name}' exists already (navet sandbox list)`);
+        const started = Date.now();
+        await createWithProgress(navet, input);
+        if (options.municipality) cli.print(`${await navet.sandboxes.store.countResources(name)} resources`);
+        cli.print(
+          `Created sandbox '${name}' in ${((Date.now() - started) / 1000).toFixed(1)} s.\nAdmin key (shown once): ${input.adminKey}`,
+        );
+        printServiceUrls(cli.baseUrl, name);
+      });
+    },
+  );
 
-sandbox.command('list')
+sandbox
+  .command('list')
   .description('list sandboxes')
   .action(async () => {
     await withNavet(async (navet, cli) => {
       for (const s of await navet.sandboxes.list()) {
         const count = await navet.sandboxes.store.countResources(s.name);
-        cli.print(`${s.name.padEnd(40)} ${s.seed.padEnd(9)} ${String(count).padStart(7)} resources  created ${s.createdAt}`);
+        cli.print(
+          `${s.name.padEnd(40)} ${s.seed.padEnd(9)} ${String(count).padStart(7)} resources  created ${s.createdAt}`,
+        );
       }
     });
   });
 
-sandbox.command('show <name>')
+sandbox
+  .command('show <name>')
   .description('seed, clock and the base URL of each service')
   .action(async (name: string) => {
     await withNavet(async (navet, cli) => {
       const found = await navet.sandboxes.get(name);
-      cli.print(`Sandbox '${found.name}': seed ${found.seed}, created ${found.createdAt}, clock ${found.clock.now().toISOString()} (offset ${found.clock.offsetMs / 1000} s)`);
+      cli.print(
+        `Sandbox '${found.name}': seed ${found.seed}, created ${found.createdAt}, clock ${found.clock.now().toISOString()} (offset ${found.clock.offsetMs / 1000} s)`,
+      );
       printServiceUrls(cli.baseUrl, name);
     });
   });
 
-sandbox.command('reset <name>')
+sandbox
+  .command('reset <name>')
   .description('bring a sandbox back to its seed')
   .action(async (name: string) => {
     await withNavet(async (navet, cli) => {
@@ -140,18 +179,22 @@ sandbox.command('reset <name>')
     });
   });
 
-sandbox.command('delete <name>')
+sandbox
+  .command('delete <name>')
   .description('delete a sandbox and all its data (and give the space back)')
   .action(async (name: string) => {
     await withNavet(async (navet, cli) => {
       const started = Date.now();
       // purged in small steps here: the bar moves between them
-      await withProgress(`Deleting ${name}`, (onProgress) => navet.sandboxes.delete(name, (phase, done, total) => onProgress({ phase, done, total })));
+      await withProgress(`Deleting ${name}`, (onProgress) =>
+        navet.sandboxes.delete(name, (phase, done, total) => onProgress({ phase, done, total })),
+      );
       cli.print(`Deleted sandbox '${name}' in ${((Date.now() - started) / 1000).toFixed(1)} s`);
     });
   });
 
-sandbox.command('rotate-key <name>')
+sandbox
+  .command('rotate-key <name>')
   .description('give a sandbox a new admin key and print it')
   .action(async (name: string) => {
     await withNavet(async (navet, cli) => {
@@ -160,22 +203,38 @@ sandbox.command('rotate-key <name>')
   });
 
 /** Loads Bundles into a sandbox; a transaction is all-or-nothing, a batch with a failed entry counts as failed. */
-async function loadBundles(navet: Navet, name: string, bundles: { file: string; bundle: Bundle }[], print: (line: string) => void): Promise<void> {
+async function loadBundles(
+  navet: Navet,
+  name: string,
+  bundles: { file: string; bundle: Bundle }[],
+  print: (line: string) => void,
+): Promise<void> {
   const record = await navet.sandboxes.get(name);
   const context: FhirContext = {
-    sandbox: name, store: navet.sandboxes.store, now: () => record.clock.now().toISOString(),
-    baseUrl: serviceUrls(navet.config.baseUrl, name).fhir, readOnlyTypes: READ_ONLY_TYPES,
+    sandbox: name,
+    store: navet.sandboxes.store,
+    now: () => record.clock.now().toISOString(),
+    baseUrl: serviceUrls(navet.config.baseUrl, name).fhir,
+    readOnlyTypes: READ_ONLY_TYPES,
   };
   for (const { file, bundle } of bundles) {
     const result = await processBundle(context, bundle, true);
-    const failed = (result.entry ?? []).findIndex((entry) => !/^2/.test(String((entry as { response?: { status?: string } }).response?.status ?? '200')));
-    if (failed >= 0) throw new CliInputError(`${file}: entry ${failed} failed (${(result.entry?.[failed] as { response?: { status?: string } }).response?.status})`);
+    const failed = (result.entry ?? []).findIndex(
+      (entry) => !/^2/.test(String((entry as { response?: { status?: string } }).response?.status ?? '200')),
+    );
+    if (failed >= 0)
+      throw new CliInputError(
+        `${file}: entry ${failed} failed (${(result.entry?.[failed] as { response?: { status?: string } }).response?.status})`,
+      );
     print(`Loaded ${file}: ${result.entry?.length ?? 0} entries`);
   }
 }
 
-program.command('seed <name>')
-  .description('seed a sandbox from the fixtures (created if missing, reset if it exists), then load FHIR Bundles into it; on any failure nothing changes')
+program
+  .command('seed <name>')
+  .description(
+    'seed a sandbox from the fixtures (created if missing, reset if it exists), then load FHIR Bundles into it; on any failure nothing changes',
+  )
   .option('--bundle <file...>', 'transaction or batch Bundle files to load after seeding')
   .action(async (name: string, options: { bundle?: string[] }) => {
     // every input is checked before anything changes
@@ -196,7 +255,10 @@ program.command('seed <name>')
         }
         cli.print(`Reset sandbox '${name}' to its seed`);
       } else {
-        const adminKey = name === navet.config.demoSandbox && navet.config.demoAdminKey ? navet.config.demoAdminKey : generateAdminKey();
+        const adminKey =
+          name === navet.config.demoSandbox && navet.config.demoAdminKey
+            ? navet.config.demoAdminKey
+            : generateAdminKey();
         await createWithProgress(navet, { name, seed: 'fixtures', adminKey });
         try {
           await loadBundles(navet, name, bundles, cli.print);
@@ -216,13 +278,15 @@ registerRehearsalCommand(program);
 conformanceCommands(program);
 
 function messageOf(error: unknown): string {
-  if (error instanceof FhirError) return error.issues.map((i) => `${i.expression?.length ? `${i.expression.join(', ')}: ` : ''}${i.text}`).join('\n');
+  if (error instanceof FhirError)
+    return error.issues.map((i) => `${i.expression?.length ? `${i.expression.join(', ')}: ` : ''}${i.text}`).join('\n');
   return error instanceof Error ? error.message : String(error);
 }
 
 program.parseAsync(process.argv).catch((error: unknown) => {
   const known = error instanceof FhirError || error instanceof CliInputError || error instanceof PortInUseError;
   process.stderr.write(`navet: ${messageOf(error)}\n`);
-  if (!known && error instanceof Error && process.env.NAVET_LOG_LEVEL === 'debug') process.stderr.write(`${error.stack}\n`);
+  if (!known && error instanceof Error && process.env.NAVET_LOG_LEVEL === 'debug')
+    process.stderr.write(`${error.stack}\n`);
   process.exit(1);
 });

@@ -22,9 +22,25 @@ export interface Navet extends AppContext {
 
 export async function createNavet(config: Config, logger: Logger = createLogger(config.logLevel)): Promise<Navet> {
   const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
-  const sandboxes = new Sandboxes(database, new ResourceStore(database.db, database.engine, new ReadCache()), config.fixturesDir);
-  const jobs = new SandboxJobs({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, fixturesDir: config.fixturesDir });
-  const context: AppContext = { config, database, sandboxes, trust: createTrustServices(database.db), accessLog: new AccessLog(sandboxes.store, logger), logger, jobs };
+  const sandboxes = new Sandboxes(
+    database,
+    new ResourceStore(database.db, database.engine, new ReadCache()),
+    config.fixturesDir,
+  );
+  const jobs = new SandboxJobs({
+    databaseUrl: config.databaseUrl,
+    dataDir: config.dataDir,
+    fixturesDir: config.fixturesDir,
+  });
+  const context: AppContext = {
+    config,
+    database,
+    sandboxes,
+    trust: createTrustServices(database.db),
+    accessLog: new AccessLog(sandboxes.store, logger),
+    logger,
+    jobs,
+  };
   return {
     ...context,
     app: createApp(context),
@@ -39,7 +55,9 @@ export async function createNavet(config: Config, logger: Logger = createLogger(
  * Makes sure the demo sandbox exists. Its admin key is NAVET_DEMO_ADMIN_KEY when set; otherwise a new
  * key is generated at every start (only a hash is stored) and returned so that it can be printed.
  */
-export async function ensureDemoSandbox(navet: Navet): Promise<{ name: string; adminKey: string; created: boolean } | undefined> {
+export async function ensureDemoSandbox(
+  navet: Navet,
+): Promise<{ name: string; adminKey: string; created: boolean } | undefined> {
   const { config, sandboxes } = navet;
   if (!config.demoSandbox) return undefined;
   const existing = await sandboxes.find(config.demoSandbox);
@@ -70,14 +88,21 @@ export function listenOn(server: Server, config: Pick<Config, 'port' | 'host' | 
   return new Promise((resolve, reject) => {
     server.once('error', (error: NodeJS.ErrnoException) => {
       if (error.code === 'EADDRINUSE') {
-        reject(new PortInUseError(`Port ${config.port} on ${config.host} is in use: another Navet (see ${config.baseUrl}/healthz) or another program listens there. Nothing was started or changed. Stop it, or start this one on another port, e.g. PORT=${config.port + 1} npm start`));
+        reject(
+          new PortInUseError(
+            `Port ${config.port} on ${config.host} is in use: another Navet (see ${config.baseUrl}/healthz) or another program listens there. Nothing was started or changed. Stop it, or start this one on another port, e.g. PORT=${config.port + 1} npm start`,
+          ),
+        );
       } else reject(error);
     });
     server.listen(config.port, config.host, () => resolve(server));
   });
 }
 
-export function startupSummary(navet: Navet, demo: { name: string; adminKey: string; created: boolean } | undefined): string {
+export function startupSummary(
+  navet: Navet,
+  demo: { name: string; adminKey: string; created: boolean } | undefined,
+): string {
   const { config, database } = navet;
   const lines = [
     `Navet listens on ${config.baseUrl} (${config.host}:${config.port})`,
@@ -86,8 +111,11 @@ export function startupSummary(navet: Navet, demo: { name: string; adminKey: str
   ];
   if (demo) {
     lines.push(`Sandbox '${demo.name}'${demo.created ? ' (seeded from fixtures now)' : ''}:`);
-    for (const [service, url] of Object.entries(serviceUrls(config.baseUrl, demo.name))) lines.push(`  ${service.padEnd(20)} ${url}`);
-    lines.push(`  admin key            ${demo.adminKey}${config.demoAdminKey ? ' (from NAVET_DEMO_ADMIN_KEY)' : ' (new at every start; set NAVET_DEMO_ADMIN_KEY to fix it)'}`);
+    for (const [service, url] of Object.entries(serviceUrls(config.baseUrl, demo.name)))
+      lines.push(`  ${service.padEnd(20)} ${url}`);
+    lines.push(
+      `  admin key            ${demo.adminKey}${config.demoAdminKey ? ' (from NAVET_DEMO_ADMIN_KEY)' : ' (new at every start; set NAVET_DEMO_ADMIN_KEY to fix it)'}`,
+    );
   }
   return lines.join('\n');
 }

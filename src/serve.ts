@@ -35,7 +35,12 @@ async function serveHere(config: Config, alone: boolean): Promise<Server> {
   let handler: Parameters<typeof createHttpServer>[0] | undefined = (_req, res) => {
     res.writeHead(503, { 'Content-Type': 'application/json', 'Retry-After': '1' }).end('{"status":"starting"}');
   };
-  const listening = alone ? await listenOn(createHttpServer((req, res) => handler?.(req, res)), config) : undefined;
+  const listening = alone
+    ? await listenOn(
+        createHttpServer((req, res) => handler?.(req, res)),
+        config,
+      )
+    : undefined;
   const navet = await createNavet(config);
   handler = navet.app;
   const server = listening ?? (await listenOn(createHttpServer(navet.app), config));
@@ -57,7 +62,10 @@ export async function serve(config: Config): Promise<void> {
     return;
   }
   // the port is held while the database is prepared, so a second `navet serve` stops before touching it
-  const probe = await listenOn(createHttpServer((_req, res) => res.writeHead(503, { 'Retry-After': '1' }).end()), config);
+  const probe = await listenOn(
+    createHttpServer((_req, res) => res.writeHead(503, { 'Retry-After': '1' }).end()),
+    config,
+  );
   const navet = await createNavet(config);
   const summary = await prepare(navet);
   await navet.close();
@@ -91,7 +99,10 @@ export async function serve(config: Config): Promise<void> {
         start();
       });
   };
-  const listening = Array.from({ length: config.workers }, () => new Promise((resolve) => start().once('listening', resolve)));
+  const listening = Array.from(
+    { length: config.workers },
+    () => new Promise((resolve) => start().once('listening', resolve)),
+  );
   await Promise.all(listening);
   process.stdout.write(`${summary}\n${config.workers} worker processes\n`);
 }

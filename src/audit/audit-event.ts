@@ -70,14 +70,17 @@ export interface AuditEntry {
 export type OrganisationNames = ReadonlyMap<string, string>;
 
 const PURPOSE_OF_USE_DISPLAYS: Readonly<Record<string, string>> = {
-  TREAT: 'Behandling', ETREAT: 'Akuttbehandling', COC: 'Koordinering av behandling', BTG: 'Nødtilgang (break the glass)',
+  TREAT: 'Behandling',
+  ETREAT: 'Akuttbehandling',
+  COC: 'Koordinering av behandling',
+  BTG: 'Nødtilgang (break the glass)',
 };
-
 
 function organisation(id: string, ref: OrganisationRef, names: OrganisationNames, partOf?: string): FhirResource {
   const name = ref.name ?? names.get(ref.id);
   return {
-    resourceType: 'Organization', id,
+    resourceType: 'Organization',
+    id,
     identifier: [{ system: ref.system, value: ref.id }],
     ...(name ? { name } : {}),
     ...(partOf ? { partOf: { reference: `#${partOf}` } } : {}),
@@ -95,7 +98,10 @@ function outcomeCode(outcome: AuditOutcome): '0' | '4' | '8' {
 }
 
 /** The practitioner side of the event: contained resources and the requesting agent. */
-function practitionerAgent(access: KnownAccess, names: OrganisationNames): { contained: FhirResource[]; agent: Record<string, unknown> } {
+function practitionerAgent(
+  access: KnownAccess,
+  names: OrganisationNames,
+): { contained: FhirResource[]; agent: Record<string, unknown> } {
   const contained: FhirResource[] = [];
   const { practitioner, organisation: org } = access;
   const identifiers = [
@@ -103,10 +109,12 @@ function practitionerAgent(access: KnownAccess, names: OrganisationNames): { con
     ...(practitioner?.hprNumber ? [{ system: SYSTEMS.hpr, value: practitioner.hprNumber }] : []),
   ];
   const authorization = practitioner?.authorization;
-  const authorizationCoding = authorization && coding(authorization, ownValue(HEALTH_PERSONNEL_CATEGORIES, authorization.code));
+  const authorizationCoding =
+    authorization && coding(authorization, ownValue(HEALTH_PERSONNEL_CATEGORIES, authorization.code));
   if (practitioner) {
     contained.push({
-      resourceType: 'Practitioner', id: 'practitioner',
+      resourceType: 'Practitioner',
+      id: 'practitioner',
       ...(identifiers.length > 0 ? { identifier: identifiers } : {}),
       ...(practitioner.name ? { name: [{ text: practitioner.name }] } : {}),
       ...(authorizationCoding ? { qualification: [{ code: { coding: [authorizationCoding] } }] } : {}),
@@ -117,7 +125,8 @@ function practitionerAgent(access: KnownAccess, names: OrganisationNames): { con
     if (org.department) contained.push(organisation('department', org.department, names, 'legal-entity'));
     const pointName = org.pointOfCare.name ?? names.get(org.pointOfCare.id);
     contained.push({
-      resourceType: 'Location', id: 'point-of-care',
+      resourceType: 'Location',
+      id: 'point-of-care',
       identifier: [{ system: org.pointOfCare.system, value: org.pointOfCare.id }],
       ...(pointName ? { name: pointName } : {}),
       managingOrganization: { reference: '#legal-entity' },
@@ -125,9 +134,17 @@ function practitionerAgent(access: KnownAccess, names: OrganisationNames): { con
   }
   if (practitioner || org) {
     contained.push({
-      resourceType: 'PractitionerRole', id: 'agent',
-      ...(practitioner ? { practitioner: { reference: '#practitioner', ...(practitioner.name ? { display: practitioner.name } : {}) } } : {}),
-      ...(org ? { organization: { reference: org.department ? '#department' : '#legal-entity' }, location: [{ reference: '#point-of-care' }] } : {}),
+      resourceType: 'PractitionerRole',
+      id: 'agent',
+      ...(practitioner
+        ? { practitioner: { reference: '#practitioner', ...(practitioner.name ? { display: practitioner.name } : {}) } }
+        : {}),
+      ...(org
+        ? {
+            organization: { reference: org.department ? '#department' : '#legal-entity' },
+            location: [{ reference: '#point-of-care' }],
+          }
+        : {}),
       ...(authorizationCoding ? { code: [{ coding: [authorizationCoding] }] } : {}),
     });
   }
@@ -135,9 +152,14 @@ function practitionerAgent(access: KnownAccess, names: OrganisationNames): { con
   const agent = {
     type: { coding: [{ system: AUDIT_SYSTEMS.participationType, code: 'IRCP', display: 'information recipient' }] },
     ...(authorizationCoding ? { role: [{ coding: [authorizationCoding] }] } : {}),
-    who: contained.length > 0
-      ? { reference: '#agent', ...(practitioner?.name ? { display: practitioner.name } : {}) }
-      : { display: access.client ? 'Health worker not verified (the request was rejected before the attestation was accepted)' : 'Unidentified caller (no verified access token)' },
+    who:
+      contained.length > 0
+        ? { reference: '#agent', ...(practitioner?.name ? { display: practitioner.name } : {}) }
+        : {
+            display: access.client
+              ? 'Health worker not verified (the request was rejected before the attestation was accepted)'
+              : 'Unidentified caller (no verified access token)',
+          },
     ...(practitioner?.hprNumber ? { altId: practitioner.hprNumber } : {}),
     ...(practitioner?.name ? { name: practitioner.name } : {}),
     requestor: true,
@@ -151,7 +173,10 @@ function clientAgent(access: KnownAccess): Record<string, unknown> | undefined {
   if (!access.client) return undefined;
   return {
     type: { coding: [{ system: AUDIT_SYSTEMS.dicom, code: '110150', display: 'Application' }] },
-    who: { identifier: { system: AUDIT_SYSTEMS.navetClientId, value: access.client.clientId }, display: access.client.name || access.client.clientId },
+    who: {
+      identifier: { system: AUDIT_SYSTEMS.navetClientId, value: access.client.clientId },
+      display: access.client.name || access.client.clientId,
+    },
     ...(access.sourceSystem ? { name: access.sourceSystem } : {}),
     requestor: false,
   };
@@ -165,7 +190,10 @@ function clientOrganisationAgent(access: KnownAccess, names: OrganisationNames):
   const child = access.client?.orgnrChild;
   return {
     type: { coding: [{ system: AUDIT_SYSTEMS.participationType, code: 'RESP', display: 'responsible party' }] },
-    who: { identifier: { system: SYSTEMS.orgnr, value: orgnr }, display: `${name ?? orgnr}${child ? ` (child organisation ${child})` : ''}` },
+    who: {
+      identifier: { system: SYSTEMS.orgnr, value: orgnr },
+      display: `${name ?? orgnr}${child ? ` (child organisation ${child})` : ''}`,
+    },
     requestor: false,
   };
 }
@@ -175,30 +203,54 @@ function careRelationExtension(access: KnownAccess): Record<string, unknown> | u
   const parts = [
     ...(decision ? [{ url: 'decision-ref-id', valueString: decision.id }] : []),
     ...(decision?.description ? [{ url: 'decision-ref-description', valueString: decision.description }] : []),
-    ...(decision?.userSelected !== undefined ? [{ url: 'decision-ref-user-selected', valueBoolean: decision.userSelected }] : []),
+    ...(decision?.userSelected !== undefined
+      ? [{ url: 'decision-ref-user-selected', valueBoolean: decision.userSelected }]
+      : []),
     ...(access.attestedAt ? [{ url: 'toa', valueUnsignedInt: Math.floor(access.attestedAt.getTime() / 1000) }] : []),
   ];
   return parts.length > 0 ? { url: EXTENSION.careRelation, extension: parts } : undefined;
 }
 
-function patientAndEncounter(entry: AuditEntry, names: OrganisationNames): { contained: FhirResource[]; extensions: Record<string, unknown>[] } {
+function patientAndEncounter(
+  entry: AuditEntry,
+  names: OrganisationNames,
+): { contained: FhirResource[]; extensions: Record<string, unknown>[] } {
   const { access, patient } = entry;
-  const contained: FhirResource[] = [{
-    resourceType: 'Patient', id: 'patient',
-    identifier: [{ system: identifierSystemOf(patient.nin), value: patient.nin }],
-  }];
+  const contained: FhirResource[] = [
+    {
+      resourceType: 'Patient',
+      id: 'patient',
+      identifier: [{ system: identifierSystemOf(patient.nin), value: patient.nin }],
+    },
+  ];
   const extensions: Record<string, unknown>[] = [{ url: EXTENSION.patient, valueReference: { reference: '#patient' } }];
   const service = access.careRelationship?.healthcareService;
   const where = access.patient?.pointOfCare;
   if (service || where) {
     if (where) contained.push(organisation('patient-point-of-care', where, names));
-    if (access.patient?.department) contained.push(organisation('patient-department', access.patient.department, names, where ? 'patient-point-of-care' : undefined));
+    if (access.patient?.department)
+      contained.push(
+        organisation(
+          'patient-department',
+          access.patient.department,
+          names,
+          where ? 'patient-point-of-care' : undefined,
+        ),
+      );
     contained.push({
-      resourceType: 'Encounter', id: 'encounter', status: 'unknown',
+      resourceType: 'Encounter',
+      id: 'encounter',
+      status: 'unknown',
       class: { system: 'http://terminology.hl7.org/CodeSystem/v3-ActCode', code: 'AMB', display: 'ambulatory' },
       ...(service ? { serviceType: { coding: [coding(service)] } } : {}),
       subject: { reference: '#patient' },
-      ...(where ? { serviceProvider: { reference: access.patient?.department ? '#patient-department' : '#patient-point-of-care' } } : {}),
+      ...(where
+        ? {
+            serviceProvider: {
+              reference: access.patient?.department ? '#patient-department' : '#patient-point-of-care',
+            },
+          }
+        : {}),
     });
     extensions.push({ url: EXTENSION.encounter, valueReference: { reference: '#encounter' } });
   }
@@ -214,7 +266,10 @@ function entities(entry: AuditEntry): Record<string, unknown>[] {
   ];
   return [
     {
-      what: { ...(patient.id ? { reference: `Patient/${patient.id}` } : {}), identifier: { system: identifierSystemOf(patient.nin), value: patient.nin } },
+      what: {
+        ...(patient.id ? { reference: `Patient/${patient.id}` } : {}),
+        identifier: { system: identifierSystemOf(patient.nin), value: patient.nin },
+      },
       type: { system: AUDIT_SYSTEMS.entityType, code: '1', display: 'Person' },
       role: { system: AUDIT_SYSTEMS.objectRole, code: '1', display: 'Patient' },
       description: interaction.seen,
@@ -224,12 +279,16 @@ function entities(entry: AuditEntry): Record<string, unknown>[] {
       type: { system: AUDIT_SYSTEMS.entityType, code: '2', display: 'System Object' },
       role: { system: AUDIT_SYSTEMS.objectRole, code: '4', display: 'Domain Resource' },
     })),
-    ...(entry.query !== undefined ? [{
-      type: { system: AUDIT_SYSTEMS.entityType, code: '2', display: 'System Object' },
-      role: { system: AUDIT_SYSTEMS.objectRole, code: '24', display: 'Query' },
-      description: interaction.seen,
-      query: Buffer.from(entry.query).toString('base64'),
-    }] : []),
+    ...(entry.query !== undefined
+      ? [
+          {
+            type: { system: AUDIT_SYSTEMS.entityType, code: '2', display: 'System Object' },
+            role: { system: AUDIT_SYSTEMS.objectRole, code: '24', display: 'Query' },
+            description: interaction.seen,
+            query: Buffer.from(entry.query).toString('base64'),
+          },
+        ]
+      : []),
     {
       what: { identifier: { system: AUDIT_SYSTEMS.navetEventId, value: access.eventId } },
       type: { system: AUDIT_SYSTEMS.balpEntityType, code: 'XrequestId', display: 'X-Request-Id' },
@@ -248,10 +307,12 @@ export function buildAuditEvent(entry: AuditEntry, recorded: string, names: Orga
   const clientOrganisation = clientOrganisationAgent(access, names);
   const care = access.careRelationship;
   const careRelation = careRelationExtension(access);
-  const purposeCodings = care ? [
-    coding(care.purposeOfUse, ownValue(PURPOSE_OF_USE_DISPLAYS, care.purposeOfUse.code)),
-    ...(care.purposeOfUseDetails ? [coding(care.purposeOfUseDetails)] : []),
-  ] : [];
+  const purposeCodings = care
+    ? [
+        coding(care.purposeOfUse, ownValue(PURPOSE_OF_USE_DISPLAYS, care.purposeOfUse.code)),
+        ...(care.purposeOfUseDetails ? [coding(care.purposeOfUseDetails)] : []),
+      ]
+    : [];
   return {
     resourceType: 'AuditEvent',
     meta: { profile: [AUDIT_PROFILE] },
@@ -267,7 +328,10 @@ export function buildAuditEvent(entry: AuditEntry, recorded: string, names: Orga
     agent: [practitioner.agent, ...(client ? [client] : []), ...(clientOrganisation ? [clientOrganisation] : [])],
     source: {
       site: access.sandbox,
-      observer: { identifier: { system: AUDIT_SYSTEMS.navetService, value: interaction.service }, display: `Navet: ${SERVICE_DISPLAYS[interaction.service]}` },
+      observer: {
+        identifier: { system: AUDIT_SYSTEMS.navetService, value: interaction.service },
+        display: `Navet: ${SERVICE_DISPLAYS[interaction.service]}`,
+      },
       type: [{ system: AUDIT_SYSTEMS.sourceType, code: '4', display: 'Application Server' }],
     },
     entity: entities(entry),

@@ -6,6 +6,15 @@ import { limitSearchParameters } from '../fhir/search-parameters';
  * standard parameters are neither indexed nor searchable (measured: the index rows were most of the
  * cost of a logged read).
  */
-export const AUDIT_SEARCH_PARAMETERS = ['patient-identifier', 'practitioner-identifier', 'organization-identifier', 'client-id', 'service', 'outcome', 'date', 'event-id'];
+export const AUDIT_SEARCH_PARAMETERS = [
+  'patient-identifier',
+  'practitioner-identifier',
+  'organization-identifier',
+  'client-id',
+  'service',
+  'outcome',
+  'date',
+  'event-id',
+];
 
 limitSearchParameters('AuditEvent', AUDIT_SEARCH_PARAMETERS);

@@ -18,7 +18,12 @@ const WINDOW = 100;
 const HEARTBEAT_MS = 15_000;
 
 export function streamAuditEvents(res: Response, options: AuditStreamOptions): void {
-  res.writeHead(200, { 'Content-Type': 'text/event-stream; charset=utf-8', 'Cache-Control': 'no-cache', Connection: 'keep-alive', 'X-Accel-Buffering': 'no' });
+  res.writeHead(200, {
+    'Content-Type': 'text/event-stream; charset=utf-8',
+    'Cache-Control': 'no-cache',
+    Connection: 'keep-alive',
+    'X-Accel-Buffering': 'no',
+  });
   res.write(`retry: ${Math.max(options.pollMs, 1000)}\n\n`);
   let closed = false;
   let seen = new Set<string>();
@@ -33,7 +38,9 @@ export function streamAuditEvents(res: Response, options: AuditStreamOptions): v
     const newest = await options.newest(WINDOW);
     if (closed) return;
     // the first answer marks the whole window as seen and sends only the backlog
-    const fresh = (first ? newest.slice(0, options.backlog) : newest.filter((event) => !seen.has(String(event.id)))).reverse();
+    const fresh = (
+      first ? newest.slice(0, options.backlog) : newest.filter((event) => !seen.has(String(event.id)))
+    ).reverse();
     seen = new Set(newest.map((event) => String(event.id)));
     for (const event of fresh) send('audit', String(event.id), event);
     if (first) send('ready', undefined, { backlog: fresh.length });
@@ -44,10 +51,14 @@ export function streamAuditEvents(res: Response, options: AuditStreamOptions): v
   };
   const loop = (first: boolean) => {
     poll(first).then(
-      () => { if (!closed) timer = setTimeout(() => loop(false), options.pollMs); },
+      () => {
+        if (!closed) timer = setTimeout(() => loop(false), options.pollMs);
+      },
       (error: unknown) => {
         if (closed) return;
-        send('problem', undefined, { text: `The access log could not be read: ${error instanceof Error ? error.message : String(error)}` });
+        send('problem', undefined, {
+          text: `The access log could not be read: ${error instanceof Error ? error.message : String(error)}`,
+        });
         res.end();
       },
     );

@@ -41,7 +41,10 @@ export class AuditWriter {
           const written = await this.store.inTransaction(async (store) => {
             const results: FhirResource[][] = [];
             for (const [sandbox, pending] of groupBySandbox(batch)) {
-              const stored = await store.createMany(sandbox, pending.flatMap((p) => p.events.map((resource) => ({ resource, lastUpdated: p.recorded }))));
+              const stored = await store.createMany(
+                sandbox,
+                pending.flatMap((p) => p.events.map((resource) => ({ resource, lastUpdated: p.recorded }))),
+              );
               let at = 0;
               for (const p of pending) {
                 results[batch.indexOf(p)] = stored.slice(at, at + p.events.length);
@@ -62,7 +65,14 @@ export class AuditWriter {
 
   private async writeAlone(p: Pending): Promise<void> {
     try {
-      p.resolve(await this.store.inTransaction((store) => store.createMany(p.sandbox, p.events.map((resource) => ({ resource, lastUpdated: p.recorded })))));
+      p.resolve(
+        await this.store.inTransaction((store) =>
+          store.createMany(
+            p.sandbox,
+            p.events.map((resource) => ({ resource, lastUpdated: p.recorded })),
+          ),
+        ),
+      );
     } catch (error) {
       p.reject(error);
     }

@@ -33,20 +33,37 @@ export interface PatientDataAnswer {
 }
 
 /** A facade: `store` is the one to read and write through (a transaction for endpoints that write). */
-export type PatientDataHandler = (req: Request, res: Response, access: AccessContext, store: ResourceStore) => Promise<PatientDataAnswer>;
+export type PatientDataHandler = (
+  req: Request,
+  res: Response,
+  access: AccessContext,
+  store: ResourceStore,
+) => Promise<PatientDataAnswer>;
 
 /** The AuditEvents a request wrote, for a conformance recording (res.locals.auditEventIds). */
 function noteAuditEvents(res: Response, written: { id?: unknown }[]): void {
-  res.locals.auditEventIds = [...((res.locals.auditEventIds as string[] | undefined) ?? []), ...written.map((e) => String(e.id))];
+  res.locals.auditEventIds = [
+    ...((res.locals.auditEventIds as string[] | undefined) ?? []),
+    ...written.map((e) => String(e.id)),
+  ];
 }
 
 function outcomeOf(error: unknown): AuditOutcome {
-  if (error instanceof FhirError) return { ok: false, code: error.issues.map((i) => i.navetCode ?? String(error.status)).join(', '), text: error.message };
+  if (error instanceof FhirError)
+    return {
+      ok: false,
+      code: error.issues.map((i) => i.navetCode ?? String(error.status)).join(', '),
+      text: error.message,
+    };
   if (error instanceof TrustError) return { ok: false, code: error.code, text: error.description };
   return { ok: false, code: 'NAVET-INTERNAL', text: 'Navet failed to handle the request', serverError: true };
 }
 
-export function patientDataRoute(deps: { accessLog: AccessLog; verify: AccessVerifier; store: ResourceStore }, endpoint: PatientDataEndpoint, handler: PatientDataHandler): RequestHandler {
+export function patientDataRoute(
+  deps: { accessLog: AccessLog; verify: AccessVerifier; store: ResourceStore },
+  endpoint: PatientDataEndpoint,
+  handler: PatientDataHandler,
+): RequestHandler {
   const writes = endpoint.interaction.action !== 'R';
   return async (req: Request, res: Response) => {
     const sandbox = res.locals.sandbox as Sandbox;
@@ -58,11 +75,27 @@ export function patientDataRoute(deps: { accessLog: AccessLog; verify: AccessVer
       const serve = async (store: ResourceStore) => {
         const answer = await handler(req, res, verified, store);
         // every patient in an answer is named by a fødselsnummer or D-number, or the log could not find them
-        const unnamed = answer.patients.find((patient) => typeof patient.nin !== 'string' || !/^\d{11}$/.test(patient.nin));
-        if (unnamed) throw badRequest('NAVET-PATIENT-IDENTIFIER', `The patient must be named by an 11-digit fødselsnummer or D-number (a string); got ${JSON.stringify(unnamed.nin)}`);
-        const written = await deps.accessLog.record(sandbox.name, answer.patients.map((patient) => ({
-          access: verified, interaction: endpoint.interaction, patient: { nin: patient.nin, id: patient.id }, resources: patient.resources, query: answer.query, outcome: { ok: true },
-        })), sandbox.clock.now().toISOString(), store);
+        const unnamed = answer.patients.find(
+          (patient) => typeof patient.nin !== 'string' || !/^\d{11}$/.test(patient.nin),
+        );
+        if (unnamed)
+          throw badRequest(
+            'NAVET-PATIENT-IDENTIFIER',
+            `The patient must be named by an 11-digit fødselsnummer or D-number (a string); got ${JSON.stringify(unnamed.nin)}`,
+          );
+        const written = await deps.accessLog.record(
+          sandbox.name,
+          answer.patients.map((patient) => ({
+            access: verified,
+            interaction: endpoint.interaction,
+            patient: { nin: patient.nin, id: patient.id },
+            resources: patient.resources,
+            query: answer.query,
+            outcome: { ok: true },
+          })),
+          sandbox.clock.now().toISOString(),
+          store,
+        );
         noteAuditEvents(res, written);
         await answer.afterLog?.(store);
         return answer;
@@ -73,9 +106,21 @@ export function patientDataRoute(deps: { accessLog: AccessLog; verify: AccessVer
       const nin = endpoint.patientNin(req);
       const alreadyFailedToLog = error instanceof FhirError && error.navetCode === AUDIT_UNAVAILABLE;
       if (nin && /^\d{11}$/.test(nin) && !alreadyFailedToLog) {
-        noteAuditEvents(res, await deps.accessLog.record(sandbox.name, [{
-          access: access ?? knownAccessOf(res), interaction: endpoint.interaction, patient: { nin }, outcome: outcomeOf(error),
-        }], sandbox.clock.now().toISOString()));
+        noteAuditEvents(
+          res,
+          await deps.accessLog.record(
+            sandbox.name,
+            [
+              {
+                access: access ?? knownAccessOf(res),
+                interaction: endpoint.interaction,
+                patient: { nin },
+                outcome: outcomeOf(error),
+              },
+            ],
+            sandbox.clock.now().toISOString(),
+          ),
+        );
       }
       throw error;
     }

@@ -24,7 +24,9 @@ export async function startBareServer(answer: SampleAnswer): Promise<BareServer>
   const dir = mkdtempSync(path.join(tmpdir(), 'navet-bare-'));
   const file = path.join(dir, 'answer');
   writeFileSync(file, answer.body);
-  const child: ChildProcess = spawn(process.execPath, [__filename, file, String(answer.status), answer.contentType], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child: ChildProcess = spawn(process.execPath, [__filename, file, String(answer.status), answer.contentType], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   const port = await new Promise<number>((resolve, reject) => {
     child.stdout?.once('data', (chunk: Buffer) => resolve(Number(chunk.toString().trim())));
     child.once('exit', () => reject(new Error('the bare server did not start')));

@@ -8,7 +8,10 @@ import { ppsBenchmarks } from './pps-benchmarks';
 import { trustBenchmarks } from './trust-benchmarks';
 
 /** The older per-service suites (NAVET_BENCH_SUITES=fhir,pjd,kj,pps,trust,conformance): more cases per service, no bare yardstick. */
-export async function runDetailSuites(engines: { name: string; databaseUrl?: string }[], suites: string[]): Promise<void> {
+export async function runDetailSuites(
+  engines: { name: string; databaseUrl?: string }[],
+  suites: string[],
+): Promise<void> {
   const env = process.env;
   const seconds = Number(env.NAVET_BENCH_SECONDS ?? 10);
   const connections = Number(env.NAVET_BENCH_CONNECTIONS ?? 10);
@@ -28,16 +31,34 @@ export async function runDetailSuites(engines: { name: string; databaseUrl?: str
         timings.push(...pjd.timings);
       }
       if (suites.includes('conformance')) {
-        loads.push(...(await conformanceBenchmarks(navet, { connections, calls: Number(env.NAVET_BENCH_RECORDING_CALLS ?? 1500), rounds: Number(env.NAVET_BENCH_RECORDING_ROUNDS ?? 5), barePort: 20000 + Math.floor(Math.random() * 20000) })));
+        loads.push(
+          ...(await conformanceBenchmarks(navet, {
+            connections,
+            calls: Number(env.NAVET_BENCH_RECORDING_CALLS ?? 1500),
+            rounds: Number(env.NAVET_BENCH_RECORDING_ROUNDS ?? 5),
+            barePort: 20000 + Math.floor(Math.random() * 20000),
+          })),
+        );
       }
-      if (suites.includes('kj')) loads.push(...(await criticalInformationBenchmarks(navet, { connections, calls: Number(env.NAVET_BENCH_KJ_CALLS ?? 2000) })).loads);
+      if (suites.includes('kj'))
+        loads.push(
+          ...(
+            await criticalInformationBenchmarks(navet, { connections, calls: Number(env.NAVET_BENCH_KJ_CALLS ?? 2000) })
+          ).loads,
+        );
       if (suites.includes('pps')) {
         const pps = await ppsBenchmarks(navet, { connections, calls: Number(env.NAVET_BENCH_PPS_CALLS ?? 2000) });
         loads.push(...pps.loads);
         timings.push(...pps.timings);
       }
       if (suites.includes('trust')) {
-        loads.push(...(await trustBenchmarks(navet, { connections, tokens: Number(env.NAVET_BENCH_TOKENS ?? 2000), guardedCalls: Number(env.NAVET_BENCH_GUARDED_CALLS ?? 4000) })));
+        loads.push(
+          ...(await trustBenchmarks(navet, {
+            connections,
+            tokens: Number(env.NAVET_BENCH_TOKENS ?? 2000),
+            guardedCalls: Number(env.NAVET_BENCH_GUARDED_CALLS ?? 4000),
+          })),
+        );
       }
     } finally {
       await navet.stop();

@@ -10,25 +10,69 @@ import { callJson } from './pjd-benchmarks';
 export interface LifecycleFigures {
   timings: TimingResult[];
   /** Seeded resources per second, by sandbox size. */
-  seedRates: { name: string; engine: string; resourcesPerSecond: number; resources: number; seconds: number; peakRssMb?: number }[];
+  seedRates: {
+    name: string;
+    engine: string;
+    resourcesPerSecond: number;
+    resources: number;
+    seconds: number;
+    peakRssMb?: number;
+  }[];
 }
 
 const WRITES = 100;
 
-async function writePatients(origin: string, name: string, admin: Record<string, string>, round: number): Promise<void> {
-  const page = await callJson('GET', `${origin}/sandboxes/${name}/fhir/Patient?_count=${WRITES}&_total=none`, undefined, admin);
+async function writePatients(
+  origin: string,
+  name: string,
+  admin: Record<string, string>,
+  round: number,
+): Promise<void> {
+  const page = await callJson(
+    'GET',
+    `${origin}/sandboxes/${name}/fhir/Patient?_count=${WRITES}&_total=none`,
+    undefined,
+    admin,
+  );
   for (const { resource } of page.entry as { resource: Record<string, unknown> }[]) {
     const { meta: _meta, ...rest } = resource;
-    await callJson('PUT', `${origin}/sandboxes/${name}/fhir/Patient/${String(resource.id)}`, { ...rest, telecom: [{ system: 'phone', value: `+47 ${90000000 + round}` }] }, admin);
+    await callJson(
+      'PUT',
+      `${origin}/sandboxes/${name}/fhir/Patient/${String(resource.id)}`,
+      { ...rest, telecom: [{ system: 'phone', value: `+47 ${90000000 + round}` }] },
+      admin,
+    );
   }
 }
 
 async function resourceCount(origin: string, name: string, admin: Record<string, string>): Promise<number> {
-  const types = ['Patient', 'Practitioner', 'PractitionerRole', 'Organization', 'DocumentReference', 'Binary', 'AllergyIntolerance', 'Condition', 'Flag', 'List', 'MedicationStatement', 'Medication', 'DiagnosticReport', 'Observation', 'Specimen', 'Consent', 'Basic', 'Composition', 'Bundle'];
+  const types = [
+    'Patient',
+    'Practitioner',
+    'PractitionerRole',
+    'Organization',
+    'DocumentReference',
+    'Binary',
+    'AllergyIntolerance',
+    'Condition',
+    'Flag',
+    'List',
+    'MedicationStatement',
+    'Medication',
+    'DiagnosticReport',
+    'Observation',
+    'Specimen',
+    'Consent',
+    'Basic',
+    'Composition',
+    'Bundle',
+  ];
   let n = 0;
   for (const type of types) {
     try {
-      n += Number((await callJson('GET', `${origin}/sandboxes/${name}/fhir/${type}?_summary=count`, undefined, admin)).total ?? 0);
+      n += Number(
+        (await callJson('GET', `${origin}/sandboxes/${name}/fhir/${type}?_summary=count`, undefined, admin)).total ?? 0,
+      );
     } catch {
       // a type the store does not serve
     }
@@ -43,7 +87,8 @@ export function treeRssMb(pid: number): number {
   const visit = (p: number) => {
     try {
       total += rss(p);
-      for (const child of readFileSync(`/proc/${p}/task/${p}/children`, 'utf8').split(' ').filter(Boolean)) visit(Number(child));
+      for (const child of readFileSync(`/proc/${p}/task/${p}/children`, 'utf8').split(' ').filter(Boolean))
+        visit(Number(child));
     } catch {
       // gone, or not Linux
     }
@@ -59,7 +104,8 @@ export function treeCpuMs(pid: number): number {
     try {
       const fields = readFileSync(`/proc/${p}/stat`, 'utf8').split(') ')[1].split(' ');
       ticks += Number(fields[11]) + Number(fields[12]);
-      for (const child of readFileSync(`/proc/${p}/task/${p}/children`, 'utf8').split(' ').filter(Boolean)) visit(Number(child));
+      for (const child of readFileSync(`/proc/${p}/task/${p}/children`, 'utf8').split(' ').filter(Boolean))
+        visit(Number(child));
     } catch {
       // gone, or not Linux
     }
@@ -69,36 +115,88 @@ export function treeCpuMs(pid: number): number {
 }
 
 /** Creates a sandbox and reports how fast it was seeded and the most memory Navet used meanwhile. */
-export async function seedFigure(navet: NavetProcess, label: string, generator: Record<string, unknown>): Promise<{ name: string; adminKey: string; figure: LifecycleFigures['seedRates'][number] }> {
+export async function seedFigure(
+  navet: NavetProcess,
+  label: string,
+  generator: Record<string, unknown>,
+): Promise<{ name: string; adminKey: string; figure: LifecycleFigures['seedRates'][number] }> {
   const name = `bench-life-${Date.now().toString(36)}`;
   let peak = treeRssMb(navet.pid);
-  const sampler = setInterval(() => { peak = Math.max(peak, treeRssMb(navet.pid)); }, 200);
+  const sampler = setInterval(() => {
+    peak = Math.max(peak, treeRssMb(navet.pid));
+  }, 200);
   const started = process.hrtime.bigint();
   let adminKey: string;
   try {
-    adminKey = (await callJson('POST', `${navet.origin}/api/sandboxes`, { name, seed: 'fixtures', generator })).adminKey as string;
+    adminKey = (await callJson('POST', `${navet.origin}/api/sandboxes`, { name, seed: 'fixtures', generator }))
+      .adminKey as string;
   } finally {
     clearInterval(sampler);
   }
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   const resources = await resourceCount(navet.origin, name, { Authorization: `Bearer ${adminKey}` });
-  return { name, adminKey, figure: { name: label, engine: navet.engine, resources, seconds: Math.round(seconds * 10) / 10, resourcesPerSecond: Math.round(resources / seconds), peakRssMb: peak || undefined } };
+  return {
+    name,
+    adminKey,
+    figure: {
+      name: label,
+      engine: navet.engine,
+      resources,
+      seconds: Math.round(seconds * 10) / 10,
+      resourcesPerSecond: Math.round(resources / seconds),
+      peakRssMb: peak || undefined,
+    },
+  };
 }
 
-export async function lifecycleBenchmarks(navet: NavetProcess, sizes: number[], runs: number): Promise<LifecycleFigures> {
+export async function lifecycleBenchmarks(
+  navet: NavetProcess,
+  sizes: number[],
+  runs: number,
+): Promise<LifecycleFigures> {
   const { origin, engine } = navet;
   const figures: LifecycleFigures = { timings: [], seedRates: [] };
   for (const patients of sizes) {
     process.stdout.write(`[${engine}] lifecycle of a sandbox of ${patients} synthetic patients…\n`);
-    const { name, adminKey, figure } = await seedFigure(navet, `seed fixtures + ${patients} patients`, { syntheticPatients: patients });
+    const { name, adminKey, figure } = await seedFigure(navet, `seed fixtures + ${patients} patients`, {
+      syntheticPatients: patients,
+    });
     figures.seedRates.push(figure);
     const admin = { Authorization: `Bearer ${adminKey}` };
     let round = 0;
     const write = () => writePatients(origin, name, admin, round++);
-    figures.timings.push(await time(`reset, ${patients} patients, ${WRITES} writes`, engine, runs, () => callJson('POST', `${origin}/api/sandboxes/${name}/reset`, undefined, admin), write));
-    figures.timings.push(await time(`snapshot, ${patients} patients, ${WRITES} writes`, engine, runs, () => callJson('POST', `${origin}/api/sandboxes/${name}/snapshots`, { label: 'bench' }, admin), write));
-    figures.timings.push(await time(`restore, ${patients} patients, ${WRITES} writes`, engine, runs, () => callJson('POST', `${origin}/api/sandboxes/${name}/snapshots/bench/restore`, undefined, admin), write));
-    figures.timings.push(await time(`delete, ${patients} patients`, engine, 1, () => callJson('DELETE', `${origin}/api/sandboxes/${name}`, undefined, admin)));
+    figures.timings.push(
+      await time(
+        `reset, ${patients} patients, ${WRITES} writes`,
+        engine,
+        runs,
+        () => callJson('POST', `${origin}/api/sandboxes/${name}/reset`, undefined, admin),
+        write,
+      ),
+    );
+    figures.timings.push(
+      await time(
+        `snapshot, ${patients} patients, ${WRITES} writes`,
+        engine,
+        runs,
+        () => callJson('POST', `${origin}/api/sandboxes/${name}/snapshots`, { label: 'bench' }, admin),
+        write,
+      ),
+    );
+    figures.timings.push(
+      await time(
+        `restore, ${patients} patients, ${WRITES} writes`,
+        engine,
+        runs,
+        () => callJson('POST', `${origin}/api/sandboxes/${name}/snapshots/bench/restore`, undefined, admin),
+        write,
+      ),
+    );
+    figures.timings.push(
+      await time(`delete, ${patients} patients`, engine, 1, () =>
+        callJson('DELETE', `${origin}/api/sandboxes/${name}`, undefined, admin),
+      ),
+    );
   }
   return figures;
 }

@@ -34,7 +34,11 @@ export interface LoadFigure {
 function spread(values: number[], digits = 0): Spread {
   const sorted = [...values].sort((a, b) => a - b);
   const round = (n: number) => Math.round(n * 10 ** digits) / 10 ** digits;
-  return { median: round(sorted[Math.floor(sorted.length / 2)]), min: round(sorted[0]), max: round(sorted[sorted.length - 1]) };
+  return {
+    median: round(sorted[Math.floor(sorted.length / 2)]),
+    min: round(sorted[0]),
+    max: round(sorted[sorted.length - 1]),
+  };
 }
 
 /** autocannon ends a run on its one-second tick: the rate is timed here, from the start to the last answer. */
@@ -45,23 +49,43 @@ async function run(url: string, pid: number, requests: autocannon.Request[], con
   let last = 0n;
   const started = process.hrtime.bigint();
   const result = await new Promise<autocannon.Result>((resolve, reject) => {
-    const instance = autocannon({
-      url, connections, amount: requests.length,
-      requests: [{ setupRequest: (req) => {
-        const request = requests[next++ % requests.length];
-        return { ...req, ...request, headers: { ...req.headers, ...request.headers } };
-      } }],
-    }, (error, done) => (error ? reject(error) : resolve(done)));
+    const instance = autocannon(
+      {
+        url,
+        connections,
+        amount: requests.length,
+        requests: [
+          {
+            setupRequest: (req) => {
+              const request = requests[next++ % requests.length];
+              return { ...req, ...request, headers: { ...req.headers, ...request.headers } };
+            },
+          },
+        ],
+      },
+      (error, done) => (error ? reject(error) : resolve(done)),
+    );
     instance.on('response', () => {
       answered++;
       last = process.hrtime.bigint();
     });
   });
   const seconds = Number(last - started) / 1e9;
-  return { cpuMs: (treeCpuMs(pid) - cpuBefore) / requests.length, rps: answered / seconds, p50: result.latency.p50, p99: result.latency.p99, failures: result.non2xx + result.errors + result.timeouts };
+  return {
+    cpuMs: (treeCpuMs(pid) - cpuBefore) / requests.length,
+    rps: answered / seconds,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    failures: result.non2xx + result.errors + result.timeouts,
+  };
 }
 
-export async function measureLoadCase(navet: NavetProcess, sandbox: BenchSandbox, loadCase: LoadCase, options: { rounds: number; requests: number; connections: number }): Promise<LoadFigure> {
+export async function measureLoadCase(
+  navet: NavetProcess,
+  sandbox: BenchSandbox,
+  loadCase: LoadCase,
+  options: { rounds: number; requests: number; connections: number },
+): Promise<LoadFigure> {
   const make = await loadCase.setup(navet, sandbox);
   const [probe] = await make(1);
   const bare = await startBareServer(await sampleAnswer(navet.origin, probe));
@@ -82,11 +106,20 @@ export async function measureLoadCase(navet: NavetProcess, sandbox: BenchSandbox
     target: loadCase.target?.[navet.engine as 'sqlite' | 'postgres'],
     navet: spread(navetRuns.map((r) => r.rps)),
     bare: spread(bareRuns.map((r) => r.rps)),
-    ratio: spread(navetRuns.map((r, i) => (100 * r.rps) / bareRuns[i].rps), 1),
+    ratio: spread(
+      navetRuns.map((r, i) => (100 * r.rps) / bareRuns[i].rps),
+      1,
+    ),
     p50: spread(navetRuns.map((r) => r.p50)),
     p99: spread(navetRuns.map((r) => r.p99)),
-    navetCpuMs: spread(navetRuns.map((r) => r.cpuMs), 2),
-    bareCpuMs: spread(bareRuns.map((r) => r.cpuMs), 2),
+    navetCpuMs: spread(
+      navetRuns.map((r) => r.cpuMs),
+      2,
+    ),
+    bareCpuMs: spread(
+      bareRuns.map((r) => r.cpuMs),
+      2,
+    ),
     failures: navetRuns.reduce((n, r) => n + r.failures, 0),
   };
 }
@@ -99,8 +132,13 @@ export function formatLoadTable(figures: LoadFigure[]): string {
     '|---|---|---|---|---|---|---|---|---|---|',
   ];
   for (const f of figures) {
-    const target = f.target === undefined ? '' : `${f.target} ${f.navet.median >= f.target ? 'met' : `missed by ${Math.round(100 - (100 * f.navet.median) / f.target)} %`}`;
-    lines.push(`| ${f.name}${f.failures ? ` [${f.failures} failed]` : ''} | ${f.engine} | ${range(f.navet)} | ${range(f.bare)} | ${range(f.ratio, ' %')} | ${range(f.p50)} | ${range(f.p99)} | ${target} | ${range(f.navetCpuMs)} | ${range(f.bareCpuMs)} |`);
+    const target =
+      f.target === undefined
+        ? ''
+        : `${f.target} ${f.navet.median >= f.target ? 'met' : `missed by ${Math.round(100 - (100 * f.navet.median) / f.target)} %`}`;
+    lines.push(
+      `| ${f.name}${f.failures ? ` [${f.failures} failed]` : ''} | ${f.engine} | ${range(f.navet)} | ${range(f.bare)} | ${range(f.ratio, ' %')} | ${range(f.p50)} | ${range(f.p99)} | ${target} | ${range(f.navetCpuMs)} | ${range(f.bareCpuMs)} |`,
+    );
   }
   return lines.join('\n');
 }

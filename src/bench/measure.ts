@@ -50,16 +50,24 @@ export async function runLoad(run: LoadRun): Promise<LoadResult> {
  * before it runs. The result gives the median, min and max over the rounds; latency percentiles are the
  * median of the rounds' (p99: the worst round's).
  */
-export async function runInRounds(run: Omit<LoadRun, 'requests' | 'amount' | 'seconds'>, rounds: number, prepare: () => Promise<autocannon.Request[]>): Promise<LoadResult> {
+export async function runInRounds(
+  run: Omit<LoadRun, 'requests' | 'amount' | 'seconds'>,
+  rounds: number,
+  prepare: () => Promise<autocannon.Request[]>,
+): Promise<LoadResult> {
   const results: LoadResult[] = [];
   for (let round = 0; round < rounds; round++) {
     const prepared = await prepare();
     // every connection takes the next unused request: each proof is sent once
     let next = 0;
-    const requests: autocannon.Request[] = [{ setupRequest: (req) => {
-      const request = prepared[next++ % prepared.length];
-      return { ...req, ...request, headers: { ...req.headers, ...request.headers } };
-    } }];
+    const requests: autocannon.Request[] = [
+      {
+        setupRequest: (req) => {
+          const request = prepared[next++ % prepared.length];
+          return { ...req, ...request, headers: { ...req.headers, ...request.headers } };
+        },
+      },
+    ];
     results.push(await runLoad({ ...run, seconds: 0, requests, amount: prepared.length }));
   }
   const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
@@ -87,7 +95,13 @@ export interface TimingResult {
 }
 
 /** Times `work` `runs` times; `prepare` runs before each, untimed. */
-export async function time(name: string, engine: string, runs: number, work: () => Promise<unknown>, prepare?: () => Promise<unknown>): Promise<TimingResult> {
+export async function time(
+  name: string,
+  engine: string,
+  runs: number,
+  work: () => Promise<unknown>,
+  prepare?: () => Promise<unknown>,
+): Promise<TimingResult> {
   const samples: number[] = [];
   for (let i = 0; i < runs; i++) {
     if (prepare) await prepare();
@@ -97,7 +111,16 @@ export async function time(name: string, engine: string, runs: number, work: () 
   }
   samples.sort((a, b) => a - b);
   const round = (n: number) => Math.round(n * 10) / 10;
-  return { name, engine, runs, ms: { median: round(samples[Math.floor(samples.length / 2)]), min: round(samples[0]), max: round(samples[samples.length - 1]) } };
+  return {
+    name,
+    engine,
+    runs,
+    ms: {
+      median: round(samples[Math.floor(samples.length / 2)]),
+      min: round(samples[0]),
+      max: round(samples[samples.length - 1]),
+    },
+  };
 }
 
 export function formatLoad(r: LoadResult): string {

@@ -27,16 +27,39 @@ function freePort(): Promise<number> {
   });
 }
 
-export async function startNavetProcess(engine: { name: string; databaseUrl?: string }, env: Record<string, string> = {}): Promise<NavetProcess> {
+export async function startNavetProcess(
+  engine: { name: string; databaseUrl?: string },
+  env: Record<string, string> = {},
+): Promise<NavetProcess> {
   const port = await freePort();
   const dataDir = mkdtempSync(path.join(tmpdir(), 'navet-bench-'));
   const started = process.hrtime.bigint();
   const origin = `http://127.0.0.1:${port}`;
   // a 10,000 × 20-document sandbox is built in memory before it is written: give the heap room
-  const child: ChildProcess = spawn(process.execPath, [`--max-old-space-size=${Number(process.env.NAVET_BENCH_HEAP_MB ?? 8192)}`, ...(process.env.NAVET_BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean), path.join(__dirname, '..', 'main.js'), 'serve'], {
-    env: { ...process.env, NAVET_BASE_URL: origin, PORT: String(port), HOST: '127.0.0.1', NAVET_DATA_DIR: dataDir, DATABASE_URL: engine.databaseUrl ?? '', NAVET_DEMO_SANDBOX: '', NAVET_LOG_LEVEL: 'warn', NAVET_WORKERS: process.env.NAVET_WORKERS ?? String(availableParallelism()), ...env },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
+  const child: ChildProcess = spawn(
+    process.execPath,
+    [
+      `--max-old-space-size=${Number(process.env.NAVET_BENCH_HEAP_MB ?? 8192)}`,
+      ...(process.env.NAVET_BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean),
+      path.join(__dirname, '..', 'main.js'),
+      'serve',
+    ],
+    {
+      env: {
+        ...process.env,
+        NAVET_BASE_URL: origin,
+        PORT: String(port),
+        HOST: '127.0.0.1',
+        NAVET_DATA_DIR: dataDir,
+        DATABASE_URL: engine.databaseUrl ?? '',
+        NAVET_DEMO_SANDBOX: '',
+        NAVET_LOG_LEVEL: 'warn',
+        NAVET_WORKERS: process.env.NAVET_WORKERS ?? String(availableParallelism()),
+        ...env,
+      },
+      stdio: ['ignore', 'ignore', 'inherit'],
+    },
+  );
   for (let i = 0; ; i++) {
     try {
       if ((await fetch(`${origin}/healthz`)).ok) break;

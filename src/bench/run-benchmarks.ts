@@ -26,7 +26,10 @@ const requests = Number(env.NAVET_BENCH_REQUESTS ?? 1000);
 const connections = Number(env.NAVET_BENCH_CONNECTIONS ?? 32);
 const patients = Number(env.NAVET_BENCH_PATIENTS ?? 1000);
 const lifecycleSizes = (env.NAVET_BENCH_LIFECYCLE ?? '1000,10000').split(',').filter(Boolean).map(Number);
-const caseFilter = (env.NAVET_BENCH_CASES ?? '').split(',').map((s) => s.trim().toLowerCase()).filter(Boolean);
+const caseFilter = (env.NAVET_BENCH_CASES ?? '')
+  .split(',')
+  .map((s) => s.trim().toLowerCase())
+  .filter(Boolean);
 
 interface TimingFigure extends TimingResult {
   target: string;
@@ -46,16 +49,31 @@ async function startupFigure(engine: { name: string; databaseUrl?: string }): Pr
   }
   samples.sort((a, b) => a - b);
   const r = (n: number) => Math.round(n);
-  return { name: 'start to healthy', engine: engine.name, runs: rounds, ms: { median: r(samples[Math.floor(samples.length / 2)]), min: r(samples[0]), max: r(samples[samples.length - 1]) } };
+  return {
+    name: 'start to healthy',
+    engine: engine.name,
+    runs: rounds,
+    ms: { median: r(samples[Math.floor(samples.length / 2)]), min: r(samples[0]), max: r(samples[samples.length - 1]) },
+  };
 }
 
 async function main(): Promise<void> {
   const postgresUrl = env.NAVET_BENCH_DATABASE_URL ?? env.DATABASE_URL;
   const only = (env.NAVET_BENCH_ENGINES ?? 'sqlite,postgres').split(',');
-  const engines: { name: string; databaseUrl?: string }[] = [{ name: 'sqlite' }, ...(postgresUrl ? [{ name: 'postgres', databaseUrl: postgresUrl }] : [])].filter((e) => only.includes(e.name));
-  if (!postgresUrl) process.stdout.write('PostgreSQL skipped: set NAVET_BENCH_DATABASE_URL=postgres://… to measure it too\n');
-  if (env.NAVET_BENCH_SUITES) return runDetailSuites(engines, env.NAVET_BENCH_SUITES.split(',').map((s) => s.trim()));
-  const cases = LOAD_CASES.filter((c) => caseFilter.length === 0 || caseFilter.some((f) => c.name.toLowerCase().includes(f)));
+  const engines: { name: string; databaseUrl?: string }[] = [
+    { name: 'sqlite' },
+    ...(postgresUrl ? [{ name: 'postgres', databaseUrl: postgresUrl }] : []),
+  ].filter((e) => only.includes(e.name));
+  if (!postgresUrl)
+    process.stdout.write('PostgreSQL skipped: set NAVET_BENCH_DATABASE_URL=postgres://… to measure it too\n');
+  if (env.NAVET_BENCH_SUITES)
+    return runDetailSuites(
+      engines,
+      env.NAVET_BENCH_SUITES.split(',').map((s) => s.trim()),
+    );
+  const cases = LOAD_CASES.filter(
+    (c) => caseFilter.length === 0 || caseFilter.some((f) => c.name.toLowerCase().includes(f)),
+  );
   const loads: LoadFigure[] = [];
   const timings: TimingFigure[] = [];
   const seeds: LifecycleFigures['seedRates'] = [];
@@ -67,38 +85,63 @@ async function main(): Promise<void> {
         process.stdout.write(`[${engine.name}] seeding the load cases' sandbox (${patients} patients)…\n`);
         const sandbox = await createBenchSandbox(navet.origin, patients);
         for (const loadCase of cases) {
-          process.stdout.write(`[${engine.name}] ${loadCase.name}: ${rounds} rounds of ${requests} requests at ${connections} connections…\n`);
+          process.stdout.write(
+            `[${engine.name}] ${loadCase.name}: ${rounds} rounds of ${requests} requests at ${connections} connections…\n`,
+          );
           const figure = await measureLoadCase(navet, sandbox, loadCase, { rounds, requests, connections });
           process.stdout.write(`${formatLoadTable([figure]).split('\n')[2]}\n`);
           loads.push(figure);
         }
-        await callJson('DELETE', `${navet.origin}/api/sandboxes/${sandbox.name}`, undefined, { Authorization: `Bearer ${sandbox.adminKey}` });
+        await callJson('DELETE', `${navet.origin}/api/sandboxes/${sandbox.name}`, undefined, {
+          Authorization: `Bearer ${sandbox.adminKey}`,
+        });
       }
       const lifecycle = await lifecycleBenchmarks(navet, lifecycleSizes, rounds);
       seeds.push(...lifecycle.seedRates);
       for (const t of lifecycle.timings) timings.push(timingFigure(t, t.name.startsWith('delete') ? 2000 : 50));
       if (env.NAVET_BENCH_VOLUME === '1') {
         process.stdout.write(`[${engine.name}] seeding 10,000 patients × 50 lab reports…\n`);
-        const volume = await seedFigure(navet, 'seed 10,000 patients × 50 lab reports', { syntheticPatients: 10000, labReportsPerPatient: 50, documentsPerPatient: 0 });
+        const volume = await seedFigure(navet, 'seed 10,000 patients × 50 lab reports', {
+          syntheticPatients: 10000,
+          labReportsPerPatient: 50,
+          documentsPerPatient: 0,
+        });
         seeds.push(volume.figure);
-        await callJson('DELETE', `${navet.origin}/api/sandboxes/${volume.name}`, undefined, { Authorization: `Bearer ${volume.adminKey}` });
+        await callJson('DELETE', `${navet.origin}/api/sandboxes/${volume.name}`, undefined, {
+          Authorization: `Bearer ${volume.adminKey}`,
+        });
       }
     } finally {
       await navet.stop();
     }
   }
   const report = [
-    '', `== Load: median of ${rounds} rounds (min–max) of ${requests} requests at ${connections} connections; ratio = Navet ÷ bare node:http answering the same bytes, same run`,
+    '',
+    `== Load: median of ${rounds} rounds (min–max) of ${requests} requests at ${connections} connections; ratio = Navet ÷ bare node:http answering the same bytes, same run`,
     formatLoadTable(loads),
-    '', `== Lifecycle: median of ${rounds} (min–max); writes are PUTs of patients through the FHIR API before each run`,
-    '| operation | engine | ms | target |', '|---|---|---|---|',
-    ...timings.map((t) => `| ${t.name} | ${t.engine} | ${t.ms.median} (${t.ms.min}–${t.ms.max}) | ${t.target} ${t.met ? 'met' : `missed: ${Math.round(t.ms.median / Number(t.target.replace(/\D/g, '')) * 10) / 10}× the target`} |`),
-    '', '== Seeding', '| sandbox | engine | resources | seconds | resources/s (target ≥ 10,000) | peak RSS MB (target ≤ 1024) |', '|---|---|---|---|---|---|',
-    ...seeds.map((s) => `| ${s.name} | ${s.engine} | ${s.resources} | ${s.seconds} | ${s.resourcesPerSecond} | ${s.peakRssMb ?? ''} |`),
+    '',
+    `== Lifecycle: median of ${rounds} (min–max); writes are PUTs of patients through the FHIR API before each run`,
+    '| operation | engine | ms | target |',
+    '|---|---|---|---|',
+    ...timings.map(
+      (t) =>
+        `| ${t.name} | ${t.engine} | ${t.ms.median} (${t.ms.min}–${t.ms.max}) | ${t.target} ${t.met ? 'met' : `missed: ${Math.round((t.ms.median / Number(t.target.replace(/\D/g, ''))) * 10) / 10}× the target`} |`,
+    ),
+    '',
+    '== Seeding',
+    '| sandbox | engine | resources | seconds | resources/s (target ≥ 10,000) | peak RSS MB (target ≤ 1024) |',
+    '|---|---|---|---|---|---|',
+    ...seeds.map(
+      (s) =>
+        `| ${s.name} | ${s.engine} | ${s.resources} | ${s.seconds} | ${s.resourcesPerSecond} | ${s.peakRssMb ?? ''} |`,
+    ),
   ].join('\n');
   process.stdout.write(`${report}\n`);
   mkdirSync('bench-results', { recursive: true });
-  writeFileSync(path.join('bench-results', 'latest.json'), JSON.stringify({ date: new Date().toISOString(), rounds, requests, connections, loads, timings, seeds }, null, 2));
+  writeFileSync(
+    path.join('bench-results', 'latest.json'),
+    JSON.stringify({ date: new Date().toISOString(), rounds, requests, connections, loads, timings, seeds }, null, 2),
+  );
   writeFileSync(path.join('bench-results', 'latest.md'), `${report}\n`);
 }
 

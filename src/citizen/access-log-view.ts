@@ -21,7 +21,11 @@ export interface CitizenAccessEntry {
   system?: string;
 }
 
-interface Named { id?: string; name?: string | { text?: string }[]; code?: { coding?: { display?: string; code?: string }[] }[] }
+interface Named {
+  id?: string;
+  name?: string | { text?: string }[];
+  code?: { coding?: { display?: string; code?: string }[] }[];
+}
 interface AuditShape {
   recorded: string;
   contained?: (FhirResource & Named)[];
@@ -47,10 +51,12 @@ export function citizenAccessEntry(resource: FhirResource): CitizenAccessEntry {
   const practitionerName = Array.isArray(practitioner?.name) ? text(practitioner.name[0]?.text) : undefined;
   const entry: CitizenAccessEntry = {
     time: event.recorded,
-    service: service ? ownValue(SERVICE_DISPLAYS, service) ?? service : 'ukjent',
+    service: service ? (ownValue(SERVICE_DISPLAYS, service) ?? service) : 'ukjent',
     seen: text(patientEntity?.description) ?? text(event.subtype?.[0]?.display) ?? 'journalopplysninger',
     // the records seen, not their stored content (a document and its Binary are one thing to the citizen)
-    documentsOrEntries: (event.entity ?? []).filter((e) => e.role?.code === '4' && !e.what?.reference?.startsWith('Binary/')).length,
+    documentsOrEntries: (event.entity ?? []).filter(
+      (e) => e.role?.code === '4' && !e.what?.reference?.startsWith('Binary/'),
+    ).length,
   };
   const organisation = text(contained.get('legal-entity')?.name);
   const pointOfCare = text(contained.get('point-of-care')?.name);
@@ -58,7 +64,11 @@ export function citizenAccessEntry(resource: FhirResource): CitizenAccessEntry {
   if (organisation) entry.organisation = organisation;
   if (pointOfCare && pointOfCare !== organisation) entry.pointOfCare = pointOfCare;
   if (department) entry.department = department;
-  if (practitionerName || role) entry.practitioner = { ...(practitionerName ? { name: practitionerName } : {}), ...(role ? { role: role.display ?? role.code } : {}) };
+  if (practitionerName || role)
+    entry.practitioner = {
+      ...(practitionerName ? { name: practitionerName } : {}),
+      ...(role ? { role: role.display ?? role.code } : {}),
+    };
   if (purpose) entry.purpose = purpose.display ?? purpose.code;
   if (careRelation) entry.careRelation = careRelation.display ?? careRelation.code;
   const system = event.agent?.find((a) => a.requestor === false)?.who?.display;

@@ -3,7 +3,12 @@ import type { JobProgress } from '../sandbox/sandbox-jobs';
 
 /** A progress bar on stderr (stdout stays for what scripts read, like admin keys); silent when stderr is no terminal. */
 export function progressBar(title: string): { update(progress: JobProgress): void; stop(): void } {
-  const bar = new SingleBar({ format: `${title} [{bar}] {percentage}% | {phase} {value}/{total}`, stream: process.stderr, hideCursor: true, clearOnComplete: true });
+  const bar = new SingleBar({
+    format: `${title} [{bar}] {percentage}% | {phase} {value}/{total}`,
+    stream: process.stderr,
+    hideCursor: true,
+    clearOnComplete: true,
+  });
   let started = false;
   return {
     update({ phase, done, total }) {
@@ -21,7 +26,10 @@ export function progressBar(title: string): { update(progress: JobProgress): voi
 }
 
 /** Runs work with a bar that the work's progress reports move. */
-export async function withProgress<T>(title: string, work: (onProgress: (progress: JobProgress) => void) => Promise<T>): Promise<T> {
+export async function withProgress<T>(
+  title: string,
+  work: (onProgress: (progress: JobProgress) => void) => Promise<T>,
+): Promise<T> {
   const bar = progressBar(title);
   try {
     return await work((progress) => bar.update(progress));

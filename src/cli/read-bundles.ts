@@ -15,7 +15,9 @@ export function readBundleFiles(files: string[]): { file: string; bundle: Bundle
       text = readFileSync(file, 'utf8');
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
-      throw new CliInputError(code === 'ENOENT' ? `${file}: no such file` : `${file}: cannot be read (${code ?? 'error'})`);
+      throw new CliInputError(
+        code === 'ENOENT' ? `${file}: no such file` : `${file}: cannot be read (${code ?? 'error'})`,
+      );
     }
     let json: unknown;
     try {
@@ -24,13 +26,21 @@ export function readBundleFiles(files: string[]): { file: string; bundle: Bundle
       throw new CliInputError(`${file} is not JSON: ${(error as Error).message}`);
     }
     const resource = json as { resourceType?: unknown; type?: unknown };
-    const shape = 'a FHIR Bundle of type transaction or batch: {"resourceType": "Bundle", "type": "transaction", "entry": [{"resource": {…}, "request": {"method": "POST", "url": "Patient"}}]}';
+    const shape =
+      'a FHIR Bundle of type transaction or batch: {"resourceType": "Bundle", "type": "transaction", "entry": [{"resource": {…}, "request": {"method": "POST", "url": "Patient"}}]}';
     if (typeof json !== 'object' || json === null || Array.isArray(json) || resource.resourceType !== 'Bundle') {
-      const what = typeof resource?.resourceType === 'string' ? `a ${resource.resourceType}` : Array.isArray(json) ? 'a JSON array' : 'not a FHIR resource';
+      const what =
+        typeof resource?.resourceType === 'string'
+          ? `a ${resource.resourceType}`
+          : Array.isArray(json)
+            ? 'a JSON array'
+            : 'not a FHIR resource';
       throw new CliInputError(`${file} is ${what}, not a Bundle; navet seed --bundle loads ${shape}`);
     }
     if (resource.type !== 'transaction' && resource.type !== 'batch') {
-      throw new CliInputError(`${file} is a Bundle of type ${JSON.stringify(resource.type ?? null)}; navet seed --bundle loads ${shape}`);
+      throw new CliInputError(
+        `${file} is a Bundle of type ${JSON.stringify(resource.type ?? null)}; navet seed --bundle loads ${shape}`,
+      );
     }
     return { file, bundle: json as Bundle };
   });

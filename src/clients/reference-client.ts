@@ -41,7 +41,8 @@ export interface CallError {
   response: { status: number; data: unknown };
   config: { headers: Headers };
 }
-export const isCallError = (e: unknown): e is CallError => typeof e === 'object' && e !== null && 'response' in e && typeof (e as CallError).response?.status === 'number';
+export const isCallError = (e: unknown): e is CallError =>
+  typeof e === 'object' && e !== null && 'response' in e && typeof (e as CallError).response?.status === 'number';
 
 const ASSERTION_TYPE = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
 const FNR = 'urn:oid:2.16.578.1.12.4.1.4.1';
@@ -75,7 +76,7 @@ export class ReferenceClient {
   }
 
   protected tokenKey(spec: TokenSpec): string {
-    return `${spec.scope}|${spec.resource ?? ''}|${spec.attest ? spec.patient ?? '-' : ''}`;
+    return `${spec.scope}|${spec.resource ?? ''}|${spec.attest ? (spec.patient ?? '-') : ''}`;
   }
 
   /** The attestation for a patient: the user's, bound to the patient (ATT-4), attested now (ATT-58). */
@@ -83,14 +84,20 @@ export class ReferenceClient {
     const base = this.config.attestation ?? {};
     return {
       ...base,
-      care_relationship: { ...(base.care_relationship as object), decision_ref: { id: randomUUID(), user_selected: false } },
+      care_relationship: {
+        ...(base.care_relationship as object),
+        decision_ref: { id: randomUUID(), user_selected: false },
+      },
       patients: [patient ? { identifier: { id: patient, system: FNR } } : {}],
       toa: Math.floor(Date.now() / 1000),
     };
   }
 
   protected assertionOptions(spec: TokenSpec): AssertionOptions {
-    return { aud: this.issuer, extraClaims: spec.attest ? { assertion_details: [this.attestationFor(spec.patient)] } : {} };
+    return {
+      aud: this.issuer,
+      extraClaims: spec.attest ? { assertion_details: [this.attestationFor(spec.patient)] } : {},
+    };
   }
 
   protected signAssertion(spec: TokenSpec): Promise<string> {
@@ -98,7 +105,13 @@ export class ReferenceClient {
   }
 
   protected tokenForm(spec: TokenSpec, assertion: string): Record<string, string> {
-    return { grant_type: 'client_credentials', client_assertion_type: ASSERTION_TYPE, client_assertion: assertion, scope: spec.scope, ...(spec.resource ? { resource: spec.resource } : {}) };
+    return {
+      grant_type: 'client_credentials',
+      client_assertion_type: ASSERTION_TYPE,
+      client_assertion: assertion,
+      scope: spec.scope,
+      ...(spec.resource ? { resource: spec.resource } : {}),
+    };
   }
 
   protected async proof(options: ProofOptions): Promise<string> {
@@ -113,7 +126,10 @@ export class ReferenceClient {
     for (let attempt = 0; attempt < 2; attempt++) {
       const response = await fetch(endpoint, {
         method: 'POST',
-        headers: { 'Content-Type': 'application/x-www-form-urlencoded', DPoP: await this.proof({ method: 'POST', url: endpoint, nonce }) },
+        headers: {
+          'Content-Type': 'application/x-www-form-urlencoded',
+          DPoP: await this.proof({ method: 'POST', url: endpoint, nonce }),
+        },
         body: new URLSearchParams(this.tokenForm(spec, await this.signAssertion(spec))).toString(),
       });
       const body = (await response.json()) as Record<string, unknown>;
@@ -145,7 +161,10 @@ export class ReferenceClient {
 
   protected async authHeaders(method: string, url: string, spec: TokenSpec): Promise<Record<string, string>> {
     const token = await this.accessToken(spec);
-    return { Authorization: `DPoP ${token}`, DPoP: await this.proof({ method, url: url.split(/[?#]/)[0], accessToken: token, nonce: this.apiNonce }) };
+    return {
+      Authorization: `DPoP ${token}`,
+      DPoP: await this.proof({ method, url: url.split(/[?#]/)[0], accessToken: token, nonce: this.apiNonce }),
+    };
   }
 
   /** After use_dpop_nonce from an API: use the nonce (once). */
@@ -170,7 +189,12 @@ export class ReferenceClient {
    * Calls an API with a token and a fresh DPoP proof, reacting once to each of: a new nonce, an expired
    * token, 503 with Retry-After. `send` makes the request with the given headers (fhir-kit-client or fetch).
    */
-  async call<T>(method: string, url: string, spec: TokenSpec, send: (headers: Record<string, string>) => Promise<T>): Promise<T> {
+  async call<T>(
+    method: string,
+    url: string,
+    spec: TokenSpec,
+    send: (headers: Record<string, string>) => Promise<T>,
+  ): Promise<T> {
     const reacted = new Set<string>();
     for (;;) {
       try {
@@ -179,12 +203,22 @@ export class ReferenceClient {
         if (!isCallError(error)) throw error;
         const { status } = error.response;
         const challenge = error.config.headers.get('www-authenticate') ?? '';
-        const reaction = status === 401 && /use_dpop_nonce/.test(challenge) ? 'nonce' : status === 401 && /invalid_token/.test(challenge) ? 'token' : status === 503 && error.config.headers.get('retry-after') ? 'wait' : undefined;
+        const reaction =
+          status === 401 && /use_dpop_nonce/.test(challenge)
+            ? 'nonce'
+            : status === 401 && /invalid_token/.test(challenge)
+              ? 'token'
+              : status === 503 && error.config.headers.get('retry-after')
+                ? 'wait'
+                : undefined;
         if (!reaction || reacted.has(reaction)) throw error;
         reacted.add(reaction);
-        const retry = reaction === 'nonce' ? await this.onApiNonce(error.config.headers.get('dpop-nonce') ?? '')
-          : reaction === 'token' ? await this.onInvalidToken(spec)
-            : await this.onRetryAfter(Number(error.config.headers.get('retry-after')));
+        const retry =
+          reaction === 'nonce'
+            ? await this.onApiNonce(error.config.headers.get('dpop-nonce') ?? '')
+            : reaction === 'token'
+              ? await this.onInvalidToken(spec)
+              : await this.onRetryAfter(Number(error.config.headers.get('retry-after')));
         if (!retry) throw error;
       }
     }
@@ -199,7 +233,11 @@ export class ReferenceClient {
   async http(method: string, url: string, headers: Record<string, string>, body?: string): Promise<HttpAnswer<Buffer>> {
     const response = await fetch(url, { method, headers, body });
     const data = Buffer.from(await response.arrayBuffer());
-    if (!response.ok) throw { response: { status: response.status, data: data.toString('utf8') }, config: { headers: response.headers } } satisfies CallError;
+    if (!response.ok)
+      throw {
+        response: { status: response.status, data: data.toString('utf8') },
+        config: { headers: response.headers },
+      } satisfies CallError;
     return { status: response.status, data, headers: response.headers };
   }
 }

@@ -29,11 +29,21 @@ export interface ChallengeDefinition {
 }
 
 /** A search the client wrote (a form POST to _search), not a next page it follows. */
-const isSearch = (r: ChallengeRequest) => r.method === 'POST' && ((r.service === 'pjd' && r.path === '/R4/fhir/DocumentReference/_search')
-  || (r.service === 'pps' && /^\/(DiagnosticReport|Observation)\/_search$/.test(r.path)));
+const isSearch = (r: ChallengeRequest) =>
+  r.method === 'POST' &&
+  ((r.service === 'pjd' && r.path === '/R4/fhir/DocumentReference/_search') ||
+    (r.service === 'pps' && /^\/(DiagnosticReport|Observation)\/_search$/.test(r.path)));
 const isApi = (r: ChallengeRequest) => r.service !== 'helseid' && r.scheme !== undefined;
 
-function answer(req: Request, res: Response, status: number, code: string, navetCode: string, text: string, headers: Record<string, string>): void {
+function answer(
+  req: Request,
+  res: Response,
+  status: number,
+  code: string,
+  navetCode: string,
+  text: string,
+  headers: Record<string, string>,
+): void {
   for (const [name, value] of Object.entries(headers)) res.setHeader(name, value);
   res.locals.errorCode = navetCode;
   sendFhir(req, res, status, operationOutcome([{ severity: 'error', code, navetCode, text }]));
@@ -41,7 +51,8 @@ function answer(req: Request, res: Response, status: number, code: string, navet
 
 const parseJson = express.json({ limit: '10mb', type: ['application/fhir+json', 'application/json'] });
 const parseForm = express.urlencoded({ extended: false, limit: '64kb' });
-const parseBody = (req: Request, res: Response, parser: typeof parseJson) => new Promise<void>((resolve, reject) => parser(req, res, (error?: unknown) => (error ? reject(error) : resolve())));
+const parseBody = (req: Request, res: Response, parser: typeof parseJson) =>
+  new Promise<void>((resolve, reject) => parser(req, res, (error?: unknown) => (error ? reject(error) : resolve())));
 
 /** Changes a response header as the answer goes out (the service sets its own first). */
 function overrideHeaders(res: Response, headers: Record<string, string>): void {
@@ -60,8 +71,19 @@ export const CHALLENGES: readonly ChallengeDefinition[] = [
     matches: (r) => isApi(r) && r.scheme === 'DPoP',
     play: async (req, res) => {
       const nonce = randomBytes(16).toString('base64url');
-      answer(req, res, 401, 'login', 'NAVET-CHALLENGE-DPOP-NONCE', 'This API requires a DPoP nonce: retry with the DPoP-Nonce value in the proof\'s nonce claim',
-        { 'WWW-Authenticate': 'DPoP error="use_dpop_nonce", error_description="Resource server requires nonce in DPoP proof"', 'DPoP-Nonce': nonce });
+      answer(
+        req,
+        res,
+        401,
+        'login',
+        'NAVET-CHALLENGE-DPOP-NONCE',
+        "This API requires a DPoP nonce: retry with the DPoP-Nonce value in the proof's nonce claim",
+        {
+          'WWW-Authenticate':
+            'DPoP error="use_dpop_nonce", error_description="Resource server requires nonce in DPoP proof"',
+          'DPoP-Nonce': nonce,
+        },
+      );
       return { answered: true, data: { nonce } };
     },
   },
@@ -72,8 +94,15 @@ export const CHALLENGES: readonly ChallengeDefinition[] = [
     matches: isApi,
     play: async (req, res) => {
       const scheme = /^dpop/i.test(req.headers.authorization ?? '') ? 'DPoP' : 'Bearer';
-      answer(req, res, 401, 'login', 'NAVET-TOKEN-EXPIRED', 'The access token has expired (by the sandbox clock); get a new one',
-        { 'WWW-Authenticate': `${scheme} error="invalid_token", error_description="The access token has expired"` });
+      answer(
+        req,
+        res,
+        401,
+        'login',
+        'NAVET-TOKEN-EXPIRED',
+        'The access token has expired (by the sandbox clock); get a new one',
+        { 'WWW-Authenticate': `${scheme} error="invalid_token", error_description="The access token has expired"` },
+      );
       return { answered: true, data: {} };
     },
   },
@@ -83,7 +112,15 @@ export const CHALLENGES: readonly ChallengeDefinition[] = [
     matches: (r) => r.service === 'sfm' && r.method === 'POST' && r.path === '/Patient/$sendMedication',
     play: async (req, res) => {
       await parseBody(req, res, parseJson); // the recording keeps the refused Bundle's hash
-      answer(req, res, 409, 'conflict', 'NAVET-SFM-PLL-CONFLICT', 'The medication list changed after your $getMedication (another system reconciled it): read it again with $getMedication and build the send from that', {});
+      answer(
+        req,
+        res,
+        409,
+        'conflict',
+        'NAVET-SFM-PLL-CONFLICT',
+        'The medication list changed after your $getMedication (another system reconciled it): read it again with $getMedication and build the send from that',
+        {},
+      );
       return { answered: true, data: {} };
     },
   },
@@ -94,7 +131,15 @@ export const CHALLENGES: readonly ChallengeDefinition[] = [
     matches: isApi,
     play: async (req, res) => {
       const seconds = 2;
-      answer(req, res, 503, 'transient', 'NAVET-CHALLENGE-UNAVAILABLE', `The service is unavailable for a moment: retry after ${seconds} seconds`, { 'Retry-After': String(seconds) });
+      answer(
+        req,
+        res,
+        503,
+        'transient',
+        'NAVET-CHALLENGE-UNAVAILABLE',
+        `The service is unavailable for a moment: retry after ${seconds} seconds`,
+        { 'Retry-After': String(seconds) },
+      );
       return { answered: true, data: { retryAfterSeconds: seconds } };
     },
   },
@@ -103,7 +148,15 @@ export const CHALLENGES: readonly ChallengeDefinition[] = [
     description: 'The next Kjernejournal read is refused with 403: the patient has blocked this health worker.',
     matches: (r) => r.service === 'critical-information' && r.method === 'GET' && r.patientNin !== undefined,
     play: async (req, res) => {
-      answer(req, res, 403, 'forbidden', 'NAVET-KJ-HPR-BLOCKED', 'The patient has blocked this health worker from their Kjernejournal: nothing is shown, under any access basis', {});
+      answer(
+        req,
+        res,
+        403,
+        'forbidden',
+        'NAVET-KJ-HPR-BLOCKED',
+        'The patient has blocked this health worker from their Kjernejournal: nothing is shown, under any access basis',
+        {},
+      );
       return { answered: true, data: {} };
     },
   },
@@ -113,7 +166,10 @@ export const CHALLENGES: readonly ChallengeDefinition[] = [
     matches: (r) => r.service === 'pjd' && isSearch(r),
     play: async (_req, res) => {
       const count = randomInt(2, 10);
-      overrideHeaders(res, { 'NHN-SecurityLabel-Nors-Count': String(count), 'Hit-SecurityLabel-Nors-Count': String(count) });
+      overrideHeaders(res, {
+        'NHN-SecurityLabel-Nors-Count': String(count),
+        'Hit-SecurityLabel-Nors-Count': String(count),
+      });
       return { answered: false, data: { norsCount: count } };
     },
   },
@@ -134,12 +190,17 @@ export const CHALLENGES: readonly ChallengeDefinition[] = [
   },
 ];
 
-export const challengeByName = (name: string): ChallengeDefinition | undefined => CHALLENGES.find((c) => c.name === name);
+export const challengeByName = (name: string): ChallengeDefinition | undefined =>
+  CHALLENGES.find((c) => c.name === name);
 
 /** The challenges that grade a requirement of one of the profiles (the others would only be omitted). */
-export const challengesFor = (profiles: readonly string[]): ChallengeDefinition[] => CHALLENGES.filter((c) => REQUIREMENTS.some((r) => r.challenge?.name === c.name && r.profiles.some((p) => profiles.includes(p))));
+export const challengesFor = (profiles: readonly string[]): ChallengeDefinition[] =>
+  CHALLENGES.filter((c) =>
+    REQUIREMENTS.some((r) => r.challenge?.name === c.name && r.profiles.some((p) => profiles.includes(p))),
+  );
 
 /** Every challenge is graded by requirements of the catalogue. */
 for (const challenge of CHALLENGES) {
-  if (!REQUIREMENTS.some((r) => r.challenge?.name === challenge.name)) throw new Error(`challenge ${challenge.name} has no requirement`);
+  if (!REQUIREMENTS.some((r) => r.challenge?.name === challenge.name))
+    throw new Error(`challenge ${challenge.name} has no requirement`);
 }

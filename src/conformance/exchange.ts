@@ -49,15 +49,29 @@ export interface RecordedExchange {
   challenge?: string;
 }
 
-export const RECORDED_RESPONSE_HEADERS = ['content-type', 'www-authenticate', 'dpop-nonce', 'retry-after', 'location', 'etag', 'nhn-securitylabel-nors-count', 'hit-securitylabel-nors-count', 'cache-control'];
+export const RECORDED_RESPONSE_HEADERS = [
+  'content-type',
+  'www-authenticate',
+  'dpop-nonce',
+  'retry-after',
+  'location',
+  'etag',
+  'nhn-securitylabel-nors-count',
+  'hit-securitylabel-nors-count',
+  'cache-control',
+];
 
-export const header = (exchange: RecordedExchange, name: string): string | undefined => exchange.headers[name.toLowerCase()];
+export const header = (exchange: RecordedExchange, name: string): string | undefined =>
+  exchange.headers[name.toLowerCase()];
 
 /** A header by its nhn-* name or its older hit-* name. */
-export const nhnHeader = (exchange: RecordedExchange, name: string): string | undefined => header(exchange, `nhn-${name}`) ?? header(exchange, `hit-${name}`);
+export const nhnHeader = (exchange: RecordedExchange, name: string): string | undefined =>
+  header(exchange, `nhn-${name}`) ?? header(exchange, `hit-${name}`);
 
-export const isTokenRequest = (e: RecordedExchange): boolean => e.service === 'helseid' && e.method === 'POST' && e.path === '/connect/token';
-export const isDiscovery = (e: RecordedExchange): boolean => e.service === 'helseid' && e.method === 'GET' && e.path === '/.well-known/openid-configuration';
+export const isTokenRequest = (e: RecordedExchange): boolean =>
+  e.service === 'helseid' && e.method === 'POST' && e.path === '/connect/token';
+export const isDiscovery = (e: RecordedExchange): boolean =>
+  e.service === 'helseid' && e.method === 'GET' && e.path === '/.well-known/openid-configuration';
 /** A call to a guarded API (not the token service). */
 export const isApiCall = (e: RecordedExchange): boolean => e.service !== 'helseid' && e.auth !== undefined;
 export const ok = (e: RecordedExchange): boolean => e.status >= 200 && e.status < 300;

@@ -32,7 +32,10 @@ export class Recorder {
   /** When a session's client last got a 2xx answer: the next challenge waits for it (this process only). */
   private readonly lastSuccess = new Map<string, number>();
 
-  constructor(readonly store: SessionStore, private readonly logger: Logger) {}
+  constructor(
+    readonly store: SessionStore,
+    private readonly logger: Logger,
+  ) {}
 
   /** A client sends the same access token many times: it is decoded and hashed once. */
   private readonly decodedTokens = new Map<string, DecodedCredential>();
@@ -57,11 +60,18 @@ export class Recorder {
     if (cached && Date.now() - cached.loadedAt < CACHE_MS) return cached.active;
     const active = (async () => {
       const sessions = await this.store.recording(sandbox);
-      return Promise.all(sessions.map(async (session) => ({ session, challenges: await this.store.challenges(sandbox, session.id) })));
+      return Promise.all(
+        sessions.map(async (session) => ({ session, challenges: await this.store.challenges(sandbox, session.id) })),
+      );
     })();
     const entry: { loadedAt: number; active: Promise<Active[]>; known?: Active[] } = { loadedAt: Date.now(), active };
     this.cache.set(sandbox, entry);
-    active.then((known) => { entry.known = known; }, () => this.cache.delete(sandbox));
+    active.then(
+      (known) => {
+        entry.known = known;
+      },
+      () => this.cache.delete(sandbox),
+    );
     return active;
   }
 
@@ -77,7 +87,12 @@ export class Recorder {
       if (this.recordsNothing(sandbox.name)) return next();
       const active = await this.active(sandbox.name);
       if (active.length === 0) return next();
-      const started = { atMs: Date.now(), hr: process.hrtime.bigint(), sandboxTime: sandbox.clock.now().toISOString(), seq: this.seq++ };
+      const started = {
+        atMs: Date.now(),
+        hr: process.hrtime.bigint(),
+        sandboxTime: sandbox.clock.now().toISOString(),
+        seq: this.seq++,
+      };
       const [service, ...rest] = req.path.replace(/^\//, '').split('/');
       const path = `/${rest.join('/')}`;
       const authorization = /^(DPoP|Bearer)\s+(\S+)$/i.exec((req.headers.authorization ?? '').trim());
@@ -86,7 +101,11 @@ export class Recorder {
       const isTokenEndpoint = service === 'helseid' && req.method === 'POST' && path === '/connect/token';
       // a request without credentials (discovery, JWKS, /ping) is recorded in every session of the sandbox
       const anonymous = !authorization && !isTokenEndpoint;
-      const candidates = tokenClient ? active.filter((a) => a.session.clientId === tokenClient) : (anonymous || isTokenEndpoint ? active : []);
+      const candidates = tokenClient
+        ? active.filter((a) => a.session.clientId === tokenClient)
+        : anonymous || isTokenEndpoint
+          ? active
+          : [];
       if (candidates.length === 0) return next();
 
       const id = `req-${randomUUID().slice(0, 8)}`;
@@ -94,18 +113,35 @@ export class Recorder {
       let size = 0;
       const keep = (chunk: unknown, encoding?: unknown) => {
         if (chunk === undefined || chunk === null || typeof chunk === 'function') return;
-        const buffer = Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk), typeof encoding === 'string' ? (encoding as BufferEncoding) : 'utf8');
+        const buffer = Buffer.isBuffer(chunk)
+          ? chunk
+          : Buffer.from(String(chunk), typeof encoding === 'string' ? (encoding as BufferEncoding) : 'utf8');
         size += buffer.length;
         if (size <= BODY_CAP) chunks.push(buffer);
       };
       const write = res.write.bind(res) as (...args: unknown[]) => boolean;
       const end = res.end.bind(res) as (...args: unknown[]) => Response;
-      res.write = ((chunk: unknown, ...args: unknown[]) => { keep(chunk, args[0]); return write(chunk, ...args); }) as Response['write'];
-      res.end = ((chunk?: unknown, ...args: unknown[]) => { keep(chunk, args[0]); return end(chunk, ...args); }) as Response['end'];
+      res.write = ((chunk: unknown, ...args: unknown[]) => {
+        keep(chunk, args[0]);
+        return write(chunk, ...args);
+      }) as Response['write'];
+      res.end = ((chunk?: unknown, ...args: unknown[]) => {
+        keep(chunk, args[0]);
+        return end(chunk, ...args);
+      }) as Response['end'];
 
       let challenge: string | undefined;
       res.on('finish', () => {
-        const exchange = this.exchangeOf(req, res, { id, service, path, token, scheme: authorization?.[1], started, body: size <= BODY_CAP ? Buffer.concat(chunks) : undefined, challenge });
+        const exchange = this.exchangeOf(req, res, {
+          id,
+          service,
+          path,
+          token,
+          scheme: authorization?.[1],
+          started,
+          body: size <= BODY_CAP ? Buffer.concat(chunks) : undefined,
+          challenge,
+        });
         const clientOfRequest = tokenClient ?? clientOfTokenRequest(exchange) ?? clientNamedIn(req);
         for (const { session } of candidates) {
           if (isTokenEndpoint && clientOfRequest !== session.clientId) continue;
@@ -119,7 +155,13 @@ export class Recorder {
       // a challenge is played only on a request whose client is known from its token
       const owner = tokenClient ? candidates[0] : undefined;
       if (owner) {
-        const request = { service, method: req.method, path, scheme: authorization ? (authorization[1].toLowerCase() === 'dpop' ? 'DPoP' : 'Bearer') : undefined, patientNin: patientHeader(req) };
+        const request = {
+          service,
+          method: req.method,
+          path,
+          scheme: authorization ? (authorization[1].toLowerCase() === 'dpop' ? 'DPoP' : 'Bearer') : undefined,
+          patientNin: patientHeader(req),
+        };
         const played = await this.playChallenge(sandbox.name, owner, id, started.atMs, request, req, res);
         challenge = played?.name;
         if (played?.answered) return;
@@ -128,13 +170,23 @@ export class Recorder {
     };
   }
 
-  private async playChallenge(sandbox: string, owner: Active, requestId: string, atMs: number, request: Parameters<NonNullable<ReturnType<typeof challengeByName>>['matches']>[0], req: Request, res: Response): Promise<{ name: string; answered: boolean } | undefined> {
+  private async playChallenge(
+    sandbox: string,
+    owner: Active,
+    requestId: string,
+    atMs: number,
+    request: Parameters<NonNullable<ReturnType<typeof challengeByName>>['matches']>[0],
+    req: Request,
+    res: Response,
+  ): Promise<{ name: string; answered: boolean } | undefined> {
     const triggered = owner.challenges.filter((c) => c.status === 'triggered');
     const lastTrigger = Math.max(0, ...triggered.map((c) => c.triggeredAtMs ?? 0));
     // one challenge at a time: the next waits until the client has been answered 2xx since the last
     if (triggered.length > 0 && (this.lastSuccess.get(owner.session.id) ?? 0) <= lastTrigger) return undefined;
     // of the armed challenges that apply to this request, one for this kind of request before a generic one, then in the order armed
-    const applicable = owner.challenges.filter((c) => c.status === 'armed' && challengeByName(c.name)?.matches(request));
+    const applicable = owner.challenges.filter(
+      (c) => c.status === 'armed' && challengeByName(c.name)?.matches(request),
+    );
     const next = applicable.find((c) => !challengeByName(c.name)?.generic) ?? applicable[0];
     const definition = next ? challengeByName(next.name) : undefined;
     if (!next || !definition) return undefined;
@@ -149,7 +201,20 @@ export class Recorder {
     return { name: next.name, answered: played.answered };
   }
 
-  private exchangeOf(req: Request, res: Response, parts: { id: string; service: string; path: string; token?: DecodedCredential; scheme?: string; started: { atMs: number; hr: bigint; sandboxTime: string; seq: number }; body?: Buffer; challenge?: string }): RecordedExchange {
+  private exchangeOf(
+    req: Request,
+    res: Response,
+    parts: {
+      id: string;
+      service: string;
+      path: string;
+      token?: DecodedCredential;
+      scheme?: string;
+      started: { atMs: number; hr: bigint; sandboxTime: string; seq: number };
+      body?: Buffer;
+      challenge?: string;
+    },
+  ): RecordedExchange {
     const headers: Record<string, string> = {};
     for (const [name, value] of Object.entries(req.headers)) {
       if (LEFT_OUT_HEADERS.has(name) || value === undefined) continue;
@@ -161,10 +226,14 @@ export class Recorder {
       const value = res.getHeader(name);
       if (value !== undefined) responseHeaders[name] = Array.isArray(value) ? value.join(', ') : String(value);
     }
-    const requestBody = req.body && typeof req.body === 'object' && Object.keys(req.body as object).length > 0 ? req.body : undefined;
+    const requestBody =
+      req.body && typeof req.body === 'object' && Object.keys(req.body as object).length > 0 ? req.body : undefined;
     const bodyJson = requestBody === undefined ? undefined : stableJson(requestBody);
     const dpop = typeof req.headers.dpop === 'string' ? decodeCredential(req.headers.dpop) : undefined;
-    const assertionValue = requestBody && typeof (requestBody as Record<string, unknown>).client_assertion === 'string' ? (requestBody as Record<string, string>).client_assertion : undefined;
+    const assertionValue =
+      requestBody && typeof (requestBody as Record<string, unknown>).client_assertion === 'string'
+        ? (requestBody as Record<string, string>).client_assertion
+        : undefined;
     let responseBody: unknown;
     if (parts.body && /json/i.test(String(res.getHeader('content-type') ?? ''))) {
       try {
@@ -190,10 +259,17 @@ export class Recorder {
       path: parts.path,
       query: url.search.replace(/^\?/, ''),
       headers,
-      ...(parts.token && parts.scheme ? { auth: { scheme: parts.scheme.toLowerCase() === 'dpop' ? 'DPoP' : 'Bearer', token: parts.token } } : {}),
+      ...(parts.token && parts.scheme
+        ? { auth: { scheme: parts.scheme.toLowerCase() === 'dpop' ? 'DPoP' : 'Bearer', token: parts.token } }
+        : {}),
       ...(dpop ? { dpop } : {}),
       ...(assertionValue ? { assertion: decodeCredential(assertionValue) } : {}),
-      ...(bodyJson !== undefined ? { bodyHash: hashOf(bodyJson), ...(bodyJson.length <= BODY_CAP ? { body: withoutCredentials(requestBody) } : { truncated: true }) } : {}),
+      ...(bodyJson !== undefined
+        ? {
+            bodyHash: hashOf(bodyJson),
+            ...(bodyJson.length <= BODY_CAP ? { body: withoutCredentials(requestBody) } : { truncated: true }),
+          }
+        : {}),
       status: res.statusCode,
       ...(res.locals.errorCode ? { errorCode: String(res.locals.errorCode) } : {}),
       responseHeaders,
@@ -206,7 +282,10 @@ export class Recorder {
 
   private enqueue(sandbox: string, sessionId: string, exchange: RecordedExchange): void {
     this.queue.push({ sandbox, sessionId, exchange });
-    this.timer ??= setTimeout(() => { this.timer = undefined; void this.flush(); }, 200);
+    this.timer ??= setTimeout(() => {
+      this.timer = undefined;
+      void this.flush();
+    }, 200);
   }
 
   /** Writes what is queued; a session is graded only after this (the finish endpoint awaits it). */

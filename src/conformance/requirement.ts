@@ -7,7 +7,15 @@ import pps from './requirements/pps.json';
 import sfm from './requirements/sfm.json';
 
 /** The requirement catalogue: data files, one per area (requirements/*.json). Graders are keyed by id. */
-export const PROFILES = ['helseid-client', 'pjd-consumer', 'pjd-source', 'kj-critical-information', 'sfm-basis', 'pps-consumer', 'pps-lab-source'] as const;
+export const PROFILES = [
+  'helseid-client',
+  'pjd-consumer',
+  'pjd-source',
+  'kj-critical-information',
+  'sfm-basis',
+  'pps-consumer',
+  'pps-lab-source',
+] as const;
 export type Profile = (typeof PROFILES)[number];
 export type Level = 'required' | 'recommended' | 'optional';
 export type Verification = 'traffic' | 'challenge' | 'declaration';
@@ -47,14 +55,26 @@ const FILES = [helseid, attestation, pjd, kjernejournal, sfm, pps, navet] as unk
 
 function check(requirement: Requirement, area: string): Requirement {
   const where = `${area}: ${requirement.id}`;
-  if (!/^[A-Z]+(-[A-Z0-9]+)+$/.test(requirement.id)) throw new Error(`${where}: an id is upper-case words joined by '-'`);
-  if (!['required', 'recommended', 'optional'].includes(requirement.level)) throw new Error(`${where}: level must be required, recommended or optional`);
-  if (!['traffic', 'challenge', 'declaration'].includes(requirement.verification)) throw new Error(`${where}: verification must be traffic, challenge or declaration`);
-  if (!requirement.profiles.length || requirement.profiles.some((p) => !PROFILES.includes(p))) throw new Error(`${where}: profiles must be some of ${PROFILES.join(', ')}`);
-  if (!requirement.source?.url?.startsWith('https://') || !requirement.source.document || !/^\d{4}-\d{2}-\d{2}$/.test(requirement.source.read)) throw new Error(`${where}: the source needs a document, an https URL and the date read`);
-  if (typeof requirement.derived !== 'boolean' || !requirement.title || !requirement.text) throw new Error(`${where}: title, text and derived are required`);
-  if ((requirement.verification === 'challenge') !== (requirement.challenge !== undefined)) throw new Error(`${where}: a challenge requirement names its challenge, and only it`);
-  if (requirement.verification === 'declaration' && !requirement.notTestedReason) throw new Error(`${where}: a declaration says why Navet cannot test it (notTestedReason)`);
+  if (!/^[A-Z]+(-[A-Z0-9]+)+$/.test(requirement.id))
+    throw new Error(`${where}: an id is upper-case words joined by '-'`);
+  if (!['required', 'recommended', 'optional'].includes(requirement.level))
+    throw new Error(`${where}: level must be required, recommended or optional`);
+  if (!['traffic', 'challenge', 'declaration'].includes(requirement.verification))
+    throw new Error(`${where}: verification must be traffic, challenge or declaration`);
+  if (!requirement.profiles.length || requirement.profiles.some((p) => !PROFILES.includes(p)))
+    throw new Error(`${where}: profiles must be some of ${PROFILES.join(', ')}`);
+  if (
+    !requirement.source?.url?.startsWith('https://') ||
+    !requirement.source.document ||
+    !/^\d{4}-\d{2}-\d{2}$/.test(requirement.source.read)
+  )
+    throw new Error(`${where}: the source needs a document, an https URL and the date read`);
+  if (typeof requirement.derived !== 'boolean' || !requirement.title || !requirement.text)
+    throw new Error(`${where}: title, text and derived are required`);
+  if ((requirement.verification === 'challenge') !== (requirement.challenge !== undefined))
+    throw new Error(`${where}: a challenge requirement names its challenge, and only it`);
+  if (requirement.verification === 'declaration' && !requirement.notTestedReason)
+    throw new Error(`${where}: a declaration says why Navet cannot test it (notTestedReason)`);
   return requirement;
 }
 
@@ -69,7 +89,10 @@ function load(): Requirement[] {
 }
 
 export const REQUIREMENTS: readonly Requirement[] = load();
-export const AREAS: readonly { area: string; ids: string[] }[] = FILES.map((f) => ({ area: f.area, ids: f.requirements.map((r) => r.id) }));
+export const AREAS: readonly { area: string; ids: string[] }[] = FILES.map((f) => ({
+  area: f.area,
+  ids: f.requirements.map((r) => r.id),
+}));
 
 export const requirementById = (id: string): Requirement | undefined => REQUIREMENTS.find((r) => r.id === id);
 export const isProfile = (value: string): value is Profile => (PROFILES as readonly string[]).includes(value);

@@ -11,13 +11,24 @@ const cell = (text: string) => text.replace(/\|/g, '\\|').replace(/\n/g, ' ');
 export function requirementsTable(): string {
   const lines: string[] = [];
   for (const { area, ids } of AREAS) {
-    lines.push('', `**${area}**`, '', '| Id | Requirement | Level | Verified by | Profiles | Source |', '|---|---|---|---|---|---|');
+    lines.push(
+      '',
+      `**${area}**`,
+      '',
+      '| Id | Requirement | Level | Verified by | Profiles | Source |',
+      '|---|---|---|---|---|---|',
+    );
     for (const id of ids) {
       const r = requirementById(id);
       if (!r) continue;
-      const verified = r.verification === 'challenge' ? `challenge \`${r.challenge?.name}\` (${r.challenge?.timeLimitSeconds} s)` : r.verification;
+      const verified =
+        r.verification === 'challenge'
+          ? `challenge \`${r.challenge?.name}\` (${r.challenge?.timeLimitSeconds} s)`
+          : r.verification;
       const source = `[${cell(r.source.upstreamId ?? r.source.section ?? r.source.document)}](${r.source.url})${r.derived ? ' (derived)' : ''}`;
-      lines.push(`| \`${r.id}\` | ${cell(r.title)} | ${r.level} | ${verified} | ${r.profiles.join(', ')} | ${source} |`);
+      lines.push(
+        `| \`${r.id}\` | ${cell(r.title)} | ${r.level} | ${verified} | ${r.profiles.join(', ')} | ${source} |`,
+      );
     }
   }
   return lines.join('\n').trimStart();

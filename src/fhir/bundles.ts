@@ -17,7 +17,10 @@ function queryString(params: [string, string][]): string {
 export function withElements(resource: FhirResource, elements: string[]): FhirResource {
   const keep = new Set(['resourceType', 'id', 'meta', ...elements]);
   const subset = Object.fromEntries(Object.entries(resource).filter(([key]) => keep.has(key))) as FhirResource;
-  const tag = [...((resource.meta?.tag as unknown[]) ?? []), { system: 'http://terminology.hl7.org/CodeSystem/v3-ObservationValue', code: 'SUBSETTED' }];
+  const tag = [
+    ...((resource.meta?.tag as unknown[]) ?? []),
+    { system: 'http://terminology.hl7.org/CodeSystem/v3-ObservationValue', code: 'SUBSETTED' },
+  ];
   return { ...subset, meta: { ...(resource.meta ?? {}), tag } };
 }
 
@@ -42,13 +45,23 @@ export function searchsetBundle(options: {
     links.push({ relation: 'first', url: link(0) });
     const hasMore = total !== undefined ? request.offset + matches.length < total : matches.length === request.count;
     if (hasMore) links.push({ relation: 'next', url: link(request.offset + request.count) });
-    if (request.offset > 0) links.push({ relation: 'previous', url: link(Math.max(0, request.offset - request.count)) });
-    if (total !== undefined && total > 0) links.push({ relation: 'last', url: link(Math.floor((total - 1) / request.count) * request.count) });
+    if (request.offset > 0)
+      links.push({ relation: 'previous', url: link(Math.max(0, request.offset - request.count)) });
+    if (total !== undefined && total > 0)
+      links.push({ relation: 'last', url: link(Math.floor((total - 1) / request.count) * request.count) });
   }
   const shape = (r: FhirResource) => (request.elements ? withElements(r, request.elements) : r);
   const entry: BundleEntry[] = [
-    ...matches.map((r) => ({ fullUrl: `${baseUrl}/${r.resourceType}/${r.id}`, resource: shape(r), search: { mode: 'match' as const } })),
-    ...included.map((r) => ({ fullUrl: `${baseUrl}/${r.resourceType}/${r.id}`, resource: r, search: { mode: 'include' as const } })),
+    ...matches.map((r) => ({
+      fullUrl: `${baseUrl}/${r.resourceType}/${r.id}`,
+      resource: shape(r),
+      search: { mode: 'match' as const },
+    })),
+    ...included.map((r) => ({
+      fullUrl: `${baseUrl}/${r.resourceType}/${r.id}`,
+      resource: r,
+      search: { mode: 'include' as const },
+    })),
   ];
   if (options.outcome) entry.push({ resource: options.outcome, search: { mode: 'outcome' } });
   return {
@@ -62,7 +75,13 @@ export function searchsetBundle(options: {
   };
 }
 
-export function historyBundle(options: { baseUrl: string; selfUrl: string; total: number; versions: StoredVersion[]; now: string }): Bundle {
+export function historyBundle(options: {
+  baseUrl: string;
+  selfUrl: string;
+  total: number;
+  versions: StoredVersion[];
+  now: string;
+}): Bundle {
   return {
     resourceType: 'Bundle',
     id: randomUUID(),
@@ -84,9 +103,16 @@ export function historyBundle(options: { baseUrl: string; selfUrl: string; total
 }
 
 /** Paging links of an API that pages with `_page` (1-based) instead of `_offset`. */
-export function pageLinks(url: string, params: [string, string][], count: number, page: number, total: number): { relation: string; url: string }[] {
+export function pageLinks(
+  url: string,
+  params: [string, string][],
+  count: number,
+  page: number,
+  total: number,
+): { relation: string; url: string }[] {
   const kept = params.filter(([name]) => name !== '_page' && name !== '_count');
-  const link = (p: number) => `${url}?${new URLSearchParams([...kept, ['_count', String(count)], ['_page', String(p)]]).toString()}`;
+  const link = (p: number) =>
+    `${url}?${new URLSearchParams([...kept, ['_count', String(count)], ['_page', String(p)]]).toString()}`;
   const last = count > 0 ? Math.max(1, Math.ceil(total / count)) : 1;
   return [
     { relation: 'self', url: link(page) },

@@ -20,7 +20,10 @@ export function capabilityStatement(baseUrl: string, readOnlyTypes: ReadonlySet<
       conditionalCreate: writable,
       conditionalUpdate: false,
       conditionalDelete: 'not-supported',
-      interaction: (writable ? ['read', 'vread', 'update', 'delete', 'history-instance', 'history-type', 'create', 'search-type'] : ['read', 'vread', 'history-instance', 'history-type', 'search-type']).map((code) => ({ code })),
+      interaction: (writable
+        ? ['read', 'vread', 'update', 'delete', 'history-instance', 'history-type', 'create', 'search-type']
+        : ['read', 'vread', 'history-instance', 'history-type', 'search-type']
+      ).map((code) => ({ code })),
       searchInclude: referenceParams,
       searchRevInclude: [],
       searchParam: [
@@ -36,25 +39,30 @@ export function capabilityStatement(baseUrl: string, readOnlyTypes: ReadonlySet<
     date: '2026-11-23',
     kind: 'instance',
     software: { name: 'Navet', version: '0.1.0' },
-    implementation: { description: 'Navet sandbox FHIR API (admin surface for seeding and inspecting sandbox data)', url: baseUrl },
+    implementation: {
+      description: 'Navet sandbox FHIR API (admin surface for seeding and inspecting sandbox data)',
+      url: baseUrl,
+    },
     fhirVersion: '4.0.1',
     format: ['application/fhir+json', 'json'],
-    rest: [{
-      mode: 'server',
-      security: { description: 'Authorization: Bearer <the sandbox admin key>' },
-      resource,
-      interaction: [{ code: 'transaction' }, { code: 'batch' }, { code: 'history-system' }],
-      searchParam: [
-        { name: '_count', type: 'number', documentation: 'page size, at most 1000 (default 20)' },
-        { name: '_offset', type: 'number', documentation: 'paging offset, as used in next/previous links' },
-        { name: '_sort', type: 'string' },
-        { name: '_include', type: 'string' },
-        { name: '_revinclude', type: 'string' },
-        { name: '_summary', type: 'token', documentation: 'count only' },
-        { name: '_total', type: 'token', documentation: 'none or accurate' },
-        { name: '_elements', type: 'string' },
-      ],
-    }],
+    rest: [
+      {
+        mode: 'server',
+        security: { description: 'Authorization: Bearer <the sandbox admin key>' },
+        resource,
+        interaction: [{ code: 'transaction' }, { code: 'batch' }, { code: 'history-system' }],
+        searchParam: [
+          { name: '_count', type: 'number', documentation: 'page size, at most 1000 (default 20)' },
+          { name: '_offset', type: 'number', documentation: 'paging offset, as used in next/previous links' },
+          { name: '_sort', type: 'string' },
+          { name: '_include', type: 'string' },
+          { name: '_revinclude', type: 'string' },
+          { name: '_summary', type: 'token', documentation: 'count only' },
+          { name: '_total', type: 'token', documentation: 'none or accurate' },
+          { name: '_elements', type: 'string' },
+        ],
+      },
+    ],
   };
   cache.set(baseUrl, statement);
   return statement;

@@ -4,9 +4,23 @@
  * type slice `value[x]:valueQuantity` (that one type), and an extension slice `extension:name` (the
  * extensions whose url is the slice's extension profile). Other slicing is not read.
  */
-export interface Coding { system?: string; code?: string; display?: string }
-export interface Extension { url: string; valueCode?: string; valueString?: string }
-export interface Constraint { key: string; severity: 'error' | 'warning'; human: string; expression: string; extension?: Extension[] }
+export interface Coding {
+  system?: string;
+  code?: string;
+  display?: string;
+}
+export interface Extension {
+  url: string;
+  valueCode?: string;
+  valueString?: string;
+}
+export interface Constraint {
+  key: string;
+  severity: 'error' | 'warning';
+  human: string;
+  expression: string;
+  extension?: Extension[];
+}
 export interface ElementDefinition {
   id?: string;
   path: string;
@@ -33,7 +47,11 @@ export interface CodeSystem {
   url: string;
   concept?: Concept[];
 }
-export interface Concept { code: string; display?: string; concept?: Concept[] }
+export interface Concept {
+  code: string;
+  display?: string;
+  concept?: Concept[];
+}
 export interface ValueSet {
   resourceType: 'ValueSet';
   url: string;
@@ -44,10 +62,14 @@ export interface ValueSet {
 
 /** Navet's stable error code of an issue, on a StructureDefinition or one of its constraints. */
 export const ERROR_CODE_EXTENSION = 'https://navet.example/fhir/StructureDefinition/error-code';
-export const errorCodeOf = (extensions: Extension[] | undefined): string | undefined => extensions?.find((e) => e.url === ERROR_CODE_EXTENSION)?.valueCode;
+export const errorCodeOf = (extensions: Extension[] | undefined): string | undefined =>
+  extensions?.find((e) => e.url === ERROR_CODE_EXTENSION)?.valueCode;
 
 /** One value found at an element, with the key it was found under (a choice's `valueQuantity`). */
-export interface Found { value: unknown; key: string }
+export interface Found {
+  value: unknown;
+  key: string;
+}
 
 type Json = Record<string, unknown>;
 const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -57,7 +79,8 @@ export const idOf = (element: ElementDefinition): string => element.id ?? elemen
 /** The segments of an element id after the resource type. */
 export const segmentsOf = (element: ElementDefinition): string[] => idOf(element).split('.').slice(1);
 /** How an element is named in an issue's expression: its id without the type, a type slice by its name. */
-export const locationOf = (segments: string[]): string => segments.map((s) => (/^\w+\[x\]:\w+$/.test(s) ? s.split(':')[1] : s)).join('.');
+export const locationOf = (segments: string[]): string =>
+  segments.map((s) => (/^\w+\[x\]:\w+$/.test(s) ? s.split(':')[1] : s)).join('.');
 
 /** The values of one id segment in each of `parents`; `sliceUrl` gives an extension slice's url. */
 export function step(parents: unknown[], segment: string, sliceUrl: (segment: string) => string | undefined): Found[] {
@@ -66,13 +89,17 @@ export function step(parents: unknown[], segment: string, sliceUrl: (segment: st
     if (!isObject(parent)) return [];
     if (name.endsWith('[x]')) {
       const base = name.slice(0, -3);
-      const keys = slice ? [slice] : Object.keys(parent).filter((k) => k.startsWith(base) && /^[A-Z]/.test(k.slice(base.length)));
+      const keys = slice
+        ? [slice]
+        : Object.keys(parent).filter((k) => k.startsWith(base) && /^[A-Z]/.test(k.slice(base.length)));
       return keys.flatMap((key) => flat(parent[key]).map((value) => ({ value, key })));
     }
     const values = flat(parent[name]);
     if (!slice) return values.map((value) => ({ value, key: name }));
     const url = sliceUrl(segment);
-    return url === undefined ? [] : values.filter((v) => isObject(v) && v.url === url).map((value) => ({ value, key: name }));
+    return url === undefined
+      ? []
+      : values.filter((v) => isObject(v) && v.url === url).map((value) => ({ value, key: name }));
   });
 }
 

@@ -4,10 +4,29 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { OutcomeIssue } from './operation-outcome';
 import {
-  type CodeSystem, type Concept, type ElementDefinition, errorCodeOf, extensionValue, type Found, idOf, locationOf, segmentsOf, step,
-  type StructureDefinition, type ValueSet,
+  type CodeSystem,
+  type Concept,
+  type ElementDefinition,
+  errorCodeOf,
+  extensionValue,
+  type Found,
+  idOf,
+  locationOf,
+  segmentsOf,
+  step,
+  type StructureDefinition,
+  type ValueSet,
 } from './profile-elements';
-import { choiceKey, codeProblem, isUnitsValueSet, patternProblem, quantitiesOf, typeProblem, unitProblems, type ValueProblem } from './profile-values';
+import {
+  choiceKey,
+  codeProblem,
+  isUnitsValueSet,
+  patternProblem,
+  quantitiesOf,
+  typeProblem,
+  unitProblems,
+  type ValueProblem,
+} from './profile-values';
 import type { FhirResource } from './types';
 
 export type { CodeSystem, StructureDefinition, ValueSet } from './profile-elements';
@@ -30,7 +49,10 @@ interface Step {
   /** How many segments lead to its nearest ancestor in the differential (0: the resource). */
   ancestorDepth: number;
 }
-interface Plan { steps: Step[]; sliceUrls: Map<string, string> }
+interface Plan {
+  steps: Step[];
+  sliceUrls: Map<string, string>;
+}
 export interface ProfileSetOptions {
   /** Skip bindings to ValueSets the set lacks and constraints fhirpath cannot compile (for published packages). */
   lenient?: boolean;
@@ -45,16 +67,22 @@ export class ProfileSet {
   readonly skipped: string[] = [];
 
   constructor(resources: Definition[], options: ProfileSetOptions = {}) {
-    const codeSystems = new Map(resources.filter((r): r is CodeSystem => r.resourceType === 'CodeSystem').map((r) => [r.url, r]));
+    const codeSystems = new Map(
+      resources.filter((r): r is CodeSystem => r.resourceType === 'CodeSystem').map((r) => [r.url, r]),
+    );
     for (const resource of resources) {
       // a copy: a lenient set leaves out what it cannot read
       if (resource.resourceType === 'StructureDefinition') this.profiles.set(resource.url, structuredClone(resource));
-      if (resource.resourceType === 'ValueSet') this.valueSets.set(resource.url, withCodeSystems(resource, codeSystems));
+      if (resource.resourceType === 'ValueSet')
+        this.valueSets.set(resource.url, withCodeSystems(resource, codeSystems));
     }
     // every slice must be one Navet reads, every binding resolve and every constraint compile, or a profile file is broken
     for (const profile of this.profiles.values()) {
-      const unread = profile.differential.element.filter((element) => !readableSlices(element, profile.differential.element));
-      if (unread.length > 0 && !options.lenient) throw new Error(`${profile.name}: slicing Navet does not read at ${idOf(unread[0])}`);
+      const unread = profile.differential.element.filter(
+        (element) => !readableSlices(element, profile.differential.element),
+      );
+      if (unread.length > 0 && !options.lenient)
+        throw new Error(`${profile.name}: slicing Navet does not read at ${idOf(unread[0])}`);
       this.skipped.push(...unread.map((element) => `${idOf(element)}: slicing`));
       profile.differential.element = profile.differential.element.filter((element) => !unread.includes(element));
       for (const element of profile.differential.element) {
@@ -89,7 +117,8 @@ export class ProfileSet {
    */
   static fromFolder(folder: string, options: ProfileSetOptions = { lenient: true }): ProfileSet {
     const dir = existsSync(path.join(folder, 'package', 'package.json')) ? path.join(folder, 'package') : folder;
-    const resources = readdirSync(dir).filter((f) => f.endsWith('.json') && f !== 'package.json')
+    const resources = readdirSync(dir)
+      .filter((f) => f.endsWith('.json') && f !== 'package.json')
       .map((f) => JSON.parse(readFileSync(path.join(dir, f), 'utf8')) as { resourceType?: string })
       .filter((r): r is Definition => ['StructureDefinition', 'ValueSet', 'CodeSystem'].includes(r.resourceType ?? ''));
     return new ProfileSet(resources, options);
@@ -113,9 +142,14 @@ export class ProfileSet {
   /** The problems of a Bundle and of each entry's resource, each against its type's profile in this set. */
   validateBundle(bundle: FhirResource): OutcomeIssue[] {
     const entries = Array.isArray(bundle.entry) ? (bundle.entry as { resource?: unknown }[]) : [];
-    const resources = entries.map((entry, i) => ({ resource: entry?.resource, at: `Bundle.entry[${i}].resource` }))
-      .filter((t): t is { resource: FhirResource; at: string } => typeof t.resource === 'object' && t.resource !== null);
-    return [{ resource: bundle, at: 'Bundle' }, ...resources].flatMap(({ resource, at }) => this.validateByType(resource, at));
+    const resources = entries
+      .map((entry, i) => ({ resource: entry?.resource, at: `Bundle.entry[${i}].resource` }))
+      .filter(
+        (t): t is { resource: FhirResource; at: string } => typeof t.resource === 'object' && t.resource !== null,
+      );
+    return [{ resource: bundle, at: 'Bundle' }, ...resources].flatMap(({ resource, at }) =>
+      this.validateByType(resource, at),
+    );
   }
 
   /** The problems of a resource against a profile, each naming its element (after `at`) and what to change. */
@@ -135,8 +169,16 @@ export class ProfileSet {
     }
     const { steps, sliceUrls } = this.planOf(profile);
     const sliceUrl = (segment: string) => sliceUrls.get(segment);
-    const valuesAt = (from: unknown[], segments: string[]): Found[] => segments
-      .reduce<Found[]>((found, s) => step(found.map((f) => f.value), s, sliceUrl), from.map((value) => ({ value, key: '' })));
+    const valuesAt = (from: unknown[], segments: string[]): Found[] =>
+      segments.reduce<Found[]>(
+        (found, s) =>
+          step(
+            found.map((f) => f.value),
+            s,
+            sliceUrl,
+          ),
+        from.map((value) => ({ value, key: '' })),
+      );
     for (const planned of steps) {
       const { element, segments, location } = planned;
       const where = location ? `${at}.${location}` : at;
@@ -145,7 +187,8 @@ export class ProfileSet {
       this.checkCardinality(planned, resource, valuesAt, where, problem);
       if (element.fixedCode !== undefined) {
         const wrong = found.filter(({ value }) => value !== element.fixedCode);
-        for (const { value } of wrong) problem('value', `${where} must be '${element.fixedCode}'; got ${JSON.stringify(value)}`);
+        for (const { value } of wrong)
+          problem('value', `${where} must be '${element.fixedCode}'; got ${JSON.stringify(value)}`);
       }
       if (element.patternCodeableConcept) {
         for (const { value } of found) {
@@ -156,7 +199,12 @@ export class ProfileSet {
       this.checkValues(element, found, where, problem);
       for (const constraint of element.constraint ?? []) {
         if (constraint.severity !== 'error' || this.holds(constraint.expression, resource)) continue;
-        add('invariant', where, `${constraint.human} (${label} ${constraint.key})`, errorCodeOf(constraint.extension) ?? navetCode);
+        add(
+          'invariant',
+          where,
+          `${constraint.human} (${label} ${constraint.key})`,
+          errorCodeOf(constraint.extension) ?? navetCode,
+        );
       }
     }
     return issues;
@@ -170,13 +218,16 @@ export class ProfileSet {
       const steps = elements.map((element) => {
         const segments = segmentsOf(element);
         let ancestorDepth = Math.max(segments.length - 1, 0);
-        while (ancestorDepth > 0 && !ids.has([profile.type, ...segments.slice(0, ancestorDepth)].join('.'))) ancestorDepth -= 1;
+        while (ancestorDepth > 0 && !ids.has([profile.type, ...segments.slice(0, ancestorDepth)].join('.')))
+          ancestorDepth -= 1;
         return { element, segments, location: locationOf(segments), ancestorDepth };
       });
-      const sliceUrls = new Map(elements.flatMap((e) => {
-        const url = e.sliceName ? e.type?.[0]?.profile?.[0] : undefined;
-        return url ? [[segmentsOf(e).at(-1) as string, url] as const] : [];
-      }));
+      const sliceUrls = new Map(
+        elements.flatMap((e) => {
+          const url = e.sliceName ? e.type?.[0]?.profile?.[0] : undefined;
+          return url ? [[segmentsOf(e).at(-1) as string, url] as const] : [];
+        }),
+      );
       plan = { steps, sliceUrls };
       this.plans.set(profile.url, plan);
     }
@@ -184,15 +235,25 @@ export class ProfileSet {
   }
 
   /** A child's cardinality counts within each value of its nearest ancestor in the differential. */
-  private checkCardinality({ element, segments, ancestorDepth }: Step, resource: FhirResource, valuesAt: (from: unknown[], segments: string[]) => Found[],
-    where: string, problem: (code: string, text: string) => void): void {
+  private checkCardinality(
+    { element, segments, ancestorDepth }: Step,
+    resource: FhirResource,
+    valuesAt: (from: unknown[], segments: string[]) => Found[],
+    where: string,
+    problem: (code: string, text: string) => void,
+  ): void {
     if (segments.length === 0) return;
     const min = element.min ?? 0;
     const max = element.max === undefined || element.max === '*' ? undefined : Number(element.max);
     if (min === 0 && max === undefined) return;
-    const parents = ancestorDepth > 0 ? valuesAt([resource], segments.slice(0, ancestorDepth)).map((f) => f.value) : [resource];
+    const parents =
+      ancestorDepth > 0 ? valuesAt([resource], segments.slice(0, ancestorDepth)).map((f) => f.value) : [resource];
     const counts = parents.map((parent) => valuesAt([parent], segments.slice(ancestorDepth)).length);
-    if (counts.some((n) => n < min)) problem('required', `${where} is required (${min}..${element.max ?? '*'})${element.short ? `: ${element.short}` : ''}`);
+    if (counts.some((n) => n < min))
+      problem(
+        'required',
+        `${where} is required (${min}..${element.max ?? '*'})${element.short ? `: ${element.short}` : ''}`,
+      );
     if (max === 0 && counts.some((n) => n > 0)) problem('structure', `${where} is not allowed: leave it out`);
     else if (max !== undefined && counts.some((n) => n > max)) {
       problem('invalid', `${where} may occur at most ${max} time(s); it occurs ${Math.max(...counts)} times`);
@@ -200,21 +261,32 @@ export class ProfileSet {
   }
 
   /** Type and binding of each value; a value among several is named by its index. */
-  private checkValues(element: ElementDefinition, found: Found[], where: string, problem: (code: string, text: string) => void): void {
+  private checkValues(
+    element: ElementDefinition,
+    found: Found[],
+    where: string,
+    problem: (code: string, text: string) => void,
+  ): void {
     const types = (element.type ?? []).map((t) => t.code);
     const last = segmentsOf(element).at(-1) ?? '';
     if (last.endsWith('[x]') && types.length > 1) {
       const base = last.slice(0, -3);
       const allowed = types.map((t) => choiceKey(base, t));
       const parent = where.slice(0, -last.length);
-      for (const { key } of found.filter((f) => !allowed.includes(f.key))) problem('invalid', `${parent}${key}: ${last} must be one of ${allowed.join(', ')}`);
+      for (const { key } of found.filter((f) => !allowed.includes(f.key)))
+        problem('invalid', `${parent}${key}: ${last} must be one of ${allowed.join(', ')}`);
       return;
     }
     const report = (at: string, p: ValueProblem) => problem(p.code, `${at}: ${p.text}`);
-    const valueSet = element.binding?.strength === 'required' ? this.valueSets.get(element.binding.valueSet) : undefined;
+    const valueSet =
+      element.binding?.strength === 'required' ? this.valueSets.get(element.binding.valueSet) : undefined;
     if (valueSet && isUnitsValueSet(valueSet)) {
       const quantities = quantitiesOf(found);
-      quantities.forEach((q, i) => unitProblems(q).forEach(({ at, problem: p }) => report(`${where}${quantities.length > 1 ? `[${i}]` : ''}${at}`, p)));
+      quantities.forEach((q, i) =>
+        unitProblems(q).forEach(({ at, problem: p }) =>
+          report(`${where}${quantities.length > 1 ? `[${i}]` : ''}${at}`, p),
+        ),
+      );
       return;
     }
     const extensionType = types[0] === 'Extension' ? this.extensionValueType(element) : undefined;
@@ -261,8 +333,8 @@ export class ProfileSet {
 
 /** A ValueSet whose includes of a whole code system list that system's concepts, when the set holds its CodeSystem. */
 function withCodeSystems(valueSet: ValueSet, codeSystems: Map<string, CodeSystem>): ValueSet {
-  const all = (concepts: Concept[]): { code: string; display?: string }[] => concepts
-    .flatMap((c) => [{ code: c.code, display: c.display }, ...all(c.concept ?? [])]);
+  const all = (concepts: Concept[]): { code: string; display?: string }[] =>
+    concepts.flatMap((c) => [{ code: c.code, display: c.display }, ...all(c.concept ?? [])]);
   const include = valueSet.compose.include.map((i) => {
     const concepts = i.concept ? undefined : codeSystems.get(i.system)?.concept;
     return concepts ? { ...i, concept: all(concepts) } : i;
@@ -276,6 +348,9 @@ function readableSlices(element: ElementDefinition, elements: ElementDefinition[
   return segments.every((segment, i) => {
     if (!segment.includes(':') || segment.split(':')[0].endsWith('[x]')) return true;
     const sliceId = segments.slice(0, i + 1).join('.');
-    return /^(modifierE|e)xtension$/.test(segment.split(':')[0]) && Boolean(elements.find((e) => idOf(e) === sliceId)?.type?.[0]?.profile?.[0]);
+    return (
+      /^(modifierE|e)xtension$/.test(segment.split(':')[0]) &&
+      Boolean(elements.find((e) => idOf(e) === sliceId)?.type?.[0]?.profile?.[0])
+    );
   });
 }

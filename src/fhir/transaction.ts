@@ -1,8 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import { etagOf } from './bundles';
 import {
-  createResource, deleteResource, type FhirContext, historyOf, type InteractionResult, readResource,
-  searchResources, updateResource, vreadResource,
+  createResource,
+  deleteResource,
+  type FhirContext,
+  historyOf,
+  type InteractionResult,
+  readResource,
+  searchResources,
+  updateResource,
+  vreadResource,
 } from './fhir-operations';
 import { badRequest, FhirError, operationOutcome } from './operation-outcome';
 import { parseSearchRequest, type QueryParams } from './search-request';
@@ -30,14 +37,22 @@ function parseEntry(context: FhirContext, entry: BundleEntry, index: number): Pa
   const where = `Bundle.entry[${index}].request`;
   const method = entry.request?.method?.toUpperCase();
   if (method !== 'GET' && method !== 'POST' && method !== 'PUT' && method !== 'DELETE') {
-    throw badRequest('NAVET-BUNDLE-METHOD', `entry[${index}]: request.method must be GET, POST, PUT or DELETE; got ${JSON.stringify(entry.request?.method)}`, [`${where}.method`]);
+    throw badRequest(
+      'NAVET-BUNDLE-METHOD',
+      `entry[${index}]: request.method must be GET, POST, PUT or DELETE; got ${JSON.stringify(entry.request?.method)}`,
+      [`${where}.method`],
+    );
   }
   let url = entry.request?.url ?? '';
   if (url.startsWith(`${context.baseUrl}/`)) url = url.slice(context.baseUrl.length + 1);
   const [path, queryText = ''] = url.split('?');
   const segments = path.split('/').filter(Boolean);
   if (segments.length === 0 || /^https?:/.test(url)) {
-    throw badRequest('NAVET-BUNDLE-URL', `entry[${index}]: request.url must be relative, like "Patient" or "Patient/123"; got ${JSON.stringify(entry.request?.url)}`, [`${where}.url`]);
+    throw badRequest(
+      'NAVET-BUNDLE-URL',
+      `entry[${index}]: request.url must be relative, like "Patient" or "Patient/123"; got ${JSON.stringify(entry.request?.url)}`,
+      [`${where}.url`],
+    );
   }
   const query = [...new URLSearchParams(queryText).entries()];
   const [type, id, historyWord, versionId] = segments;
@@ -47,11 +62,17 @@ function parseEntry(context: FhirContext, entry: BundleEntry, index: number): Pa
 function withEntryContext(error: unknown, parsed: ParsedEntry): FhirError {
   if (!(error instanceof FhirError)) return error as FhirError;
   const label = `entry[${parsed.index}] (${parsed.method} ${parsed.entry.request?.url})`;
-  return new FhirError(error.status, error.issues.map((issue) => ({
-    ...issue,
-    text: `${label}: ${issue.text}`,
-    expression: issue.expression?.map((e) => (e.startsWith('Bundle.') ? e : `Bundle.entry[${parsed.index}].resource.${e.replace(/^[A-Z][A-Za-z]+\./, '')}`)),
-  })), error.headers);
+  return new FhirError(
+    error.status,
+    error.issues.map((issue) => ({
+      ...issue,
+      text: `${label}: ${issue.text}`,
+      expression: issue.expression?.map((e) =>
+        e.startsWith('Bundle.') ? e : `Bundle.entry[${parsed.index}].resource.${e.replace(/^[A-Z][A-Za-z]+\./, '')}`,
+      ),
+    })),
+    error.headers,
+  );
 }
 
 /** Replaces every `reference` that names a urn:uuid of this Bundle with the resource's new id. */
@@ -72,23 +93,43 @@ function rewriteReferences(value: unknown, ids: Map<string, string>, unresolved:
   return result;
 }
 
-async function execute(context: FhirContext, parsed: ParsedEntry, assignedId?: string): Promise<InteractionResult & { body?: FhirResource }> {
+async function execute(
+  context: FhirContext,
+  parsed: ParsedEntry,
+  assignedId?: string,
+): Promise<InteractionResult & { body?: FhirResource }> {
   const { method, type, id, query, entry } = parsed;
   switch (method) {
     case 'POST': {
-      if (id) throw badRequest('NAVET-BUNDLE-URL', 'POST goes to the type, like "Patient", not to an id', ['Bundle.entry.request.url']);
-      const ifNoneExist = entry.request?.ifNoneExist ? [...new URLSearchParams(entry.request.ifNoneExist).entries()] : undefined;
+      if (id)
+        throw badRequest('NAVET-BUNDLE-URL', 'POST goes to the type, like "Patient", not to an id', [
+          'Bundle.entry.request.url',
+        ]);
+      const ifNoneExist = entry.request?.ifNoneExist
+        ? [...new URLSearchParams(entry.request.ifNoneExist).entries()]
+        : undefined;
       return createResource(context, type, entry.resource, ifNoneExist, assignedId);
     }
     case 'PUT':
-      if (!id) throw badRequest('NAVET-BUNDLE-URL', 'PUT needs an id, like "Patient/123" (conditional update is not supported)', ['Bundle.entry.request.url']);
+      if (!id)
+        throw badRequest(
+          'NAVET-BUNDLE-URL',
+          'PUT needs an id, like "Patient/123" (conditional update is not supported)',
+          ['Bundle.entry.request.url'],
+        );
       return updateResource(context, type, id, entry.resource, entry.request?.ifMatch);
     case 'DELETE':
-      if (!id) throw badRequest('NAVET-BUNDLE-URL', 'DELETE needs an id, like "Patient/123" (conditional delete is not supported)', ['Bundle.entry.request.url']);
+      if (!id)
+        throw badRequest(
+          'NAVET-BUNDLE-URL',
+          'DELETE needs an id, like "Patient/123" (conditional delete is not supported)',
+          ['Bundle.entry.request.url'],
+        );
       return deleteResource(context, type, id);
     case 'GET':
       if (parsed.history) return { status: 200, resource: await historyOf(context, query, type, id) };
-      if (id && parsed.versionId) return { status: 200, resource: await vreadResource(context, type, id, parsed.versionId) };
+      if (id && parsed.versionId)
+        return { status: 200, resource: await vreadResource(context, type, id, parsed.versionId) };
       if (id) return { status: 200, resource: await readResource(context, type, id) };
       return { status: 200, resource: await searchResources(context, type, query) };
   }
@@ -104,27 +145,44 @@ function responseEntry(context: FhirContext, result: InteractionResult, returnMi
     ...(resource && !returnMinimal ? { resource } : resource?.resourceType === 'Bundle' ? { resource } : {}),
     response: {
       status: STATUS_TEXT[result.status] ?? String(result.status),
-      ...(isStored && resource ? {
-        location: `${resource.resourceType}/${resource.id}/_history/${resource.meta?.versionId}`,
-        etag: etagOf(resource),
-        lastModified: String(resource.meta?.lastUpdated),
-      } : {}),
+      ...(isStored && resource
+        ? {
+            location: `${resource.resourceType}/${resource.id}/_history/${resource.meta?.versionId}`,
+            etag: etagOf(resource),
+            lastModified: String(resource.meta?.lastUpdated),
+          }
+        : {}),
     },
   };
 }
 
 export async function processBundle(context: FhirContext, body: unknown, returnMinimal = false): Promise<Bundle> {
   assertValidResource(body);
-  if (body.resourceType !== 'Bundle') throw badRequest('NAVET-NOT-A-BUNDLE', `POST to the base URL takes a transaction or batch Bundle; got a ${body.resourceType}`, ['resourceType']);
+  if (body.resourceType !== 'Bundle')
+    throw badRequest(
+      'NAVET-NOT-A-BUNDLE',
+      `POST to the base URL takes a transaction or batch Bundle; got a ${body.resourceType}`,
+      ['resourceType'],
+    );
   const bundle = body as Bundle;
   if (bundle.type !== 'transaction' && bundle.type !== 'batch') {
-    throw badRequest('NAVET-BUNDLE-TYPE', `Bundle.type must be "transaction" or "batch"; got ${JSON.stringify(bundle.type)}`, ['Bundle.type']);
+    throw badRequest(
+      'NAVET-BUNDLE-TYPE',
+      `Bundle.type must be "transaction" or "batch"; got ${JSON.stringify(bundle.type)}`,
+      ['Bundle.type'],
+    );
   }
   const entries = bundle.entry ?? [];
-  return bundle.type === 'transaction' ? processTransaction(context, entries, returnMinimal) : processBatch(context, entries, returnMinimal);
+  return bundle.type === 'transaction'
+    ? processTransaction(context, entries, returnMinimal)
+    : processBatch(context, entries, returnMinimal);
 }
 
-async function processTransaction(context: FhirContext, entries: BundleEntry[], returnMinimal: boolean): Promise<Bundle> {
+async function processTransaction(
+  context: FhirContext,
+  entries: BundleEntry[],
+  returnMinimal: boolean,
+): Promise<Bundle> {
   const parsed = entries.map((entry, index) => parseEntry(context, entry, index));
   return context.store.inTransaction(async (store) => {
     const txContext: FhirContext = { ...context, store };
@@ -156,7 +214,11 @@ async function processTransaction(context: FhirContext, entries: BundleEntry[], 
       const unresolved = new Set<string>();
       p.entry = { ...p.entry, resource: rewriteReferences(p.entry.resource, ids, unresolved) as FhirResource };
       if (unresolved.size > 0) {
-        throw badRequest('NAVET-BUNDLE-UNRESOLVED-REFERENCE', `entry[${p.index}]: ${[...unresolved].join(', ')} is not the fullUrl of any entry in this transaction`, [`Bundle.entry[${p.index}].resource`]);
+        throw badRequest(
+          'NAVET-BUNDLE-UNRESOLVED-REFERENCE',
+          `entry[${p.index}]: ${[...unresolved].join(', ')} is not the fullUrl of any entry in this transaction`,
+          [`Bundle.entry[${p.index}].resource`],
+        );
       }
     }
     // 3. run the entries: DELETE, POST, PUT, GET

@@ -15,7 +15,12 @@ export function isUcumUnit(code: string): boolean {
   if (valid === undefined) {
     // the library takes JavaScript's own names (constructor, toString, …) for units: they are none
     const builtIn = code in Object.prototype || code === '__proto__';
-    valid = code.length > 0 && code.length <= 64 && !/\s/.test(code) && !builtIn && ucum.validateUnitString(code).status === 'valid';
+    valid =
+      code.length > 0 &&
+      code.length <= 64 &&
+      !/\s/.test(code) &&
+      !builtIn &&
+      ucum.validateUnitString(code).status === 'valid';
     if (known.size < 10_000) known.set(code, valid);
   }
   return valid;

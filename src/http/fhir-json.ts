@@ -3,17 +3,39 @@ import { FhirError } from '../fhir/operation-outcome';
 
 /** FHIR JSON in and out: content negotiation, `_format`, `_pretty` and the Prefer header. */
 export const FHIR_JSON = 'application/fhir+json';
-const JSON_FORMATS = new Set(['json', 'application/json', 'application/fhir+json', 'application/json+fhir', 'fhir+json']);
+const JSON_FORMATS = new Set([
+  'json',
+  'application/json',
+  'application/fhir+json',
+  'application/json+fhir',
+  'fhir+json',
+]);
 
 /** Refuses a request that asks for a format Navet does not produce (XML, Turtle). */
 export function assertJsonAcceptable(req: Request): void {
-  const format = typeof req.query._format === 'string' ? req.query._format.toLowerCase().split(';')[0].trim() : undefined;
+  const format =
+    typeof req.query._format === 'string' ? req.query._format.toLowerCase().split(';')[0].trim() : undefined;
   if (format !== undefined && !JSON_FORMATS.has(format)) {
-    throw new FhirError(406, [{ severity: 'error', code: 'not-supported', navetCode: 'NAVET-FORMAT', text: `_format=${format} is not supported; Navet speaks FHIR JSON only (_format=json)`, expression: ['_format'] }]);
+    throw new FhirError(406, [
+      {
+        severity: 'error',
+        code: 'not-supported',
+        navetCode: 'NAVET-FORMAT',
+        text: `_format=${format} is not supported; Navet speaks FHIR JSON only (_format=json)`,
+        expression: ['_format'],
+      },
+    ]);
   }
   const accept = req.headers.accept;
   if (format === undefined && accept && !/json|\*\/\*|application\/\*/i.test(accept)) {
-    throw new FhirError(406, [{ severity: 'error', code: 'not-supported', navetCode: 'NAVET-FORMAT', text: `Accept: ${accept} cannot be served; Navet speaks FHIR JSON only (application/fhir+json)` }]);
+    throw new FhirError(406, [
+      {
+        severity: 'error',
+        code: 'not-supported',
+        navetCode: 'NAVET-FORMAT',
+        text: `Accept: ${accept} cannot be served; Navet speaks FHIR JSON only (application/fhir+json)`,
+      },
+    ]);
   }
 }
 
@@ -31,6 +53,7 @@ export interface Preferences {
 export function preferences(req: Request): Preferences {
   const header = String(req.headers.prefer ?? '');
   const ret = /return=(minimal|representation|OperationOutcome)/i.exec(header)?.[1];
-  const normalized = ret?.toLowerCase() === 'operationoutcome' ? 'OperationOutcome' : (ret?.toLowerCase() as Preferences['return']);
+  const normalized =
+    ret?.toLowerCase() === 'operationoutcome' ? 'OperationOutcome' : (ret?.toLowerCase() as Preferences['return']);
   return { return: normalized, lenient: /handling=lenient/i.test(header) };
 }

@@ -38,10 +38,14 @@ export function jsonDepth(bytes: Uint8Array, limit = Number.POSITIVE_INFINITY): 
 }
 
 export function tooDeep(): FhirError {
-  return new FhirError(400, [{
-    severity: 'error', code: 'too-costly', navetCode: 'NAVET-JSON-TOO-DEEP',
-    text: `The JSON body nests objects and arrays more than ${MAX_JSON_DEPTH} levels deep; Navet accepts at most ${MAX_JSON_DEPTH}`,
-  }]);
+  return new FhirError(400, [
+    {
+      severity: 'error',
+      code: 'too-costly',
+      navetCode: 'NAVET-JSON-TOO-DEEP',
+      text: `The JSON body nests objects and arrays more than ${MAX_JSON_DEPTH} levels deep; Navet accepts at most ${MAX_JSON_DEPTH}`,
+    },
+  ]);
 }
 
 export function jsonBody(options: { limit: string; type?: string | string[] }): ReturnType<typeof express.json> {

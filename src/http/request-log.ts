@@ -18,16 +18,19 @@ export function requestLog(logger: Logger): RequestHandler {
     res.setHeader('X-Request-Id', requestId);
     res.on('finish', () => {
       const durationMs = Number(process.hrtime.bigint() - started) / 1e6;
-      logger.info({
-        requestId,
-        sandbox: res.locals.sandboxName,
-        clientId: res.locals.clientId,
-        method: req.method,
-        path: req.path,
-        status: res.statusCode,
-        errorCode: res.locals.errorCode,
-        durationMs: Math.round(durationMs * 10) / 10,
-      }, 'request');
+      logger.info(
+        {
+          requestId,
+          sandbox: res.locals.sandboxName,
+          clientId: res.locals.clientId,
+          method: req.method,
+          path: req.path,
+          status: res.statusCode,
+          errorCode: res.locals.errorCode,
+          durationMs: Math.round(durationMs * 10) / 10,
+        },
+        'request',
+      );
     });
     next();
   };

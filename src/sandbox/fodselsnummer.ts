@@ -47,7 +47,11 @@ export function birthYear(twoDigitYear: number, individualNumber: number): numbe
 export function individualNumberRanges(year: number): [number, number][] {
   if (year >= 1854 && year <= 1899) return [[500, 749]];
   if (year >= 1900 && year <= 1939) return [[0, 499]];
-  if (year >= 1940 && year <= 1999) return [[0, 499], [900, 999]];
+  if (year >= 1940 && year <= 1999)
+    return [
+      [0, 499],
+      [900, 999],
+    ];
   if (year >= 2000 && year <= 2039) return [[500, 999]];
   throw new Error(`No individual numbers are defined for people born in ${year}`);
 }

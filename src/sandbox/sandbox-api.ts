@@ -23,7 +23,12 @@ export function describeSandbox(baseUrl: string, sandbox: Sandbox) {
 
 function objectBody(req: Request): Record<string, unknown> {
   const body: unknown = req.body;
-  if (body === undefined || body === null || (typeof body === 'object' && Object.keys(body).length === 0 && !req.is('json'))) return {};
+  if (
+    body === undefined ||
+    body === null ||
+    (typeof body === 'object' && Object.keys(body).length === 0 && !req.is('json'))
+  )
+    return {};
   if (typeof body !== 'object' || Array.isArray(body)) throw badRequest('NAVET-BODY', 'The body must be a JSON object');
   return body as Record<string, unknown>;
 }
@@ -66,19 +71,31 @@ function checkOpenCreationLimits(generator: Record<string, unknown> | undefined,
   if (municipality && typeof municipality === 'object' && !Array.isArray(municipality) && !('preset' in municipality)) {
     const description = municipality as Record<string, unknown>;
     const tooBig = (path: string, size: number, max: number) => {
-      if (size > max) throw badRequest('NAVET-SANDBOX-OPEN-LIMIT', `Without an operator key, ${path} is at most ${max}; this Navet has no NAVET_OPERATOR_KEY set, so larger municipalities are made with the CLI (navet sandbox create --municipality file.json) or by a server with an operator key`, [path]);
+      if (size > max)
+        throw badRequest(
+          'NAVET-SANDBOX-OPEN-LIMIT',
+          `Without an operator key, ${path} is at most ${max}; this Navet has no NAVET_OPERATOR_KEY set, so larger municipalities are made with the CLI (navet sandbox create --municipality file.json) or by a server with an operator key`,
+          [path],
+        );
     };
-    if (typeof description.population === 'number') tooBig('municipality.population', description.population, OPEN_MUNICIPALITY_POPULATION);
+    if (typeof description.population === 'number')
+      tooBig('municipality.population', description.population, OPEN_MUNICIPALITY_POPULATION);
     for (const list of ['units', 'gpOffices', 'pharmacies', 'recordSystems']) {
-      if (Array.isArray(description[list])) tooBig(`municipality.${list}`, (description[list] as unknown[]).length, OPEN_MUNICIPALITY_LIST);
+      if (Array.isArray(description[list]))
+        tooBig(`municipality.${list}`, (description[list] as unknown[]).length, OPEN_MUNICIPALITY_LIST);
     }
     const hospitals = (description.hospitalTrust as { hospitals?: unknown } | undefined)?.hospitals;
-    if (Array.isArray(hospitals)) tooBig('municipality.hospitalTrust.hospitals', hospitals.length, OPEN_MUNICIPALITY_LIST);
+    if (Array.isArray(hospitals))
+      tooBig('municipality.hospitalTrust.hospitals', hospitals.length, OPEN_MUNICIPALITY_LIST);
   }
   for (const key of ['syntheticPatients', 'documentsPerPatient', 'labReportsPerPatient'] as const) {
     const value = generator?.[key];
     if (typeof value === 'number' && value > OPEN_CREATION_LIMITS[key]) {
-      throw badRequest('NAVET-SANDBOX-OPEN-LIMIT', `Without an operator key, generator.${key} is at most ${OPEN_CREATION_LIMITS[key]}; this Navet has no NAVET_OPERATOR_KEY set, so larger sandboxes are made with the CLI (navet sandbox create) or by a server with an operator key`, [`generator.${key}`]);
+      throw badRequest(
+        'NAVET-SANDBOX-OPEN-LIMIT',
+        `Without an operator key, generator.${key} is at most ${OPEN_CREATION_LIMITS[key]}; this Navet has no NAVET_OPERATOR_KEY set, so larger sandboxes are made with the CLI (navet sandbox create) or by a server with an operator key`,
+        [`generator.${key}`],
+      );
     }
   }
 }
@@ -96,7 +113,16 @@ export function sandboxApi(sandboxes: Sandboxes, options: SandboxApiOptions): Ro
     standardHeaders: 'draft-7',
     legacyHeaders: false,
     handler: (_req, _res, next) => {
-      next(new FhirError(429, [{ severity: 'error', code: 'throttled', navetCode: 'NAVET-SANDBOX-RATE-LIMIT', text: `Without an operator key, one client may create at most ${options.openCreationsPerMinute} seeded sandboxes a minute; wait a minute (Retry-After) or set NAVET_OPERATOR_KEY` }]));
+      next(
+        new FhirError(429, [
+          {
+            severity: 'error',
+            code: 'throttled',
+            navetCode: 'NAVET-SANDBOX-RATE-LIMIT',
+            text: `Without an operator key, one client may create at most ${options.openCreationsPerMinute} seeded sandboxes a minute; wait a minute (Retry-After) or set NAVET_OPERATOR_KEY`,
+          },
+        ]),
+      );
     },
   });
   const statusUrl = (name: string) => `${options.baseUrl}/api/sandboxes/${name}/creation`;
@@ -113,10 +139,20 @@ export function sandboxApi(sandboxes: Sandboxes, options: SandboxApiOptions): Ro
     const body = objectBody(req);
     const generator = body.generator;
     if (generator !== undefined && (typeof generator !== 'object' || generator === null || Array.isArray(generator))) {
-      throw badRequest('NAVET-SANDBOX-GENERATOR', 'generator must be an object like {"seed": 7, "syntheticPatients": 1000, "referenceDate": "2026-01-01"}', ['generator']);
+      throw badRequest(
+        'NAVET-SANDBOX-GENERATOR',
+        'generator must be an object like {"seed": 7, "syntheticPatients": 1000, "referenceDate": "2026-01-01"}',
+        ['generator'],
+      );
     }
-    if (!options.operatorKey) checkOpenCreationLimits(generator as Record<string, unknown> | undefined, body.municipality);
-    const input: CreateSandboxInput = { name: body.name as string, seed: body.seed as SeedKind | undefined, generator: generator as Record<string, number> | undefined, municipality: body.municipality };
+    if (!options.operatorKey)
+      checkOpenCreationLimits(generator as Record<string, unknown> | undefined, body.municipality);
+    const input: CreateSandboxInput = {
+      name: body.name as string,
+      seed: body.seed as SeedKind | undefined,
+      generator: generator as Record<string, number> | undefined,
+      municipality: body.municipality,
+    };
     sandboxes.checkCreateInput(input);
     if (creations.get(input.name)?.status === 'creating' || (await sandboxes.find(input.name))) {
       throw conflict('NAVET-SANDBOX-EXISTS', `A sandbox named '${input.name}' exists already`);
@@ -132,14 +168,32 @@ export function sandboxApi(sandboxes: Sandboxes, options: SandboxApiOptions): Ro
     }
     const creation: Creation = { adminKeyHash: hashAdminKey(adminKey), status: 'creating' };
     creations.set(input.name, creation);
-    const done = options.jobs.create({ ...input, adminKey }, (progress) => { creation.progress = progress; }).then(
-      () => { creations.delete(input.name); },
-      (error: unknown) => {
-        creation.status = 'failed';
-        creation.error = error instanceof FhirError ? error : new FhirError(500, [{ severity: 'fatal', code: 'exception', navetCode: 'NAVET-INTERNAL', text: 'The sandbox worker failed; the error is logged on the server' }]);
-        setTimeout(() => { if (creations.get(input.name) === creation) creations.delete(input.name); }, 10 * 60_000).unref();
-      },
-    );
+    const done = options.jobs
+      .create({ ...input, adminKey }, (progress) => {
+        creation.progress = progress;
+      })
+      .then(
+        () => {
+          creations.delete(input.name);
+        },
+        (error: unknown) => {
+          creation.status = 'failed';
+          creation.error =
+            error instanceof FhirError
+              ? error
+              : new FhirError(500, [
+                  {
+                    severity: 'fatal',
+                    code: 'exception',
+                    navetCode: 'NAVET-INTERNAL',
+                    text: 'The sandbox worker failed; the error is logged on the server',
+                  },
+                ]);
+          setTimeout(() => {
+            if (creations.get(input.name) === creation) creations.delete(input.name);
+          }, 10 * 60_000).unref();
+        },
+      );
     if (wantsToWait(req)) {
       await done;
       if (creation.error) throw creation.error;
@@ -148,7 +202,9 @@ export function sandboxApi(sandboxes: Sandboxes, options: SandboxApiOptions): Ro
       return;
     }
     res.setHeader('Location', statusUrl(input.name));
-    res.status(202).json({ name: input.name, status: 'creating', statusUrl: statusUrl(input.name), url: location, adminKey });
+    res
+      .status(202)
+      .json({ name: input.name, status: 'creating', statusUrl: statusUrl(input.name), url: location, adminKey });
   });
 
   /** How a creation goes: `creating` (with progress), `ready` (with the sandbox) or `failed` (with the outcome). */
@@ -158,7 +214,11 @@ export function sandboxApi(sandboxes: Sandboxes, options: SandboxApiOptions): Ro
     if (creation) {
       const key = bearerToken(req);
       if (!key || !adminKeyMatches(key, creation.adminKeyHash)) {
-        throw unauthorized('NAVET-ADMIN-KEY-WRONG', `Send the admin key that creating sandbox '${name}' answered, as 'Authorization: Bearer <key>'`, { 'WWW-Authenticate': 'Bearer realm="navet-admin"' });
+        throw unauthorized(
+          'NAVET-ADMIN-KEY-WRONG',
+          `Send the admin key that creating sandbox '${name}' answered, as 'Authorization: Bearer <key>'`,
+          { 'WWW-Authenticate': 'Bearer realm="navet-admin"' },
+        );
       }
       if (creation.status === 'failed' && creation.error) {
         res.json({ name, status: 'failed', statusCode: creation.error.status, outcome: creation.error.outcome });
@@ -174,7 +234,14 @@ export function sandboxApi(sandboxes: Sandboxes, options: SandboxApiOptions): Ro
 
   router.get('/', operator, async (_req, res) => {
     const all = await sandboxes.list();
-    res.json({ sandboxes: all.map((s) => ({ name: s.name, seed: s.seed, createdAt: s.createdAt, url: `${options.baseUrl}/api/sandboxes/${s.name}` })) });
+    res.json({
+      sandboxes: all.map((s) => ({
+        name: s.name,
+        seed: s.seed,
+        createdAt: s.createdAt,
+        url: `${options.baseUrl}/api/sandboxes/${s.name}`,
+      })),
+    });
   });
 
   router.get('/:name', async (req, res) => {

@@ -15,8 +15,7 @@ export interface WorkerSettings {
 }
 
 export type JobRequest =
-  | { id: number; kind: 'create'; input: CreateSandboxInput }
-  | { id: number; kind: 'purge'; name: string };
+  { id: number; kind: 'create'; input: CreateSandboxInput } | { id: number; kind: 'purge'; name: string };
 
 export interface JobProgress {
   phase: string;

@@ -28,14 +28,32 @@ async function main(): Promise<void> {
     const reply = (message: JobReply) => port?.postMessage(message);
     try {
       if (request.kind === 'create') {
-        await sandboxes.create(request.input, (phase, done, total) => reply({ id: request.id, progress: { phase, done, total } }));
+        await sandboxes.create(request.input, (phase, done, total) =>
+          reply({ id: request.id, progress: { phase, done, total } }),
+        );
       } else {
-        await sandboxes.purge(request.name, (phase, done, total) => reply({ id: request.id, progress: { phase, done, total } }));
+        await sandboxes.purge(request.name, (phase, done, total) =>
+          reply({ id: request.id, progress: { phase, done, total } }),
+        );
       }
       reply({ id: request.id, done: true });
     } catch (error) {
       if (error instanceof FhirError) reply({ id: request.id, error: { status: error.status, issues: error.issues } });
-      else reply({ id: request.id, error: { status: 500, issues: [{ severity: 'fatal', code: 'exception', navetCode: 'NAVET-INTERNAL', text: `The sandbox worker failed: ${error instanceof Error ? error.name : 'error'}` }] } });
+      else
+        reply({
+          id: request.id,
+          error: {
+            status: 500,
+            issues: [
+              {
+                severity: 'fatal',
+                code: 'exception',
+                navetCode: 'NAVET-INTERNAL',
+                text: `The sandbox worker failed: ${error instanceof Error ? error.name : 'error'}`,
+              },
+            ],
+          },
+        });
     }
   }
 }

@@ -14,7 +14,13 @@ import { buildSeedCriticalInformation } from './seed/critical-information';
 import { buildSeedDocuments } from './seed/documents';
 import { buildSeedMedicationLists } from './seed/medication-lists';
 import { buildSeedLabResults } from './seed/lab-results';
-import { type MunicipalityDescription, municipalityGeneratorSettings, municipalityResources, planMunicipality, resolveMunicipality } from './seed/municipality';
+import {
+  type MunicipalityDescription,
+  municipalityGeneratorSettings,
+  municipalityResources,
+  planMunicipality,
+  resolveMunicipality,
+} from './seed/municipality';
 import { recordSystemRegistrations } from './seed/record-system-clients';
 import { buildSeedResources, type GeneratorSettings, loadGeneratorSettings } from './seed-resources';
 
@@ -54,7 +60,23 @@ const SNAPSHOT_LABEL = /^[A-Za-z0-9._-]{1,100}$/;
 const SEED_LABEL = '__seed__';
 
 /** Every table that holds a sandbox's rows (keyed by `sandbox`), besides `sandboxes` itself. */
-const SANDBOX_DATA_TABLES = ['resources', 'resource_versions', 'search_index', 'resource_changes', 'snapshots', 'snapshot_resources', 'snapshot_resource_versions', 'snapshot_search_index', 'signing_keys', 'clients', 'trust_state', 'service_settings', 'conformance_sessions', 'conformance_exchanges', 'conformance_challenges'] as const;
+const SANDBOX_DATA_TABLES = [
+  'resources',
+  'resource_versions',
+  'search_index',
+  'resource_changes',
+  'snapshots',
+  'snapshot_resources',
+  'snapshot_resource_versions',
+  'snapshot_search_index',
+  'signing_keys',
+  'clients',
+  'trust_state',
+  'service_settings',
+  'conformance_sessions',
+  'conformance_exchanges',
+  'conformance_challenges',
+] as const;
 /** The settings `generator` may hold. */
 const GENERATOR_KEYS = ['seed', 'referenceDate', 'syntheticPatients', 'documentsPerPatient', 'labReportsPerPatient'];
 /** Rows deleted per transaction when a sandbox is purged. */
@@ -68,7 +90,11 @@ const INDEX_COLUMNS = 'sandbox, resource_type, resource_id, param, text, system,
 
 export function assertSandboxName(name: unknown): asserts name is string {
   if (typeof name !== 'string' || !SANDBOX_NAME.test(name)) {
-    throw badRequest('NAVET-SANDBOX-NAME', `Sandbox names are 1–40 lower-case letters, digits and hyphens; got ${JSON.stringify(name)}`, ['name']);
+    throw badRequest(
+      'NAVET-SANDBOX-NAME',
+      `Sandbox names are 1–40 lower-case letters, digits and hyphens; got ${JSON.stringify(name)}`,
+      ['name'],
+    );
   }
 }
 
@@ -96,13 +122,27 @@ export class Sandboxes {
     if (!cached) {
       cached = (async () => {
         // a municipality seeds its own organisations, staff and patient cohort; their clinical data as the fixtures'
-        const people = municipality ? municipalityResources(planMunicipality(municipality)) : buildSeedResources(this.fixturesDir, settings);
+        const people = municipality
+          ? municipalityResources(planMunicipality(municipality))
+          : buildSeedResources(this.fixturesDir, settings);
         const patients = people.filter((r) => r.resourceType === 'Patient');
         // a municipality's documents and lab results come from its rehearsal traffic: only the lists and critical information are seeded
         const documents = municipality ? [] : await buildSeedDocuments(patients, settings);
-        const medicationLists: SeedEntry[] = buildSeedMedicationLists(patients, settings).map(({ resource, history }) => ({
-          resource, ...(history ? { history: history.map((earlier) => ({ resource: earlier, lastUpdated: String((earlier.meta as { lastUpdated?: string } | undefined)?.lastUpdated ?? seedTimestamp(settings)) })) } : {}),
-        }));
+        const medicationLists: SeedEntry[] = buildSeedMedicationLists(patients, settings).map(
+          ({ resource, history }) => ({
+            resource,
+            ...(history
+              ? {
+                  history: history.map((earlier) => ({
+                    resource: earlier,
+                    lastUpdated: String(
+                      (earlier.meta as { lastUpdated?: string } | undefined)?.lastUpdated ?? seedTimestamp(settings),
+                    ),
+                  })),
+                }
+              : {}),
+          }),
+        );
         const entries: SeedEntry[] = [
           ...[...people, ...documents].map((resource) => ({ resource })),
           ...buildSeedCriticalInformation(patients, settings),
@@ -110,7 +150,14 @@ export class Sandboxes {
           ...(municipality ? [] : buildSeedLabResults(patients, settings)).map((resource) => ({ resource })),
         ];
         return entries.map((entry) => {
-          const stored = { ...entry.resource, meta: { ...(entry.resource.meta as object | undefined), versionId: String((entry.history?.length ?? 0) + 1), lastUpdated: seedTimestamp(settings) } };
+          const stored = {
+            ...entry.resource,
+            meta: {
+              ...(entry.resource.meta as object | undefined),
+              versionId: String((entry.history?.length ?? 0) + 1),
+              lastUpdated: seedTimestamp(settings),
+            },
+          };
           return { ...entry, index: extractIndexValues(stored) };
         });
       })();
@@ -124,18 +171,32 @@ export class Sandboxes {
   checkCreateInput(input: CreateSandboxInput): void {
     assertSandboxName(input.name);
     const seed = input.seed ?? (input.municipality !== undefined ? 'municipality' : 'fixtures');
-    if (seed !== 'fixtures' && seed !== 'empty' && seed !== 'municipality') throw badRequest('NAVET-SANDBOX-SEED', `seed must be "fixtures", "empty" or "municipality"; got ${JSON.stringify(seed)}`, ['seed']);
-    if (seed !== 'municipality' && input.municipality !== undefined) throw badRequest('NAVET-SANDBOX-SEED', 'municipality goes with seed "municipality"', ['municipality']);
+    if (seed !== 'fixtures' && seed !== 'empty' && seed !== 'municipality')
+      throw badRequest(
+        'NAVET-SANDBOX-SEED',
+        `seed must be "fixtures", "empty" or "municipality"; got ${JSON.stringify(seed)}`,
+        ['seed'],
+      );
+    if (seed !== 'municipality' && input.municipality !== undefined)
+      throw badRequest('NAVET-SANDBOX-SEED', 'municipality goes with seed "municipality"', ['municipality']);
     if (seed === 'fixtures') this.generatorSettings(input.generator);
     if (seed === 'municipality') resolveMunicipality(input.municipality);
   }
 
   /** Creates a sandbox from its seed, in one transaction. `onProgress` hears the phases of long work. */
-  async create(input: CreateSandboxInput, onProgress?: SandboxProgress): Promise<{ sandbox: Sandbox; adminKey: string }> {
+  async create(
+    input: CreateSandboxInput,
+    onProgress?: SandboxProgress,
+  ): Promise<{ sandbox: Sandbox; adminKey: string }> {
     this.checkCreateInput(input);
     const seed = input.seed ?? (input.municipality !== undefined ? 'municipality' : 'fixtures');
     const municipality = seed === 'municipality' ? resolveMunicipality(input.municipality) : undefined;
-    const generator = seed === 'fixtures' ? this.generatorSettings(input.generator) : municipality ? municipalityGeneratorSettings(municipality) : undefined;
+    const generator =
+      seed === 'fixtures'
+        ? this.generatorSettings(input.generator)
+        : municipality
+          ? municipalityGeneratorSettings(municipality)
+          : undefined;
     const adminKey = input.adminKey ?? generateAdminKey();
     const createdAt = new Date().toISOString();
     onProgress?.('building', 0, 1);
@@ -143,11 +204,21 @@ export class Sandboxes {
     const recordSystems = municipality ? await recordSystemRegistrations(planMunicipality(municipality)) : [];
     onProgress?.('storing', 0, rows.length);
     await this.db.transaction().execute(async (trx) => {
-      const inserted = await trx.insertInto('sandboxes')
-        .values({ name: input.name, admin_key_hash: hashAdminKey(adminKey), seed, settings: JSON.stringify(municipality ? { municipality } : generator ?? {}), clock_offset_ms: 0, created_at: createdAt, generation: 0 })
+      const inserted = await trx
+        .insertInto('sandboxes')
+        .values({
+          name: input.name,
+          admin_key_hash: hashAdminKey(adminKey),
+          seed,
+          settings: JSON.stringify(municipality ? { municipality } : (generator ?? {})),
+          clock_offset_ms: 0,
+          created_at: createdAt,
+          generation: 0,
+        })
         .onConflict((oc) => oc.column('name').doNothing())
         .executeTakeFirst();
-      if (Number(inserted.numInsertedOrUpdatedRows ?? 0) !== 1) throw conflict('NAVET-SANDBOX-EXISTS', `A sandbox named '${input.name}' exists already`);
+      if (Number(inserted.numInsertedOrUpdatedRows ?? 0) !== 1)
+        throw conflict('NAVET-SANDBOX-EXISTS', `A sandbox named '${input.name}' exists already`);
       // rows an interrupted purge of an earlier sandbox of this name left behind
       for (const table of SANDBOX_DATA_TABLES) await trx.deleteFrom(table).where('sandbox', '=', input.name).execute();
       if (generator) {
@@ -162,7 +233,14 @@ export class Sandboxes {
     // them SQLite may pick the wrong search_index index (measured: 19 ms instead of 1.4 ms per document
     // search on 200,000 documents).
     if (rows.length > 500) {
-      const tables = ['resources', 'resource_versions', 'search_index', 'snapshot_resources', 'snapshot_resource_versions', 'snapshot_search_index'];
+      const tables = [
+        'resources',
+        'resource_versions',
+        'search_index',
+        'snapshot_resources',
+        'snapshot_resource_versions',
+        'snapshot_search_index',
+      ];
       if (this.database.engine === 'postgres') await sql.raw(`analyze ${tables.join(', ')}`).execute(this.db);
       else for (const table of tables) await sql.raw(`analyze ${table}`).execute(this.db);
     }
@@ -172,30 +250,59 @@ export class Sandboxes {
   private generatorSettings(given: Partial<GeneratorSettings> = {}): GeneratorSettings {
     const unknown = Object.keys(given).find((key) => !GENERATOR_KEYS.includes(key));
     if (unknown !== undefined) {
-      throw badRequest('NAVET-SANDBOX-GENERATOR', `generator has no setting '${unknown}'; the settings are ${GENERATOR_KEYS.join(', ')}`, [`generator.${unknown}`]);
+      throw badRequest(
+        'NAVET-SANDBOX-GENERATOR',
+        `generator has no setting '${unknown}'; the settings are ${GENERATOR_KEYS.join(', ')}`,
+        [`generator.${unknown}`],
+      );
     }
     const defaults = this.defaultGeneratorSettings();
     const settings = { ...defaults, ...given };
-    if (!Number.isInteger(settings.seed)) throw badRequest('NAVET-SANDBOX-GENERATOR', 'generator.seed must be an integer', ['generator.seed']);
-    if (!Number.isInteger(settings.syntheticPatients) || settings.syntheticPatients < 0 || settings.syntheticPatients > 20000) {
-      throw badRequest('NAVET-SANDBOX-GENERATOR', 'generator.syntheticPatients must be a whole number from 0 to 20000', ['generator.syntheticPatients']);
+    if (!Number.isInteger(settings.seed))
+      throw badRequest('NAVET-SANDBOX-GENERATOR', 'generator.seed must be an integer', ['generator.seed']);
+    if (
+      !Number.isInteger(settings.syntheticPatients) ||
+      settings.syntheticPatients < 0 ||
+      settings.syntheticPatients > 20000
+    ) {
+      throw badRequest(
+        'NAVET-SANDBOX-GENERATOR',
+        'generator.syntheticPatients must be a whole number from 0 to 20000',
+        ['generator.syntheticPatients'],
+      );
     }
-    const date = typeof settings.referenceDate === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(settings.referenceDate) ? new Date(`${settings.referenceDate}T00:00:00Z`) : undefined;
+    const date =
+      typeof settings.referenceDate === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(settings.referenceDate)
+        ? new Date(`${settings.referenceDate}T00:00:00Z`)
+        : undefined;
     const realDate = date && !Number.isNaN(date.getTime()) && date.toISOString().startsWith(settings.referenceDate);
     if (!realDate || date.getUTCFullYear() < 1900 || date.getUTCFullYear() > 2039) {
-      throw badRequest('NAVET-SANDBOX-GENERATOR', 'generator.referenceDate must be a real date YYYY-MM-DD between 1900 and 2039', ['generator.referenceDate']);
+      throw badRequest(
+        'NAVET-SANDBOX-GENERATOR',
+        'generator.referenceDate must be a real date YYYY-MM-DD between 1900 and 2039',
+        ['generator.referenceDate'],
+      );
     }
     const perPatient = settings.documentsPerPatient;
     if (perPatient !== undefined && (!Number.isInteger(perPatient) || perPatient < 0 || perPatient > 50)) {
-      throw badRequest('NAVET-SANDBOX-GENERATOR', 'generator.documentsPerPatient must be a whole number from 0 to 50', ['generator.documentsPerPatient']);
+      throw badRequest('NAVET-SANDBOX-GENERATOR', 'generator.documentsPerPatient must be a whole number from 0 to 50', [
+        'generator.documentsPerPatient',
+      ]);
     }
     const labReports = settings.labReportsPerPatient;
     if (labReports !== undefined && (!Number.isInteger(labReports) || labReports < 0 || labReports > 100)) {
-      throw badRequest('NAVET-SANDBOX-GENERATOR', 'generator.labReportsPerPatient must be a whole number from 0 to 100', ['generator.labReportsPerPatient']);
+      throw badRequest(
+        'NAVET-SANDBOX-GENERATOR',
+        'generator.labReportsPerPatient must be a whole number from 0 to 100',
+        ['generator.labReportsPerPatient'],
+      );
     }
     return {
-      seed: settings.seed, referenceDate: settings.referenceDate, syntheticPatients: settings.syntheticPatients,
-      ...(perPatient !== undefined ? { documentsPerPatient: perPatient } : {}), ...(labReports !== undefined ? { labReportsPerPatient: labReports } : {}),
+      seed: settings.seed,
+      referenceDate: settings.referenceDate,
+      syntheticPatients: settings.syntheticPatients,
+      ...(perPatient !== undefined ? { documentsPerPatient: perPatient } : {}),
+      ...(labReports !== undefined ? { labReportsPerPatient: labReports } : {}),
     };
   }
 
@@ -238,7 +345,11 @@ export class Sandboxes {
 
   async setAdminKey(name: string, key: string = generateAdminKey()): Promise<string> {
     await this.get(name);
-    await this.db.updateTable('sandboxes').set({ admin_key_hash: hashAdminKey(key) }).where('name', '=', name).execute();
+    await this.db
+      .updateTable('sandboxes')
+      .set({ admin_key_hash: hashAdminKey(key) })
+      .where('name', '=', name)
+      .execute();
     return key;
   }
 
@@ -259,15 +370,31 @@ export class Sandboxes {
    * their turn between them, then gives the freed pages back to the file system (SQLite).
    */
   async purge(name: string, onProgress?: SandboxProgress): Promise<void> {
-    if (await this.find(name)) throw conflict('NAVET-SANDBOX-EXISTS', `Sandbox '${name}' exists; delete it instead of purging it`);
-    const counts = await Promise.all(SANDBOX_DATA_TABLES.map(async (table) => Number((await this.db.selectFrom(table).select((eb) => eb.fn.countAll().as('n')).where('sandbox', '=', name).executeTakeFirstOrThrow()).n)));
+    if (await this.find(name))
+      throw conflict('NAVET-SANDBOX-EXISTS', `Sandbox '${name}' exists; delete it instead of purging it`);
+    const counts = await Promise.all(
+      SANDBOX_DATA_TABLES.map(async (table) =>
+        Number(
+          (
+            await this.db
+              .selectFrom(table)
+              .select((eb) => eb.fn.countAll().as('n'))
+              .where('sandbox', '=', name)
+              .executeTakeFirstOrThrow()
+          ).n,
+        ),
+      ),
+    );
     const total = counts.reduce((sum, n) => sum + n, 0);
     let done = 0;
     onProgress?.('deleting', done, total);
     const rowKey = this.database.engine === 'postgres' ? 'ctid' : 'rowid';
     for (const table of SANDBOX_DATA_TABLES) {
       for (;;) {
-        const result = await sql`delete from ${sql.table(table)} where ${sql.raw(rowKey)} in (select ${sql.raw(rowKey)} from ${sql.table(table)} where sandbox = ${name} limit ${PURGE_CHUNK})`.execute(this.db);
+        const result =
+          await sql`delete from ${sql.table(table)} where ${sql.raw(rowKey)} in (select ${sql.raw(rowKey)} from ${sql.table(table)} where sandbox = ${name} limit ${PURGE_CHUNK})`.execute(
+            this.db,
+          );
         const deleted = Number(result.numAffectedRows ?? 0);
         done += deleted;
         onProgress?.('deleting', Math.min(done, total), total);
@@ -284,20 +411,36 @@ export class Sandboxes {
 
   async snapshot(name: string, label: unknown): Promise<SnapshotInfo> {
     if (typeof label !== 'string' || !SNAPSHOT_LABEL.test(label) || label === SEED_LABEL) {
-      throw badRequest('NAVET-SNAPSHOT-LABEL', `label must be 1–100 letters, digits, '.', '_' or '-' (and not ${SEED_LABEL}); got ${JSON.stringify(label)}`, ['label']);
+      throw badRequest(
+        'NAVET-SNAPSHOT-LABEL',
+        `label must be 1–100 letters, digits, '.', '_' or '-' (and not ${SEED_LABEL}); got ${JSON.stringify(label)}`,
+        ['label'],
+      );
     }
     const sandbox = await this.get(name);
     const createdAt = new Date().toISOString();
-    await this.db.transaction().execute((trx) => this.copyToSnapshot(trx, name, label, sandbox.clock.offsetMs, createdAt));
+    await this.db
+      .transaction()
+      .execute((trx) => this.copyToSnapshot(trx, name, label, sandbox.clock.offsetMs, createdAt));
     return { label, createdAt };
   }
 
   async deleteSnapshot(name: string, label: string): Promise<void> {
     await this.get(name);
-    if (label === SEED_LABEL) throw badRequest('NAVET-SNAPSHOT-LABEL', `${SEED_LABEL} is the seed that reset goes back to; it cannot be deleted`, ['label']);
+    if (label === SEED_LABEL)
+      throw badRequest(
+        'NAVET-SNAPSHOT-LABEL',
+        `${SEED_LABEL} is the seed that reset goes back to; it cannot be deleted`,
+        ['label'],
+      );
     await this.db.transaction().execute(async (trx) => {
-      const found = await trx.deleteFrom('snapshots').where('sandbox', '=', name).where('label', '=', label).executeTakeFirst();
-      if (Number(found.numDeletedRows) === 0) throw notFound('NAVET-SNAPSHOT-NOT-FOUND', `Sandbox '${name}' has no snapshot labelled '${label}'`);
+      const found = await trx
+        .deleteFrom('snapshots')
+        .where('sandbox', '=', name)
+        .where('label', '=', label)
+        .executeTakeFirst();
+      if (Number(found.numDeletedRows) === 0)
+        throw notFound('NAVET-SNAPSHOT-NOT-FOUND', `Sandbox '${name}' has no snapshot labelled '${label}'`);
       for (const table of ['snapshot_resources', 'snapshot_resource_versions', 'snapshot_search_index'] as const) {
         await trx.deleteFrom(table).where('sandbox', '=', name).where('label', '=', label).execute();
       }
@@ -306,7 +449,13 @@ export class Sandboxes {
 
   async snapshots(name: string): Promise<SnapshotInfo[]> {
     await this.get(name);
-    const rows = await this.db.selectFrom('snapshots').select(['label', 'created_at']).where('sandbox', '=', name).where('label', '!=', SEED_LABEL).orderBy('created_at').execute();
+    const rows = await this.db
+      .selectFrom('snapshots')
+      .select(['label', 'created_at'])
+      .where('sandbox', '=', name)
+      .where('label', '!=', SEED_LABEL)
+      .orderBy('created_at')
+      .execute();
     return rows.map((r) => ({ label: r.label, createdAt: r.created_at }));
   }
 
@@ -314,25 +463,48 @@ export class Sandboxes {
   async restore(name: string, label: string): Promise<void> {
     await this.get(name);
     await this.db.transaction().execute(async (trx) => {
-      const snapshot = await trx.selectFrom('snapshots').select(['clock_offset_ms', 'change_seq']).where('sandbox', '=', name).where('label', '=', label).executeTakeFirst();
-      if (!snapshot) throw notFound('NAVET-SNAPSHOT-NOT-FOUND', `Sandbox '${name}' has no snapshot labelled '${label}'`);
+      const snapshot = await trx
+        .selectFrom('snapshots')
+        .select(['clock_offset_ms', 'change_seq'])
+        .where('sandbox', '=', name)
+        .where('label', '=', label)
+        .executeTakeFirst();
+      if (!snapshot)
+        throw notFound('NAVET-SNAPSHOT-NOT-FOUND', `Sandbox '${name}' has no snapshot labelled '${label}'`);
       if (snapshot.change_seq === null) await this.restoreByComparison(trx, name, label);
       else await this.restoreChanged(trx, name, label, Number(snapshot.change_seq));
-      await trx.updateTable('sandboxes').set((eb) => ({ clock_offset_ms: Number(snapshot.clock_offset_ms), generation: eb('generation', '+', 1) })).where('name', '=', name).execute();
+      await trx
+        .updateTable('sandboxes')
+        .set((eb) => ({ clock_offset_ms: Number(snapshot.clock_offset_ms), generation: eb('generation', '+', 1) }))
+        .where('name', '=', name)
+        .execute();
     });
   }
 
   /** Puts back the snapshot's rows of the resources written since it was taken (change journal), and only those. */
   private async restoreChanged(trx: Transaction<Database>, name: string, label: string, since: number): Promise<void> {
     const changed = changedSince(name, since);
-    await sql`delete from search_index where sandbox = ${name} and (resource_type, resource_id) in ${changed}`.execute(trx);
+    await sql`delete from search_index where sandbox = ${name} and (resource_type, resource_id) in ${changed}`.execute(
+      trx,
+    );
     await sql`delete from resource_versions where sandbox = ${name} and (resource_type, id) in ${changed}`.execute(trx);
     await sql`delete from resources where sandbox = ${name} and (resource_type, id) in ${changed}`.execute(trx);
-    await sql`insert into resources (${sql.raw(RESOURCE_COLUMNS)}) select ${sql.raw(RESOURCE_COLUMNS)} from snapshot_resources s where s.sandbox = ${name} and s.label = ${label} and (s.resource_type, s.id) in ${changed}`.execute(trx);
-    await sql`insert into resource_versions (${sql.raw(RESOURCE_COLUMNS)}, method) select ${sql.raw(RESOURCE_COLUMNS)}, method from snapshot_resource_versions sv where sv.sandbox = ${name} and sv.label = ${label} and (sv.resource_type, sv.id) in ${changed}`.execute(trx);
-    await sql`insert into search_index (${sql.raw(INDEX_COLUMNS)}) select ${sql.raw(INDEX_COLUMNS)} from snapshot_search_index ss where ss.sandbox = ${name} and ss.label = ${label} and (ss.resource_type, ss.resource_id) in ${changed}`.execute(trx);
+    await sql`insert into resources (${sql.raw(RESOURCE_COLUMNS)}) select ${sql.raw(RESOURCE_COLUMNS)} from snapshot_resources s where s.sandbox = ${name} and s.label = ${label} and (s.resource_type, s.id) in ${changed}`.execute(
+      trx,
+    );
+    await sql`insert into resource_versions (${sql.raw(RESOURCE_COLUMNS)}, method) select ${sql.raw(RESOURCE_COLUMNS)}, method from snapshot_resource_versions sv where sv.sandbox = ${name} and sv.label = ${label} and (sv.resource_type, sv.id) in ${changed}`.execute(
+      trx,
+    );
+    await sql`insert into search_index (${sql.raw(INDEX_COLUMNS)}) select ${sql.raw(INDEX_COLUMNS)} from snapshot_search_index ss where ss.sandbox = ${name} and ss.label = ${label} and (ss.resource_type, ss.resource_id) in ${changed}`.execute(
+      trx,
+    );
     // the restore is itself the last write of what it put back
-    await trx.updateTable('resource_changes').set({ seq: (await lastChange(trx, name)) + 1 }).where('sandbox', '=', name).where('seq', '>', since).execute();
+    await trx
+      .updateTable('resource_changes')
+      .set({ seq: (await lastChange(trx, name)) + 1 })
+      .where('sandbox', '=', name)
+      .where('seq', '>', since)
+      .execute();
   }
 
   /**
@@ -349,41 +521,93 @@ export class Sandboxes {
     // 1. index rows of changed, new and deleted resources (decided before the resources change)
     await sql`delete from search_index as si where si.sandbox = ${name} and not ${unchanged}`.execute(trx);
     // 2. versions the snapshot does not have, and back the ones it has
-    await sql`delete from resource_versions as v where v.sandbox = ${name} and not exists (select 1 from snapshot_resource_versions sv where sv.sandbox = ${name} and sv.label = ${label} and sv.resource_type = v.resource_type and sv.id = v.id and sv.version_id = v.version_id and sv.last_updated = v.last_updated)`.execute(trx);
+    await sql`delete from resource_versions as v where v.sandbox = ${name} and not exists (select 1 from snapshot_resource_versions sv where sv.sandbox = ${name} and sv.label = ${label} and sv.resource_type = v.resource_type and sv.id = v.id and sv.version_id = v.version_id and sv.last_updated = v.last_updated)`.execute(
+      trx,
+    );
     await sql`insert into resource_versions (${sql.raw(RESOURCE_COLUMNS)}, method) select ${sql.raw(RESOURCE_COLUMNS)}, method from snapshot_resource_versions sv where sv.sandbox = ${name} and sv.label = ${label}
-      and not exists (select 1 from resource_versions v where v.sandbox = ${name} and v.resource_type = sv.resource_type and v.id = sv.id and v.version_id = sv.version_id)`.execute(trx);
+      and not exists (select 1 from resource_versions v where v.sandbox = ${name} and v.resource_type = sv.resource_type and v.id = sv.id and v.version_id = sv.version_id)`.execute(
+      trx,
+    );
     // 3. current resources that differ from the snapshot, and back the snapshot's
-    await sql`delete from resources as r where r.sandbox = ${name} and not exists (select 1 from snapshot_resources s where s.sandbox = ${name} and s.label = ${label} and s.resource_type = r.resource_type and s.id = r.id and s.version_id = r.version_id and s.last_updated = r.last_updated)`.execute(trx);
+    await sql`delete from resources as r where r.sandbox = ${name} and not exists (select 1 from snapshot_resources s where s.sandbox = ${name} and s.label = ${label} and s.resource_type = r.resource_type and s.id = r.id and s.version_id = r.version_id and s.last_updated = r.last_updated)`.execute(
+      trx,
+    );
     await sql`insert into resources (${sql.raw(RESOURCE_COLUMNS)}) select ${sql.raw(RESOURCE_COLUMNS)} from snapshot_resources s where s.sandbox = ${name} and s.label = ${label}
-      and not exists (select 1 from resources r where r.sandbox = ${name} and r.resource_type = s.resource_type and r.id = s.id)`.execute(trx);
+      and not exists (select 1 from resources r where r.sandbox = ${name} and r.resource_type = s.resource_type and r.id = s.id)`.execute(
+      trx,
+    );
     // 4. index rows of the resources that lost theirs in step 1
     await sql`insert into search_index (${sql.raw(INDEX_COLUMNS)}) select ${sql.raw(INDEX_COLUMNS)} from snapshot_search_index ss where ss.sandbox = ${name} and ss.label = ${label}
-      and not exists (select 1 from search_index si where si.sandbox = ${name} and si.resource_type = ss.resource_type and si.resource_id = ss.resource_id)`.execute(trx);
+      and not exists (select 1 from search_index si where si.sandbox = ${name} and si.resource_type = ss.resource_type and si.resource_id = ss.resource_id)`.execute(
+      trx,
+    );
     // what it rewrote is not in the journal: the sandbox's other snapshots restore by comparison too from now on
     await trx.updateTable('snapshots').set({ change_seq: null }).where('sandbox', '=', name).execute();
   }
 
   /** Copies the sandbox's current data into a snapshot (replacing one of the same label). */
-  private async copyToSnapshot(trx: Transaction<Database>, name: string, label: string, clockOffsetMs: number, createdAt: string): Promise<void> {
-    for (const table of ['snapshots', 'snapshot_resources', 'snapshot_resource_versions', 'snapshot_search_index'] as const) {
+  private async copyToSnapshot(
+    trx: Transaction<Database>,
+    name: string,
+    label: string,
+    clockOffsetMs: number,
+    createdAt: string,
+  ): Promise<void> {
+    for (const table of [
+      'snapshots',
+      'snapshot_resources',
+      'snapshot_resource_versions',
+      'snapshot_search_index',
+    ] as const) {
       await trx.deleteFrom(table).where('sandbox', '=', name).where('label', '=', label).execute();
     }
-    await trx.insertInto('snapshots').values({ sandbox: name, label, clock_offset_ms: clockOffsetMs, created_at: createdAt, change_seq: await lastChange(trx, name) }).execute();
-    await sql`insert into snapshot_resources (${sql.raw(RESOURCE_COLUMNS)}, label) select ${sql.raw(RESOURCE_COLUMNS)}, cast(${label} as varchar(100)) from resources where sandbox = ${name}`.execute(trx);
-    await sql`insert into snapshot_resource_versions (${sql.raw(RESOURCE_COLUMNS)}, method, label) select ${sql.raw(RESOURCE_COLUMNS)}, method, cast(${label} as varchar(100)) from resource_versions where sandbox = ${name}`.execute(trx);
-    await sql`insert into snapshot_search_index (${sql.raw(INDEX_COLUMNS)}, label) select ${sql.raw(INDEX_COLUMNS)}, cast(${label} as varchar(100)) from search_index where sandbox = ${name}`.execute(trx);
+    await trx
+      .insertInto('snapshots')
+      .values({
+        sandbox: name,
+        label,
+        clock_offset_ms: clockOffsetMs,
+        created_at: createdAt,
+        change_seq: await lastChange(trx, name),
+      })
+      .execute();
+    await sql`insert into snapshot_resources (${sql.raw(RESOURCE_COLUMNS)}, label) select ${sql.raw(RESOURCE_COLUMNS)}, cast(${label} as varchar(100)) from resources where sandbox = ${name}`.execute(
+      trx,
+    );
+    await sql`insert into snapshot_resource_versions (${sql.raw(RESOURCE_COLUMNS)}, method, label) select ${sql.raw(RESOURCE_COLUMNS)}, method, cast(${label} as varchar(100)) from resource_versions where sandbox = ${name}`.execute(
+      trx,
+    );
+    await sql`insert into snapshot_search_index (${sql.raw(INDEX_COLUMNS)}, label) select ${sql.raw(INDEX_COLUMNS)}, cast(${label} as varchar(100)) from search_index where sandbox = ${name}`.execute(
+      trx,
+    );
   }
 
   async setClock(name: string, body: { offsetSeconds?: unknown; now?: unknown }): Promise<SandboxClock> {
     await this.get(name);
     let offsetMs: number;
-    if (body.offsetSeconds !== undefined && body.now !== undefined) throw badRequest('NAVET-CLOCK', 'Send either offsetSeconds or now, not both', ['offsetSeconds']);
-    if (typeof body.offsetSeconds === 'number' && Number.isFinite(body.offsetSeconds)) offsetMs = Math.round(body.offsetSeconds * 1000);
-    else if (typeof body.now === 'string' && !Number.isNaN(Date.parse(body.now)) && /^\d{4}-\d{2}-\d{2}T/.test(body.now)) offsetMs = Date.parse(body.now) - Date.now();
-    else throw badRequest('NAVET-CLOCK', 'Send {"offsetSeconds": <number>} or {"now": "<ISO date-time, e.g. 2027-01-01T12:00:00Z>"}', ['offsetSeconds']);
+    if (body.offsetSeconds !== undefined && body.now !== undefined)
+      throw badRequest('NAVET-CLOCK', 'Send either offsetSeconds or now, not both', ['offsetSeconds']);
+    if (typeof body.offsetSeconds === 'number' && Number.isFinite(body.offsetSeconds))
+      offsetMs = Math.round(body.offsetSeconds * 1000);
+    else if (
+      typeof body.now === 'string' &&
+      !Number.isNaN(Date.parse(body.now)) &&
+      /^\d{4}-\d{2}-\d{2}T/.test(body.now)
+    )
+      offsetMs = Date.parse(body.now) - Date.now();
+    else
+      throw badRequest(
+        'NAVET-CLOCK',
+        'Send {"offsetSeconds": <number>} or {"now": "<ISO date-time, e.g. 2027-01-01T12:00:00Z>"}',
+        ['offsetSeconds'],
+      );
     if (!(Math.abs(offsetMs) <= MAX_CLOCK_OFFSET_SECONDS * 1000)) {
       const field = body.now !== undefined ? 'now' : 'offsetSeconds';
-      throw badRequest('NAVET-CLOCK-RANGE', `The clock can move at most ${MAX_CLOCK_OFFSET_SECONDS} seconds (100 years) from real time; ${field} ${JSON.stringify(body[field])} is beyond that. Nothing was changed`, [field]);
+      throw badRequest(
+        'NAVET-CLOCK-RANGE',
+        `The clock can move at most ${MAX_CLOCK_OFFSET_SECONDS} seconds (100 years) from real time; ${field} ${JSON.stringify(body[field])} is beyond that. Nothing was changed`,
+        [field],
+      );
     }
     await this.db.updateTable('sandboxes').set({ clock_offset_ms: offsetMs }).where('name', '=', name).execute();
     return clockWithOffset(offsetMs);

@@ -3,7 +3,12 @@ import path from 'node:path';
 import type { FhirResource } from '../fhir/types';
 import { loadFixtures } from './seed/fixtures';
 import {
-  fullName, organizationResource, patientResource, practitionerId, practitionerResources, type PractitionerInput,
+  fullName,
+  organizationResource,
+  patientResource,
+  practitionerId,
+  practitionerResources,
+  type PractitionerInput,
 } from './seed/resources';
 import { createFaker, SYNTHETIC_GP_COUNT, SyntheticPeople, syntheticGps, syntheticPatients } from './seed/synthetic';
 
@@ -35,7 +40,10 @@ export function loadGeneratorSettings(fixturesDir: string): GeneratorSettings {
   return { seed: settings.seed, referenceDate: settings.referenceDate, syntheticPatients: settings.syntheticPatients };
 }
 
-function assertGeneratorSettings(settings: Partial<GeneratorSettings>, where: string): asserts settings is GeneratorSettings {
+function assertGeneratorSettings(
+  settings: Partial<GeneratorSettings>,
+  where: string,
+): asserts settings is GeneratorSettings {
   if (!Number.isInteger(settings.seed)) throw new Error(`${where}: seed must be an integer`);
   if (!Number.isInteger(settings.syntheticPatients) || (settings.syntheticPatients as number) < 0) {
     throw new Error(`${where}: syntheticPatients must be a whole number`);
@@ -56,8 +64,12 @@ export function buildSeedResources(fixturesDir: string, settings: GeneratorSetti
   const gpOffices = fixtures.organisations
     .filter((organisation) => organisation.kind === 'gp-office' && !mainUnits.has(organisation.orgnr))
     .map((organisation) => organisation.orgnr);
-  const worksAtGpOffice = (practitioner: PractitionerInput) => practitioner.workplaces.some((orgnr) => gpOffices.includes(orgnr));
-  const asGp = (practitioner: PractitionerInput) => ({ id: practitionerId(practitioner.hpr), display: fullName(practitioner) });
+  const worksAtGpOffice = (practitioner: PractitionerInput) =>
+    practitioner.workplaces.some((orgnr) => gpOffices.includes(orgnr));
+  const asGp = (practitioner: PractitionerInput) => ({
+    id: practitionerId(practitioner.hpr),
+    display: fullName(practitioner),
+  });
 
   const faker = createFaker(settings.seed);
   const people = new SyntheticPeople(faker, settings.referenceDate);
@@ -69,10 +81,12 @@ export function buildSeedResources(fixturesDir: string, settings: GeneratorSetti
   return [
     ...fixtures.organisations.map(organizationResource),
     ...fixtures.practitioners.flatMap(practitionerResources),
-    ...fixtures.testPersons.map((person, i) => patientResource({
-      ...person,
-      generalPractitioner: specGps.length > 0 ? specGps[i % specGps.length] : undefined,
-    })),
+    ...fixtures.testPersons.map((person, i) =>
+      patientResource({
+        ...person,
+        generalPractitioner: specGps.length > 0 ? specGps[i % specGps.length] : undefined,
+      }),
+    ),
     ...gps.flatMap(practitionerResources),
     ...patients.map(patientResource),
   ];

@@ -15,12 +15,19 @@ const KEY = { sandbox: '', service: 'navet-server' } as const;
 
 export async function recordServerInfo(db: Kysely<Database>, info: ServerInfo): Promise<void> {
   const settings = JSON.stringify(info);
-  await db.insertInto('service_settings').values({ ...KEY, settings })
+  await db
+    .insertInto('service_settings')
+    .values({ ...KEY, settings })
     .onConflict((oc) => oc.columns(['sandbox', 'service']).doUpdateSet({ settings }))
     .execute();
 }
 
 export async function readServerInfo(db: Kysely<Database>): Promise<ServerInfo | undefined> {
-  const row = await db.selectFrom('service_settings').select('settings').where('sandbox', '=', KEY.sandbox).where('service', '=', KEY.service).executeTakeFirst();
+  const row = await db
+    .selectFrom('service_settings')
+    .select('settings')
+    .where('sandbox', '=', KEY.sandbox)
+    .where('service', '=', KEY.service)
+    .executeTakeFirst();
   return row ? (JSON.parse(row.settings) as ServerInfo) : undefined;
 }

@@ -17,12 +17,19 @@ export class ServiceSettingsStore<T extends object> {
   ) {}
 
   async read(sandbox: string): Promise<T> {
-    const row = await this.db.selectFrom('service_settings').select('settings').where('sandbox', '=', sandbox).where('service', '=', this.service).executeTakeFirst();
+    const row = await this.db
+      .selectFrom('service_settings')
+      .select('settings')
+      .where('sandbox', '=', sandbox)
+      .where('service', '=', this.service)
+      .executeTakeFirst();
     return row ? { ...this.defaults, ...(JSON.parse(row.settings) as Partial<T>) } : this.defaults;
   }
 
   async write(sandbox: string, settings: T): Promise<void> {
-    await this.db.insertInto('service_settings').values({ sandbox, service: this.service, settings: JSON.stringify(settings) })
+    await this.db
+      .insertInto('service_settings')
+      .values({ sandbox, service: this.service, settings: JSON.stringify(settings) })
       .onConflict((oc) => oc.columns(['sandbox', 'service']).doUpdateSet({ settings: JSON.stringify(settings) }))
       .execute();
   }
@@ -32,7 +39,11 @@ export class ServiceSettingsStore<T extends object> {
  * `GET` / `PUT /api/sandboxes/{name}/settings/<service>` (admin key). `parse` turns the body (and the
  * current settings, for services that take partial changes) into the new settings, or refuses with a 400.
  */
-export function serviceSettingsApi<T extends object>(sandboxes: Sandboxes, settings: ServiceSettingsStore<T>, parse: (body: unknown, current: T) => T): Router {
+export function serviceSettingsApi<T extends object>(
+  sandboxes: Sandboxes,
+  settings: ServiceSettingsStore<T>,
+  parse: (body: unknown, current: T) => T,
+): Router {
   const router = Router({ mergeParams: true });
   const load = async (req: express.Request, res: express.Response) => {
     const sandbox = await sandboxes.get(String((req.params as { name?: string }).name));

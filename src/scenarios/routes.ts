@@ -7,13 +7,34 @@ import { rehearsalApi } from './rehearsal/rehearsal-api';
 import { adminSandbox, scenarioListApi, scenarioRunApi, ScenarioRuns } from './scenario-api';
 
 /** Mounts the scenario, staff-import and rehearsal APIs (before `/api/sandboxes`, whose router answers unknown paths). */
-export function mountScenarioApis(app: Express, config: Config, sandboxes: Sandboxes, readOnlyTypes: ReadonlySet<string>): void {
+export function mountScenarioApis(
+  app: Express,
+  config: Config,
+  sandboxes: Sandboxes,
+  readOnlyTypes: ReadonlySet<string>,
+): void {
   app.use('/api/scenarios', scenarioListApi(config.operatorKey));
-  app.post('/api/sandboxes/:name/staff', express.text({ type: ['text/csv', 'text/plain'], limit: config.maxBody }), async (req, res) => {
-    const sandbox = await adminSandbox(sandboxes, req, res);
-    const context = { sandbox: sandbox.name, store: sandboxes.store, now: () => sandbox.clock.now().toISOString(), baseUrl: serviceUrls(config.baseUrl, sandbox.name).fhir, readOnlyTypes };
-    res.status(201).json(await importStaff(context, typeof req.body === 'string' ? req.body : ''));
-  });
-  app.use('/api/sandboxes/:name/rehearsals', rehearsalApi(sandboxes, { baseUrl: config.baseUrl, maxBody: config.maxBody }));
-  app.use('/api/sandboxes/:name/scenario-runs', scenarioRunApi(sandboxes, new ScenarioRuns(), { baseUrl: config.baseUrl, maxBody: config.maxBody }));
+  app.post(
+    '/api/sandboxes/:name/staff',
+    express.text({ type: ['text/csv', 'text/plain'], limit: config.maxBody }),
+    async (req, res) => {
+      const sandbox = await adminSandbox(sandboxes, req, res);
+      const context = {
+        sandbox: sandbox.name,
+        store: sandboxes.store,
+        now: () => sandbox.clock.now().toISOString(),
+        baseUrl: serviceUrls(config.baseUrl, sandbox.name).fhir,
+        readOnlyTypes,
+      };
+      res.status(201).json(await importStaff(context, typeof req.body === 'string' ? req.body : ''));
+    },
+  );
+  app.use(
+    '/api/sandboxes/:name/rehearsals',
+    rehearsalApi(sandboxes, { baseUrl: config.baseUrl, maxBody: config.maxBody }),
+  );
+  app.use(
+    '/api/sandboxes/:name/scenario-runs',
+    scenarioRunApi(sandboxes, new ScenarioRuns(), { baseUrl: config.baseUrl, maxBody: config.maxBody }),
+  );
 }

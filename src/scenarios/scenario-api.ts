@@ -47,20 +47,39 @@ export class ScenarioRuns {
 export function scenarioFromBody(body: Record<string, unknown>) {
   const hasName = body.scenario !== undefined;
   const hasYaml = body.yaml !== undefined;
-  if (hasName === hasYaml) throw badRequest('NAVET-SCENARIO-BODY', 'Send {"scenario": "<name of a shipped scenario>"} or {"yaml": "<scenario YAML>"} (one of them)', ['scenario']);
+  if (hasName === hasYaml)
+    throw badRequest(
+      'NAVET-SCENARIO-BODY',
+      'Send {"scenario": "<name of a shipped scenario>"} or {"yaml": "<scenario YAML>"} (one of them)',
+      ['scenario'],
+    );
   let text: string | undefined;
   if (hasName) {
     text = typeof body.scenario === 'string' ? shippedScenarioText(body.scenario) : undefined;
-    if (!text) throw notFound('NAVET-SCENARIO-UNKNOWN', `There is no shipped scenario named ${JSON.stringify(body.scenario)}; GET /api/scenarios lists them`);
+    if (!text)
+      throw notFound(
+        'NAVET-SCENARIO-UNKNOWN',
+        `There is no shipped scenario named ${JSON.stringify(body.scenario)}; GET /api/scenarios lists them`,
+      );
   } else {
-    if (typeof body.yaml !== 'string') throw badRequest('NAVET-SCENARIO-BODY', 'yaml must be a string holding the scenario file', ['yaml']);
+    if (typeof body.yaml !== 'string')
+      throw badRequest('NAVET-SCENARIO-BODY', 'yaml must be a string holding the scenario file', ['yaml']);
     text = body.yaml;
   }
   try {
     return parseScenario(text, hasName ? `${String(body.scenario)}.yaml` : 'yaml');
   } catch (error) {
     if (!(error instanceof ScenarioFileError)) throw error;
-    throw new FhirError(422, error.problems.map((p) => ({ severity: 'error', code: 'invalid', navetCode: 'NAVET-SCENARIO-INVALID', text: `line ${p.line}, column ${p.column}: ${p.path ? `${p.path}: ` : ''}${p.message}`, ...(p.path ? { expression: [p.path] } : {}) })));
+    throw new FhirError(
+      422,
+      error.problems.map((p) => ({
+        severity: 'error',
+        code: 'invalid',
+        navetCode: 'NAVET-SCENARIO-INVALID',
+        text: `line ${p.line}, column ${p.column}: ${p.path ? `${p.path}: ` : ''}${p.message}`,
+        ...(p.path ? { expression: [p.path] } : {}),
+      })),
+    );
   }
 }
 
@@ -86,14 +105,27 @@ export function scenarioListApi(operatorKey: string | undefined): Router {
   return router;
 }
 
-export function scenarioRunApi(sandboxes: Sandboxes, runs: ScenarioRuns, options: { baseUrl: string; maxBody: string }): Router {
+export function scenarioRunApi(
+  sandboxes: Sandboxes,
+  runs: ScenarioRuns,
+  options: { baseUrl: string; maxBody: string },
+): Router {
   const router = Router({ mergeParams: true });
   router.use(express.json({ limit: options.maxBody }));
 
   router.post('/', async (req, res) => {
     const sandbox = await adminSandbox(sandboxes, req, res);
     const scenario = scenarioFromBody(objectBody(req));
-    const run: ScenarioRun = { id: randomUUID(), sandbox: sandbox.name, scenario: scenario.name, title: scenario.title, status: 'running', startedAt: new Date().toISOString(), steps: [], checks: [] };
+    const run: ScenarioRun = {
+      id: randomUUID(),
+      sandbox: sandbox.name,
+      scenario: scenario.name,
+      title: scenario.title,
+      status: 'running',
+      startedAt: new Date().toISOString(),
+      steps: [],
+      checks: [],
+    };
     runs.add(run);
     const target = { url: options.baseUrl, sandbox: sandbox.name, adminKey: bearerToken(req) as string };
     void runScenario(scenario, target, { step: (s) => run.steps.push(s), check: (c) => run.checks.push(c) })
@@ -105,7 +137,9 @@ export function scenarioRunApi(sandboxes: Sandboxes, runs: ScenarioRuns, options
         run.status = 'failed';
         run.error = true;
       })
-      .finally(() => { run.finishedAt = new Date().toISOString(); });
+      .finally(() => {
+        run.finishedAt = new Date().toISOString();
+      });
     res.setHeader('Location', `${options.baseUrl}/api/sandboxes/${sandbox.name}/scenario-runs/${run.id}`);
     res.status(201).json({ id: run.id, status: run.status, scenario: run.scenario });
   });
@@ -113,7 +147,11 @@ export function scenarioRunApi(sandboxes: Sandboxes, runs: ScenarioRuns, options
   router.get('/:id', async (req, res) => {
     const sandbox = await adminSandbox(sandboxes, req, res);
     const run = runs.get(sandbox.name, String(req.params.id));
-    if (!run) throw notFound('NAVET-SCENARIO-RUN-NOT-FOUND', `Sandbox '${sandbox.name}' has no scenario run '${String(req.params.id)}' (runs are kept in memory until Navet restarts)`);
+    if (!run)
+      throw notFound(
+        'NAVET-SCENARIO-RUN-NOT-FOUND',
+        `Sandbox '${sandbox.name}' has no scenario run '${String(req.params.id)}' (runs are kept in memory until Navet restarts)`,
+      );
     res.json(run);
   });
   return router;

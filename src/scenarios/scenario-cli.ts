@@ -12,10 +12,22 @@ export interface CliTarget {
   adminKey?: string;
 }
 
-export function targetOf(options: { sandbox: string; url?: string; adminKey?: string }): CliTarget & { adminKey: string } {
-  const adminKey = options.adminKey ?? process.env.NAVET_ADMIN_KEY ?? (options.sandbox === (process.env.NAVET_DEMO_SANDBOX ?? 'demo') ? process.env.NAVET_DEMO_ADMIN_KEY : undefined);
-  if (!adminKey) throw new Error(`the admin key of sandbox '${options.sandbox}' is needed: --admin-key <key> or NAVET_ADMIN_KEY`);
-  return { url: (options.url ?? process.env.NAVET_URL ?? 'http://localhost:8080').replace(/\/+$/, ''), sandbox: options.sandbox, adminKey };
+export function targetOf(options: {
+  sandbox: string;
+  url?: string;
+  adminKey?: string;
+}): CliTarget & { adminKey: string } {
+  const adminKey =
+    options.adminKey ??
+    process.env.NAVET_ADMIN_KEY ??
+    (options.sandbox === (process.env.NAVET_DEMO_SANDBOX ?? 'demo') ? process.env.NAVET_DEMO_ADMIN_KEY : undefined);
+  if (!adminKey)
+    throw new Error(`the admin key of sandbox '${options.sandbox}' is needed: --admin-key <key> or NAVET_ADMIN_KEY`);
+  return {
+    url: (options.url ?? process.env.NAVET_URL ?? 'http://localhost:8080').replace(/\/+$/, ''),
+    sandbox: options.sandbox,
+    adminKey,
+  };
 }
 
 const mark = (status: string) => (status === 'passed' ? '✓' : status === 'failed' ? '✗' : '!');
@@ -33,7 +45,8 @@ export function checkLine(check: CheckResult): string {
 
 export function registerScenarioCommands(program: Command): void {
   const scenario = program.command('scenario').description('run cross-actor scenarios against a running Navet');
-  scenario.command('run <file-or-name>')
+  scenario
+    .command('run <file-or-name>')
     .description('run a scenario file (or a shipped scenario by name) against a sandbox')
     .requiredOption('--sandbox <name>', 'the sandbox to run in')
     .option('--url <navet>', 'base URL of the running Navet (NAVET_URL; default http://localhost:8080)')
@@ -51,7 +64,8 @@ export function registerScenarioCommands(program: Command): void {
         parsed = parseScenario(text, fileOrName);
       } catch (error) {
         if (!(error instanceof ScenarioFileError)) throw error;
-        for (const p of error.problems) process.stderr.write(`${fileOrName}:${p.line}:${p.column}: ${p.path ? `${p.path}: ` : ''}${p.message}\n`);
+        for (const p of error.problems)
+          process.stderr.write(`${fileOrName}:${p.line}:${p.column}: ${p.path ? `${p.path}: ` : ''}${p.message}\n`);
         process.exit(EXIT.error);
       }
       const target = targetOf(options);
@@ -68,7 +82,9 @@ export function registerScenarioCommands(program: Command): void {
       });
       const passedSteps = result.steps.filter((s) => s.status === 'passed').length;
       const passedChecks = result.checks.filter((c) => c.status === 'passed').length;
-      process.stdout.write(`${result.status.toUpperCase()}: ${passedSteps}/${parsed.steps.length + (parsed.cleanup?.length ?? 0)} steps, ${passedChecks}/${parsed.checks?.length ?? 0} checks passed in ${result.ms} ms\n`);
+      process.stdout.write(
+        `${result.status.toUpperCase()}: ${passedSteps}/${parsed.steps.length + (parsed.cleanup?.length ?? 0)} steps, ${passedChecks}/${parsed.checks?.length ?? 0} checks passed in ${result.ms} ms\n`,
+      );
       process.exit(result.status === 'passed' ? EXIT.passed : result.status === 'failed' ? EXIT.failed : EXIT.error);
     });
 }

@@ -56,16 +56,19 @@ export function interpolate(value: unknown, values: Values): unknown {
   if (typeof value === 'string') {
     const whole = /^\$\{([A-Za-z0-9_.-]+)\}$/.exec(value);
     if (whole) {
-      if (!(whole[1] in values)) throw new OperationInputError(`\${${whole[1]}} is not set (no var or earlier capture of that name)`);
+      if (!(whole[1] in values))
+        throw new OperationInputError(`\${${whole[1]}} is not set (no var or earlier capture of that name)`);
       return values[whole[1]];
     }
     return value.replace(/\$\{([A-Za-z0-9_.-]+)\}/g, (_m, name: string) => {
-      if (!(name in values)) throw new OperationInputError(`\${${name}} is not set (no var or earlier capture of that name)`);
+      if (!(name in values))
+        throw new OperationInputError(`\${${name}} is not set (no var or earlier capture of that name)`);
       return String(values[name]);
     });
   }
   if (Array.isArray(value)) return value.map((v) => interpolate(v, values));
-  if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, interpolate(v, values)]));
+  if (value && typeof value === 'object')
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, interpolate(v, values)]));
   return value;
 }
 
@@ -87,14 +90,24 @@ function failing(body: unknown, expressions: string[] = []): string[] {
 
 function expectationProblems(answer: Answer, expectation: ScenarioExpectation = {}): string[] {
   const problems: string[] = [];
-  const statuses = expectation.status === undefined ? [] : Array.isArray(expectation.status) ? expectation.status : [expectation.status];
-  if (statuses.length ? !statuses.includes(answer.status) : answer.status >= 400) problems.push(`HTTP ${answer.status}, expected ${statuses.length ? statuses.join(' or ') : 'success'}`);
+  const statuses =
+    expectation.status === undefined
+      ? []
+      : Array.isArray(expectation.status)
+        ? expectation.status
+        : [expectation.status];
+  if (statuses.length ? !statuses.includes(answer.status) : answer.status >= 400)
+    problems.push(`HTTP ${answer.status}, expected ${statuses.length ? statuses.join(' or ') : 'success'}`);
   if (expectation.rule) {
     const { rule } = ruleOf(answer.body);
-    if (rule !== expectation.rule) problems.push(`expected the rule ${expectation.rule} in the answer, got ${rule ?? 'none'}`);
+    if (rule !== expectation.rule)
+      problems.push(`expected the rule ${expectation.rule} in the answer, got ${rule ?? 'none'}`);
   }
   for (const [name, value] of Object.entries(expectation.headers ?? {})) {
-    if (answer.headers[name.toLowerCase()] !== value) problems.push(`header ${name} is ${JSON.stringify(answer.headers[name.toLowerCase()] ?? null)}, expected ${JSON.stringify(value)}`);
+    if (answer.headers[name.toLowerCase()] !== value)
+      problems.push(
+        `header ${name} is ${JSON.stringify(answer.headers[name.toLowerCase()] ?? null)}, expected ${JSON.stringify(value)}`,
+      );
   }
   if (problems.length === 0) problems.push(...failing(answer.body, expectation.that).map((e) => `does not hold: ${e}`));
   return problems;
@@ -117,20 +130,44 @@ export function actorClientId(scenario: string, actor: string): string {
   return `scenario-${scenario}-${actor}`.slice(0, 100);
 }
 
-export function actorClient(target: SandboxTarget, scenarioName: string, name: string, actor: ScenarioActor, scopes: string[]): ActorClient {
+export function actorClient(
+  target: SandboxTarget,
+  scenarioName: string,
+  name: string,
+  actor: ScenarioActor,
+  scopes: string[],
+): ActorClient {
   return new ActorClient(target, {
-    clientId: actorClientId(scenarioName, name), title: actor.title, system: actor.system ?? `${actor.title} (scenario ${scenarioName})`,
-    organisation: actor.organisation, practitioner: actor.practitioner, citizen: actor.citizen, scopes: actor.scopes ?? scopes,
+    clientId: actorClientId(scenarioName, name),
+    title: actor.title,
+    system: actor.system ?? `${actor.title} (scenario ${scenarioName})`,
+    organisation: actor.organisation,
+    practitioner: actor.practitioner,
+    citizen: actor.citizen,
+    scopes: actor.scopes ?? scopes,
   });
 }
 
 function errorStep(base: Omit<StepResult, 'status' | 'ms'>, error: unknown, ms: number): StepResult {
-  if (error instanceof ActorSetupError) return { ...base, status: 'failed', ms, rule: error.rule, ...(error.status ? { httpStatus: error.status } : {}), message: error.message };
+  if (error instanceof ActorSetupError)
+    return {
+      ...base,
+      status: 'failed',
+      ms,
+      rule: error.rule,
+      ...(error.status ? { httpStatus: error.status } : {}),
+      message: error.message,
+    };
   if (error instanceof OperationInputError) return { ...base, status: 'error', ms, message: error.message };
   return { ...base, status: 'error', ms, message: `could not call Navet: ${(error as Error).message}` };
 }
 
-export async function runScenario(scenario: Scenario, target: SandboxTarget, listener: RunListener = {}, signal?: AbortSignal): Promise<ScenarioResult> {
+export async function runScenario(
+  scenario: Scenario,
+  target: SandboxTarget,
+  listener: RunListener = {},
+  signal?: AbortSignal,
+): Promise<ScenarioResult> {
   const started = Date.now();
   const values: Values = { runId: randomBytes(3).toString('hex'), ...scenario.vars, sandbox: target.sandbox };
   const answers = new Map<string, Answer>();
@@ -150,10 +187,23 @@ export async function runScenario(scenario: Scenario, target: SandboxTarget, lis
 
   const runStep = async (step: ScenarioStep, cleanup: boolean): Promise<StepResult> => {
     const [service, operationName] = step.call.split('.');
-    const base = { id: step.id, ...(step.title ? { title: step.title } : {}), actor: step.actor, service, operation: operationName, ...(cleanup ? { cleanup } : {}) };
+    const base = {
+      id: step.id,
+      ...(step.title ? { title: step.title } : {}),
+      actor: step.actor,
+      service,
+      operation: operationName,
+      ...(cleanup ? { cleanup } : {}),
+    };
     const stepStarted = Date.now();
     const operation: Operation | undefined = OPERATIONS.get(step.call);
-    if (!operation) return { ...base, status: 'error', ms: 0, message: `unknown operation ${step.call}; known: ${[...OPERATIONS.keys()].join(', ')}` };
+    if (!operation)
+      return {
+        ...base,
+        status: 'error',
+        ms: 0,
+        message: `unknown operation ${step.call}; known: ${[...OPERATIONS.keys()].join(', ')}`,
+      };
     try {
       const client = await clientOf(step.actor);
       const params = interpolate(step.with ?? {}, values) as Record<string, unknown>;
@@ -174,8 +224,12 @@ export async function runScenario(scenario: Scenario, target: SandboxTarget, lis
         }
       }
       return {
-        ...base, status: problems.length ? 'failed' : 'passed', httpStatus: answer.status, ms: answer.ms,
-        ...(rule ? { rule } : {}), ...(problems.length ? { message: [...problems, ...(text ? [text] : [])].join('; ') } : {}),
+        ...base,
+        status: problems.length ? 'failed' : 'passed',
+        httpStatus: answer.status,
+        ms: answer.ms,
+        ...(rule ? { rule } : {}),
+        ...(problems.length ? { message: [...problems, ...(text ? [text] : [])].join('; ') } : {}),
         ...(captured.length ? { captured } : {}),
       };
     } catch (error) {
@@ -197,10 +251,23 @@ export async function runScenario(scenario: Scenario, target: SandboxTarget, lis
       let result: CheckResult;
       try {
         const body = await checkSubject(check.kind, check, answers, target, clientOf, values);
-        const notHolding = failing(body, check.that.map((e) => String(interpolate(e, values))));
-        result = { name: check.name, kind: check.kind, status: notHolding.length ? 'failed' : 'passed', ...(notHolding.length ? { message: `does not hold: ${notHolding.join('; ')}` } : {}) };
+        const notHolding = failing(
+          body,
+          check.that.map((e) => String(interpolate(e, values))),
+        );
+        result = {
+          name: check.name,
+          kind: check.kind,
+          status: notHolding.length ? 'failed' : 'passed',
+          ...(notHolding.length ? { message: `does not hold: ${notHolding.join('; ')}` } : {}),
+        };
       } catch (error) {
-        result = { name: check.name, kind: check.kind, status: error instanceof ActorSetupError ? 'failed' : 'error', message: (error as Error).message };
+        result = {
+          name: check.name,
+          kind: check.kind,
+          status: error instanceof ActorSetupError ? 'failed' : 'error',
+          message: (error as Error).message,
+        };
       }
       checks.push(result);
       listener.check?.(result);
@@ -213,26 +280,48 @@ export async function runScenario(scenario: Scenario, target: SandboxTarget, lis
     listener.step?.(result);
   }
   const all = [...steps, ...checks];
-  const status = all.some((r) => r.status === 'error') ? 'error' : stepsPassed && all.every((r) => r.status === 'passed') ? 'passed' : 'failed';
+  const status = all.some((r) => r.status === 'error')
+    ? 'error'
+    : stepsPassed && all.every((r) => r.status === 'passed')
+      ? 'passed'
+      : 'failed';
   return { scenario: scenario.name, title: scenario.title, status, steps, checks, ms: Date.now() - started };
 }
 
 /** What a check looks at: a step's answer, the sandbox's access log (admin search) or the citizen's own view. */
 async function checkSubject(
-  kind: string, check: { step?: string; actor?: string; query?: Record<string, string> }, answers: Map<string, Answer>,
-  target: SandboxTarget, clientOf: (name: string) => Promise<ActorClient>, values: Values,
+  kind: string,
+  check: { step?: string; actor?: string; query?: Record<string, string> },
+  answers: Map<string, Answer>,
+  target: SandboxTarget,
+  clientOf: (name: string) => Promise<ActorClient>,
+  values: Values,
 ): Promise<unknown> {
   if (kind === 'answer') return answers.get(check.step as string)?.body;
   if (kind === 'citizen-view') {
     const client = await clientOf(check.actor as string);
-    const answer = await client.call({ service: 'citizen', method: 'GET', path: '/access-log?_count=100' }, 'navet:citizen', 'navet:citizen');
-    if (answer.status !== 200) throw new ActorSetupError(ruleOf(answer.body).rule ?? `HTTP-${answer.status}`, `the citizen's access log answered ${answer.status}`);
+    const answer = await client.call(
+      { service: 'citizen', method: 'GET', path: '/access-log?_count=100' },
+      'navet:citizen',
+      'navet:citizen',
+    );
+    if (answer.status !== 200)
+      throw new ActorSetupError(
+        ruleOf(answer.body).rule ?? `HTTP-${answer.status}`,
+        `the citizen's access log answered ${answer.status}`,
+      );
     return answer.body;
   }
   const query = new URLSearchParams(interpolate(check.query ?? {}, values) as Record<string, string>);
   query.set('_count', '100');
-  const response = await fetch(`${target.url}/api/sandboxes/${target.sandbox}/audit?${query}`, { headers: { Authorization: `Bearer ${target.adminKey}` } });
+  const response = await fetch(`${target.url}/api/sandboxes/${target.sandbox}/audit?${query}`, {
+    headers: { Authorization: `Bearer ${target.adminKey}` },
+  });
   const body = (await response.json()) as unknown;
-  if (response.status !== 200) throw new ActorSetupError(ruleOf(body).rule ?? `HTTP-${response.status}`, `the access-log search answered ${response.status}`);
+  if (response.status !== 200)
+    throw new ActorSetupError(
+      ruleOf(body).rule ?? `HTTP-${response.status}`,
+      `the access-log search answered ${response.status}`,
+    );
   return body;
 }

@@ -9,17 +9,26 @@ import type { Executor } from './resource-store';
  */
 const CHUNK = 5000;
 
-export async function bulkInsert<Row extends object>(db: Executor, engine: Engine, table: string, rows: Row[]): Promise<void> {
+export async function bulkInsert<Row extends object>(
+  db: Executor,
+  engine: Engine,
+  table: string,
+  rows: Row[],
+): Promise<void> {
   if (rows.length === 0) return;
   const columns = Object.keys(rows[0]);
   const columnList = sql.raw(columns.join(', '));
   for (let i = 0; i < rows.length; i += CHUNK) {
     const json = JSON.stringify(rows.slice(i, i + CHUNK));
     if (engine === 'postgres') {
-      await sql`insert into ${sql.table(table)} (${columnList}) select ${columnList} from json_populate_recordset(null::${sql.table(table)}, ${json}::json)`.execute(db);
+      await sql`insert into ${sql.table(table)} (${columnList}) select ${columnList} from json_populate_recordset(null::${sql.table(table)}, ${json}::json)`.execute(
+        db,
+      );
     } else {
       const extracted = sql.raw(columns.map((c) => `json_extract(value, '$.${c}')`).join(', '));
-      await sql`insert into ${sql.table(table)} (${columnList}) select ${extracted} from json_each(${json})`.execute(db);
+      await sql`insert into ${sql.table(table)} (${columnList}) select ${extracted} from json_each(${json})`.execute(
+        db,
+      );
     }
   }
 }

@@ -46,13 +46,33 @@ const initial: Migration = {
       .addColumn('method', 'varchar(10)', (c) => c.notNull())
       .addPrimaryKeyConstraint('resource_versions_pk', ['sandbox', 'resource_type', 'id', 'version_id'])
       .execute();
-    await db.schema.createIndex('resource_versions_updated').on('resource_versions').columns(['sandbox', 'last_updated']).execute();
+    await db.schema
+      .createIndex('resource_versions_updated')
+      .on('resource_versions')
+      .columns(['sandbox', 'last_updated'])
+      .execute();
 
     await indexColumns(db.schema.createTable('search_index')).execute();
-    await db.schema.createIndex('search_index_resource').on('search_index').columns(['sandbox', 'resource_type', 'resource_id']).execute();
-    await db.schema.createIndex('search_index_code').on('search_index').columns(['sandbox', 'resource_type', 'param', 'code']).execute();
-    await db.schema.createIndex('search_index_text').on('search_index').columns(['sandbox', 'resource_type', 'param', 'text']).execute();
-    await db.schema.createIndex('search_index_low').on('search_index').columns(['sandbox', 'resource_type', 'param', 'low']).execute();
+    await db.schema
+      .createIndex('search_index_resource')
+      .on('search_index')
+      .columns(['sandbox', 'resource_type', 'resource_id'])
+      .execute();
+    await db.schema
+      .createIndex('search_index_code')
+      .on('search_index')
+      .columns(['sandbox', 'resource_type', 'param', 'code'])
+      .execute();
+    await db.schema
+      .createIndex('search_index_text')
+      .on('search_index')
+      .columns(['sandbox', 'resource_type', 'param', 'text'])
+      .execute();
+    await db.schema
+      .createIndex('search_index_low')
+      .on('search_index')
+      .columns(['sandbox', 'resource_type', 'param', 'low'])
+      .execute();
 
     await db.schema
       .createTable('snapshots')
@@ -65,16 +85,28 @@ const initial: Migration = {
     await resourceColumns(db.schema.createTable('snapshot_resources'))
       .addColumn('label', 'varchar(100)', (c) => c.notNull())
       .execute();
-    await db.schema.createIndex('snapshot_resources_key').on('snapshot_resources').columns(['sandbox', 'label', 'resource_type', 'id', 'version_id']).execute();
+    await db.schema
+      .createIndex('snapshot_resources_key')
+      .on('snapshot_resources')
+      .columns(['sandbox', 'label', 'resource_type', 'id', 'version_id'])
+      .execute();
     await resourceColumns(db.schema.createTable('snapshot_resource_versions'))
       .addColumn('method', 'varchar(10)', (c) => c.notNull())
       .addColumn('label', 'varchar(100)', (c) => c.notNull())
       .execute();
-    await db.schema.createIndex('snapshot_resource_versions_key').on('snapshot_resource_versions').columns(['sandbox', 'label', 'resource_type', 'id', 'version_id']).execute();
+    await db.schema
+      .createIndex('snapshot_resource_versions_key')
+      .on('snapshot_resource_versions')
+      .columns(['sandbox', 'label', 'resource_type', 'id', 'version_id'])
+      .execute();
     await indexColumns(db.schema.createTable('snapshot_search_index'))
       .addColumn('label', 'varchar(100)', (c) => c.notNull())
       .execute();
-    await db.schema.createIndex('snapshot_search_index_resource').on('snapshot_search_index').columns(['sandbox', 'label', 'resource_type', 'resource_id']).execute();
+    await db.schema
+      .createIndex('snapshot_search_index_resource')
+      .on('snapshot_search_index')
+      .columns(['sandbox', 'label', 'resource_type', 'resource_id'])
+      .execute();
   },
 };
 
@@ -168,7 +200,10 @@ const conformance: Migration = {
 /** The generation of a sandbox's registries: what processes' read caches are checked against. */
 const sandboxGeneration: Migration = {
   async up(db: Kysely<unknown>) {
-    await db.schema.alterTable('sandboxes').addColumn('generation', 'integer', (c) => c.notNull().defaultTo(0)).execute();
+    await db.schema
+      .alterTable('sandboxes')
+      .addColumn('generation', 'integer', (c) => c.notNull().defaultTo(0))
+      .execute();
   },
 };
 
@@ -188,12 +223,24 @@ const changeJournal: Migration = {
   },
 };
 
-const migrations: Record<string, Migration> = { '0001-initial': initial, '0002-trust-framework': trustFramework, '0003-service-settings': serviceSettings, '0004-sandbox-generation': sandboxGeneration, '0005-change-journal': changeJournal, '0006-conformance': conformance };
+const migrations: Record<string, Migration> = {
+  '0001-initial': initial,
+  '0002-trust-framework': trustFramework,
+  '0003-service-settings': serviceSettings,
+  '0004-sandbox-generation': sandboxGeneration,
+  '0005-change-journal': changeJournal,
+  '0006-conformance': conformance,
+};
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };
 
 export async function migrateToLatest(db: Kysely<unknown>): Promise<void> {
-  const migrator = new Migrator({ db, provider, migrationTableName: 'navet_migrations', migrationLockTableName: 'navet_migrations_lock' });
+  const migrator = new Migrator({
+    db,
+    provider,
+    migrationTableName: 'navet_migrations',
+    migrationLockTableName: 'navet_migrations_lock',
+  });
   const { error } = await migrator.migrateToLatest();
   if (error) throw error instanceof Error ? error : new Error(String(error));
 }

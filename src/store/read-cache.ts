@@ -4,7 +4,12 @@
  * sandbox's generation in the database in the write's own transaction, and every request reads the
  * sandbox row first (Sandboxes.find), so a write by any Navet process is seen on the next request.
  */
-export const REGISTRY_TYPES: ReadonlySet<string> = new Set(['Practitioner', 'PractitionerRole', 'Organization', 'Patient']);
+export const REGISTRY_TYPES: ReadonlySet<string> = new Set([
+  'Practitioner',
+  'PractitionerRole',
+  'Organization',
+  'Patient',
+]);
 
 const MAX_ENTRIES = 20_000;
 

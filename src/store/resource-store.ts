@@ -88,7 +88,11 @@ export class ResourceStore {
   private async bumpGeneration(sandbox: string, resourceTypes: Iterable<string>): Promise<void> {
     for (const type of resourceTypes) {
       if (!REGISTRY_TYPES.has(type)) continue;
-      await this.db.updateTable('sandboxes').set((eb) => ({ generation: eb('generation', '+', 1) })).where('name', '=', sandbox).execute();
+      await this.db
+        .updateTable('sandboxes')
+        .set((eb) => ({ generation: eb('generation', '+', 1) }))
+        .where('name', '=', sandbox)
+        .execute();
       return;
     }
   }
@@ -101,14 +105,18 @@ export class ResourceStore {
   /** Runs `work` in one database transaction: all of it happens, or none of it. */
   async inTransaction<T>(work: (store: ResourceStore) => Promise<T>): Promise<T> {
     if (this.db.isTransaction) return work(this);
-    return (this.db as Kysely<Database>).transaction().execute((trx) => work(new ResourceStore(trx, this.engine, this.readCache)));
+    return (this.db as Kysely<Database>)
+      .transaction()
+      .execute((trx) => work(new ResourceStore(trx, this.engine, this.readCache)));
   }
 
   async find(sandbox: string, resourceType: string, id: string): Promise<FhirResource | undefined> {
     const row = await this.db
       .selectFrom('resources')
       .select(['content', 'deleted'])
-      .where('sandbox', '=', sandbox).where('resource_type', '=', resourceType).where('id', '=', id)
+      .where('sandbox', '=', sandbox)
+      .where('resource_type', '=', resourceType)
+      .where('id', '=', id)
       .executeTakeFirst();
     return row && !row.deleted ? parseContent(row) : undefined;
   }
@@ -117,10 +125,16 @@ export class ResourceStore {
     const row = await this.db
       .selectFrom('resources')
       .select(['content', 'deleted', 'version_id'])
-      .where('sandbox', '=', sandbox).where('resource_type', '=', resourceType).where('id', '=', id)
+      .where('sandbox', '=', sandbox)
+      .where('resource_type', '=', resourceType)
+      .where('id', '=', id)
       .executeTakeFirst();
     if (!row) throw notFound('NAVET-RESOURCE-NOT-FOUND', `${resourceType}/${id} does not exist in this sandbox`);
-    if (row.deleted) throw gone('NAVET-RESOURCE-DELETED', `${resourceType}/${id} was deleted (version ${row.version_id}); its history is still readable`);
+    if (row.deleted)
+      throw gone(
+        'NAVET-RESOURCE-DELETED',
+        `${resourceType}/${id} was deleted (version ${row.version_id}); its history is still readable`,
+      );
     return parseContent(row);
   }
 
@@ -128,31 +142,47 @@ export class ResourceStore {
     const row = await this.db
       .selectFrom('resource_versions')
       .select(['content', 'deleted'])
-      .where('sandbox', '=', sandbox).where('resource_type', '=', resourceType).where('id', '=', id).where('version_id', '=', versionId)
+      .where('sandbox', '=', sandbox)
+      .where('resource_type', '=', resourceType)
+      .where('id', '=', id)
+      .where('version_id', '=', versionId)
       .executeTakeFirst();
     if (!row) throw notFound('NAVET-VERSION-NOT-FOUND', `${resourceType}/${id} has no version ${versionId}`);
-    if (row.deleted) throw gone('NAVET-RESOURCE-DELETED', `Version ${versionId} of ${resourceType}/${id} is its deletion`);
+    if (row.deleted)
+      throw gone('NAVET-RESOURCE-DELETED', `Version ${versionId} of ${resourceType}/${id} is its deletion`);
     return parseContent(row);
   }
 
-  async currentVersion(sandbox: string, resourceType: string, id: string): Promise<{ versionId: number; deleted: boolean } | undefined> {
+  async currentVersion(
+    sandbox: string,
+    resourceType: string,
+    id: string,
+  ): Promise<{ versionId: number; deleted: boolean } | undefined> {
     const row = await this.db
       .selectFrom('resources')
       .select(['version_id', 'deleted'])
-      .where('sandbox', '=', sandbox).where('resource_type', '=', resourceType).where('id', '=', id)
+      .where('sandbox', '=', sandbox)
+      .where('resource_type', '=', resourceType)
+      .where('id', '=', id)
       .executeTakeFirst();
     return row ? { versionId: row.version_id, deleted: Boolean(row.deleted) } : undefined;
   }
 
   /** Creates a resource with a new server-assigned id (or the id given, for seeding and transactions). */
-  async create(sandbox: string, resource: FhirResource, lastUpdated: string, id: string = randomUUID()): Promise<FhirResource> {
+  async create(
+    sandbox: string,
+    resource: FhirResource,
+    lastUpdated: string,
+    id: string = randomUUID(),
+  ): Promise<FhirResource> {
     const stored = withMeta(resource, id, 1, lastUpdated);
     const inserted = await this.db
       .insertInto('resources')
       .values(this.resourceRow(sandbox, stored, 1, lastUpdated, false))
       .onConflict((oc) => oc.columns(['sandbox', 'resource_type', 'id']).doNothing())
       .executeTakeFirst();
-    if (Number(inserted.numInsertedOrUpdatedRows ?? 0) !== 1) throw conflict('NAVET-ID-TAKEN', `${resource.resourceType}/${id} exists already`);
+    if (Number(inserted.numInsertedOrUpdatedRows ?? 0) !== 1)
+      throw conflict('NAVET-ID-TAKEN', `${resource.resourceType}/${id} exists already`);
     await this.writeVersion(sandbox, stored, 1, lastUpdated, 'POST');
     await this.replaceIndex(sandbox, stored);
     await this.bumpGeneration(sandbox, [stored.resourceType]);
@@ -164,13 +194,21 @@ export class ResourceStore {
    * Updates (or creates, with the client's id) a resource. `expectedVersion` is the If-Match version:
    * a stale one gets 412. A concurrent writer that wins the race makes this one fail with 409.
    */
-  async update(sandbox: string, resource: FhirResource, lastUpdated: string, expectedVersion?: number): Promise<{ resource: FhirResource; created: boolean }> {
+  async update(
+    sandbox: string,
+    resource: FhirResource,
+    lastUpdated: string,
+    expectedVersion?: number,
+  ): Promise<{ resource: FhirResource; created: boolean }> {
     const id = resource.id as string;
     const current = await this.currentVersion(sandbox, resource.resourceType, id);
     if (expectedVersion !== undefined && current?.versionId !== expectedVersion) {
-      throw preconditionFailed('NAVET-VERSION-CONFLICT', current
-        ? `If-Match names version ${expectedVersion} of ${resource.resourceType}/${id}, but the current version is ${current.versionId}${current.deleted ? ' (deleted)' : ''}: read it again and re-apply your change`
-        : `If-Match names version ${expectedVersion}, but ${resource.resourceType}/${id} does not exist`);
+      throw preconditionFailed(
+        'NAVET-VERSION-CONFLICT',
+        current
+          ? `If-Match names version ${expectedVersion} of ${resource.resourceType}/${id}, but the current version is ${current.versionId}${current.deleted ? ' (deleted)' : ''}: read it again and re-apply your change`
+          : `If-Match names version ${expectedVersion}, but ${resource.resourceType}/${id} does not exist`,
+      );
     }
     if (!current) return { resource: await this.create(sandbox, resource, lastUpdated, id), created: true };
     const versionId = current.versionId + 1;
@@ -178,11 +216,16 @@ export class ResourceStore {
     const updated = await this.db
       .updateTable('resources')
       .set({ version_id: versionId, last_updated: lastUpdated, deleted: 0, content: JSON.stringify(stored) })
-      .where('sandbox', '=', sandbox).where('resource_type', '=', resource.resourceType).where('id', '=', id)
+      .where('sandbox', '=', sandbox)
+      .where('resource_type', '=', resource.resourceType)
+      .where('id', '=', id)
       .where('version_id', '=', current.versionId)
       .executeTakeFirst();
     if (Number(updated.numUpdatedRows) !== 1) {
-      throw conflict('NAVET-CONCURRENT-UPDATE', `${resource.resourceType}/${id} was changed by another request at the same moment; read it again and retry`);
+      throw conflict(
+        'NAVET-CONCURRENT-UPDATE',
+        `${resource.resourceType}/${id} was changed by another request at the same moment; read it again and retry`,
+      );
     }
     await this.writeVersion(sandbox, stored, versionId, lastUpdated, 'PUT');
     await this.replaceIndex(sandbox, stored);
@@ -200,12 +243,26 @@ export class ResourceStore {
     const updated = await this.db
       .updateTable('resources')
       .set({ version_id: versionId, last_updated: lastUpdated, deleted: 1, content: JSON.stringify(tombstone) })
-      .where('sandbox', '=', sandbox).where('resource_type', '=', resourceType).where('id', '=', id)
+      .where('sandbox', '=', sandbox)
+      .where('resource_type', '=', resourceType)
+      .where('id', '=', id)
       .where('version_id', '=', current.versionId)
       .executeTakeFirst();
-    if (Number(updated.numUpdatedRows) !== 1) throw conflict('NAVET-CONCURRENT-UPDATE', `${resourceType}/${id} was changed by another request at the same moment; retry`);
-    await this.db.insertInto('resource_versions').values({ ...this.resourceRow(sandbox, tombstone, versionId, lastUpdated, true), method: 'DELETE' }).execute();
-    await this.db.deleteFrom('search_index').where('sandbox', '=', sandbox).where('resource_type', '=', resourceType).where('resource_id', '=', id).execute();
+    if (Number(updated.numUpdatedRows) !== 1)
+      throw conflict(
+        'NAVET-CONCURRENT-UPDATE',
+        `${resourceType}/${id} was changed by another request at the same moment; retry`,
+      );
+    await this.db
+      .insertInto('resource_versions')
+      .values({ ...this.resourceRow(sandbox, tombstone, versionId, lastUpdated, true), method: 'DELETE' })
+      .execute();
+    await this.db
+      .deleteFrom('search_index')
+      .where('sandbox', '=', sandbox)
+      .where('resource_type', '=', resourceType)
+      .where('resource_id', '=', id)
+      .execute();
     await this.bumpGeneration(sandbox, [resourceType]);
     await recordChanges(this.db, sandbox, [{ resourceType, id }]);
     return true;
@@ -219,22 +276,37 @@ export class ResourceStore {
     const countRow = await base.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirst();
     const rows = await base
       .selectAll()
-      .orderBy('last_updated', 'desc').orderBy('version_id', 'desc').orderBy('id')
-      .limit(query.count).offset(query.offset)
+      .orderBy('last_updated', 'desc')
+      .orderBy('version_id', 'desc')
+      .orderBy('id')
+      .limit(query.count)
+      .offset(query.offset)
       .execute();
     return {
       total: Number(countRow?.n ?? 0),
       versions: rows.map((row) => ({
-        resourceType: row.resource_type, id: row.id, versionId: row.version_id, lastUpdated: row.last_updated,
-        deleted: Boolean(row.deleted), method: row.method as StoredVersion['method'],
+        resourceType: row.resource_type,
+        id: row.id,
+        versionId: row.version_id,
+        lastUpdated: row.last_updated,
+        deleted: Boolean(row.deleted),
+        method: row.method as StoredVersion['method'],
         resource: row.deleted ? undefined : parseContent(row),
       })),
     };
   }
 
   async search(sandbox: string, request: SearchRequest): Promise<SearchResult> {
-    if (this.cachedView && this.readCache && REGISTRY_TYPES.has(request.resourceType) && request.include.length === 0 && request.revinclude.length === 0) {
-      return this.readCache.get(sandbox, `search ${JSON.stringify(request)}`, () => this.searchStored(sandbox, request));
+    if (
+      this.cachedView &&
+      this.readCache &&
+      REGISTRY_TYPES.has(request.resourceType) &&
+      request.include.length === 0 &&
+      request.revinclude.length === 0
+    ) {
+      return this.readCache.get(sandbox, `search ${JSON.stringify(request)}`, () =>
+        this.searchStored(sandbox, request),
+      );
     }
     return this.searchStored(sandbox, request);
   }
@@ -248,14 +320,23 @@ export class ResourceStore {
       total = Number(counted.rows[0]?.n ?? 0);
     }
     if (request.summaryCount || request.count === 0) return { total, matches: [], included: [] };
-    const rows = await sql<{ content: string }>`select r.content ${from} order by ${orderByClause(request)} limit ${request.count} offset ${request.offset}`.execute(this.db);
+    const rows = await sql<{
+      content: string;
+    }>`select r.content ${from} order by ${orderByClause(request)} limit ${request.count} offset ${request.offset}`.execute(
+      this.db,
+    );
     const matches = rows.rows.map(parseContent);
     const included = await this.includes(sandbox, matches, request.include, request.revinclude);
     return { total, matches, included };
   }
 
   /** Resources named by _include / _revinclude (with :iterate followed up to a few levels). */
-  private async includes(sandbox: string, matches: FhirResource[], include: IncludeSpec[], revinclude: IncludeSpec[]): Promise<FhirResource[]> {
+  private async includes(
+    sandbox: string,
+    matches: FhirResource[],
+    include: IncludeSpec[],
+    revinclude: IncludeSpec[],
+  ): Promise<FhirResource[]> {
     if (matches.length === 0 || (include.length === 0 && revinclude.length === 0)) return [];
     const key = (r: FhirResource) => `${r.resourceType}/${r.id}`;
     const seen = new Set(matches.map(key));
@@ -268,11 +349,20 @@ export class ResourceStore {
         const sources = frontier.filter((r) => r.resourceType === spec.sourceType);
         if (sources.length === 0) continue;
         const refs = await this.db
-          .selectFrom('search_index').select('text')
-          .where('sandbox', '=', sandbox).where('resource_type', '=', spec.sourceType).where('param', '=', spec.param)
-          .where('resource_id', 'in', sources.map((s) => s.id as string))
+          .selectFrom('search_index')
+          .select('text')
+          .where('sandbox', '=', sandbox)
+          .where('resource_type', '=', spec.sourceType)
+          .where('param', '=', spec.param)
+          .where(
+            'resource_id',
+            'in',
+            sources.map((s) => s.id as string),
+          )
           .execute();
-        const targets = refs.map((r) => r.text).filter((t): t is string => !!t && /^[A-Za-z]+\/[^/]+$/.test(t))
+        const targets = refs
+          .map((r) => r.text)
+          .filter((t): t is string => !!t && /^[A-Za-z]+\/[^/]+$/.test(t))
           .filter((t) => !spec.targetType || t.startsWith(`${spec.targetType}/`));
         found.push(...(await this.readMany(sandbox, targets)));
       }
@@ -280,11 +370,19 @@ export class ResourceStore {
         if (depth > 0 && !spec.iterate) continue;
         if (frontier.length === 0) continue;
         const rows = await this.db
-          .selectFrom('search_index').select('resource_id')
-          .where('sandbox', '=', sandbox).where('resource_type', '=', spec.sourceType).where('param', '=', spec.param)
+          .selectFrom('search_index')
+          .select('resource_id')
+          .where('sandbox', '=', sandbox)
+          .where('resource_type', '=', spec.sourceType)
+          .where('param', '=', spec.param)
           .where('text', 'in', frontier.map(key))
           .execute();
-        found.push(...(await this.readMany(sandbox, rows.map((r) => `${spec.sourceType}/${r.resource_id}`))));
+        found.push(
+          ...(await this.readMany(
+            sandbox,
+            rows.map((r) => `${spec.sourceType}/${r.resource_id}`),
+          )),
+        );
       }
       frontier = [];
       for (const resource of found) {
@@ -314,8 +412,13 @@ export class ResourceStore {
     }
     const resources: FhirResource[] = [];
     for (const [type, ids] of byType) {
-      const rows = await this.db.selectFrom('resources').select('content')
-        .where('sandbox', '=', sandbox).where('resource_type', '=', type).where('id', 'in', [...ids]).where('deleted', '=', 0)
+      const rows = await this.db
+        .selectFrom('resources')
+        .select('content')
+        .where('sandbox', '=', sandbox)
+        .where('resource_type', '=', type)
+        .where('id', 'in', [...ids])
+        .where('deleted', '=', 0)
         .execute();
       resources.push(...rows.map(parseContent));
     }
@@ -328,12 +431,28 @@ export class ResourceStore {
    */
   async createMany(sandbox: string, items: { resource: FhirResource; lastUpdated: string }[]): Promise<FhirResource[]> {
     const stored = items.map(({ resource, lastUpdated }) => withMeta(resource, randomUUID(), 1, lastUpdated));
-    const resourceRows = stored.map((resource, i) => this.resourceRow(sandbox, resource, 1, items[i].lastUpdated, false));
+    const resourceRows = stored.map((resource, i) =>
+      this.resourceRow(sandbox, resource, 1, items[i].lastUpdated, false),
+    );
     await bulkInsert(this.db, this.engine, 'resources', resourceRows);
-    await bulkInsert(this.db, this.engine, 'resource_versions', resourceRows.map((row) => ({ ...row, method: 'POST' })));
-    await bulkInsert(this.db, this.engine, 'search_index', stored.flatMap((resource) => extractIndexValues(resource).map((v) => this.indexRow(sandbox, resource, v))));
+    await bulkInsert(
+      this.db,
+      this.engine,
+      'resource_versions',
+      resourceRows.map((row) => ({ ...row, method: 'POST' })),
+    );
+    await bulkInsert(
+      this.db,
+      this.engine,
+      'search_index',
+      stored.flatMap((resource) => extractIndexValues(resource).map((v) => this.indexRow(sandbox, resource, v))),
+    );
     await this.bumpGeneration(sandbox, new Set(stored.map((r) => r.resourceType)));
-    await recordChanges(this.db, sandbox, stored.map((r) => ({ resourceType: r.resourceType, id: r.id as string })));
+    await recordChanges(
+      this.db,
+      sandbox,
+      stored.map((r) => ({ resourceType: r.resourceType, id: r.id as string })),
+    );
     return stored;
   }
 
@@ -349,7 +468,10 @@ export class ResourceStore {
       const id = resource.id ?? randomUUID();
       history.forEach((earlier, i) => {
         const stored = withMeta({ ...earlier.resource, id }, id, i + 1, earlier.lastUpdated);
-        versionRows.push({ ...this.resourceRow(sandbox, stored, i + 1, earlier.lastUpdated, false), method: i === 0 ? 'POST' : 'PUT' });
+        versionRows.push({
+          ...this.resourceRow(sandbox, stored, i + 1, earlier.lastUpdated, false),
+          method: i === 0 ? 'POST' : 'PUT',
+        });
       });
       const versionId = history.length + 1;
       const stored = withMeta(resource, id, versionId, lastUpdated);
@@ -365,27 +487,73 @@ export class ResourceStore {
   }
 
   async countResources(sandbox: string, resourceType?: string): Promise<number> {
-    let query = this.db.selectFrom('resources').select((eb) => eb.fn.countAll<number>().as('n')).where('sandbox', '=', sandbox).where('deleted', '=', 0);
+    let query = this.db
+      .selectFrom('resources')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('sandbox', '=', sandbox)
+      .where('deleted', '=', 0);
     if (resourceType) query = query.where('resource_type', '=', resourceType);
     const row = await query.executeTakeFirst();
     return Number(row?.n ?? 0);
   }
 
-  private resourceRow(sandbox: string, resource: FhirResource, versionId: number, lastUpdated: string, deleted: boolean): ResourceTable {
-    return { sandbox, resource_type: resource.resourceType, id: resource.id as string, version_id: versionId, last_updated: lastUpdated, deleted: deleted ? 1 : 0, content: JSON.stringify(resource) };
+  private resourceRow(
+    sandbox: string,
+    resource: FhirResource,
+    versionId: number,
+    lastUpdated: string,
+    deleted: boolean,
+  ): ResourceTable {
+    return {
+      sandbox,
+      resource_type: resource.resourceType,
+      id: resource.id as string,
+      version_id: versionId,
+      last_updated: lastUpdated,
+      deleted: deleted ? 1 : 0,
+      content: JSON.stringify(resource),
+    };
   }
 
   private indexRow(sandbox: string, resource: FhirResource, value: IndexValue): SearchIndexTable {
-    return { sandbox, resource_type: resource.resourceType, resource_id: resource.id as string, param: value.param, text: value.text, system: value.system, code: value.code, low: value.low, high: value.high };
+    return {
+      sandbox,
+      resource_type: resource.resourceType,
+      resource_id: resource.id as string,
+      param: value.param,
+      text: value.text,
+      system: value.system,
+      code: value.code,
+      low: value.low,
+      high: value.high,
+    };
   }
 
-  private async writeVersion(sandbox: string, resource: FhirResource, versionId: number, lastUpdated: string, method: string): Promise<void> {
-    await this.db.insertInto('resource_versions').values({ ...this.resourceRow(sandbox, resource, versionId, lastUpdated, false), method }).execute();
+  private async writeVersion(
+    sandbox: string,
+    resource: FhirResource,
+    versionId: number,
+    lastUpdated: string,
+    method: string,
+  ): Promise<void> {
+    await this.db
+      .insertInto('resource_versions')
+      .values({ ...this.resourceRow(sandbox, resource, versionId, lastUpdated, false), method })
+      .execute();
   }
 
   private async replaceIndex(sandbox: string, resource: FhirResource): Promise<void> {
-    await this.db.deleteFrom('search_index').where('sandbox', '=', sandbox).where('resource_type', '=', resource.resourceType).where('resource_id', '=', resource.id as string).execute();
+    await this.db
+      .deleteFrom('search_index')
+      .where('sandbox', '=', sandbox)
+      .where('resource_type', '=', resource.resourceType)
+      .where('resource_id', '=', resource.id as string)
+      .execute();
     const rows = extractIndexValues(resource).map((v) => this.indexRow(sandbox, resource, v));
-    for (let i = 0; i < rows.length; i += INSERT_CHUNK) await this.db.insertInto('search_index').values(rows.slice(i, i + INSERT_CHUNK)).execute();
+    for (let i = 0; i < rows.length; i += INSERT_CHUNK)
+      await this.db
+        .insertInto('search_index')
+        .values(rows.slice(i, i + INSERT_CHUNK))
+        .execute();
   }
 }

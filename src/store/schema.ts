@@ -89,11 +89,35 @@ export interface ServiceSettingsTable {
 }
 
 /** A conformance session of one client (src/conformance): its settings and, once graded, its report. */
-export interface ConformanceSessionTable { sandbox: string; id: string; client_id: string; status: string; content: string; report: string | null; created_at: string }
+export interface ConformanceSessionTable {
+  sandbox: string;
+  id: string;
+  client_id: string;
+  status: string;
+  content: string;
+  report: string | null;
+  created_at: string;
+}
 /** One recorded request and Navet's answer, in a session. */
-export interface ConformanceExchangeTable { sandbox: string; session_id: string; id: string; at_ms: number; seq: number; content: string }
+export interface ConformanceExchangeTable {
+  sandbox: string;
+  session_id: string;
+  id: string;
+  at_ms: number;
+  seq: number;
+  content: string;
+}
 /** A challenge armed in a session, and when it was played. */
-export interface ConformanceChallengeTable { sandbox: string; session_id: string; name: string; armed_at_ms: number; status: string; request_id: string | null; triggered_at_ms: number | null; data: string | null }
+export interface ConformanceChallengeTable {
+  sandbox: string;
+  session_id: string;
+  name: string;
+  armed_at_ms: number;
+  status: string;
+  request_id: string | null;
+  triggered_at_ms: number | null;
+  data: string | null;
+}
 
 export interface Database {
   conformance_sessions: ConformanceSessionTable;

@@ -24,14 +24,22 @@ const like = (column: Condition, pattern: string) => sql`${column} like ${patter
 /** Range comparison of a stored [low, high] against a search [low, high], by prefix (FHIR R4 3.1.1.4.2). */
 function rangeCondition(low: Condition, high: Condition, value: Extract<SearchValue, { kind: 'range' }>): Condition {
   switch (value.prefix) {
-    case 'eq': return sql`(${low} >= ${value.low} and ${high} <= ${value.high})`;
-    case 'ne': return sql`(${low} < ${value.low} or ${high} > ${value.high})`;
-    case 'gt': return sql`${high} > ${value.high}`;
-    case 'lt': return sql`${low} < ${value.low}`;
-    case 'ge': return sql`${high} >= ${value.low}`;
-    case 'le': return sql`${low} <= ${value.high}`;
-    case 'sa': return sql`${low} > ${value.high}`;
-    case 'eb': return sql`${high} < ${value.low}`;
+    case 'eq':
+      return sql`(${low} >= ${value.low} and ${high} <= ${value.high})`;
+    case 'ne':
+      return sql`(${low} < ${value.low} or ${high} > ${value.high})`;
+    case 'gt':
+      return sql`${high} > ${value.high}`;
+    case 'lt':
+      return sql`${low} < ${value.low}`;
+    case 'ge':
+      return sql`${high} >= ${value.low}`;
+    case 'le':
+      return sql`${low} <= ${value.high}`;
+    case 'sa':
+      return sql`${low} > ${value.high}`;
+    case 'eb':
+      return sql`${high} < ${value.low}`;
     case 'ap': {
       const margin = Math.max((value.high - value.low) * 0.1, Math.abs(value.low) * 0.1);
       return sql`(${high} >= ${value.low - margin} and ${low} <= ${value.high + margin})`;
@@ -45,7 +53,8 @@ function indexValueCondition(criterion: Criterion, value: SearchValue): Conditio
   const system = sql.ref('si.system');
   switch (value.kind) {
     case 'string':
-      if (criterion.type === 'uri') return criterion.modifier === 'below' ? like(text, `${likeEscape(value.raw)}%`) : sql`${text} = ${value.raw}`;
+      if (criterion.type === 'uri')
+        return criterion.modifier === 'below' ? like(text, `${likeEscape(value.raw)}%`) : sql`${text} = ${value.raw}`;
       if (criterion.modifier === 'exact') return sql`${code} = ${value.raw}`;
       if (criterion.modifier === 'contains') return like(text, `%${likeEscape(value.text)}%`);
       return like(text, `${likeEscape(value.text)}%`);
@@ -64,10 +73,14 @@ function indexValueCondition(criterion: Criterion, value: SearchValue): Conditio
       if (value.reference !== undefined) {
         // an absolute URL to one of our own resources matches its relative form too
         const relative = /([A-Za-z]+\/[^/]+)$/.exec(value.reference)?.[1];
-        return relative && relative !== value.reference ? or([sql`${text} = ${value.reference}`, sql`${text} = ${relative}`]) : sql`${text} = ${value.reference}`;
+        return relative && relative !== value.reference
+          ? or([sql`${text} = ${value.reference}`, sql`${text} = ${relative}`])
+          : sql`${text} = ${value.reference}`;
       }
       const candidates = value.types.map((t) => `${t}/${value.id}`);
-      return candidates.length ? sql`${text} in (${sql.join(candidates)})` : like(text, `%/${likeEscape(value.id ?? '')}`);
+      return candidates.length
+        ? sql`${text} in (${sql.join(candidates)})`
+        : like(text, `%/${likeEscape(value.id ?? '')}`);
     }
     case 'range': {
       const range = rangeCondition(sql.ref('si.low'), sql.ref('si.high'), value);
@@ -90,22 +103,32 @@ function idsWhere(sandbox: string, resourceType: string, param: string, conditio
 function criterionCondition(sandbox: string, resourceType: string, criterion: Criterion, alias: string): Condition {
   const id = sql.ref(`${alias}.id`);
   if (criterion.type === 'id') {
-    return sql`${id} in (${sql.join(criterion.values.map((v) => (v.kind === 'token' ? v.code ?? '' : '')))})`;
+    return sql`${id} in (${sql.join(criterion.values.map((v) => (v.kind === 'token' ? (v.code ?? '') : '')))})`;
   }
   if (criterion.type === 'lastUpdated') {
     const column = sql.ref(`${alias}.last_updated`);
-    return or(criterion.values.map((v) => {
-      if (v.kind !== 'range') return FALSE;
-      const low = new Date(Math.max(v.low, -8.64e15)).toISOString();
-      const high = new Date(Math.min(v.high, 8.64e15)).toISOString();
-      // ISO instants in UTC compare correctly as text
-      const prefix = v.prefix === 'ap' ? 'eq' : v.prefix;
-      return rangeCondition(column, column, { ...v, prefix, low: low as unknown as number, high: high as unknown as number });
-    }));
+    return or(
+      criterion.values.map((v) => {
+        if (v.kind !== 'range') return FALSE;
+        const low = new Date(Math.max(v.low, -8.64e15)).toISOString();
+        const high = new Date(Math.min(v.high, 8.64e15)).toISOString();
+        // ISO instants in UTC compare correctly as text
+        const prefix = v.prefix === 'ap' ? 'eq' : v.prefix;
+        return rangeCondition(column, column, {
+          ...v,
+          prefix,
+          low: low as unknown as number,
+          high: high as unknown as number,
+        });
+      }),
+    );
   }
   if (criterion.chain) {
     const { targetTypes, criterion: inner } = criterion.chain;
-    const targets = targetTypes.map((target) => sql`si.text in (select cast(${`${target}/`} as varchar(100)) || r2.id from resources r2 where r2.sandbox = ${sandbox} and r2.resource_type = ${target} and r2.deleted = 0 and ${criterionCondition(sandbox, target, inner, 'r2')})`);
+    const targets = targetTypes.map(
+      (target) =>
+        sql`si.text in (select cast(${`${target}/`} as varchar(100)) || r2.id from resources r2 where r2.sandbox = ${sandbox} and r2.resource_type = ${target} and r2.deleted = 0 and ${criterionCondition(sandbox, target, inner, 'r2')})`,
+    );
     return sql`${id} in ${idsWhere(sandbox, resourceType, criterion.param, or(targets))}`;
   }
   const missing = criterion.values.find((v) => v.kind === 'missing');
@@ -130,13 +153,22 @@ export function whereClause(sandbox: string, request: SearchRequest): Condition 
 function sortExpression(resourceType: string, sort: SortSpec): Condition {
   if (sort.type === 'id') return sql.ref('r.id');
   if (sort.type === 'lastUpdated') return sql.ref('r.last_updated');
-  const column = sort.type === 'date' || sort.type === 'number' || sort.type === 'quantity' ? (sort.descending ? 'high' : 'low') : sort.type === 'token' ? 'code' : 'text';
+  const column =
+    sort.type === 'date' || sort.type === 'number' || sort.type === 'quantity'
+      ? sort.descending
+        ? 'high'
+        : 'low'
+      : sort.type === 'token'
+        ? 'code'
+        : 'text';
   const aggregate = sort.descending ? sql`max(${sql.ref(`si.${column}`)})` : sql`min(${sql.ref(`si.${column}`)})`;
   return sql`(select ${aggregate} from search_index si where si.sandbox = r.sandbox and si.resource_type = ${resourceType} and si.resource_id = r.id and si.param = ${sort.param})`;
 }
 
 export function orderByClause(request: SearchRequest): Condition {
-  const parts = request.sort.map((s) => sql`${sortExpression(request.resourceType, s)} ${sql.raw(s.descending ? 'desc' : 'asc')}`);
+  const parts = request.sort.map(
+    (s) => sql`${sortExpression(request.resourceType, s)} ${sql.raw(s.descending ? 'desc' : 'asc')}`,
+  );
   if (request.sort.length === 0) parts.push(sql`r.last_updated asc`);
   parts.push(sql`r.id asc`);
   return sql.join(parts, sql`, `);

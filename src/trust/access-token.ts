@@ -52,7 +52,11 @@ export interface TokenContent {
   lifetimeSeconds: number;
 }
 
-export function accessTokenClaims(content: TokenContent, issuer: string, nowS: number): JWTPayload & Record<string, unknown> {
+export function accessTokenClaims(
+  content: TokenContent,
+  issuer: string,
+  nowS: number,
+): JWTPayload & Record<string, unknown> {
   const { client, user } = content;
   // a multi-tenant client that names another parent names its child too (or none)
   const child = content.childOrganization ?? (content.parentOrganization ? undefined : client.organization.child);
@@ -72,34 +76,49 @@ export function accessTokenClaims(content: TokenContent, issuer: string, nowS: n
     ...(client.supplier ? { [CLAIM.orgnrSupplier]: client.supplier } : {}),
     [CLAIM.clientName]: client.name,
     [CLAIM.clientTenancy]: client.tenancy,
-    ...(user ? {
-      sub: user.sub,
-      auth_time: user.authTime,
-      idp: 'testidp-oidc',
-      [CLAIM.pid]: user.pid,
-      [CLAIM.pidPseudonym]: user.sub,
-      [CLAIM.securityLevel]: '4',
-      [CLAIM.assuranceLevel]: 'high',
-      ...(user.hprNumber ? { [CLAIM.hprNumber]: user.hprNumber } : {}),
-      name: user.name,
-      given_name: user.givenName,
-      ...(user.middleName ? { middle_name: user.middleName } : {}),
-      family_name: user.familyName,
-      [CLAIM.network]: 'internett',
-      sid: user.sid,
-    } : {}),
+    ...(user
+      ? {
+          sub: user.sub,
+          auth_time: user.authTime,
+          idp: 'testidp-oidc',
+          [CLAIM.pid]: user.pid,
+          [CLAIM.pidPseudonym]: user.sub,
+          [CLAIM.securityLevel]: '4',
+          [CLAIM.assuranceLevel]: 'high',
+          ...(user.hprNumber ? { [CLAIM.hprNumber]: user.hprNumber } : {}),
+          name: user.name,
+          given_name: user.givenName,
+          ...(user.middleName ? { middle_name: user.middleName } : {}),
+          family_name: user.familyName,
+          [CLAIM.network]: 'internett',
+          sid: user.sid,
+        }
+      : {}),
     ...(content.attestation ? { [CLAIM.attestation]: content.attestation } : {}),
     ...(content.journalId ? { [CLAIM.journalId]: content.journalId } : {}),
     ...(content.act ? { act: content.act } : {}),
   };
 }
 
-export async function signAccessToken(keys: SigningKeys, sandbox: string, claims: JWTPayload, header: Record<string, unknown> = {}): Promise<string> {
+export async function signAccessToken(
+  keys: SigningKeys,
+  sandbox: string,
+  claims: JWTPayload,
+  header: Record<string, unknown> = {},
+): Promise<string> {
   const key = await keys.current(sandbox);
-  return new SignJWT(claims).setProtectedHeader({ alg: SIGNING_ALG, kid: key.kid, typ: 'at+jwt', ...header }).sign(key.privateKey);
+  return new SignJWT(claims)
+    .setProtectedHeader({ alg: SIGNING_ALG, kid: key.kid, typ: 'at+jwt', ...header })
+    .sign(key.privateKey);
 }
 
-export async function issueAccessToken(keys: SigningKeys, sandbox: string, issuer: string, now: Date, content: TokenContent): Promise<{ token: string; claims: JWTPayload & Record<string, unknown> }> {
+export async function issueAccessToken(
+  keys: SigningKeys,
+  sandbox: string,
+  issuer: string,
+  now: Date,
+  content: TokenContent,
+): Promise<{ token: string; claims: JWTPayload & Record<string, unknown> }> {
   const claims = accessTokenClaims(content, issuer, Math.floor(now.getTime() / 1000));
   return { token: await signAccessToken(keys, sandbox, claims), claims };
 }

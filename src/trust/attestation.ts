@@ -80,9 +80,16 @@ export interface AttestationDetails {
 
 type JsonObject = Record<string, unknown>;
 
-const isObject = (value: unknown): value is JsonObject => typeof value === 'object' && value !== null && !Array.isArray(value);
+const isObject = (value: unknown): value is JsonObject =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
 
-export const ATTESTATION_SCHEMA_PATH = path.join(__dirname, '..', '..', 'profiles', 'tillitsrammeverk-attestation.schema.json');
+export const ATTESTATION_SCHEMA_PATH = path.join(
+  __dirname,
+  '..',
+  '..',
+  'profiles',
+  'tillitsrammeverk-attestation.schema.json',
+);
 
 let compiled: { schema: JsonObject; validate: ValidateFunction } | undefined;
 
@@ -98,19 +105,32 @@ function attestationSchema(): { schema: JsonObject; validate: ValidateFunction }
 export function parseAuthorizationDetails(value: unknown, where: string): AttestationDetails {
   const parsed = typeof value === 'string' ? parseJsonString(value, where) : value;
   if (!isObject(parsed) && !Array.isArray(parsed)) {
-    throw new TrustError('invalid_request', 'NAVET-AUTHORIZATION-DETAILS', `${where} must be a JSON object with a "type", or an array of such objects; got ${describe(parsed)}`);
+    throw new TrustError(
+      'invalid_request',
+      'NAVET-AUTHORIZATION-DETAILS',
+      `${where} must be a JSON object with a "type", or an array of such objects; got ${describe(parsed)}`,
+    );
   }
   const items: unknown[] = Array.isArray(parsed) ? parsed : [parsed];
   const result: AttestationDetails = { details: [], warnings: [] };
   items.forEach((item, index) => {
     const at = Array.isArray(parsed) ? `${where}[${index}]` : where;
     if (!isObject(item) || typeof item.type !== 'string') {
-      throw new TrustError('invalid_request', 'NAVET-AUTHORIZATION-DETAILS', `${at} must be an object with a string "type" (one of ${SUPPORTED_TYPES.join(', ')}); got ${describe(item)}`);
+      throw new TrustError(
+        'invalid_request',
+        'NAVET-AUTHORIZATION-DETAILS',
+        `${at} must be an object with a string "type" (one of ${SUPPORTED_TYPES.join(', ')}); got ${describe(item)}`,
+      );
     }
     result.details.push(structuredClone(item));
     switch (item.type) {
       case ATTESTATION_TYPE:
-        if (result.attestation) throw new TrustError('invalid_request', 'NAVET-AUTHORIZATION-DETAILS', `${where} holds more than one ${ATTESTATION_TYPE} object; send one attestation`);
+        if (result.attestation)
+          throw new TrustError(
+            'invalid_request',
+            'NAVET-AUTHORIZATION-DETAILS',
+            `${where} holds more than one ${ATTESTATION_TYPE} object; send one attestation`,
+          );
         result.attestation = readAttestation(item, at, result.warnings);
         break;
       case CHILD_ORGANIZATION_TYPE: {
@@ -123,13 +143,21 @@ export function parseAuthorizationDetails(value: unknown, where: string): Attest
         // {"value": {"journal_id": …}} as HelseID.Library and the SFM docs send it; the flat {"journal_id": …} too
         const journalId = isObject(item.value) ? item.value.journal_id : item.journal_id;
         if (typeof journalId !== 'string' || journalId === '') {
-          throw new TrustError('invalid_request', 'NAVET-AUTHORIZATION-DETAILS', `${at}: ${JOURNAL_ID_TYPE} needs the SFM journal id as a string (a UUID): {"type": "${JOURNAL_ID_TYPE}", "value": {"journal_id": "<uuid>"}}`);
+          throw new TrustError(
+            'invalid_request',
+            'NAVET-AUTHORIZATION-DETAILS',
+            `${at}: ${JOURNAL_ID_TYPE} needs the SFM journal id as a string (a UUID): {"type": "${JOURNAL_ID_TYPE}", "value": {"journal_id": "<uuid>"}}`,
+          );
         }
         result.journalId = journalId;
         break;
       }
       default:
-        throw new TrustError('invalid_request', 'NAVET-AUTHORIZATION-DETAILS-TYPE', `${at}: unknown type ${JSON.stringify(item.type)}; the types HelseID knows are ${SUPPORTED_TYPES.join(', ')}`);
+        throw new TrustError(
+          'invalid_request',
+          'NAVET-AUTHORIZATION-DETAILS-TYPE',
+          `${at}: unknown type ${JSON.stringify(item.type)}; the types HelseID knows are ${SUPPORTED_TYPES.join(', ')}`,
+        );
     }
   });
   return result;
@@ -139,7 +167,11 @@ function parseJsonString(value: string, where: string): unknown {
   try {
     return JSON.parse(value);
   } catch {
-    throw new TrustError('invalid_request', 'NAVET-AUTHORIZATION-DETAILS', `${where} is a string that is not JSON; send a JSON object with a "type", or an array of such objects`);
+    throw new TrustError(
+      'invalid_request',
+      'NAVET-AUTHORIZATION-DETAILS',
+      `${where} is a string that is not JSON; send a JSON object with a "type", or an array of such objects`,
+    );
   }
 }
 
@@ -160,11 +192,15 @@ function readOrganization(item: JsonObject, at: string): { parent?: string; chil
   const identifier = isObject(organization.identifier) ? organization.identifier : {};
   const { system, value } = identifier;
   if (system === ORGNR_SYSTEM && typeof value === 'string' && /^\d{9}$/.test(value)) return { child: value };
-  const multiTenant = system === ISO_6523_SYSTEM && typeof value === 'string' ? /^NO:ORGNR:(\d{9})(?::(\d{9})?)?$/.exec(value) : null;
+  const multiTenant =
+    system === ISO_6523_SYSTEM && typeof value === 'string' ? /^NO:ORGNR:(\d{9})(?::(\d{9})?)?$/.exec(value) : null;
   if (multiTenant) return { parent: multiTenant[1], ...(multiTenant[2] ? { child: multiTenant[2] } : {}) };
-  throw new TrustError('invalid_request', 'NAVET-AUTHORIZATION-DETAILS',
+  throw new TrustError(
+    'invalid_request',
+    'NAVET-AUTHORIZATION-DETAILS',
     `${at}: ${CHILD_ORGANIZATION_TYPE} needs practitioner_role.organization.identifier with system ${ORGNR_SYSTEM} and a nine-digit orgnr as value, ` +
-    `or (multi-tenant clients) system ${ISO_6523_SYSTEM} and value NO:ORGNR:<parent orgnr>:<child orgnr>; got ${JSON.stringify(identifier)}`);
+      `or (multi-tenant clients) system ${ISO_6523_SYSTEM} and value NO:ORGNR:<parent orgnr>:<child orgnr>; got ${JSON.stringify(identifier)}`,
+  );
 }
 
 function readAttestation(item: JsonObject, at: string, warnings: string[]): TillitsrammeverkAttestation {
@@ -173,8 +209,11 @@ function readAttestation(item: JsonObject, at: string, warnings: string[]): Till
   const { validate } = attestationSchema();
   if (!validate(attestation)) {
     const problems = [...new Set((validate.errors ?? []).map(describeSchemaError))];
-    throw new TrustError('invalid_request', 'NAVET-ATTESTATION-SCHEMA',
-      `${at}: the ${ATTESTATION_TYPE} attestation does not fit profiles/tillitsrammeverk-attestation.schema.json: ${problems.join(' ')}`);
+    throw new TrustError(
+      'invalid_request',
+      'NAVET-ATTESTATION-SCHEMA',
+      `${at}: the ${ATTESTATION_TYPE} attestation does not fit profiles/tillitsrammeverk-attestation.schema.json: ${problems.join(' ')}`,
+    );
   }
   return attestation as TillitsrammeverkAttestation;
 }
@@ -185,9 +224,13 @@ function normaliseClientBugs(attestation: JsonObject, at: string, warnings: stri
   if (isObject(practitioner) && 'auhtorization' in practitioner) {
     if (practitioner.authorization === undefined) {
       practitioner.authorization = practitioner.auhtorization;
-      warnings.push(`${at}: practitioner.auhtorization is a misspelling of practitioner.authorization; Navet read it as authorization, but correct the key in your client`);
+      warnings.push(
+        `${at}: practitioner.auhtorization is a misspelling of practitioner.authorization; Navet read it as authorization, but correct the key in your client`,
+      );
     } else {
-      warnings.push(`${at}: practitioner carries both authorization and the misspelled auhtorization; Navet used authorization and ignored auhtorization — remove it`);
+      warnings.push(
+        `${at}: practitioner carries both authorization and the misspelled auhtorization; Navet used authorization and ignored auhtorization — remove it`,
+      );
     }
     delete practitioner.auhtorization;
   }
@@ -196,9 +239,13 @@ function normaliseClientBugs(attestation: JsonObject, at: string, warnings: stri
   if (isObject(decisionRef) && 'ref_id' in decisionRef) {
     if (decisionRef.id === undefined) {
       decisionRef.id = decisionRef.ref_id;
-      warnings.push(`${at}: care_relationship.decision_ref.ref_id should be care_relationship.decision_ref.id; Navet read it as id, but correct the key in your client`);
+      warnings.push(
+        `${at}: care_relationship.decision_ref.ref_id should be care_relationship.decision_ref.id; Navet read it as id, but correct the key in your client`,
+      );
     } else {
-      warnings.push(`${at}: care_relationship.decision_ref carries both id and ref_id; Navet used id and ignored ref_id — remove it`);
+      warnings.push(
+        `${at}: care_relationship.decision_ref carries both id and ref_id; Navet used id and ignored ref_id — remove it`,
+      );
     }
     delete decisionRef.ref_id;
   }
@@ -206,7 +253,10 @@ function normaliseClientBugs(attestation: JsonObject, at: string, warnings: stri
 
 /** "/patients/0/identifier" → "patients[0].identifier". */
 function jsonPath(segments: string[]): string {
-  return segments.reduce((text, segment) => (/^\d+$/.test(segment) ? `${text}[${segment}]` : text ? `${text}.${segment}` : segment), '');
+  return segments.reduce(
+    (text, segment) => (/^\d+$/.test(segment) ? `${text}[${segment}]` : text ? `${text}.${segment}` : segment),
+    '',
+  );
 }
 
 /** The schema (with its annotations) that describes the element at an instance path. */
@@ -220,7 +270,9 @@ function schemaAt(segments: string[]): JsonObject | undefined {
   let node: JsonObject | undefined = root;
   for (const segment of segments) {
     if (!node) return undefined;
-    const next: unknown = /^\d+$/.test(segment) ? node.items : (node.properties as Record<string, unknown> | undefined)?.[segment];
+    const next: unknown = /^\d+$/.test(segment)
+      ? node.items
+      : (node.properties as Record<string, unknown> | undefined)?.[segment];
     node = isObject(next) ? resolve(next) : undefined;
   }
   return node;

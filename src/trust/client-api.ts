@@ -17,7 +17,8 @@ export function clientApi(sandboxes: Sandboxes, clients: Clients, maxBody: strin
     return sandbox;
   }
   function body(req: Request): Record<string, unknown> {
-    if (!req.body || typeof req.body !== 'object' || Array.isArray(req.body)) throw badRequest('NAVET-BODY', 'The body must be a JSON object (Content-Type: application/json)');
+    if (!req.body || typeof req.body !== 'object' || Array.isArray(req.body))
+      throw badRequest('NAVET-BODY', 'The body must be a JSON object (Content-Type: application/json)');
     return req.body as Record<string, unknown>;
   }
 

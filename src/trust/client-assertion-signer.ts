@@ -16,13 +16,23 @@ export interface AssertionOptions {
   iss?: string;
 }
 
-export async function signClientAssertion(privateJwk: JWK, clientId: string, issuer: string, options: AssertionOptions = {}): Promise<string> {
+export async function signClientAssertion(
+  privateJwk: JWK,
+  clientId: string,
+  issuer: string,
+  options: AssertionOptions = {},
+): Promise<string> {
   const alg = options.alg ?? 'RS256';
   const key = await importJWK(privateJwk, alg);
   const now = Math.floor(Date.now() / 1000) + (options.iatOffsetSeconds ?? 0);
   return new SignJWT({ ...options.extraClaims })
     .setProtectedHeader({ alg, kid: privateJwk.kid, typ: options.typ ?? 'client-authentication+jwt' })
-    .setIssuer(options.iss ?? clientId).setSubject(clientId).setAudience(options.aud ?? issuer)
-    .setIssuedAt(now).setNotBefore(now).setExpirationTime(now + (options.lifetimeSeconds ?? 30)).setJti(options.jti ?? randomUUID())
+    .setIssuer(options.iss ?? clientId)
+    .setSubject(clientId)
+    .setAudience(options.aud ?? issuer)
+    .setIssuedAt(now)
+    .setNotBefore(now)
+    .setExpirationTime(now + (options.lifetimeSeconds ?? 30))
+    .setJti(options.jti ?? randomUUID())
     .sign(key);
 }

@@ -21,7 +21,10 @@ export function publicJwkOf(privateJwk: JWK): JWK {
 export function loadDemoClients(fixturesDir: string): DemoClient[] {
   const file = path.join(fixturesDir, 'clients.json');
   if (!existsSync(file)) return [];
-  const entries = JSON.parse(readFileSync(file, 'utf8')) as (Record<string, unknown> & { clientId: string; privateKeyFile: string })[];
+  const entries = JSON.parse(readFileSync(file, 'utf8')) as (Record<string, unknown> & {
+    clientId: string;
+    privateKeyFile: string;
+  })[];
   return entries.map(({ privateKeyFile, ...config }) => {
     const privateJwk = JSON.parse(readFileSync(path.join(fixturesDir, privateKeyFile), 'utf8')) as JWK;
     return { clientId: config.clientId, privateJwk, config: { ...config, jwks: { keys: [publicJwkOf(privateJwk)] } } };

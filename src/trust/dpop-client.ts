@@ -32,11 +32,19 @@ export async function makeDpopProof(key: DpopKey, options: ProofOptions): Promis
     htm: options.method,
     htu: options.url,
     iat: options.iat ?? Math.floor(Date.now() / 1000),
-    ...(options.accessToken ? { ath: base64url.encode(createHash('sha256').update(options.accessToken).digest()) } : {}),
+    ...(options.accessToken
+      ? { ath: base64url.encode(createHash('sha256').update(options.accessToken).digest()) }
+      : {}),
     ...(options.nonce ? { nonce: options.nonce } : {}),
     ...options.overrides?.payload,
   };
-  const header: Record<string, unknown> = { alg: key.alg, typ: 'dpop+jwt', jwk: key.publicJwk, ...options.overrides?.header };
-  const clean = (o: Record<string, unknown>) => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined));
+  const header: Record<string, unknown> = {
+    alg: key.alg,
+    typ: 'dpop+jwt',
+    jwk: key.publicJwk,
+    ...options.overrides?.header,
+  };
+  const clean = (o: Record<string, unknown>) =>
+    Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined));
   return new SignJWT(clean(payload)).setProtectedHeader(clean(header) as { alg: string }).sign(key.privateKey);
 }

@@ -1,4 +1,12 @@
-import { base64url, calculateJwkThumbprint, decodeJwt, decodeProtectedHeader, EmbeddedJWK, type JWK, jwtVerify } from 'jose';
+import {
+  base64url,
+  calculateJwkThumbprint,
+  decodeJwt,
+  decodeProtectedHeader,
+  EmbeddedJWK,
+  type JWK,
+  jwtVerify,
+} from 'jose';
 import { createHash, createHmac, randomBytes } from 'node:crypto';
 import { TrustError } from './trust-error';
 import type { TrustState } from './trust-state';
@@ -44,7 +52,11 @@ function normalizeUrl(url: string): string | undefined {
 
 export async function verifyDpopProof(check: DpopCheck): Promise<VerifiedDpopProof> {
   const { proof } = check;
-  if (!proof) throw invalid('NAVET-DPOP-MISSING', 'Send a DPoP proof in the DPoP header (a JWT with typ dpop+jwt signed by your DPoP key)');
+  if (!proof)
+    throw invalid(
+      'NAVET-DPOP-MISSING',
+      'Send a DPoP proof in the DPoP header (a JWT with typ dpop+jwt signed by your DPoP key)',
+    );
   let header: ReturnType<typeof decodeProtectedHeader>;
   let payload: Record<string, unknown>;
   try {
@@ -53,20 +65,40 @@ export async function verifyDpopProof(check: DpopCheck): Promise<VerifiedDpopPro
   } catch {
     throw invalid('NAVET-DPOP-MALFORMED', 'The DPoP header is not a signed JWT (header.payload.signature)');
   }
-  if (header.typ !== 'dpop+jwt') throw invalid('NAVET-DPOP-TYP', `A DPoP proof must have typ "dpop+jwt"; got ${JSON.stringify(header.typ ?? null)}`);
-  if (typeof header.alg === 'string' && /^HS/.test(header.alg)) throw invalid('NAVET-DPOP-SYMMETRIC-ALG', `A DPoP proof must be signed with an asymmetric key; ${header.alg} is symmetric. Use one of ${DPOP_ALGORITHMS.join(', ')}`);
-  if (!header.alg || !DPOP_ALGORITHMS.includes(header.alg)) throw invalid('NAVET-DPOP-ALG', `DPoP proof alg ${JSON.stringify(header.alg ?? null)} is not allowed; use one of ${DPOP_ALGORITHMS.join(', ')}`);
+  if (header.typ !== 'dpop+jwt')
+    throw invalid('NAVET-DPOP-TYP', `A DPoP proof must have typ "dpop+jwt"; got ${JSON.stringify(header.typ ?? null)}`);
+  if (typeof header.alg === 'string' && /^HS/.test(header.alg))
+    throw invalid(
+      'NAVET-DPOP-SYMMETRIC-ALG',
+      `A DPoP proof must be signed with an asymmetric key; ${header.alg} is symmetric. Use one of ${DPOP_ALGORITHMS.join(', ')}`,
+    );
+  if (!header.alg || !DPOP_ALGORITHMS.includes(header.alg))
+    throw invalid(
+      'NAVET-DPOP-ALG',
+      `DPoP proof alg ${JSON.stringify(header.alg ?? null)} is not allowed; use one of ${DPOP_ALGORITHMS.join(', ')}`,
+    );
   const jwk = header.jwk as JWK | undefined;
-  if (!jwk || typeof jwk !== 'object' || Array.isArray(jwk)) throw invalid('NAVET-DPOP-JWK', 'A DPoP proof must carry its public key in the jwk header (a JSON object)');
-  if (PRIVATE_MEMBERS.some((m) => m in jwk)) throw invalid('NAVET-DPOP-PRIVATE-KEY', 'The jwk header of the DPoP proof holds private key material; send only the public key');
+  if (!jwk || typeof jwk !== 'object' || Array.isArray(jwk))
+    throw invalid('NAVET-DPOP-JWK', 'A DPoP proof must carry its public key in the jwk header (a JSON object)');
+  if (PRIVATE_MEMBERS.some((m) => m in jwk))
+    throw invalid(
+      'NAVET-DPOP-PRIVATE-KEY',
+      'The jwk header of the DPoP proof holds private key material; send only the public key',
+    );
   let jkt: string;
   try {
     jkt = await calculateJwkThumbprint(jwk);
   } catch {
-    throw invalid('NAVET-DPOP-JWK', 'The jwk header of the DPoP proof is not a complete public key (RFC 7517: kty with its members as strings, e.g. EC: crv, x, y; RSA: n, e)');
+    throw invalid(
+      'NAVET-DPOP-JWK',
+      'The jwk header of the DPoP proof is not a complete public key (RFC 7517: kty with its members as strings, e.g. EC: crv, x, y; RSA: n, e)',
+    );
   }
   if (check.expectedJkt !== undefined && jkt !== check.expectedJkt) {
-    throw invalid('NAVET-DPOP-JKT-MISMATCH', 'The DPoP proof is signed with another key than the one the access token is bound to (cnf.jkt)');
+    throw invalid(
+      'NAVET-DPOP-JKT-MISMATCH',
+      'The DPoP proof is signed with another key than the one the access token is bound to (cnf.jkt)',
+    );
   }
   try {
     await jwtVerify(proof, EmbeddedJWK, { algorithms: DPOP_ALGORITHMS, typ: 'dpop+jwt' });
@@ -74,30 +106,76 @@ export async function verifyDpopProof(check: DpopCheck): Promise<VerifiedDpopPro
     throw invalid('NAVET-DPOP-SIGNATURE', 'The DPoP proof signature does not verify with its jwk');
   }
   if (check.accessToken !== undefined) {
-    if (typeof payload.ath !== 'string') throw invalid('NAVET-DPOP-ATH-MISSING', 'A DPoP proof sent with an access token must carry ath = base64url(SHA-256(access token))');
+    if (typeof payload.ath !== 'string')
+      throw invalid(
+        'NAVET-DPOP-ATH-MISSING',
+        'A DPoP proof sent with an access token must carry ath = base64url(SHA-256(access token))',
+      );
     const expected = base64url.encode(createHash('sha256').update(check.accessToken).digest());
-    if (payload.ath !== expected) throw invalid('NAVET-DPOP-ATH-MISMATCH', 'The DPoP proof\'s ath is not the hash of this access token');
+    if (payload.ath !== expected)
+      throw invalid('NAVET-DPOP-ATH-MISMATCH', "The DPoP proof's ath is not the hash of this access token");
   }
-  if (typeof payload.jti !== 'string' || !payload.jti) throw invalid('NAVET-DPOP-JTI', 'A DPoP proof must carry a unique jti');
-  if (payload.htm !== check.method) throw invalid('NAVET-DPOP-HTM', `The DPoP proof's htm must be "${check.method}"; got ${JSON.stringify(payload.htm ?? null)}`);
-  if (typeof payload.htu !== 'string') throw invalid('NAVET-DPOP-HTU', `The DPoP proof must carry htu = "${check.url}"`);
-  if (/[?#]/.test(payload.htu)) throw invalid('NAVET-DPOP-HTU', `The DPoP proof's htu must have no query or fragment; send "${check.url}"`);
-  if (normalizeUrl(payload.htu) !== normalizeUrl(check.url)) throw invalid('NAVET-DPOP-HTU', `The DPoP proof's htu "${payload.htu}" is not this request's URL; send "${check.url}"`);
+  if (typeof payload.jti !== 'string' || !payload.jti)
+    throw invalid('NAVET-DPOP-JTI', 'A DPoP proof must carry a unique jti');
+  if (payload.htm !== check.method)
+    throw invalid(
+      'NAVET-DPOP-HTM',
+      `The DPoP proof's htm must be "${check.method}"; got ${JSON.stringify(payload.htm ?? null)}`,
+    );
+  if (typeof payload.htu !== 'string')
+    throw invalid('NAVET-DPOP-HTU', `The DPoP proof must carry htu = "${check.url}"`);
+  if (/[?#]/.test(payload.htu))
+    throw invalid('NAVET-DPOP-HTU', `The DPoP proof's htu must have no query or fragment; send "${check.url}"`);
+  if (normalizeUrl(payload.htu) !== normalizeUrl(check.url))
+    throw invalid(
+      'NAVET-DPOP-HTU',
+      `The DPoP proof's htu "${payload.htu}" is not this request's URL; send "${check.url}"`,
+    );
   const nowS = Math.floor(check.now.getTime() / 1000);
   if (typeof payload.iat !== 'number') throw invalid('NAVET-DPOP-IAT', 'A DPoP proof must carry iat (seconds)');
-  if (payload.iat > nowS + MAX_FUTURE_S) throw invalid('NAVET-DPOP-IAT-FUTURE', `The DPoP proof's iat is ${payload.iat - nowS} s in the future by the sandbox clock; make the proof just before sending`);
-  if (payload.iat < nowS - MAX_AGE_S) throw invalid('NAVET-DPOP-IAT-PAST', `The DPoP proof is ${nowS - payload.iat} s old by the sandbox clock (at most ${MAX_AGE_S} s); make a new proof for every request`);
+  if (payload.iat > nowS + MAX_FUTURE_S)
+    throw invalid(
+      'NAVET-DPOP-IAT-FUTURE',
+      `The DPoP proof's iat is ${payload.iat - nowS} s in the future by the sandbox clock; make the proof just before sending`,
+    );
+  if (payload.iat < nowS - MAX_AGE_S)
+    throw invalid(
+      'NAVET-DPOP-IAT-PAST',
+      `The DPoP proof is ${nowS - payload.iat} s old by the sandbox clock (at most ${MAX_AGE_S} s); make a new proof for every request`,
+    );
   if (check.nonce?.required) {
     const nonce = typeof payload.nonce === 'string' ? payload.nonce : undefined;
     if (!nonce || !(await check.nonce.nonces.isValid(check.sandbox, nonce, check.now))) {
       const fresh = await check.nonce.nonces.issue(check.sandbox, check.now);
-      throw new TrustError('use_dpop_nonce', 'NAVET-DPOP-NONCE', nonce ? 'The DPoP nonce is stale or not from this sandbox; retry with the nonce in the DPoP-Nonce header' : 'Retry with the nonce from the DPoP-Nonce header in the DPoP proof', 400, { 'DPoP-Nonce': fresh });
+      throw new TrustError(
+        'use_dpop_nonce',
+        'NAVET-DPOP-NONCE',
+        nonce
+          ? 'The DPoP nonce is stale or not from this sandbox; retry with the nonce in the DPoP-Nonce header'
+          : 'Retry with the nonce from the DPoP-Nonce header in the DPoP proof',
+        400,
+        { 'DPoP-Nonce': fresh },
+      );
     }
   }
-  if (!(await check.replay.claimOnce(check.sandbox, 'dpop-jti', `${jkt}:${payload.jti}`, (payload.iat + 120) * 1000, check.now.getTime()))) {
+  if (
+    !(await check.replay.claimOnce(
+      check.sandbox,
+      'dpop-jti',
+      `${jkt}:${payload.jti}`,
+      (payload.iat + 120) * 1000,
+      check.now.getTime(),
+    ))
+  ) {
     throw invalid('NAVET-DPOP-REPLAY', 'This DPoP proof (its jti) was used before; make a new proof for every request');
   }
-  return { jkt, jti: payload.jti, iat: payload.iat, nonce: typeof payload.nonce === 'string' ? payload.nonce : undefined, publicJwk: jwk };
+  return {
+    jkt,
+    jti: payload.jti,
+    iat: payload.iat,
+    nonce: typeof payload.nonce === 'string' ? payload.nonce : undefined,
+    publicJwk: jwk,
+  };
 }
 
 /**

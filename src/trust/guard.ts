@@ -54,29 +54,75 @@ export function nhnHeader(req: Request, name: string): string | undefined {
 
 function unauthorized(scheme: 'DPoP' | 'Bearer', error: string, code: string, text: string): FhirError {
   const challenge = `${scheme} error="${error}", error_description="${text.replace(/"/g, "'")}"${scheme === 'DPoP' ? `, algs="${DPOP_ALGORITHMS.join(' ')}"` : ''}`;
-  return new FhirError(401, [{ severity: 'error', code: 'login', navetCode: code, text }], { 'WWW-Authenticate': challenge });
+  return new FhirError(401, [{ severity: 'error', code: 'login', navetCode: code, text }], {
+    'WWW-Authenticate': challenge,
+  });
 }
 
 function tokenError(error: unknown, scheme: 'DPoP' | 'Bearer', audience: string, issuer: string): FhirError {
-  if (error instanceof errors.JWTExpired) return unauthorized(scheme, 'invalid_token', 'NAVET-TOKEN-EXPIRED', 'The access token has expired (by the sandbox clock); get a new one');
+  if (error instanceof errors.JWTExpired)
+    return unauthorized(
+      scheme,
+      'invalid_token',
+      'NAVET-TOKEN-EXPIRED',
+      'The access token has expired (by the sandbox clock); get a new one',
+    );
   if (error instanceof errors.JWTClaimValidationFailed) {
-    if (error.claim === 'aud') return unauthorized(scheme, 'invalid_token', 'NAVET-TOKEN-AUDIENCE', `The access token is not for this API: aud must be "${audience}"; ask the token service with resource=${audience}`);
-    if (error.claim === 'iss') return unauthorized(scheme, 'invalid_token', 'NAVET-TOKEN-ISSUER', `The access token was not issued by this sandbox's token service (${issuer})`);
-    if (error.claim === 'nbf') return unauthorized(scheme, 'invalid_token', 'NAVET-TOKEN-NOT-YET-VALID', 'The access token is not valid yet (nbf is in the future by the sandbox clock)');
-    if (error.claim === 'typ') return unauthorized(scheme, 'invalid_token', 'NAVET-TOKEN-TYP', 'The access token must have typ "at+jwt"');
-    return unauthorized(scheme, 'invalid_token', 'NAVET-TOKEN-CLAIM', `The access token's claim "${error.claim}" is invalid: ${error.reason}`);
+    if (error.claim === 'aud')
+      return unauthorized(
+        scheme,
+        'invalid_token',
+        'NAVET-TOKEN-AUDIENCE',
+        `The access token is not for this API: aud must be "${audience}"; ask the token service with resource=${audience}`,
+      );
+    if (error.claim === 'iss')
+      return unauthorized(
+        scheme,
+        'invalid_token',
+        'NAVET-TOKEN-ISSUER',
+        `The access token was not issued by this sandbox's token service (${issuer})`,
+      );
+    if (error.claim === 'nbf')
+      return unauthorized(
+        scheme,
+        'invalid_token',
+        'NAVET-TOKEN-NOT-YET-VALID',
+        'The access token is not valid yet (nbf is in the future by the sandbox clock)',
+      );
+    if (error.claim === 'typ')
+      return unauthorized(scheme, 'invalid_token', 'NAVET-TOKEN-TYP', 'The access token must have typ "at+jwt"');
+    return unauthorized(
+      scheme,
+      'invalid_token',
+      'NAVET-TOKEN-CLAIM',
+      `The access token's claim "${error.claim}" is invalid: ${error.reason}`,
+    );
   }
   if (error instanceof errors.JWKSNoMatchingKey || error instanceof errors.JWSSignatureVerificationFailed) {
-    return unauthorized(scheme, 'invalid_token', 'NAVET-TOKEN-SIGNATURE', 'The access token is not signed by this sandbox\'s token service (see its jwks_uri)');
+    return unauthorized(
+      scheme,
+      'invalid_token',
+      'NAVET-TOKEN-SIGNATURE',
+      "The access token is not signed by this sandbox's token service (see its jwks_uri)",
+    );
   }
-  return unauthorized(scheme, 'invalid_token', 'NAVET-TOKEN-INVALID', `The access token could not be verified: ${(error as Error).message}`);
+  return unauthorized(
+    scheme,
+    'invalid_token',
+    'NAVET-TOKEN-INVALID',
+    `The access token could not be verified: ${(error as Error).message}`,
+  );
 }
 
-async function practitionerName(store: ResourceStore, sandbox: string, pid: string | undefined): Promise<string | undefined> {
+async function practitionerName(
+  store: ResourceStore,
+  sandbox: string,
+  pid: string | undefined,
+): Promise<string | undefined> {
   if (!pid) return undefined;
   const found = await store.search(sandbox, { ...parseSearchRequest('Practitioner', [['identifier', pid]]), count: 1 });
   const name = (found.matches[0]?.name as { text?: string; given?: string[]; family?: string }[] | undefined)?.[0];
-  return name ? name.text ?? [...(name.given ?? []), name.family].filter(Boolean).join(' ') : undefined;
+  return name ? (name.text ?? [...(name.given ?? []), name.family].filter(Boolean).join(' ')) : undefined;
 }
 
 /** The sandboxes' published keys, imported once and read again after a while or on an unknown kid. */
@@ -95,7 +141,12 @@ class PublishedKeyCache {
 
 /** What the guard has verified so far of a request (res.locals.knownAccess): the access log of a rejection. */
 export function knownAccessOf(res: Response): KnownAccess {
-  return (res.locals.knownAccess as KnownAccess | undefined) ?? { sandbox: (res.locals.sandbox as Sandbox).name, eventId: eventIdOf(res) };
+  return (
+    (res.locals.knownAccess as KnownAccess | undefined) ?? {
+      sandbox: (res.locals.sandbox as Sandbox).name,
+      eventId: eventIdOf(res),
+    }
+  );
 }
 
 function eventIdOf(res: Response): string {
@@ -116,14 +167,37 @@ export function accessVerifier(deps: GuardDependencies, options: GuardOptions): 
     const authorization = req.headers.authorization ?? '';
     const match = /^(DPoP|Bearer)\s+(\S+)$/i.exec(authorization.trim());
     if (!match) {
-      throw new FhirError(401, [{ severity: 'error', code: 'login', navetCode: 'NAVET-TOKEN-MISSING', text: `Send an access token from ${issuer}: 'Authorization: DPoP <token>' with a DPoP proof header (or 'Bearer <token>' for clients registered without DPoP)` }], { 'WWW-Authenticate': CHALLENGE });
+      throw new FhirError(
+        401,
+        [
+          {
+            severity: 'error',
+            code: 'login',
+            navetCode: 'NAVET-TOKEN-MISSING',
+            text: `Send an access token from ${issuer}: 'Authorization: DPoP <token>' with a DPoP proof header (or 'Bearer <token>' for clients registered without DPoP)`,
+          },
+        ],
+        { 'WWW-Authenticate': CHALLENGE },
+      );
     }
     const scheme = match[1].toLowerCase() === 'dpop' ? 'DPoP' : 'Bearer';
     const token = match[2];
-    if (token.length > MAX_TOKEN_LENGTH) throw unauthorized(scheme, 'invalid_token', 'NAVET-TOKEN-TOO-LARGE', `The access token is longer than ${MAX_TOKEN_LENGTH} characters`);
+    if (token.length > MAX_TOKEN_LENGTH)
+      throw unauthorized(
+        scheme,
+        'invalid_token',
+        'NAVET-TOKEN-TOO-LARGE',
+        `The access token is longer than ${MAX_TOKEN_LENGTH} characters`,
+      );
     try {
       const header = decodeProtectedHeader(token);
-      if (header.alg !== SIGNING_ALG) throw unauthorized(scheme, 'invalid_token', 'NAVET-TOKEN-ALG', `The access token must be signed with ${SIGNING_ALG}; its alg is ${JSON.stringify(header.alg ?? null)}`);
+      if (header.alg !== SIGNING_ALG)
+        throw unauthorized(
+          scheme,
+          'invalid_token',
+          'NAVET-TOKEN-ALG',
+          `The access token must be signed with ${SIGNING_ALG}; its alg is ${JSON.stringify(header.alg ?? null)}`,
+        );
     } catch (error) {
       if (error instanceof FhirError) throw error;
       throw unauthorized(scheme, 'invalid_token', 'NAVET-TOKEN-MALFORMED', 'The access token is not a JWT');
@@ -131,7 +205,16 @@ export function accessVerifier(deps: GuardDependencies, options: GuardOptions): 
     let claims: JWTPayload & Record<string, unknown>;
     const verify = async (fresh: boolean) => {
       const keys = await publishedKeys.get(sandbox.name, fresh);
-      return (await jwtVerify(token, keys, { algorithms: [SIGNING_ALG], issuer, audience: options.audience, currentDate: now, typ: 'at+jwt', clockTolerance: 5 })).payload as JWTPayload & Record<string, unknown>;
+      return (
+        await jwtVerify(token, keys, {
+          algorithms: [SIGNING_ALG],
+          issuer,
+          audience: options.audience,
+          currentDate: now,
+          typ: 'at+jwt',
+          clockTolerance: 5,
+        })
+      ).payload as JWTPayload & Record<string, unknown>;
     };
     try {
       try {
@@ -145,10 +228,19 @@ export function accessVerifier(deps: GuardDependencies, options: GuardOptions): 
       throw tokenError(error, scheme, options.audience, issuer);
     }
     if (typeof claims.client_id !== 'string' || typeof claims[CLAIM.orgnrParent] !== 'string') {
-      throw unauthorized(scheme, 'invalid_token', 'NAVET-TOKEN-CLIENT-CLAIMS', `The access token lacks HelseID's client claims (client_id, ${CLAIM.orgnrParent}); tokens from the token service always carry them`);
+      throw unauthorized(
+        scheme,
+        'invalid_token',
+        'NAVET-TOKEN-CLIENT-CLAIMS',
+        `The access token lacks HelseID's client claims (client_id, ${CLAIM.orgnrParent}); tokens from the token service always carry them`,
+      );
     }
     res.locals.clientId = claims.client_id;
-    const scopes = Array.isArray(claims.scope) ? (claims.scope as string[]) : String(claims.scope ?? '').split(' ').filter(Boolean);
+    const scopes = Array.isArray(claims.scope)
+      ? (claims.scope as string[])
+      : String(claims.scope ?? '')
+          .split(' ')
+          .filter(Boolean);
     const client: AccessContext['client'] = {
       clientId: String(claims.client_id),
       name: String(claims[CLAIM.clientName] ?? ''),
@@ -158,41 +250,95 @@ export function accessVerifier(deps: GuardDependencies, options: GuardOptions): 
       tenancy: claims[CLAIM.clientTenancy] === 'multi-tenant' ? 'multi-tenant' : 'single-tenant',
     };
     const headers = { accessBasis: nhnHeader(req, 'access-basis'), sourceSystem: nhnHeader(req, 'source-system') };
-    const known: KnownAccess = { sandbox: sandbox.name, eventId, client, scopes, audience: options.audience, tokenId: String(claims.jti), ...headers };
+    const known: KnownAccess = {
+      sandbox: sandbox.name,
+      eventId,
+      client,
+      scopes,
+      audience: options.audience,
+      tokenId: String(claims.jti),
+      ...headers,
+    };
     res.locals.knownAccess = known;
 
     const jkt = (claims.cnf as { jkt?: string } | undefined)?.jkt;
-    if (jkt && scheme !== 'DPoP') throw unauthorized('DPoP', 'invalid_token', 'NAVET-TOKEN-DPOP-BOUND', 'This access token is DPoP-bound (cnf.jkt): send it as \'Authorization: DPoP <token>\' with a DPoP proof');
-    if (!jkt && scheme === 'DPoP') throw unauthorized('Bearer', 'invalid_token', 'NAVET-TOKEN-NOT-DPOP-BOUND', 'This access token is not DPoP-bound: send it as \'Authorization: Bearer <token>\'');
+    if (jkt && scheme !== 'DPoP')
+      throw unauthorized(
+        'DPoP',
+        'invalid_token',
+        'NAVET-TOKEN-DPOP-BOUND',
+        "This access token is DPoP-bound (cnf.jkt): send it as 'Authorization: DPoP <token>' with a DPoP proof",
+      );
+    if (!jkt && scheme === 'DPoP')
+      throw unauthorized(
+        'Bearer',
+        'invalid_token',
+        'NAVET-TOKEN-NOT-DPOP-BOUND',
+        "This access token is not DPoP-bound: send it as 'Authorization: Bearer <token>'",
+      );
     if (jkt) {
       try {
         await verifyDpopProof({
-          sandbox: sandbox.name, proof: typeof req.headers.dpop === 'string' ? req.headers.dpop : undefined,
-          method: req.method, url: `${deps.baseUrl}${requestPath(req)}`, now, accessToken: token, expectedJkt: jkt, replay: deps.services.state,
+          sandbox: sandbox.name,
+          proof: typeof req.headers.dpop === 'string' ? req.headers.dpop : undefined,
+          method: req.method,
+          url: `${deps.baseUrl}${requestPath(req)}`,
+          now,
+          accessToken: token,
+          expectedJkt: jkt,
+          replay: deps.services.state,
         });
       } catch (error) {
-        if (error instanceof TrustError) throw unauthorized('DPoP', 'invalid_dpop_proof', error.code, error.description);
+        if (error instanceof TrustError)
+          throw unauthorized('DPoP', 'invalid_dpop_proof', error.code, error.description);
         throw error;
       }
     }
 
     if (!options.anyScope.some((s) => scopes.includes(s))) {
-      const error = unauthorized(scheme, 'insufficient_scope', 'NAVET-TOKEN-SCOPE', `The access token lacks the scope this endpoint needs: one of ${options.anyScope.join(', ')}`);
-      throw new FhirError(403, error.issues.map((i) => ({ ...i, code: 'forbidden' })), error.headers);
+      const error = unauthorized(
+        scheme,
+        'insufficient_scope',
+        'NAVET-TOKEN-SCOPE',
+        `The access token lacks the scope this endpoint needs: one of ${options.anyScope.join(', ')}`,
+      );
+      throw new FhirError(
+        403,
+        error.issues.map((i) => ({ ...i, code: 'forbidden' })),
+        error.headers,
+      );
     }
 
     const pid = typeof claims[CLAIM.pid] === 'string' ? (claims[CLAIM.pid] as string) : undefined;
     const hprNumber = typeof claims[CLAIM.hprNumber] === 'string' ? (claims[CLAIM.hprNumber] as string) : undefined;
     const patientNin = options.patientNin?.(req);
     // in user flows the logged-in person is the practitioner; the attestation adds the rest
-    const userPractitioner = (attested: Partial<AccessContext>): Pick<AccessContext, 'practitioner'> | Record<string, never> => (pid
-      ? { practitioner: { ...attested.practitioner, pid, hprNumber: hprNumber ?? attested.practitioner?.hprNumber, name: String(claims.name ?? ''), authenticated: true } }
-      : {});
+    const userPractitioner = (
+      attested: Partial<AccessContext>,
+    ): Pick<AccessContext, 'practitioner'> | Record<string, never> =>
+      pid
+        ? {
+            practitioner: {
+              ...attested.practitioner,
+              pid,
+              hprNumber: hprNumber ?? attested.practitioner?.hprNumber,
+              name: String(claims.name ?? ''),
+              authenticated: true,
+            },
+          }
+        : {};
     res.locals.knownAccess = { ...known, ...userPractitioner({}) };
     let fromAttestation: Partial<AccessContext> = {};
     const attestationClaim = claims[CLAIM.attestation];
     if (attestationClaim === undefined && options.requireAttestation) {
-      throw new FhirError(403, [{ severity: 'error', code: 'forbidden', navetCode: 'NAVET-ATTESTATION-MISSING', text: 'This API requires the tillitsrammeverk attestation (nhn:tillitsrammeverk:parameters) in the access token: send it in assertion_details of the client assertion' }]);
+      throw new FhirError(403, [
+        {
+          severity: 'error',
+          code: 'forbidden',
+          navetCode: 'NAVET-ATTESTATION-MISSING',
+          text: 'This API requires the tillitsrammeverk attestation (nhn:tillitsrammeverk:parameters) in the access token: send it in assertion_details of the client assertion',
+        },
+      ]);
     }
     if (attestationClaim !== undefined) {
       const { attestation } = parseAuthorizationDetails(attestationClaim, 'access token');
@@ -200,11 +346,30 @@ export function accessVerifier(deps: GuardDependencies, options: GuardOptions): 
         const attestedPid = attestation.practitioner?.identifier?.id;
         // the registries as this sandbox's generation has them, read once per process
         const registry = deps.store.cachedReads();
-        fromAttestation = accessContextFromAttestation(attestation, pid ? String(claims.name ?? '') || undefined : await practitionerName(registry, sandbox.name, attestedPid));
-        const violations = await checkAttestationRules(attestation, { sandbox: sandbox.name, store: registry, now, user: pid ? { pid, hprNumber } : undefined, patientNin, clientOrgnr: client.orgnrParent });
+        fromAttestation = accessContextFromAttestation(
+          attestation,
+          pid ? String(claims.name ?? '') || undefined : await practitionerName(registry, sandbox.name, attestedPid),
+        );
+        const violations = await checkAttestationRules(attestation, {
+          sandbox: sandbox.name,
+          store: registry,
+          now,
+          user: pid ? { pid, hprNumber } : undefined,
+          patientNin,
+          clientOrgnr: client.orgnrParent,
+        });
         // a rejected attestation names no one in the access log: only what was verified (client, login) does
         if (violations.length > 0) {
-          throw new FhirError(403, violations.map((v): OutcomeIssue => ({ severity: 'error', code: 'forbidden', navetCode: v.rule, text: v.text, expression: [v.element] })));
+          throw new FhirError(
+            403,
+            violations.map((v): OutcomeIssue => ({
+              severity: 'error',
+              code: 'forbidden',
+              navetCode: v.rule,
+              text: v.text,
+              expression: [v.element],
+            })),
+          );
         }
         res.locals.knownAccess = { ...known, ...fromAttestation, ...userPractitioner(fromAttestation) };
       }

@@ -13,8 +13,17 @@ import type { TrustServices } from './trust-services';
  * The HelseID token service of a sandbox (`services.helseid`): discovery, JWKS and /connect/token.
  * Paths below the base are HelseID's own, so a vendor's client changes only its authority URL.
  */
-export const GRANT_TYPES = ['client_credentials', 'authorization_code', 'refresh_token', 'urn:ietf:params:oauth:grant-type:token-exchange'];
-export const AUTHORIZATION_DETAILS_TYPES = ['nhn:tillitsrammeverk:parameters', 'helseid_authorization', 'nhn:sfm:journal-id'];
+export const GRANT_TYPES = [
+  'client_credentials',
+  'authorization_code',
+  'refresh_token',
+  'urn:ietf:params:oauth:grant-type:token-exchange',
+];
+export const AUTHORIZATION_DETAILS_TYPES = [
+  'nhn:tillitsrammeverk:parameters',
+  'helseid_authorization',
+  'nhn:sfm:journal-id',
+];
 
 export interface HelseIdOptions {
   services: TrustServices;
@@ -48,7 +57,19 @@ export function discoveryDocument(issuer: string): Record<string, unknown> {
     scopes_supported: ALL_SCOPES,
     authorization_details_types_supported: AUTHORIZATION_DETAILS_TYPES,
     acr_values_supported: ['idp:testidp-oidc'],
-    claims_supported: ['sub', 'name', 'given_name', 'middle_name', 'family_name', 'helseid://claims/identity/pid', 'helseid://claims/identity/pid_pseudonym', 'helseid://claims/identity/security_level', 'helseid://claims/identity/assurance_level', 'helseid://claims/identity/network', 'helseid://claims/hpr/hpr_number'],
+    claims_supported: [
+      'sub',
+      'name',
+      'given_name',
+      'middle_name',
+      'family_name',
+      'helseid://claims/identity/pid',
+      'helseid://claims/identity/pid_pseudonym',
+      'helseid://claims/identity/security_level',
+      'helseid://claims/identity/assurance_level',
+      'helseid://claims/identity/network',
+      'helseid://claims/hpr/hpr_number',
+    ],
   };
 }
 
@@ -58,11 +79,20 @@ function sandboxOf(res: Response): Sandbox {
 
 function formOf(req: Request): Record<string, string | undefined> {
   if (!req.is('application/x-www-form-urlencoded')) {
-    throw new TrustError('invalid_request', 'NAVET-TOKEN-CONTENT-TYPE', 'The token endpoint takes application/x-www-form-urlencoded parameters');
+    throw new TrustError(
+      'invalid_request',
+      'NAVET-TOKEN-CONTENT-TYPE',
+      'The token endpoint takes application/x-www-form-urlencoded parameters',
+    );
   }
   const form: Record<string, string | undefined> = {};
   for (const [name, value] of Object.entries((req.body ?? {}) as Record<string, unknown>)) {
-    if (Array.isArray(value)) throw new TrustError('invalid_request', 'NAVET-TOKEN-DUPLICATE-PARAM', `Parameter "${name}" was sent more than once`);
+    if (Array.isArray(value))
+      throw new TrustError(
+        'invalid_request',
+        'NAVET-TOKEN-DUPLICATE-PARAM',
+        `Parameter "${name}" was sent more than once`,
+      );
     form[name] = typeof value === 'string' ? value : undefined;
   }
   return form;
@@ -72,10 +102,16 @@ function attestationFrom(claims: Record<string, unknown>): TokenRequest['details
   const hasAssertionDetails = claims.assertion_details !== undefined;
   const hasAuthorizationDetails = claims.authorization_details !== undefined;
   if (hasAssertionDetails && hasAuthorizationDetails) {
-    throw new TrustError('access_denied', 'HID-DOUBLE-STRUCTURE', 'The client assertion carries both assertion_details and authorization_details; send the attestation in one of them (assertion_details)');
+    throw new TrustError(
+      'access_denied',
+      'HID-DOUBLE-STRUCTURE',
+      'The client assertion carries both assertion_details and authorization_details; send the attestation in one of them (assertion_details)',
+    );
   }
-  if (hasAssertionDetails) return parseAuthorizationDetails(claims.assertion_details, 'client assertion assertion_details');
-  if (hasAuthorizationDetails) return parseAuthorizationDetails(claims.authorization_details, 'client assertion authorization_details');
+  if (hasAssertionDetails)
+    return parseAuthorizationDetails(claims.assertion_details, 'client assertion assertion_details');
+  if (hasAuthorizationDetails)
+    return parseAuthorizationDetails(claims.authorization_details, 'client assertion authorization_details');
   return undefined;
 }
 
@@ -101,26 +137,64 @@ export function helseIdRouter(options: HelseIdOptions): Router {
     const now = sandbox.clock.now();
     const params = formOf(req);
     const grantType = params.grant_type;
-    if (!grantType) throw new TrustError('invalid_request', 'NAVET-GRANT-TYPE-MISSING', `grant_type is required: one of ${GRANT_TYPES.join(', ')}`);
+    if (!grantType)
+      throw new TrustError(
+        'invalid_request',
+        'NAVET-GRANT-TYPE-MISSING',
+        `grant_type is required: one of ${GRANT_TYPES.join(', ')}`,
+      );
     const grant = grants[grantType];
-    if (!grant) throw new TrustError('unsupported_grant_type', 'NAVET-GRANT-TYPE', `grant_type "${grantType}" is not supported; use one of ${Object.keys(grants).join(', ')}`);
+    if (!grant)
+      throw new TrustError(
+        'unsupported_grant_type',
+        'NAVET-GRANT-TYPE',
+        `grant_type "${grantType}" is not supported; use one of ${Object.keys(grants).join(', ')}`,
+      );
 
     // The DPoP proof is checked first, so that a use_dpop_nonce round-trip does not use up the client assertion.
     const proofHeader = req.headers.dpop;
     const proof = typeof proofHeader === 'string' ? proofHeader : undefined;
-    const dpop = proof === undefined ? undefined : await verifyDpopProof({
-      sandbox: sandbox.name, proof, method: 'POST', url: tokenEndpoint, now, replay: services.state,
-      nonce: { required: true, nonces: services.nonces },
+    const dpop =
+      proof === undefined
+        ? undefined
+        : await verifyDpopProof({
+            sandbox: sandbox.name,
+            proof,
+            method: 'POST',
+            url: tokenEndpoint,
+            now,
+            replay: services.state,
+            nonce: { required: true, nonces: services.nonces },
+          });
+    const authenticated = await authenticateClient({
+      sandbox: sandbox.name,
+      form: params,
+      issuer,
+      tokenEndpoint,
+      now,
+      clients: services.clients,
+      replay: services.state,
     });
-    const authenticated = await authenticateClient({ sandbox: sandbox.name, form: params, issuer, tokenEndpoint, now, clients: services.clients, replay: services.state });
     res.locals.clientId = authenticated.client.clientId;
     if (authenticated.client.dpop && !dpop) {
       const nonce = await services.nonces.issue(sandbox.name, now);
-      throw new TrustError('invalid_dpop_proof', 'NAVET-DPOP-REQUIRED', 'This client is registered for DPoP: send a DPoP proof header (typ dpop+jwt, htm POST, htu the token endpoint) with the nonce from the DPoP-Nonce header', 400, { 'DPoP-Nonce': nonce });
+      throw new TrustError(
+        'invalid_dpop_proof',
+        'NAVET-DPOP-REQUIRED',
+        'This client is registered for DPoP: send a DPoP proof header (typ dpop+jwt, htm POST, htu the token endpoint) with the nonce from the DPoP-Nonce header',
+        400,
+        { 'DPoP-Nonce': nonce },
+      );
     }
     const response = await grant({
-      sandbox: sandbox.name, form: params, issuer, now, authenticated, jkt: dpop?.jkt,
-      details: attestationFrom(authenticated.claims), services,
+      sandbox: sandbox.name,
+      form: params,
+      issuer,
+      now,
+      authenticated,
+      jkt: dpop?.jkt,
+      details: attestationFrom(authenticated.claims),
+      services,
     });
     res.json(response);
   });

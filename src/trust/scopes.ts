@@ -5,8 +5,19 @@ export interface ApiResource {
 }
 
 export const API_RESOURCES: ApiResource[] = [
-  { audience: 'nhn:kjernejournal', scopes: ['nhn:kjernejournal/innlogging', 'nhn:kjernejournal/tillitsrammeverk', 'nhn:kjernejournal/api'] },
-  { audience: 'nhn:phr', scopes: ['nhn:phr/mhd/read-documentreferences', 'nhn:phr/mhd/read-documentreferences/kjernejournalforskriften', 'nhn:phr/mhd/read-document', 'navet:pjd/provide-document'] },
+  {
+    audience: 'nhn:kjernejournal',
+    scopes: ['nhn:kjernejournal/innlogging', 'nhn:kjernejournal/tillitsrammeverk', 'nhn:kjernejournal/api'],
+  },
+  {
+    audience: 'nhn:phr',
+    scopes: [
+      'nhn:phr/mhd/read-documentreferences',
+      'nhn:phr/mhd/read-documentreferences/kjernejournalforskriften',
+      'nhn:phr/mhd/read-document',
+      'navet:pjd/provide-document',
+    ],
+  },
   { audience: 'e-helse:sfm.api', scopes: ['e-helse:sfm.api/sfm.api2', 'e-helse:sfm.api/sfm.api'] },
   { audience: 'nhn:pps', scopes: ['nhn:pps/provesvar-read', 'nhn:pps/provesvar', 'navet:pps/submit-result'] },
   // Navet's own: the citizen's Helsenorge-like API
@@ -18,10 +29,17 @@ export const API_RESOURCES: ApiResource[] = [
  * helseid://scopes/hpr of nhn.no's list); they do not choose an audience. Every one yields its claims.
  */
 export const IDENTITY_SCOPES = [
-  'openid', 'profile', 'offline_access',
-  'helseid://scopes/identity/all', 'helseid://scopes/identity/pid', 'helseid://scopes/identity/pid_pseudonym',
-  'helseid://scopes/identity/security_level', 'helseid://scopes/identity/assurance_level', 'helseid://scopes/identity/network',
-  'helseid://scopes/hpr/hpr_number', 'helseid://scopes/hpr',
+  'openid',
+  'profile',
+  'offline_access',
+  'helseid://scopes/identity/all',
+  'helseid://scopes/identity/pid',
+  'helseid://scopes/identity/pid_pseudonym',
+  'helseid://scopes/identity/security_level',
+  'helseid://scopes/identity/assurance_level',
+  'helseid://scopes/identity/network',
+  'helseid://scopes/hpr/hpr_number',
+  'helseid://scopes/hpr',
   'nhn:tillitsrammeverk:parameters',
 ];
 

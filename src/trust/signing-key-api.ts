@@ -14,7 +14,11 @@ export function signingKeyApi(sandboxes: Sandboxes, keys: SigningKeys): Router {
     res.locals.sandboxName = sandbox.name;
     assertAdminKey(req, sandboxes, sandbox);
     const key = await keys.rotate(sandbox.name);
-    res.json({ kid: key.kid, published: (await keys.published(sandbox.name)).map((k) => k.kid), retiredKeysPublishedForHours: RETIRED_KEY_GRACE_MS / 3600_000 });
+    res.json({
+      kid: key.kid,
+      published: (await keys.published(sandbox.name)).map((k) => k.kid),
+      retiredKeysPublishedForHours: RETIRED_KEY_GRACE_MS / 3600_000,
+    });
   });
   return router;
 }

@@ -25,9 +25,13 @@ export class SigningKeys {
 
   /** The key that signs new tokens; made on first use. */
   async current(sandbox: string): Promise<SigningKey> {
-    const row = await this.db.selectFrom('signing_keys').selectAll()
-      .where('sandbox', '=', sandbox).where('retired_at', 'is', null)
-      .orderBy('created_at', 'desc').executeTakeFirst();
+    const row = await this.db
+      .selectFrom('signing_keys')
+      .selectAll()
+      .where('sandbox', '=', sandbox)
+      .where('retired_at', 'is', null)
+      .orderBy('created_at', 'desc')
+      .executeTakeFirst();
     if (row) return this.load(row.kid, row.private_jwk, row.public_jwk);
     return this.create(sandbox);
   }
@@ -36,17 +40,24 @@ export class SigningKeys {
   async published(sandbox: string): Promise<JWK[]> {
     await this.current(sandbox);
     const cutoff = new Date(Date.now() - RETIRED_KEY_GRACE_MS).toISOString();
-    const rows = await this.db.selectFrom('signing_keys').select(['public_jwk', 'retired_at'])
+    const rows = await this.db
+      .selectFrom('signing_keys')
+      .select(['public_jwk', 'retired_at'])
       .where('sandbox', '=', sandbox)
       .where((eb) => eb.or([eb('retired_at', 'is', null), eb('retired_at', '>', cutoff)]))
-      .orderBy('created_at', 'desc').execute();
+      .orderBy('created_at', 'desc')
+      .execute();
     return rows.map((r) => JSON.parse(r.public_jwk) as JWK);
   }
 
   /** Makes a new current key; the old one stays published for the grace period. */
   async rotate(sandbox: string): Promise<SigningKey> {
-    await this.db.updateTable('signing_keys').set({ retired_at: new Date().toISOString() })
-      .where('sandbox', '=', sandbox).where('retired_at', 'is', null).execute();
+    await this.db
+      .updateTable('signing_keys')
+      .set({ retired_at: new Date().toISOString() })
+      .where('sandbox', '=', sandbox)
+      .where('retired_at', 'is', null)
+      .execute();
     return this.create(sandbox);
   }
 
@@ -55,8 +66,17 @@ export class SigningKeys {
     const kid = randomUUID();
     const publicJwk = { ...(await exportJWK(publicKey)), kid, alg: SIGNING_ALG, use: 'sig' };
     const privateJwk = { ...(await exportJWK(privateKey)), kid, alg: SIGNING_ALG };
-    const inserted = await this.db.insertInto('signing_keys')
-      .values({ sandbox, kid, alg: SIGNING_ALG, private_jwk: JSON.stringify(privateJwk), public_jwk: JSON.stringify(publicJwk), created_at: new Date().toISOString(), retired_at: null })
+    const inserted = await this.db
+      .insertInto('signing_keys')
+      .values({
+        sandbox,
+        kid,
+        alg: SIGNING_ALG,
+        private_jwk: JSON.stringify(privateJwk),
+        public_jwk: JSON.stringify(publicJwk),
+        created_at: new Date().toISOString(),
+        retired_at: null,
+      })
       .executeTakeFirst();
     void inserted;
     // another process may have made one at the same moment: use the newest current key
@@ -66,7 +86,11 @@ export class SigningKeys {
   private async load(kid: string, privateJwk: string, publicJwk: string): Promise<SigningKey> {
     const cached = this.cache.get(kid);
     if (cached) return cached;
-    const key = { kid, privateKey: await importJWK(JSON.parse(privateJwk) as JWK, SIGNING_ALG), publicJwk: JSON.parse(publicJwk) as JWK };
+    const key = {
+      kid,
+      privateKey: await importJWK(JSON.parse(privateJwk) as JWK, SIGNING_ALG),
+      publicJwk: JSON.parse(publicJwk) as JWK,
+    };
     this.cache.set(kid, key);
     return key;
   }

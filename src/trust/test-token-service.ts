@@ -41,8 +41,10 @@ export const OMITTABLE_ATTESTATION_FIELDS: Record<string, (a: Record<string, Rec
   department: (a) => delete a.practitioner?.department,
   healthcare_service: (a) => delete a.care_relationship?.healthcare_service,
   purpose_of_use_details: (a) => delete a.care_relationship?.purpose_of_use_details,
-  'patient.point_of_care': (a) => ((a.patients as unknown as Record<string, unknown>[] | undefined) ?? []).forEach((p) => delete p.point_of_care),
-  'patient.department': (a) => ((a.patients as unknown as Record<string, unknown>[] | undefined) ?? []).forEach((p) => delete p.department),
+  'patient.point_of_care': (a) =>
+    ((a.patients as unknown as Record<string, unknown>[] | undefined) ?? []).forEach((p) => delete p.point_of_care),
+  'patient.department': (a) =>
+    ((a.patients as unknown as Record<string, unknown>[] | undefined) ?? []).forEach((p) => delete p.department),
 };
 
 interface Switches {
@@ -57,36 +59,64 @@ interface Switches {
 
 const bad = (code: string, text: string) => new TrustError('invalid_request', code, text);
 
-const BOOLEAN_SWITCHES = ['signWithInvalidKey', 'invalidIssuer', 'expired', 'withoutClientClaims', 'withoutUserClaims'] as const;
-const isPlainObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
+const BOOLEAN_SWITCHES = [
+  'signWithInvalidKey',
+  'invalidIssuer',
+  'expired',
+  'withoutClientClaims',
+  'withoutUserClaims',
+] as const;
+const isPlainObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
 
 /** Checks the switches' types before any of them is used; names the first wrong one. */
 function readSwitches(value: unknown): Switches {
   if (value === undefined) return {};
-  const wrong = (name: string, expected: string) => bad('NAVET-TEST-TOKEN-SWITCH', `switches.${name} must be ${expected}`);
+  const wrong = (name: string, expected: string) =>
+    bad('NAVET-TEST-TOKEN-SWITCH', `switches.${name} must be ${expected}`);
   if (!isPlainObject(value)) throw bad('NAVET-TEST-TOKEN-SWITCH', 'switches must be an object like {"expired": true}');
   const known = new Set<string>([...BOOLEAN_SWITCHES, 'header', 'omitAttestationFields']);
   const unknown = Object.keys(value).find((name) => !known.has(name));
-  if (unknown !== undefined) throw bad('NAVET-TEST-TOKEN-SWITCH', `switches.${unknown} is not a switch; the switches are ${[...known].join(', ')}`);
-  for (const name of BOOLEAN_SWITCHES) if (value[name] !== undefined && typeof value[name] !== 'boolean') throw wrong(name, 'true or false');
+  if (unknown !== undefined)
+    throw bad(
+      'NAVET-TEST-TOKEN-SWITCH',
+      `switches.${unknown} is not a switch; the switches are ${[...known].join(', ')}`,
+    );
+  for (const name of BOOLEAN_SWITCHES)
+    if (value[name] !== undefined && typeof value[name] !== 'boolean') throw wrong(name, 'true or false');
   const header = value.header;
   if (header !== undefined) {
-    if (!isPlainObject(header) || Object.values(header).some((v) => typeof v !== 'string' && typeof v !== 'number' && typeof v !== 'boolean')) {
+    if (
+      !isPlainObject(header) ||
+      Object.values(header).some((v) => typeof v !== 'string' && typeof v !== 'number' && typeof v !== 'boolean')
+    ) {
       throw wrong('header', 'an object of JOSE header values (strings, numbers, booleans), e.g. {"typ": "JWT"}');
     }
     const fixed = ['alg', 'b64', 'crit'].find((name) => name in header);
-    if (fixed) throw wrong('header', `without "${fixed}": test tokens are always signed with ${SIGNING_ALG}; use signWithInvalidKey for a bad signature`);
+    if (fixed)
+      throw wrong(
+        'header',
+        `without "${fixed}": test tokens are always signed with ${SIGNING_ALG}; use signWithInvalidKey for a bad signature`,
+      );
   }
   const omit = value.omitAttestationFields;
   if (omit !== undefined) {
-    if (!Array.isArray(omit) || omit.some((field) => typeof field !== 'string' || !Object.hasOwn(OMITTABLE_ATTESTATION_FIELDS, field))) {
+    if (
+      !Array.isArray(omit) ||
+      omit.some((field) => typeof field !== 'string' || !Object.hasOwn(OMITTABLE_ATTESTATION_FIELDS, field))
+    ) {
       throw wrong('omitAttestationFields', `an array of ${Object.keys(OMITTABLE_ATTESTATION_FIELDS).join(', ')}`);
     }
   }
   return value as Switches;
 }
 
-export function testTokenService(deps: { services: TrustServices; sandboxes: Sandboxes; store: ResourceStore; issuerOf: (sandbox: string) => string }): Router {
+export function testTokenService(deps: {
+  services: TrustServices;
+  sandboxes: Sandboxes;
+  store: ResourceStore;
+  issuerOf: (sandbox: string) => string;
+}): Router {
   const router = Router();
   // HelseID's own v2 contract, beside Navet's create-test-token
   router.use(testTokenServiceV2(deps));
@@ -94,10 +124,16 @@ export function testTokenService(deps: { services: TrustServices; sandboxes: San
     const sandbox = res.locals.sandbox as Sandbox;
     const key = req.headers['x-auth-key'];
     if (typeof key !== 'string' || !deps.sandboxes.keyMatches(sandbox, key)) {
-      throw new TrustError('invalid_client', 'NAVET-TEST-TOKEN-AUTH', `Send the admin key of sandbox '${sandbox.name}' in the X-Auth-Key header`, 401);
+      throw new TrustError(
+        'invalid_client',
+        'NAVET-TEST-TOKEN-AUTH',
+        `Send the admin key of sandbox '${sandbox.name}' in the X-Auth-Key header`,
+        401,
+      );
     }
     const body = (req.body ?? {}) as Record<string, unknown>;
-    if (typeof body.clientId !== 'string') throw bad('NAVET-TEST-TOKEN-CLIENT', 'clientId is required: the registered client the token is for');
+    if (typeof body.clientId !== 'string')
+      throw bad('NAVET-TEST-TOKEN-CLIENT', 'clientId is required: the registered client the token is for');
     const client = await deps.services.clients.find(sandbox.name, body.clientId);
     if (!client) throw bad('NAVET-TEST-TOKEN-CLIENT', `No client "${body.clientId}" is registered in this sandbox`);
     const switches = readSwitches(body.switches);
@@ -110,11 +146,14 @@ export function testTokenService(deps: { services: TrustServices; sandboxes: San
     let attestation: Record<string, unknown> | undefined;
     if (body.attestation !== undefined) {
       attestation = structuredClone(parseAuthorizationDetails(body.attestation, 'test-token attestation').details[0]);
-      for (const field of switches.omitAttestationFields ?? []) OMITTABLE_ATTESTATION_FIELDS[field](attestation as Record<string, Record<string, unknown>>);
+      for (const field of switches.omitAttestationFields ?? [])
+        OMITTABLE_ATTESTATION_FIELDS[field](attestation as Record<string, Record<string, unknown>>);
     }
     const pid = (body.user as { pid?: unknown } | undefined)?.pid;
-    if (body.user !== undefined && (typeof pid !== 'string' || !/^\d{11}$/.test(pid))) throw bad('NAVET-TEST-TOKEN-USER', 'user must be {"pid": "<11-digit fødselsnummer>"}');
-    const user = typeof pid === 'string' ? await userIdentity(deps.store, sandbox.name, pid, client.clientId, now) : undefined;
+    if (body.user !== undefined && (typeof pid !== 'string' || !/^\d{11}$/.test(pid)))
+      throw bad('NAVET-TEST-TOKEN-USER', 'user must be {"pid": "<11-digit fødselsnummer>"}');
+    const user =
+      typeof pid === 'string' ? await userIdentity(deps.store, sandbox.name, pid, client.clientId, now) : undefined;
     let jkt: string | undefined;
     if (body.dpopJwk !== undefined) {
       try {
@@ -124,14 +163,40 @@ export function testTokenService(deps: { services: TrustServices; sandboxes: San
       }
     }
     const lifetimeSeconds = body.lifetimeSeconds ?? 600;
-    if (typeof lifetimeSeconds !== 'number' || !Number.isInteger(lifetimeSeconds) || lifetimeSeconds < 1 || lifetimeSeconds > 86400) {
+    if (
+      typeof lifetimeSeconds !== 'number' ||
+      !Number.isInteger(lifetimeSeconds) ||
+      lifetimeSeconds < 1 ||
+      lifetimeSeconds > 86400
+    ) {
       throw bad('NAVET-TEST-TOKEN-LIFETIME', 'lifetimeSeconds must be a whole number of seconds from 1 to 86400');
     }
     const issuer = switches.invalidIssuer ? 'https://helseid-sts.invalid.example' : deps.issuerOf(sandbox.name);
     const nowS = Math.floor(now.getTime() / 1000) - (switches.expired ? 3600 + lifetimeSeconds : 0);
-    const claims = accessTokenClaims({ client, scopes, audience, jkt, user: switches.withoutUserClaims ? undefined : user, attestation, lifetimeSeconds }, issuer, nowS);
+    const claims = accessTokenClaims(
+      {
+        client,
+        scopes,
+        audience,
+        jkt,
+        user: switches.withoutUserClaims ? undefined : user,
+        attestation,
+        lifetimeSeconds,
+      },
+      issuer,
+      nowS,
+    );
     if (switches.withoutClientClaims) {
-      for (const name of ['client_id', 'client_amr', CLAIM.orgnrParent, CLAIM.orgnrChild, CLAIM.orgnrSupplier, CLAIM.clientName, CLAIM.clientTenancy]) delete claims[name];
+      for (const name of [
+        'client_id',
+        'client_amr',
+        CLAIM.orgnrParent,
+        CLAIM.orgnrChild,
+        CLAIM.orgnrSupplier,
+        CLAIM.clientName,
+        CLAIM.clientTenancy,
+      ])
+        delete claims[name];
     }
     const signing = switches.signWithInvalidKey
       ? { kid: 'not-published', privateKey: (await generateKeyPair(SIGNING_ALG)).privateKey }

@@ -5,9 +5,20 @@
  * `code` is stable (like jose's ERR_* codes); attestation rules use the rule name (ATT-43).
  */
 export type OAuthErrorCode =
-  | 'invalid_request' | 'invalid_client' | 'invalid_grant' | 'unauthorized_client' | 'unsupported_grant_type'
-  | 'invalid_scope' | 'invalid_target' | 'access_denied' | 'invalid_dpop_proof' | 'use_dpop_nonce'
-  | 'invalid_token' | 'insufficient_scope' | 'invalid_authorization_details' | 'server_error';
+  | 'invalid_request'
+  | 'invalid_client'
+  | 'invalid_grant'
+  | 'unauthorized_client'
+  | 'unsupported_grant_type'
+  | 'invalid_scope'
+  | 'invalid_target'
+  | 'access_denied'
+  | 'invalid_dpop_proof'
+  | 'use_dpop_nonce'
+  | 'invalid_token'
+  | 'insufficient_scope'
+  | 'invalid_authorization_details'
+  | 'server_error';
 
 export class TrustError extends Error {
   constructor(

@@ -14,10 +14,20 @@ interface NamedResource {
   identifier?: { system?: string; value?: string }[];
 }
 
-export async function userIdentity(store: ResourceStore, sandbox: string, pid: string, clientId: string, now: Date): Promise<UserIdentity> {
+export async function userIdentity(
+  store: ResourceStore,
+  sandbox: string,
+  pid: string,
+  clientId: string,
+  now: Date,
+): Promise<UserIdentity> {
   let person: NamedResource | undefined;
   for (const type of ['Practitioner', 'Patient']) {
-    const found = await store.search(sandbox, { ...parseSearchRequest(type, [['identifier', pid]]), count: 1, totalNone: true });
+    const found = await store.search(sandbox, {
+      ...parseSearchRequest(type, [['identifier', pid]]),
+      count: 1,
+      totalNone: true,
+    });
     person = found.matches[0] as NamedResource | undefined;
     if (person) break;
   }

@@ -24,15 +24,22 @@ export function dashboardRouter(dashboardDir: string): Router {
   router.get('/', (_req, res) => {
     res.setHeader('Content-Security-Policy', POLICY);
     if (!existsSync(page)) {
-      res.status(503).type('text/plain').send(`The dashboard is not built: run 'npm run build' (it writes ${dashboardDir}).`);
+      res
+        .status(503)
+        .type('text/plain')
+        .send(`The dashboard is not built: run 'npm run build' (it writes ${dashboardDir}).`);
       return;
     }
     res.setHeader('Cache-Control', 'no-cache');
     res.sendFile(page);
   });
-  router.use('/dashboard', (_req, res, next) => {
-    res.setHeader('Content-Security-Policy', POLICY);
-    next();
-  }, express.static(dashboardDir, { index: false, maxAge: 0 }));
+  router.use(
+    '/dashboard',
+    (_req, res, next) => {
+      res.setHeader('Content-Security-Policy', POLICY);
+      next();
+    },
+    express.static(dashboardDir, { index: false, maxAge: 0 }),
+  );
   return router;
 }

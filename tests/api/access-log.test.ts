@@ -12,9 +12,19 @@ beforeAll(async () => {
   server = await startTestNavet();
   sandbox = await createSandbox(server, { seed: 'fixtures', generator: { syntheticPatients: 0 } });
   gryId = await patientId(server, sandbox.auth, sandbox.name, GRY_TELOKK);
-  await seedDocument(server, sandbox.auth, sandbox.name, gryId, { title: 'Epikrise kardiologi', date: '2026-03-01T10:00:00Z' });
-  await seedDocument(server, sandbox.auth, sandbox.name, gryId, { title: 'Epikrise ortopedi', date: '2026-05-01T10:00:00Z' });
-  await seedDocument(server, sandbox.auth, sandbox.name, gryId, { title: 'Sperret notat', date: '2026-06-01T10:00:00Z', blocked: true });
+  await seedDocument(server, sandbox.auth, sandbox.name, gryId, {
+    title: 'Epikrise kardiologi',
+    date: '2026-03-01T10:00:00Z',
+  });
+  await seedDocument(server, sandbox.auth, sandbox.name, gryId, {
+    title: 'Epikrise ortopedi',
+    date: '2026-05-01T10:00:00Z',
+  });
+  await seedDocument(server, sandbox.auth, sandbox.name, gryId, {
+    title: 'Sperret notat',
+    date: '2026-06-01T10:00:00Z',
+    blocked: true,
+  });
 });
 afterAll(() => server.close());
 
@@ -26,16 +36,32 @@ async function token(details: unknown = [koman()]): Promise<TokenResult> {
   return result;
 }
 
-async function findDocuments(t: TokenResult, form: Record<string, string>, headers: Record<string, string> = { 'nhn-source-system': 'Demo EPJ 1.0' }, clockOffsetSeconds = 0) {
+async function findDocuments(
+  t: TokenResult,
+  form: Record<string, string>,
+  headers: Record<string, string> = { 'nhn-source-system': 'Demo EPJ 1.0' },
+  clockOffsetSeconds = 0,
+) {
   const iat = Math.floor(Date.now() / 1000) + clockOffsetSeconds;
-  const proof = await makeDpopProof(t.dpopKey, { method: 'POST', url: `${TEST_BASE_URL}${searchPath()}`, accessToken: t.body.access_token, iat });
-  let request = server.http.post(searchPath()).type('form').set('Authorization', `DPoP ${t.body.access_token}`).set('DPoP', proof);
+  const proof = await makeDpopProof(t.dpopKey, {
+    method: 'POST',
+    url: `${TEST_BASE_URL}${searchPath()}`,
+    accessToken: t.body.access_token,
+    iat,
+  });
+  let request = server.http
+    .post(searchPath())
+    .type('form')
+    .set('Authorization', `DPoP ${t.body.access_token}`)
+    .set('DPoP', proof);
   for (const [name, value] of Object.entries(headers)) request = request.set(name, value);
   return request.send(form);
 }
 
 async function auditEvents(query: string) {
-  const found = await server.http.get(`/sandboxes/${sandbox.name}/fhir/AuditEvent?${query}`).set('Authorization', sandbox.auth);
+  const found = await server.http
+    .get(`/sandboxes/${sandbox.name}/fhir/AuditEvent?${query}`)
+    .set('Authorization', sandbox.auth);
   expect(found.status).toBe(200);
   return (found.body.entry ?? []).map((e: { resource: Record<string, unknown> }) => e.resource);
 }
@@ -43,7 +69,11 @@ async function auditEvents(query: string) {
 describe('ITI-67 writes the access log', () => {
   test('a document search logs one AuditEvent shaped after the trust-framework profile, filled from the attestation', async () => {
     const t = await token();
-    const res = await findDocuments(t, { 'patient.identifier': GRY_TELOKK, status: 'current' }, { 'nhn-source-system': 'Demo EPJ 1.0', 'nhn-event-id': 'evt-profile-1' });
+    const res = await findDocuments(
+      t,
+      { 'patient.identifier': GRY_TELOKK, status: 'current' },
+      { 'nhn-source-system': 'Demo EPJ 1.0', 'nhn-event-id': 'evt-profile-1' },
+    );
     expect(res.status).toBe(200);
     expect(res.body.total).toBe(2);
     expect(res.headers['nhn-securitylabel-nors-count']).toBe('1');
@@ -55,9 +85,15 @@ describe('ITI-67 writes the access log', () => {
     expect(event.outcome).toBe('0');
     expect(event.subtype[0].code).toBe('ITI-67');
     const contained = Object.fromEntries(event.contained.map((r: { id: string }) => [r.id, r]));
-    expect(contained.practitioner.identifier).toEqual([{ system: FNR_SYSTEM, value: '04056600324' }, { system: 'urn:oid:2.16.578.1.12.4.1.4.4', value: '9144900' }]);
+    expect(contained.practitioner.identifier).toEqual([
+      { system: FNR_SYSTEM, value: '04056600324' },
+      { system: 'urn:oid:2.16.578.1.12.4.1.4.4', value: '9144900' },
+    ]);
     expect(contained.practitioner.name[0].text).toBe('Magnar Koman');
-    expect(contained.practitioner.qualification[0].code.coding[0]).toMatchObject({ system: 'urn:oid:2.16.578.1.12.4.1.1.9060', code: 'LE' });
+    expect(contained.practitioner.qualification[0].code.coding[0]).toMatchObject({
+      system: 'urn:oid:2.16.578.1.12.4.1.1.9060',
+      code: 'LE',
+    });
     expect(contained['legal-entity'].identifier[0].value).toBe('993467049');
     expect(contained['legal-entity'].name).toMatch(/universitetssykehus/i);
     expect(contained['point-of-care'].identifier[0].value).toBe('874716782');
@@ -66,14 +102,31 @@ describe('ITI-67 writes the access log', () => {
     expect(contained.encounter.serviceType.coding[0].code).toBe('S03');
     expect(event.agent[0]).toMatchObject({ who: { reference: '#agent' }, altId: '9144900', requestor: true });
     expect(event.agent[0].policy).toHaveLength(1);
-    expect(event.agent[1]).toMatchObject({ who: { identifier: { value: 'demo-hospital-system' } }, name: 'Demo EPJ 1.0', requestor: false });
+    expect(event.agent[1]).toMatchObject({
+      who: { identifier: { value: 'demo-hospital-system' } },
+      name: 'Demo EPJ 1.0',
+      requestor: false,
+    });
     expect(event.purposeOfEvent[0].coding.map((c: { code: string }) => c.code)).toEqual(['TREAT', 'BEHANDLER']);
-    const careRelation = event.extension.find((e: { url: string }) => e.url.endsWith('carerelation-metadata-extension'));
-    expect(careRelation.extension.map((e: { url: string }) => e.url)).toEqual(['decision-ref-id', 'decision-ref-user-selected', 'toa']);
+    const careRelation = event.extension.find((e: { url: string }) =>
+      e.url.endsWith('carerelation-metadata-extension'),
+    );
+    expect(careRelation.extension.map((e: { url: string }) => e.url)).toEqual([
+      'decision-ref-id',
+      'decision-ref-user-selected',
+      'toa',
+    ]);
     const patientEntity = event.entity.find((e: { role?: { code: string } }) => e.role?.code === '1');
-    expect(patientEntity.what).toEqual({ reference: `Patient/${gryId}`, identifier: { system: FNR_SYSTEM, value: GRY_TELOKK } });
-    const seen = event.entity.filter((e: { role?: { code: string } }) => e.role?.code === '4').map((e: { what: { reference: string } }) => e.what.reference);
-    expect(seen.sort()).toEqual(res.body.entry.map((e: { resource: { id: string } }) => `DocumentReference/${e.resource.id}`).sort());
+    expect(patientEntity.what).toEqual({
+      reference: `Patient/${gryId}`,
+      identifier: { system: FNR_SYSTEM, value: GRY_TELOKK },
+    });
+    const seen = event.entity
+      .filter((e: { role?: { code: string } }) => e.role?.code === '4')
+      .map((e: { what: { reference: string } }) => e.what.reference);
+    expect(seen.sort()).toEqual(
+      res.body.entry.map((e: { resource: { id: string } }) => `DocumentReference/${e.resource.id}`).sort(),
+    );
     const query = event.entity.find((e: { role?: { code: string } }) => e.role?.code === '24');
     expect(Buffer.from(query.query, 'base64').toString()).toContain(`patient.identifier=${GRY_TELOKK}`);
   });
@@ -81,20 +134,35 @@ describe('ITI-67 writes the access log', () => {
   test('the log entry is written with the sandbox clock', async () => {
     // a token got now stays valid for 600 s, so move the clock 300 s on after getting it
     const t = await token();
-    await server.http.put(`/api/sandboxes/${sandbox.name}/clock`).set('Authorization', sandbox.auth).send({ offsetSeconds: 300 });
+    await server.http
+      .put(`/api/sandboxes/${sandbox.name}/clock`)
+      .set('Authorization', sandbox.auth)
+      .send({ offsetSeconds: 300 });
     try {
-      const res = await findDocuments(t, { 'patient.identifier': GRY_TELOKK }, { 'nhn-source-system': 'x', 'nhn-event-id': 'evt-clock' }, 300);
+      const res = await findDocuments(
+        t,
+        { 'patient.identifier': GRY_TELOKK },
+        { 'nhn-source-system': 'x', 'nhn-event-id': 'evt-clock' },
+        300,
+      );
       expect(res.status).toBe(200);
       const [event] = await auditEvents('event-id=evt-clock');
       expect(Math.abs(Date.parse(event.recorded) - (Date.now() + 300_000))).toBeLessThan(30_000);
     } finally {
-      await server.http.put(`/api/sandboxes/${sandbox.name}/clock`).set('Authorization', sandbox.auth).send({ offsetSeconds: 0 });
+      await server.http
+        .put(`/api/sandboxes/${sandbox.name}/clock`)
+        .set('Authorization', sandbox.auth)
+        .send({ offsetSeconds: 0 });
     }
   });
 
   test('a rejected request that names a patient is logged as a failure with the rule and reason', async () => {
     const t = await token([koman({ patients: [{ identifier: { id: HARRY_HANDEL, system: FNR_SYSTEM } }] })]);
-    const res = await findDocuments(t, { 'patient.identifier': GRY_TELOKK }, { 'nhn-source-system': 'x', 'nhn-event-id': 'evt-rejected' });
+    const res = await findDocuments(
+      t,
+      { 'patient.identifier': GRY_TELOKK },
+      { 'nhn-source-system': 'x', 'nhn-event-id': 'evt-rejected' },
+    );
     expect(res.status).toBe(403);
     expect(res.body.issue[0].details.coding[0].code).toBe('ATT-4');
     const [event] = await auditEvents('event-id=evt-rejected');
@@ -105,11 +173,15 @@ describe('ITI-67 writes the access log', () => {
     // the rejected attestation names no one: only the verified client is in the entry
     expect(event.contained.map((r: { resourceType: string }) => r.resourceType)).toEqual(['Patient']);
     expect(event.agent[0].who.display).toMatch(/not verified/);
-    expect((await auditEvents('practitioner-identifier=04056600324&event-id=evt-rejected'))).toEqual([]);
+    expect(await auditEvents('practitioner-identifier=04056600324&event-id=evt-rejected')).toEqual([]);
   });
 
   test('a request without a token that names a patient is logged with an unidentified caller', async () => {
-    const res = await server.http.post(searchPath()).type('form').set('nhn-event-id', 'evt-no-token').send({ 'patient.identifier': GRY_TELOKK });
+    const res = await server.http
+      .post(searchPath())
+      .type('form')
+      .set('nhn-event-id', 'evt-no-token')
+      .send({ 'patient.identifier': GRY_TELOKK });
     expect(res.status).toBe(401);
     const [event] = await auditEvents('event-id=evt-no-token');
     expect(event.outcome).toBe('4');
@@ -130,12 +202,23 @@ describe('ITI-67 writes the access log', () => {
   test('AuditEvents cannot be created, changed or deleted through the FHIR API', async () => {
     const [event] = await auditEvents('event-id=evt-profile-1');
     const fhir = `/sandboxes/${sandbox.name}/fhir`;
-    const put = await server.http.put(`${fhir}/AuditEvent/${event.id}`).set('Authorization', sandbox.auth).send({ ...event, outcome: '8' });
+    const put = await server.http
+      .put(`${fhir}/AuditEvent/${event.id}`)
+      .set('Authorization', sandbox.auth)
+      .send({ ...event, outcome: '8' });
     const del = await server.http.delete(`${fhir}/AuditEvent/${event.id}`).set('Authorization', sandbox.auth);
-    const post = await server.http.post(`${fhir}/AuditEvent`).set('Authorization', sandbox.auth).send({ ...event, id: undefined });
-    const inBundle = await server.http.post(fhir).set('Authorization', sandbox.auth).send({
-      resourceType: 'Bundle', type: 'transaction', entry: [{ request: { method: 'DELETE', url: `AuditEvent/${event.id}` } }],
-    });
+    const post = await server.http
+      .post(`${fhir}/AuditEvent`)
+      .set('Authorization', sandbox.auth)
+      .send({ ...event, id: undefined });
+    const inBundle = await server.http
+      .post(fhir)
+      .set('Authorization', sandbox.auth)
+      .send({
+        resourceType: 'Bundle',
+        type: 'transaction',
+        entry: [{ request: { method: 'DELETE', url: `AuditEvent/${event.id}` } }],
+      });
     for (const res of [put, del, post, inBundle]) {
       expect(res.status).toBe(400);
       expect(JSON.stringify(res.body)).toContain('NAVET-READ-ONLY-TYPE');
@@ -148,22 +231,34 @@ describe('ITI-67 writes the access log', () => {
 });
 
 describe('the operators search the access log', () => {
-  const audit = (query: string, auth = sandbox.auth) => server.http.get(`/api/sandboxes/${sandbox.name}/audit?${query}`).set('Authorization', auth);
-  const ids = (res: { body: { entry?: { resource: { id: string } }[] } }) => (res.body.entry ?? []).map((e) => e.resource.id);
+  const audit = (query: string, auth = sandbox.auth) =>
+    server.http.get(`/api/sandboxes/${sandbox.name}/audit?${query}`).set('Authorization', auth);
+  const ids = (res: { body: { entry?: { resource: { id: string } }[] } }) =>
+    (res.body.entry ?? []).map((e) => e.resource.id);
 
   beforeAll(async () => {
     // a look-up by another system for another patient, so that each filter has something to leave out
-    const other = await getToken(server.http, sandbox.name, { clientId: 'demo-gp-system', scope: SCOPE, details: [koman({
-      practitioner: {
-        identifier: { id: '05898597468', system: FNR_SYSTEM },
-        hpr_nr: { id: '565501872', system: 'urn:oid:2.16.578.1.12.4.1.4.4' },
-        authorization: { code: 'LE', system: 'urn:oid:2.16.578.1.12.4.1.1.9060' },
-        legal_entity: { id: '100100673', system: 'urn:oid:2.16.578.1.12.4.1.4.101' },
-        point_of_care: { id: '100100673', system: 'urn:oid:2.16.578.1.12.4.1.4.101' },
-      },
-    })] });
+    const other = await getToken(server.http, sandbox.name, {
+      clientId: 'demo-gp-system',
+      scope: SCOPE,
+      details: [
+        koman({
+          practitioner: {
+            identifier: { id: '05898597468', system: FNR_SYSTEM },
+            hpr_nr: { id: '565501872', system: 'urn:oid:2.16.578.1.12.4.1.4.4' },
+            authorization: { code: 'LE', system: 'urn:oid:2.16.578.1.12.4.1.1.9060' },
+            legal_entity: { id: '100100673', system: 'urn:oid:2.16.578.1.12.4.1.4.101' },
+            point_of_care: { id: '100100673', system: 'urn:oid:2.16.578.1.12.4.1.4.101' },
+          },
+        }),
+      ],
+    });
     expect(other.status).toBe(200);
-    const gpLookUp = await findDocuments(other, { 'patient.identifier': HARRY_HANDEL }, { 'nhn-source-system': 'GP', 'nhn-event-id': 'evt-gp' });
+    const gpLookUp = await findDocuments(
+      other,
+      { 'patient.identifier': HARRY_HANDEL },
+      { 'nhn-source-system': 'GP', 'nhn-event-id': 'evt-gp' },
+    );
     expect(gpLookUp.body.issue ?? []).toEqual([]);
     expect(gpLookUp.status).toBe(200);
   });
@@ -189,7 +284,9 @@ describe('the operators search the access log', () => {
     expect(failures.body.total).toBe(3);
     expect(failures.body.entry.every((e: { resource: { outcome: string } }) => e.resource.outcome !== '0')).toBe(true);
     expect((await audit('outcome=success')).body.total).toBe(all.body.total - 3);
-    expect((await audit(`from=${encodeURIComponent(new Date(Date.now() + 3600_000).toISOString())}`)).body.total).toBe(0);
+    expect((await audit(`from=${encodeURIComponent(new Date(Date.now() + 3600_000).toISOString())}`)).body.total).toBe(
+      0,
+    );
     expect((await audit('to=2000-01-01')).body.total).toBe(0);
     expect((await audit(`patient=${GRY_TELOKK}&outcome=failure&client=demo-hospital-system`)).body.total).toBe(2);
   });
@@ -219,7 +316,9 @@ describe('the operators search the access log', () => {
 
 test('prototype names are not filters of the access log', async () => {
   for (const query of ['constructor=1', 'toString=1', 'service=constructor', 'hasOwnProperty=x']) {
-    const res = await server.http.get(`/api/sandboxes/${sandbox.name}/audit?${query}`).set('Authorization', sandbox.auth);
+    const res = await server.http
+      .get(`/api/sandboxes/${sandbox.name}/audit?${query}`)
+      .set('Authorization', sandbox.auth);
     expect(res.status).toBe(400);
   }
 });

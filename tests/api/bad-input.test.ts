@@ -27,7 +27,11 @@ const seen = { requests: 0, serverErrors: [] as string[], longestBlockMs: 0, lon
  * little; a blocked event loop delays it by the whole request, seconds before issue 14).
  */
 const allowedHealthzMs = () => 100 + seen.idleHealthzMs;
-type Answer = { status: number; body: Record<string, unknown> & { issue?: { code: string; details?: { coding?: { code: string }[] } }[] }; headers: Record<string, string> };
+type Answer = {
+  status: number;
+  body: Record<string, unknown> & { issue?: { code: string; details?: { coding?: { code: string }[] } }[] };
+  headers: Record<string, string>;
+};
 
 function count(label: string, res: Answer): Answer {
   seen.requests += 1;
@@ -37,20 +41,30 @@ function count(label: string, res: Answer): Answer {
 
 /** Status, FHIR issue type and Navet code of an OperationOutcome answer. */
 function expectOutcome(res: Answer, status: number, issueCode: string, navetCode: string): void {
-  expect({ status: res.status, resourceType: res.body.resourceType, code: res.body.issue?.[0]?.code, navetCode: res.body.issue?.[0]?.details?.coding?.[0]?.code })
-    .toEqual({ status, resourceType: 'OperationOutcome', code: issueCode, navetCode });
+  expect({
+    status: res.status,
+    resourceType: res.body.resourceType,
+    code: res.body.issue?.[0]?.code,
+    navetCode: res.body.issue?.[0]?.details?.coding?.[0]?.code,
+  }).toEqual({ status, resourceType: 'OperationOutcome', code: issueCode, navetCode });
   expect(JSON.stringify(res.body)).not.toMatch(/\bat .*\.(ts|js):\d+/); // no stack trace
 }
 
 function expectOAuthError(res: Answer, status: number, error: string, errorCode: string): void {
-  expect({ status: res.status, error: res.body.error, errorCode: res.body.error_code }).toEqual({ status, error, errorCode });
+  expect({ status: res.status, error: res.body.error, errorCode: res.body.error_code }).toEqual({
+    status,
+    error,
+    errorCode,
+  });
 }
 
 /**
  * Runs a request while /healthz is asked every 20 ms and the event loop's delay is recorded; both
  * must stay under 100 ms: one client's request never holds the server for everyone.
  */
-async function whileHealthzIsAsked<T>(work: () => Promise<T>): Promise<{ result: T; healthzMs: number; blockMs: number }> {
+async function whileHealthzIsAsked<T>(
+  work: () => Promise<T>,
+): Promise<{ result: T; healthzMs: number; blockMs: number }> {
   const histogram = monitorEventLoopDelay({ resolution: 10 });
   histogram.enable();
   let running = true;
@@ -92,13 +106,22 @@ async function heavy(label: string, work: () => Promise<Answer>): Promise<Answer
     }
   }
   seen.longestHealthzMs = Math.max(seen.longestHealthzMs, shortest);
-  expect({ label, healthzWaitedTooLong: shortest > allowedHealthzMs() }).toEqual({ label, healthzWaitedTooLong: false });
+  expect({ label, healthzWaitedTooLong: shortest > allowedHealthzMs() }).toEqual({
+    label,
+    healthzWaitedTooLong: false,
+  });
   return answer as Answer;
 }
 
 /** Creates a fixtures sandbox on this (operator-key) Navet and waits for it. */
-async function createSeeded(generator: Record<string, number>): Promise<{ name: string; adminKey: string; auth: string }> {
-  const res = await http.post('/api/sandboxes').set('Authorization', `Bearer ${OPERATOR_KEY}`).set('Prefer', 'wait').send({ name: uniqueSandboxName('seeded'), seed: 'fixtures', generator });
+async function createSeeded(
+  generator: Record<string, number>,
+): Promise<{ name: string; adminKey: string; auth: string }> {
+  const res = await http
+    .post('/api/sandboxes')
+    .set('Authorization', `Bearer ${OPERATOR_KEY}`)
+    .set('Prefer', 'wait')
+    .send({ name: uniqueSandboxName('seeded'), seed: 'fixtures', generator });
   expect(res.status).toBe(201);
   return { name: res.body.name, adminKey: res.body.adminKey, auth: `Bearer ${res.body.adminKey}` };
 }
@@ -129,8 +152,16 @@ function rawRequest(path: string, headers: Record<string, string>): Promise<Answ
   return new Promise((resolve, reject) => {
     const req = httpRequest(`${base}${path}`, { headers }, (res) => {
       let text = '';
-      res.on('data', (chunk) => { text += chunk; });
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text ? JSON.parse(text) : {}, headers: res.headers as Record<string, string> }));
+      res.on('data', (chunk) => {
+        text += chunk;
+      });
+      res.on('end', () =>
+        resolve({
+          status: res.statusCode ?? 0,
+          body: text ? JSON.parse(text) : {},
+          headers: res.headers as Record<string, string>,
+        }),
+      );
     });
     req.on('error', reject);
     req.end();
@@ -150,7 +181,9 @@ beforeAll(async () => {
 
 afterAll(async () => {
   // the figures of the closing note of issue 14
-  console.log(`bad-input suite: ${seen.requests} bad requests, ${seen.serverErrors.length} answers of 5xx, longest event-loop block ${seen.longestBlockMs.toFixed(1)} ms, longest /healthz wait ${seen.longestHealthzMs.toFixed(1)} ms (idle: ${seen.idleHealthzMs.toFixed(1)} ms)`);
+  console.log(
+    `bad-input suite: ${seen.requests} bad requests, ${seen.serverErrors.length} answers of 5xx, longest event-loop block ${seen.longestBlockMs.toFixed(1)} ms, longest /healthz wait ${seen.longestHealthzMs.toFixed(1)} ms (idle: ${seen.idleHealthzMs.toFixed(1)} ms)`,
+  );
   await closeServer();
   await navet.close();
 });
@@ -167,7 +200,12 @@ describe('bad percent-encoding in any path segment → 400, also without credent
   ])('%s', async (_label, path) => {
     const before = await resources();
     for (const method of ['get', 'post', 'put', 'delete'] as const) {
-      expectOutcome(count(path(), await http[method](path()).set('Authorization', demo.auth)), 400, 'invalid', 'NAVET-BAD-PERCENT-ENCODING');
+      expectOutcome(
+        count(path(), await http[method](path()).set('Authorization', demo.auth)),
+        400,
+        'invalid',
+        'NAVET-BAD-PERCENT-ENCODING',
+      );
       // without credentials: refused for the encoding or for the missing key, never a 5xx
       const anonymous = count(path(), await http[method](path()));
       expect([400, 401]).toContain(anonymous.status);
@@ -178,13 +216,24 @@ describe('bad percent-encoding in any path segment → 400, also without credent
 });
 
 describe('an out-of-range clock is refused before anything is stored', () => {
-  test.each([[{ offsetSeconds: 1e300 }], [{ offsetSeconds: 8.64e12 }], [{ offsetSeconds: -1e300 }], [{ now: '275760-09-13T00:00:00Z' }], [{ now: '+100000-01-01T00:00:00Z' }]])('%j', async (body) => {
-    const res = count('clock', await http.put(`/api/sandboxes/${demo.name}/clock`).set('Authorization', demo.auth).send(body));
+  test.each([
+    [{ offsetSeconds: 1e300 }],
+    [{ offsetSeconds: 8.64e12 }],
+    [{ offsetSeconds: -1e300 }],
+    [{ now: '275760-09-13T00:00:00Z' }],
+    [{ now: '+100000-01-01T00:00:00Z' }],
+  ])('%j', async (body) => {
+    const res = count(
+      'clock',
+      await http.put(`/api/sandboxes/${demo.name}/clock`).set('Authorization', demo.auth).send(body),
+    );
     expect(res.status).toBe(400);
     expect(res.body.issue?.[0]?.details?.coding?.[0]?.code).toMatch(/^NAVET-CLOCK(-RANGE)?$/);
     const clock = count('clock', await http.get(`/api/sandboxes/${demo.name}/clock`).set('Authorization', demo.auth));
     expect(clock.body.offsetSeconds).toBe(0);
-    expect(count('metadata', await http.get(`/sandboxes/${demo.name}/fhir/metadata`).set('Authorization', demo.auth)).status).toBe(200);
+    expect(
+      count('metadata', await http.get(`/sandboxes/${demo.name}/fhir/metadata`).set('Authorization', demo.auth)).status,
+    ).toBe(200);
   });
 });
 
@@ -200,7 +249,11 @@ describe(`JSON nested deeper than ${MAX_JSON_DEPTH} levels → 400 before any re
     ['$sendMedication', () => `/sandboxes/${demo.name}/sfm/Patient/$sendMedication`, () => ({})],
     ['PPS submission', () => `/sandboxes/${demo.name}/pps`, () => ({})],
     ['PJD ITI-65', () => `/sandboxes/${demo.name}/pjd/R4/fhir`, () => ({})],
-    ['create-test-token switches', () => `/sandboxes/${demo.name}/helseid/create-test-token`, () => ({ 'X-Auth-Key': demo.adminKey })],
+    [
+      'create-test-token switches',
+      () => `/sandboxes/${demo.name}/helseid/create-test-token`,
+      () => ({ 'X-Auth-Key': demo.adminKey }),
+    ],
     ['client registration', () => `/api/sandboxes/${demo.name}/clients`, () => ({ Authorization: demo.auth })],
     ['sandbox creation', () => '/api/sandboxes', () => ({ Authorization: `Bearer ${OPERATOR_KEY}` })],
     ['service settings', () => `/api/sandboxes/${demo.name}/settings/sfm`, () => ({ Authorization: demo.auth })],
@@ -208,14 +261,27 @@ describe(`JSON nested deeper than ${MAX_JSON_DEPTH} levels → 400 before any re
   test.each(cases)('%s', async (label, path, headers) => {
     const before = await resources();
     const method = label === 'FHIR update' || label === 'service settings' ? 'put' : 'post';
-    const body = label === 'create-test-token switches' ? `{"clientId":"demo-gp-system","switches":${shallower}}` : label === 'service settings' ? shallower : deep;
-    const res = await heavy(label, () => http[method](path()).set(headers()).set('Content-Type', 'application/json').send(body));
+    const body =
+      label === 'create-test-token switches'
+        ? `{"clientId":"demo-gp-system","switches":${shallower}}`
+        : label === 'service settings'
+          ? shallower
+          : deep;
+    const res = await heavy(label, () =>
+      http[method](path()).set(headers()).set('Content-Type', 'application/json').send(body),
+    );
     expectOutcome(res, 400, 'too-costly', 'NAVET-JSON-TOO-DEEP');
     expect(await resources()).toBe(before);
   });
 
   test(`${MAX_JSON_DEPTH} levels are still read (a valid resource that deep is stored)`, async () => {
-    const res = count('depth', await http.post(`/sandboxes/${demo.name}/fhir/Patient`).set('Authorization', demo.auth).send(deeplyNested(MAX_JSON_DEPTH / 2 - 3)));
+    const res = count(
+      'depth',
+      await http
+        .post(`/sandboxes/${demo.name}/fhir/Patient`)
+        .set('Authorization', demo.auth)
+        .send(deeplyNested(MAX_JSON_DEPTH / 2 - 3)),
+    );
     expect(res.status).toBe(201);
   });
 });
@@ -224,13 +290,45 @@ describe('searches beyond the limits → 400 naming the limit, at once', () => {
   const fhir = () => `/sandboxes/${demo.name}/fhir`;
   // [label, type, query (sent as GET and as POST _search), code, the limit named]
   test.each([
-    ['a chain of 200 partof', 'Organization', `${'partof.'.repeat(200)}name=x`, 'NAVET-SEARCH-CHAIN-TOO-LONG', /at most 4/],
-    ['2,100 _sort keys', 'Patient', `_sort=${Array.from({ length: 2100 }, (_, i) => (i % 2 ? '-birthdate' : 'family')).join(',')}`, 'NAVET-SEARCH-TOO-MANY-SORT-KEYS', /at most 8/],
-    ['300 _sort keys', 'Patient', `_sort=${Array.from({ length: 300 }, () => 'family').join(',')}`, 'NAVET-SEARCH-TOO-MANY-SORT-KEYS', /at most 8/],
-    ['30 _include', 'PractitionerRole', Array.from({ length: 30 }, () => '_include=PractitionerRole:organization').join('&'), 'NAVET-SEARCH-TOO-MANY-INCLUDES', /at most 20/],
-    ['150 parameters', 'Patient', Array.from({ length: 150 }, (_, i) => `family=a${i}`).join('&'), 'NAVET-SEARCH-TOO-MANY-PARAMS', /at most 100/],
+    [
+      'a chain of 200 partof',
+      'Organization',
+      `${'partof.'.repeat(200)}name=x`,
+      'NAVET-SEARCH-CHAIN-TOO-LONG',
+      /at most 4/,
+    ],
+    [
+      '2,100 _sort keys',
+      'Patient',
+      `_sort=${Array.from({ length: 2100 }, (_, i) => (i % 2 ? '-birthdate' : 'family')).join(',')}`,
+      'NAVET-SEARCH-TOO-MANY-SORT-KEYS',
+      /at most 8/,
+    ],
+    [
+      '300 _sort keys',
+      'Patient',
+      `_sort=${Array.from({ length: 300 }, () => 'family').join(',')}`,
+      'NAVET-SEARCH-TOO-MANY-SORT-KEYS',
+      /at most 8/,
+    ],
+    [
+      '30 _include',
+      'PractitionerRole',
+      Array.from({ length: 30 }, () => '_include=PractitionerRole:organization').join('&'),
+      'NAVET-SEARCH-TOO-MANY-INCLUDES',
+      /at most 20/,
+    ],
+    [
+      '150 parameters',
+      'Patient',
+      Array.from({ length: 150 }, (_, i) => `family=a${i}`).join('&'),
+      'NAVET-SEARCH-TOO-MANY-PARAMS',
+      /at most 100/,
+    ],
   ])('%s', async (label, type, query, navetCode, limit) => {
-    const posted = await heavy(label, () => http.post(`${fhir()}/${type}/_search`).set('Authorization', demo.auth).type('form').send(query));
+    const posted = await heavy(label, () =>
+      http.post(`${fhir()}/${type}/_search`).set('Authorization', demo.auth).type('form').send(query),
+    );
     expectOutcome(posted, 400, 'invalid', navetCode);
     expect(JSON.stringify(posted.body)).toMatch(limit);
     const got = await heavy(label, () => http.get(`${fhir()}/${type}?${query}`).set('Authorization', demo.auth));
@@ -239,30 +337,65 @@ describe('searches beyond the limits → 400 naming the limit, at once', () => {
     expect(got.body.resourceType).toBe('OperationOutcome');
   });
 
-  test.each([['99999999999999999999'], ['9223372036854775807'], ['1000000001'], ['-1'], ['1e3']])('_history?_offset=%s', async (offset) => {
-    for (const path of ['/_history', '/Patient/_history']) {
-      const res = await heavy(`history ${offset}`, () => http.get(`${fhir()}${path}?_offset=${offset}`).set('Authorization', demo.auth));
-      expectOutcome(res, 400, 'invalid', 'NAVET-HISTORY-PARAM');
-    }
-  });
+  test.each([['99999999999999999999'], ['9223372036854775807'], ['1000000001'], ['-1'], ['1e3']])(
+    '_history?_offset=%s',
+    async (offset) => {
+      for (const path of ['/_history', '/Patient/_history']) {
+        const res = await heavy(`history ${offset}`, () =>
+          http.get(`${fhir()}${path}?_offset=${offset}`).set('Authorization', demo.auth),
+        );
+        expectOutcome(res, 400, 'invalid', 'NAVET-HISTORY-PARAM');
+      }
+    },
+  );
 });
 
 describe('a malformed DPoP jwk header → invalid_dpop_proof', () => {
-  const jwks = [{ kty: 'EC' }, [], { kty: 5 }, 'key', { kty: 'RSA', n: 1, e: [] }, { kty: 'EC', crv: 'P-256', x: {}, y: 'y' }, null];
+  const jwks = [
+    { kty: 'EC' },
+    [],
+    { kty: 5 },
+    'key',
+    { kty: 'RSA', n: 1, e: [] },
+    { kty: 'EC', crv: 'P-256', x: {}, y: 'y' },
+    null,
+  ];
 
   test.each(jwks.map((jwk) => [jwk]))('at the token endpoint, without credentials: %j', async (jwk) => {
-    const res = count('token dpop', await http.post(`/sandboxes/${demo.name}/helseid/connect/token`).type('form').set('DPoP', proofWithJwk(jwk)).send({ grant_type: 'client_credentials' }));
+    const res = count(
+      'token dpop',
+      await http
+        .post(`/sandboxes/${demo.name}/helseid/connect/token`)
+        .type('form')
+        .set('DPoP', proofWithJwk(jwk))
+        .send({ grant_type: 'client_credentials' }),
+    );
     expectOAuthError(res, 400, 'invalid_dpop_proof', 'NAVET-DPOP-JWK');
   });
 
   test('at a guarded service, with a DPoP-bound token', async () => {
     const { publicKey } = await generateKeyPair('ES256');
-    const token = count('test token', await http.post(`/sandboxes/${demo.name}/helseid/create-test-token`).set('X-Auth-Key', demo.adminKey)
-      .send({ clientId: 'demo-hospital-system', scopes: ['nhn:phr/mhd/read-documentreferences'], dpopJwk: await exportJWK(publicKey) }));
+    const token = count(
+      'test token',
+      await http
+        .post(`/sandboxes/${demo.name}/helseid/create-test-token`)
+        .set('X-Auth-Key', demo.adminKey)
+        .send({
+          clientId: 'demo-hospital-system',
+          scopes: ['nhn:phr/mhd/read-documentreferences'],
+          dpopJwk: await exportJWK(publicKey),
+        }),
+    );
     expect(token.body.token_type).toBe('DPoP');
     for (const jwk of jwks) {
       for (const path of ['/pjd/pingauth']) {
-        const res = count('guard dpop', await http.get(`/sandboxes/${demo.name}${path}`).set('Authorization', `DPoP ${token.body.access_token}`).set('DPoP', proofWithJwk(jwk)));
+        const res = count(
+          'guard dpop',
+          await http
+            .get(`/sandboxes/${demo.name}${path}`)
+            .set('Authorization', `DPoP ${token.body.access_token}`)
+            .set('DPoP', proofWithJwk(jwk)),
+        );
         expect(res.status).toBe(401);
         expect(res.headers['www-authenticate']).toMatch(/error="invalid_dpop_proof"/);
       }
@@ -284,13 +417,25 @@ describe('create-test-token switches of the wrong type → 400 invalid_request n
     [[], /switches/],
     ['on', /switches/],
   ])('%j', async (switches, named) => {
-    const res = count('switches', await http.post(`/sandboxes/${demo.name}/helseid/create-test-token`).set('X-Auth-Key', demo.adminKey).send({ clientId: 'demo-gp-system', switches }));
+    const res = count(
+      'switches',
+      await http
+        .post(`/sandboxes/${demo.name}/helseid/create-test-token`)
+        .set('X-Auth-Key', demo.adminKey)
+        .send({ clientId: 'demo-gp-system', switches }),
+    );
     expectOAuthError(res, 400, 'invalid_request', 'NAVET-TEST-TOKEN-SWITCH');
     expect(res.body.error_description).toMatch(named);
   });
 
   test.each([[0], [-5], [1e300], ['600'], [1.5]])('lifetimeSeconds %j', async (lifetimeSeconds) => {
-    const res = count('lifetime', await http.post(`/sandboxes/${demo.name}/helseid/create-test-token`).set('X-Auth-Key', demo.adminKey).send({ clientId: 'demo-hospital-system', scopes: ['nhn:phr/mhd/read-documentreferences'], lifetimeSeconds }));
+    const res = count(
+      'lifetime',
+      await http
+        .post(`/sandboxes/${demo.name}/helseid/create-test-token`)
+        .set('X-Auth-Key', demo.adminKey)
+        .send({ clientId: 'demo-hospital-system', scopes: ['nhn:phr/mhd/read-documentreferences'], lifetimeSeconds }),
+    );
     expectOAuthError(res, 400, 'invalid_request', 'NAVET-TEST-TOKEN-LIFETIME');
   });
 });
@@ -298,8 +443,18 @@ describe('create-test-token switches of the wrong type → 400 invalid_request n
 describe('sandbox creation seeds in a worker: the server keeps answering', () => {
   test('202 with the admin key once and a status URL; the status goes to ready while /healthz answers', async () => {
     const name = uniqueSandboxName('big');
-    const { result: created, blockMs, healthzMs } = await whileHealthzIsAsked(async () => {
-      const res = count('create', await http.post('/api/sandboxes').set('Authorization', `Bearer ${OPERATOR_KEY}`).send({ name, seed: 'fixtures', generator: { syntheticPatients: 400, seed: 3 } }));
+    const {
+      result: created,
+      blockMs,
+      healthzMs,
+    } = await whileHealthzIsAsked(async () => {
+      const res = count(
+        'create',
+        await http
+          .post('/api/sandboxes')
+          .set('Authorization', `Bearer ${OPERATOR_KEY}`)
+          .send({ name, seed: 'fixtures', generator: { syntheticPatients: 400, seed: 3 } }),
+      );
       expect(res.status).toBe(202);
       expect(res.body.adminKey).toMatch(/^navet_adm_/);
       expect(res.headers.location).toBe(res.body.statusUrl);
@@ -322,23 +477,58 @@ describe('sandbox creation seeds in a worker: the server keeps answering', () =>
 
   test('Prefer: wait → 201 when ready; the status URL wants the admin key', async () => {
     const name = uniqueSandboxName('wait');
-    const res = count('create', await http.post('/api/sandboxes').set('Authorization', `Bearer ${OPERATOR_KEY}`).set('Prefer', 'wait').send({ name, seed: 'fixtures', generator: { syntheticPatients: 0 } }));
+    const res = count(
+      'create',
+      await http
+        .post('/api/sandboxes')
+        .set('Authorization', `Bearer ${OPERATOR_KEY}`)
+        .set('Prefer', 'wait')
+        .send({ name, seed: 'fixtures', generator: { syntheticPatients: 0 } }),
+    );
     expect(res.status).toBe(201);
     expect(count('status', await http.get(`/api/sandboxes/${name}/creation`)).status).toBe(401);
-    expect(count('status', await http.get(`/api/sandboxes/${name}/creation`).set('Authorization', `Bearer ${res.body.adminKey}`)).body.status).toBe('ready');
+    expect(
+      count(
+        'status',
+        await http.get(`/api/sandboxes/${name}/creation`).set('Authorization', `Bearer ${res.body.adminKey}`),
+      ).body.status,
+    ).toBe('ready');
   });
 
   test('a failed creation reports its outcome and leaves nothing', async () => {
     const name = uniqueSandboxName('twice');
-    const first = count('create', await http.post('/api/sandboxes').set('Authorization', `Bearer ${OPERATOR_KEY}`).send({ name, seed: 'fixtures', generator: { syntheticPatients: 0 } }));
-    const second = count('create', await http.post('/api/sandboxes').set('Authorization', `Bearer ${OPERATOR_KEY}`).send({ name, seed: 'fixtures', generator: { syntheticPatients: 0 } }));
+    const first = count(
+      'create',
+      await http
+        .post('/api/sandboxes')
+        .set('Authorization', `Bearer ${OPERATOR_KEY}`)
+        .send({ name, seed: 'fixtures', generator: { syntheticPatients: 0 } }),
+    );
+    const second = count(
+      'create',
+      await http
+        .post('/api/sandboxes')
+        .set('Authorization', `Bearer ${OPERATOR_KEY}`)
+        .send({ name, seed: 'fixtures', generator: { syntheticPatients: 0 } }),
+    );
     expect([first.status, second.status]).toEqual([202, 409]);
   });
 
   test('unknown generator keys and a generator of the wrong type → 400 naming them, nothing created', async () => {
-    for (const [generator, expression] of [[{ syntheticPatient: 5 }, 'generator.syntheticPatient'], [{ seed: 1, colour: 'red' }, 'generator.colour'], [[1], 'generator'], ['big', 'generator']] as const) {
+    for (const [generator, expression] of [
+      [{ syntheticPatient: 5 }, 'generator.syntheticPatient'],
+      [{ seed: 1, colour: 'red' }, 'generator.colour'],
+      [[1], 'generator'],
+      ['big', 'generator'],
+    ] as const) {
       const name = uniqueSandboxName('gen');
-      const res = count('generator', await http.post('/api/sandboxes').set('Authorization', `Bearer ${OPERATOR_KEY}`).send({ name, seed: 'fixtures', generator }));
+      const res = count(
+        'generator',
+        await http
+          .post('/api/sandboxes')
+          .set('Authorization', `Bearer ${OPERATOR_KEY}`)
+          .send({ name, seed: 'fixtures', generator }),
+      );
       expectOutcome(res, 400, 'invalid', 'NAVET-SANDBOX-GENERATOR');
       expect(res.body.issue?.[0]).toMatchObject({ expression: [expression] });
       expect(await navet.navet.sandboxes.find(name)).toBeUndefined();
@@ -354,9 +544,16 @@ describe('without NAVET_OPERATOR_KEY, creation is capped', () => {
   afterAll(() => open.close());
 
   test('sizes above the open limits → 400 naming the setting; nothing created', async () => {
-    for (const [generator, key] of [[{ syntheticPatients: 3000 }, 'syntheticPatients'], [{ documentsPerPatient: 20 }, 'documentsPerPatient'], [{ labReportsPerPatient: 50 }, 'labReportsPerPatient']] as const) {
+    for (const [generator, key] of [
+      [{ syntheticPatients: 3000 }, 'syntheticPatients'],
+      [{ documentsPerPatient: 20 }, 'documentsPerPatient'],
+      [{ labReportsPerPatient: 50 }, 'labReportsPerPatient'],
+    ] as const) {
       const name = uniqueSandboxName('open');
-      const res = count('open create', await open.http.post('/api/sandboxes').send({ name, seed: 'fixtures', generator }));
+      const res = count(
+        'open create',
+        await open.http.post('/api/sandboxes').send({ name, seed: 'fixtures', generator }),
+      );
       expectOutcome(res, 400, 'invalid', 'NAVET-SANDBOX-OPEN-LIMIT');
       expect(res.body.issue?.[0]).toMatchObject({ expression: [`generator.${key}`] });
       expect(await open.navet.sandboxes.find(name)).toBeUndefined();
@@ -366,9 +563,22 @@ describe('without NAVET_OPERATOR_KEY, creation is capped', () => {
   test('a municipality description above the open limits → 400 naming the element; nothing created', async () => {
     const roomy = await startTestNavet();
     const description = { kommunenummer: '9999', name: 'Storby kommune', population: 1_000_000 };
-    for (const [municipality, element] of [[description, 'municipality.population'], [{ ...description, population: 2000, units: Array.from({ length: 51 }, (_, i) => ({ kind: 'home-care', name: `Sone ${i}` })) }, 'municipality.units']] as const) {
+    for (const [municipality, element] of [
+      [description, 'municipality.population'],
+      [
+        {
+          ...description,
+          population: 2000,
+          units: Array.from({ length: 51 }, (_, i) => ({ kind: 'home-care', name: `Sone ${i}` })),
+        },
+        'municipality.units',
+      ],
+    ] as const) {
       const name = uniqueSandboxName('open');
-      const res = count('open municipality', await roomy.http.post('/api/sandboxes').send({ name, seed: 'municipality', municipality }));
+      const res = count(
+        'open municipality',
+        await roomy.http.post('/api/sandboxes').send({ name, seed: 'municipality', municipality }),
+      );
       expectOutcome(res, 400, 'invalid', 'NAVET-SANDBOX-OPEN-LIMIT');
       expect(res.body.issue?.[0]).toMatchObject({ expression: [element] });
       expect(await roomy.navet.sandboxes.find(name)).toBeUndefined();
@@ -381,13 +591,21 @@ describe('without NAVET_OPERATOR_KEY, creation is capped', () => {
     const answers: number[] = [];
     for (let i = 0; i < 4; i++) {
       // refused creations count too: the limit is on asking
-      const res = count('rate', await limited.http.post('/api/sandboxes').send({ name: uniqueSandboxName('rate'), seed: 'fixtures', generator: { referenceDate: 'soon' } }));
+      const res = count(
+        'rate',
+        await limited.http
+          .post('/api/sandboxes')
+          .send({ name: uniqueSandboxName('rate'), seed: 'fixtures', generator: { referenceDate: 'soon' } }),
+      );
       answers.push(res.status);
       if (res.status === 429) expectOutcome(res, 429, 'throttled', 'NAVET-SANDBOX-RATE-LIMIT');
     }
     expect(answers).toEqual([400, 400, 400, 429]);
     // an empty sandbox costs nothing and is not limited
-    expect(count('rate', await limited.http.post('/api/sandboxes').send({ name: uniqueSandboxName('rate'), seed: 'empty' })).status).toBe(201);
+    expect(
+      count('rate', await limited.http.post('/api/sandboxes').send({ name: uniqueSandboxName('rate'), seed: 'empty' }))
+        .status,
+    ).toBe(201);
     await limited.close();
   });
 });
@@ -399,7 +617,12 @@ describe('oversized heads → 431 and URLs → 414, with an answer instead of a 
   });
 
   test('a 10,000-character URL → 414', async () => {
-    const res = count('414', await rawRequest(`/sandboxes/${demo.name}/fhir/Patient?family=${'a'.repeat(10_000)}`, { Authorization: demo.auth }));
+    const res = count(
+      '414',
+      await rawRequest(`/sandboxes/${demo.name}/fhir/Patient?family=${'a'.repeat(10_000)}`, {
+        Authorization: demo.auth,
+      }),
+    );
     expectOutcome(res, 414, 'too-costly', 'NAVET-URL-TOO-LONG');
   });
 });
@@ -430,7 +653,10 @@ describe('POST _search takes a form: a JSON body is refused, not ignored', () =>
     ['PJD ITI-67', () => `/sandboxes/${demo.name}/pjd/R4/fhir/DocumentReference/_search`],
     ['FHIR API', () => `/sandboxes/${demo.name}/fhir/Patient/_search`],
   ])('%s', async (_label, path) => {
-    const res = count('json search', await http.post(path()).set('Authorization', demo.auth).send({ date: 'ge2021-01-01' }));
+    const res = count(
+      'json search',
+      await http.post(path()).set('Authorization', demo.auth).send({ date: 'ge2021-01-01' }),
+    );
     expectOutcome(res, 415, 'not-supported', 'NAVET-CONTENT-TYPE');
   });
 });
@@ -440,11 +666,25 @@ describe('seeded ids carry no national id', () => {
     const nin = '13116900216';
     const id = await patientIdOf(navet, demo, nin);
     expect(id).not.toContain(nin);
-    const everything = count('everything', await http.get(`/sandboxes/${demo.name}/fhir/Patient/${id}`).set('Authorization', demo.auth));
+    const everything = count(
+      'everything',
+      await http.get(`/sandboxes/${demo.name}/fhir/Patient/${id}`).set('Authorization', demo.auth),
+    );
     expect(everything.status).toBe(200);
-    for (const type of ['DocumentReference', 'DiagnosticReport', 'AllergyIntolerance', 'Condition', 'MedicationStatement', 'List']) {
-      const found = count(type, await http.get(`/sandboxes/${demo.name}/fhir/${type}?_count=1000&_elements=id`).set('Authorization', demo.auth));
-      for (const entry of (found.body.entry as { resource: { id: string } }[] | undefined) ?? []) expect(entry.resource.id).not.toMatch(/\d{11}/);
+    for (const type of [
+      'DocumentReference',
+      'DiagnosticReport',
+      'AllergyIntolerance',
+      'Condition',
+      'MedicationStatement',
+      'List',
+    ]) {
+      const found = count(
+        type,
+        await http.get(`/sandboxes/${demo.name}/fhir/${type}?_count=1000&_elements=id`).set('Authorization', demo.auth),
+      );
+      for (const entry of (found.body.entry as { resource: { id: string } }[] | undefined) ?? [])
+        expect(entry.resource.id).not.toMatch(/\d{11}/);
     }
   });
 
@@ -460,16 +700,37 @@ describe('delete is gone at once, purges everything and gives the space back', (
     // each attempt deletes a sandbox of its own (see heavy)
     const res = await heavy('delete', async () => {
       if (!(await navet.navet.sandboxes.find(doomed.name))) doomed = await createSeeded({ syntheticPatients: 100 });
-      await http.post(`/api/sandboxes/${doomed.name}/snapshots`).set('Authorization', doomed.auth).send({ label: 'kept' });
+      await http
+        .post(`/api/sandboxes/${doomed.name}/snapshots`)
+        .set('Authorization', doomed.auth)
+        .send({ label: 'kept' });
       return http.delete(`/api/sandboxes/${doomed.name}`).set('Authorization', doomed.auth);
     });
     expect(res.status).toBe(204);
     const db = navet.navet.database.db;
-    for (const table of ['resources', 'resource_versions', 'search_index', 'snapshots', 'snapshot_resources', 'snapshot_resource_versions', 'snapshot_search_index', 'signing_keys', 'clients', 'trust_state', 'service_settings'] as const) {
-      const row = await db.selectFrom(table).select((eb) => eb.fn.countAll().as('n')).where('sandbox', '=', doomed.name).executeTakeFirstOrThrow();
+    for (const table of [
+      'resources',
+      'resource_versions',
+      'search_index',
+      'snapshots',
+      'snapshot_resources',
+      'snapshot_resource_versions',
+      'snapshot_search_index',
+      'signing_keys',
+      'clients',
+      'trust_state',
+      'service_settings',
+    ] as const) {
+      const row = await db
+        .selectFrom(table)
+        .select((eb) => eb.fn.countAll().as('n'))
+        .where('sandbox', '=', doomed.name)
+        .executeTakeFirstOrThrow();
       expect({ table, rows: Number(row.n) }).toEqual({ table, rows: 0 });
     }
-    expect(count('deleted', await http.get(`/api/sandboxes/${doomed.name}`).set('Authorization', doomed.auth)).status).toBe(404);
+    expect(
+      count('deleted', await http.get(`/api/sandboxes/${doomed.name}`).set('Authorization', doomed.auth)).status,
+    ).toBe(404);
     if (navet.navet.database.engine === 'sqlite') {
       const { sql } = await import('kysely');
       const free = await sql<{ freelist_count: number }>`pragma freelist_count`.execute(db);

@@ -2,7 +2,14 @@ import { createHash, randomBytes } from 'node:crypto';
 import { decodeJwt } from 'jose';
 import { makeDpopKey, makeDpopProof } from '../../src/trust/dpop-client';
 import { FNR_SYSTEM, HARRY_HANDEL, GRY_TELOKK, patientId, seedDocument } from '../helpers/documents';
-import { ASSERTION_TYPE, clientAssertion, demoClient, getToken, koman, type TokenResult } from '../helpers/helseid-client';
+import {
+  ASSERTION_TYPE,
+  clientAssertion,
+  demoClient,
+  getToken,
+  koman,
+  type TokenResult,
+} from '../helpers/helseid-client';
 import { createSandbox, startTestNavet, TEST_BASE_URL, type TestNavet } from '../helpers/test-navet';
 import { seedToken } from '../../src/sandbox/seed/resources';
 
@@ -17,10 +24,19 @@ beforeAll(async () => {
   sandbox = await createSandbox(server, { seed: 'fixtures', generator: { syntheticPatients: 0 } });
   const gryId = await patientId(server, sandbox.auth, sandbox.name, GRY_TELOKK);
   gryDocuments = [
-    await seedDocument(server, sandbox.auth, sandbox.name, gryId, { title: 'Epikrise kardiologi', date: '2026-03-01T10:00:00Z' }),
-    await seedDocument(server, sandbox.auth, sandbox.name, gryId, { title: 'Epikrise ortopedi', date: '2026-05-01T10:00:00Z' }),
+    await seedDocument(server, sandbox.auth, sandbox.name, gryId, {
+      title: 'Epikrise kardiologi',
+      date: '2026-03-01T10:00:00Z',
+    }),
+    await seedDocument(server, sandbox.auth, sandbox.name, gryId, {
+      title: 'Epikrise ortopedi',
+      date: '2026-05-01T10:00:00Z',
+    }),
   ];
-  hospital = await getToken(server.http, sandbox.name, { scope: 'nhn:phr/mhd/read-documentreferences', details: [koman()] });
+  hospital = await getToken(server.http, sandbox.name, {
+    scope: 'nhn:phr/mhd/read-documentreferences',
+    details: [koman()],
+  });
   expect(hospital.status).toBe(200);
 });
 afterAll(() => server.close());
@@ -29,7 +45,9 @@ const citizenBase = () => `/sandboxes/${sandbox.name}/citizen`;
 
 /** A citizen's user token from the test-token service (Bearer: no DPoP key given). */
 async function citizenToken(pid: string): Promise<string> {
-  const res = await server.http.post(`/sandboxes/${sandbox.name}/helseid/create-test-token`).set('X-Auth-Key', sandbox.adminKey)
+  const res = await server.http
+    .post(`/sandboxes/${sandbox.name}/helseid/create-test-token`)
+    .set('X-Auth-Key', sandbox.adminKey)
     .send({ clientId: 'demo-citizen-app', scopes: ['navet:citizen'], user: { pid } });
   expect(res.status).toBe(200);
   return res.body.access_token;
@@ -37,16 +55,27 @@ async function citizenToken(pid: string): Promise<string> {
 
 const asCitizen = (token: string) => ({
   get: (path: string) => server.http.get(`${citizenBase()}${path}`).set('Authorization', `Bearer ${token}`),
-  put: (path: string, body?: object) => server.http.put(`${citizenBase()}${path}`).set('Authorization', `Bearer ${token}`).send(body),
-  post: (path: string, body: object) => server.http.post(`${citizenBase()}${path}`).set('Authorization', `Bearer ${token}`).send(body),
+  put: (path: string, body?: object) =>
+    server.http.put(`${citizenBase()}${path}`).set('Authorization', `Bearer ${token}`).send(body),
+  post: (path: string, body: object) =>
+    server.http.post(`${citizenBase()}${path}`).set('Authorization', `Bearer ${token}`).send(body),
   delete: (path: string) => server.http.delete(`${citizenBase()}${path}`).set('Authorization', `Bearer ${token}`),
 });
 
 async function hospitalFinds(nin: string) {
   const path = `/sandboxes/${sandbox.name}/pjd/R4/fhir/DocumentReference/_search`;
-  const proof = await makeDpopProof(hospital.dpopKey, { method: 'POST', url: `${TEST_BASE_URL}${path}`, accessToken: hospital.body.access_token });
-  const res = await server.http.post(path).type('form').set('Authorization', `DPoP ${hospital.body.access_token}`).set('DPoP', proof)
-    .set('nhn-source-system', 'DIPS Arena').send({ 'patient.identifier': nin });
+  const proof = await makeDpopProof(hospital.dpopKey, {
+    method: 'POST',
+    url: `${TEST_BASE_URL}${path}`,
+    accessToken: hospital.body.access_token,
+  });
+  const res = await server.http
+    .post(path)
+    .type('form')
+    .set('Authorization', `DPoP ${hospital.body.access_token}`)
+    .set('DPoP', proof)
+    .set('nhn-source-system', 'DIPS Arena')
+    .send({ 'patient.identifier': nin });
   expect(res.status).toBe(200);
   return res;
 }
@@ -58,41 +87,75 @@ describe('the citizen logs in and reads who has looked', () => {
     const issuer = `${TEST_BASE_URL}/sandboxes/${sandbox.name}/helseid`;
     const app = demoClient('demo-citizen-app');
     const verifier = randomBytes(32).toString('base64url');
-    const pushed = await server.http.post(`/sandboxes/${sandbox.name}/helseid/connect/par`).type('form').send({
-      client_id: app.clientId, client_assertion_type: ASSERTION_TYPE, client_assertion: await clientAssertion(app.privateJwk, app.clientId, issuer),
-      response_type: 'code', redirect_uri: 'http://localhost:3000/callback', scope: 'openid profile helseid://scopes/identity/pid navet:citizen',
-      code_challenge: createHash('sha256').update(verifier).digest('base64url'), code_challenge_method: 'S256',
-    });
+    const pushed = await server.http
+      .post(`/sandboxes/${sandbox.name}/helseid/connect/par`)
+      .type('form')
+      .send({
+        client_id: app.clientId,
+        client_assertion_type: ASSERTION_TYPE,
+        client_assertion: await clientAssertion(app.privateJwk, app.clientId, issuer),
+        response_type: 'code',
+        redirect_uri: 'http://localhost:3000/callback',
+        scope: 'openid profile helseid://scopes/identity/pid navet:citizen',
+        code_challenge: createHash('sha256').update(verifier).digest('base64url'),
+        code_challenge_method: 'S256',
+      });
     expect(pushed.status).toBe(201);
-    const login = await server.http.get(`/sandboxes/${sandbox.name}/helseid/connect/authorize`).query({ client_id: app.clientId, request_uri: pushed.body.request_uri, test_pid: GRY_TELOKK });
+    const login = await server.http
+      .get(`/sandboxes/${sandbox.name}/helseid/connect/authorize`)
+      .query({ client_id: app.clientId, request_uri: pushed.body.request_uri, test_pid: GRY_TELOKK });
     expect(login.status).toBe(302);
     const code = new URL(login.headers.location).searchParams.get('code') as string;
     const key = await makeDpopKey();
     const tokenUrl = `${issuer}/connect/token`;
-    const exchange = async (nonce?: string) => server.http.post(`/sandboxes/${sandbox.name}/helseid/connect/token`).type('form')
-      .set('DPoP', await makeDpopProof(key, { method: 'POST', url: tokenUrl, nonce }))
-      .send({ grant_type: 'authorization_code', code, redirect_uri: 'http://localhost:3000/callback', code_verifier: verifier, client_assertion_type: ASSERTION_TYPE, client_assertion: await clientAssertion(app.privateJwk, app.clientId, issuer) });
+    const exchange = async (nonce?: string) =>
+      server.http
+        .post(`/sandboxes/${sandbox.name}/helseid/connect/token`)
+        .type('form')
+        .set('DPoP', await makeDpopProof(key, { method: 'POST', url: tokenUrl, nonce }))
+        .send({
+          grant_type: 'authorization_code',
+          code,
+          redirect_uri: 'http://localhost:3000/callback',
+          code_verifier: verifier,
+          client_assertion_type: ASSERTION_TYPE,
+          client_assertion: await clientAssertion(app.privateJwk, app.clientId, issuer),
+        });
     let token = await exchange();
     if (token.body.error === 'use_dpop_nonce') token = await exchange(token.headers['dpop-nonce']);
     expect(token.status).toBe(200);
-    expect(decodeJwt(token.body.access_token)).toMatchObject({ aud: 'navet:citizen', 'helseid://claims/identity/pid': GRY_TELOKK });
+    expect(decodeJwt(token.body.access_token)).toMatchObject({
+      aud: 'navet:citizen',
+      'helseid://claims/identity/pid': GRY_TELOKK,
+    });
 
     const path = `${citizenBase()}/access-log`;
-    const proof = await makeDpopProof(key, { method: 'GET', url: `${TEST_BASE_URL}${path}`, accessToken: token.body.access_token });
+    const proof = await makeDpopProof(key, {
+      method: 'GET',
+      url: `${TEST_BASE_URL}${path}`,
+      accessToken: token.body.access_token,
+    });
     const log = await server.http.get(path).set('Authorization', `DPoP ${token.body.access_token}`).set('DPoP', proof);
     expect(log.status).toBe(200);
     expect(log.body.total).toBe(1);
     expect(log.body.entries[0]).toMatchObject({
-      service: 'Pasientens journaldokumenter', seen: 'Dokumentliste', documentsOrEntries: 2,
-      organisation: expect.stringMatching(/universitetssykehus/i), practitioner: { name: 'Magnar Koman', role: 'Lege' },
-      purpose: 'Behandling', system: expect.stringContaining('hospital'),
+      service: 'Pasientens journaldokumenter',
+      seen: 'Dokumentliste',
+      documentsOrEntries: 2,
+      organisation: expect.stringMatching(/universitetssykehus/i),
+      practitioner: { name: 'Magnar Koman', role: 'Lege' },
+      purpose: 'Behandling',
+      system: expect.stringContaining('hospital'),
     });
     expect(JSON.stringify(log.body)).not.toContain(KOMAN_FNR);
   });
 
   test('newest first and paged; failed attempts are not shown as looks', async () => {
     await hospitalFinds(GRY_TELOKK);
-    await server.http.post(`/sandboxes/${sandbox.name}/pjd/R4/fhir/DocumentReference/_search`).type('form').send({ 'patient.identifier': GRY_TELOKK }); // no token: 401, logged as failure
+    await server.http
+      .post(`/sandboxes/${sandbox.name}/pjd/R4/fhir/DocumentReference/_search`)
+      .type('form')
+      .send({ 'patient.identifier': GRY_TELOKK }); // no token: 401, logged as failure
     const gry = asCitizen(await citizenToken(GRY_TELOKK));
     const all = await gry.get('/access-log');
     expect(all.body.total).toBe(2);
@@ -105,7 +168,7 @@ describe('the citizen logs in and reads who has looked', () => {
     expect((await gry.get('/access-log?_count=0')).status).toBe(400);
   });
 
-  test('a citizen never sees another person\'s log or documents', async () => {
+  test("a citizen never sees another person's log or documents", async () => {
     const harry = asCitizen(await citizenToken(HARRY_HANDEL));
     const log = await harry.get('/access-log');
     expect(log.status).toBe(200);
@@ -125,31 +188,59 @@ describe('the citizen logs in and reads who has looked', () => {
 
   test('the citizen API needs a citizen login', async () => {
     expect((await server.http.get(`${citizenBase()}/access-log`)).status).toBe(401);
-    const system = await server.http.post(`/sandboxes/${sandbox.name}/helseid/create-test-token`).set('X-Auth-Key', sandbox.adminKey)
+    const system = await server.http
+      .post(`/sandboxes/${sandbox.name}/helseid/create-test-token`)
+      .set('X-Auth-Key', sandbox.adminKey)
       .send({ clientId: 'demo-citizen-app', scopes: ['navet:citizen'] });
-    const noCitizen = await server.http.get(`${citizenBase()}/access-log`).set('Authorization', `Bearer ${system.body.access_token}`);
+    const noCitizen = await server.http
+      .get(`${citizenBase()}/access-log`)
+      .set('Authorization', `Bearer ${system.body.access_token}`);
     expect(noCitizen.status).toBe(403);
     expect(noCitizen.body.issue[0].details.coding[0].code).toBe('NAVET-CITIZEN-LOGIN');
     // a system that attests a practitioner does not make that person a citizen here
     const hospital = demoClient('demo-hospital-system');
-    const reader = await server.http.post(`/api/sandboxes/${sandbox.name}/clients`).set('Authorization', sandbox.auth)
-      .send({ name: 'Hospital system with the citizen scope', jwks: hospital.config.jwks, scopes: ['navet:citizen'], organization: { parent: '993467049', child: '874716782' } });
-    const attested = await getToken(server.http, sandbox.name, { clientId: reader.body.clientId, privateJwk: hospital.privateJwk, scope: 'navet:citizen', details: [koman()] });
+    const reader = await server.http
+      .post(`/api/sandboxes/${sandbox.name}/clients`)
+      .set('Authorization', sandbox.auth)
+      .send({
+        name: 'Hospital system with the citizen scope',
+        jwks: hospital.config.jwks,
+        scopes: ['navet:citizen'],
+        organization: { parent: '993467049', child: '874716782' },
+      });
+    const attested = await getToken(server.http, sandbox.name, {
+      clientId: reader.body.clientId,
+      privateJwk: hospital.privateJwk,
+      scope: 'navet:citizen',
+      details: [koman()],
+    });
     expect(attested.status).toBe(200);
     const path = `${citizenBase()}/privacy/kjernejournal-reservation`;
-    const proof = await makeDpopProof(attested.dpopKey, { method: 'PUT', url: `${TEST_BASE_URL}${path}`, accessToken: attested.body.access_token });
-    const asSystem = await server.http.put(path).set('Authorization', `DPoP ${attested.body.access_token}`).set('DPoP', proof).send({ reserved: true });
+    const proof = await makeDpopProof(attested.dpopKey, {
+      method: 'PUT',
+      url: `${TEST_BASE_URL}${path}`,
+      accessToken: attested.body.access_token,
+    });
+    const asSystem = await server.http
+      .put(path)
+      .set('Authorization', `DPoP ${attested.body.access_token}`)
+      .set('DPoP', proof)
+      .send({ reserved: true });
     expect(asSystem.status).toBe(403);
     expect(asSystem.body.issue[0].details.coding[0].code).toBe('NAVET-CITIZEN-LOGIN');
-    const pjdToken = await server.http.post(`/sandboxes/${sandbox.name}/helseid/create-test-token`).set('X-Auth-Key', sandbox.adminKey)
+    const pjdToken = await server.http
+      .post(`/sandboxes/${sandbox.name}/helseid/create-test-token`)
+      .set('X-Auth-Key', sandbox.adminKey)
       .send({ clientId: 'demo-gp-system', scopes: ['nhn:phr/mhd/read-documentreferences'], user: { pid: GRY_TELOKK } });
-    const wrongAudience = await server.http.get(`${citizenBase()}/access-log`).set('Authorization', `Bearer ${pjdToken.body.access_token}`);
+    const wrongAudience = await server.http
+      .get(`${citizenBase()}/access-log`)
+      .set('Authorization', `Bearer ${pjdToken.body.access_token}`);
     expect(wrongAudience.status).toBe(401);
     expect(wrongAudience.body.issue[0].details.coding[0].code).toBe('NAVET-TOKEN-AUDIENCE');
   });
 });
 
-describe('the citizen\'s privacy choices take effect on the next request', () => {
+describe("the citizen's privacy choices take effect on the next request", () => {
   test('blocking a document hides it from the next document search and counts it in the NORS header; unblocking brings it back', async () => {
     const gry = asCitizen(await citizenToken(GRY_TELOKK));
     const before = await hospitalFinds(GRY_TELOKK);
@@ -164,11 +255,19 @@ describe('the citizen\'s privacy choices take effect on the next request', () =>
     expect(after.body.entry.map((e: { resource: { id: string } }) => e.resource.id)).toEqual([gryDocuments[1]]);
     expect(after.headers['nhn-securitylabel-nors-count']).toBe('1');
     expect(after.headers['hit-securitylabel-nors-count']).toBe('1');
-    const stored = await server.http.get(`/sandboxes/${sandbox.name}/fhir/DocumentReference/${gryDocuments[0]}`).set('Authorization', sandbox.auth);
+    const stored = await server.http
+      .get(`/sandboxes/${sandbox.name}/fhir/DocumentReference/${gryDocuments[0]}`)
+      .set('Authorization', sandbox.auth);
     expect(stored.body.securityLabel.map((l: { coding: { code: string }[] }) => l.coding[0].code)).toEqual(['NORS']);
-    const consents = await server.http.get(`/sandboxes/${sandbox.name}/fhir/Consent?patient:identifier=${FNR_SYSTEM}|${GRY_TELOKK}&status=active`).set('Authorization', sandbox.auth);
-    expect(consents.body.entry[0].resource.provision.data[0].reference.reference).toBe(`DocumentReference/${gryDocuments[0]}`);
-    expect((await gry.get('/documents')).body.documents.find((d: { id: string }) => d.id === gryDocuments[0]).blocked).toBe(true);
+    const consents = await server.http
+      .get(`/sandboxes/${sandbox.name}/fhir/Consent?patient:identifier=${FNR_SYSTEM}|${GRY_TELOKK}&status=active`)
+      .set('Authorization', sandbox.auth);
+    expect(consents.body.entry[0].resource.provision.data[0].reference.reference).toBe(
+      `DocumentReference/${gryDocuments[0]}`,
+    );
+    expect(
+      (await gry.get('/documents')).body.documents.find((d: { id: string }) => d.id === gryDocuments[0]).blocked,
+    ).toBe(true);
 
     const unblocked = await gry.delete(`/privacy/blocked-documents/${gryDocuments[0]}`);
     expect(unblocked.status).toBe(200);
@@ -187,7 +286,11 @@ describe('the citizen\'s privacy choices take effect on the next request', () =>
     expect((await gry.put('/privacy/kjernejournal-reservation', { reserved: true })).status).toBe(200); // twice is once
     const labs = await gry.put('/privacy/lab-results', { blocked: true });
     expect(labs.body.labResults.blocked).toBe(true);
-    const consents = await server.http.get(`/sandboxes/${sandbox.name}/fhir/Consent?patient:identifier=${FNR_SYSTEM}|${GRY_TELOKK}&status=active&category=https://navet.example/fhir/CodeSystem/privacy-choice|kjernejournal-reservation`).set('Authorization', sandbox.auth);
+    const consents = await server.http
+      .get(
+        `/sandboxes/${sandbox.name}/fhir/Consent?patient:identifier=${FNR_SYSTEM}|${GRY_TELOKK}&status=active&category=https://navet.example/fhir/CodeSystem/privacy-choice|kjernejournal-reservation`,
+      )
+      .set('Authorization', sandbox.auth);
     expect(consents.body.total).toBe(1);
     expect(consents.body.entry[0].resource.provision.type).toBe('deny');
 
@@ -200,15 +303,33 @@ describe('the citizen\'s privacy choices take effect on the next request', () =>
 
   test('a proxy (fullmakt) is noted and removed; bad input is refused', async () => {
     const gry = asCitizen(await citizenToken(GRY_TELOKK));
-    const added = await gry.post('/privacy/proxies', { proxyNin: HARRY_HANDEL, proxyName: 'Harry Handel', relationship: 'power-of-attorney', validUntil: '2099-12-31' });
+    const added = await gry.post('/privacy/proxies', {
+      proxyNin: HARRY_HANDEL,
+      proxyName: 'Harry Handel',
+      relationship: 'power-of-attorney',
+      validUntil: '2099-12-31',
+    });
     expect(added.status).toBe(201);
-    expect(added.body.proxies).toEqual([expect.objectContaining({ id: added.body.id, proxyNin: HARRY_HANDEL, proxyName: 'Harry Handel', relationship: 'power-of-attorney', validUntil: '2099-12-31' })]);
+    expect(added.body.proxies).toEqual([
+      expect.objectContaining({
+        id: added.body.id,
+        proxyNin: HARRY_HANDEL,
+        proxyName: 'Harry Handel',
+        relationship: 'power-of-attorney',
+        validUntil: '2099-12-31',
+      }),
+    ]);
     const harry = asCitizen(await citizenToken(HARRY_HANDEL));
     expect((await harry.delete(`/privacy/proxies/${added.body.id}`)).status).toBe(404); // not Harry's to remove
     expect((await harry.get('/access-log')).body.total).toBe(0); // a proxy note gives no access here
     expect((await gry.delete(`/privacy/proxies/${added.body.id}`)).body.proxies).toEqual([]);
 
-    for (const body of [{ proxyNin: '123', relationship: 'parent' }, { proxyNin: HARRY_HANDEL, relationship: 'neighbour' }, { proxyNin: GRY_TELOKK, relationship: 'parent' }, { proxyNin: HARRY_HANDEL, relationship: 'parent', validUntil: 'soon' }]) {
+    for (const body of [
+      { proxyNin: '123', relationship: 'parent' },
+      { proxyNin: HARRY_HANDEL, relationship: 'neighbour' },
+      { proxyNin: GRY_TELOKK, relationship: 'parent' },
+      { proxyNin: HARRY_HANDEL, relationship: 'parent', validUntil: 'soon' },
+    ]) {
       const res = await gry.post('/privacy/proxies', body);
       expect(res.status).toBe(400);
       expect(res.body.resourceType).toBe('OperationOutcome');

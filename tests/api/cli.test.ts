@@ -27,7 +27,19 @@ describe('navet CLI', () => {
     expect(listed.stdout).toMatch(new RegExp(`${name}\\s+fixtures\\s+\\d+ resources`));
 
     const bundleFile = path.join(dataDir, 'bundle.json');
-    writeFileSync(bundleFile, JSON.stringify({ resourceType: 'Bundle', type: 'transaction', entry: [{ resource: { resourceType: 'Patient', id: 'from-cli', name: [{ family: 'Kommandolinje' }] }, request: { method: 'PUT', url: 'Patient/from-cli' } }] }));
+    writeFileSync(
+      bundleFile,
+      JSON.stringify({
+        resourceType: 'Bundle',
+        type: 'transaction',
+        entry: [
+          {
+            resource: { resourceType: 'Patient', id: 'from-cli', name: [{ family: 'Kommandolinje' }] },
+            request: { method: 'PUT', url: 'Patient/from-cli' },
+          },
+        ],
+      }),
+    );
     const seeded = await navet('seed', name, '--bundle', bundleFile);
     expect(seeded.stdout).toContain(`Loaded ${bundleFile}: 1 entries`);
 
@@ -36,7 +48,9 @@ describe('navet CLI', () => {
 
     const deleted = await navet('sandbox', 'delete', name);
     expect(deleted.stdout).toContain(`Deleted sandbox '${name}'`);
-    await expect(navet('sandbox', 'reset', name)).rejects.toMatchObject({ stderr: expect.stringContaining(`no sandbox named '${name}'`) });
+    await expect(navet('sandbox', 'reset', name)).rejects.toMatchObject({
+      stderr: expect.stringContaining(`no sandbox named '${name}'`),
+    });
   }, 180_000); // six runs of the CLI, each a process of its own
 
   test('--version prints the package version', async () => {
@@ -45,22 +59,61 @@ describe('navet CLI', () => {
   });
 
   test('seed checks every input first and changes nothing on failure; it never seeds demo without a name', async () => {
-    await expect(navet('seed')).rejects.toMatchObject({ stderr: expect.stringContaining("missing required argument 'name'") });
+    await expect(navet('seed')).rejects.toMatchObject({
+      stderr: expect.stringContaining("missing required argument 'name'"),
+    });
     const name = uniqueSandboxName('seed');
     await navet('sandbox', 'create', name, '--patients', '0');
     const kept = path.join(dataDir, 'kept.json');
-    writeFileSync(kept, JSON.stringify({ resourceType: 'Bundle', type: 'transaction', entry: [{ resource: { resourceType: 'Patient', id: 'kept', name: [{ family: 'Beholdt' }] }, request: { method: 'PUT', url: 'Patient/kept' } }] }));
+    writeFileSync(
+      kept,
+      JSON.stringify({
+        resourceType: 'Bundle',
+        type: 'transaction',
+        entry: [
+          {
+            resource: { resourceType: 'Patient', id: 'kept', name: [{ family: 'Beholdt' }] },
+            request: { method: 'PUT', url: 'Patient/kept' },
+          },
+        ],
+      }),
+    );
     await navet('seed', name, '--bundle', kept);
-    const count = async () => Number(/(\d+) resources/.exec((await navet('sandbox', 'list')).stdout.split('\n').find((line) => line.startsWith(name)) ?? '')?.[1]);
+    const count = async () =>
+      Number(
+        /(\d+) resources/.exec(
+          (await navet('sandbox', 'list')).stdout.split('\n').find((line) => line.startsWith(name)) ?? '',
+        )?.[1],
+      );
     const before = await count();
 
-    await expect(navet('seed', name, '--bundle', path.join(dataDir, 'nope.json'))).rejects.toMatchObject({ stderr: expect.stringContaining('nope.json: no such file') });
+    await expect(navet('seed', name, '--bundle', path.join(dataDir, 'nope.json'))).rejects.toMatchObject({
+      stderr: expect.stringContaining('nope.json: no such file'),
+    });
     const patient = path.join(dataDir, 'patient.json');
     writeFileSync(patient, JSON.stringify({ resourceType: 'Patient' }));
-    await expect(navet('seed', name, '--bundle', patient)).rejects.toMatchObject({ stderr: expect.stringMatching(/patient\.json is a Patient, not a Bundle; navet seed --bundle loads a FHIR Bundle of type transaction or batch/) });
+    await expect(navet('seed', name, '--bundle', patient)).rejects.toMatchObject({
+      stderr: expect.stringMatching(
+        /patient\.json is a Patient, not a Bundle; navet seed --bundle loads a FHIR Bundle of type transaction or batch/,
+      ),
+    });
     const failing = path.join(dataDir, 'failing.json');
-    writeFileSync(failing, JSON.stringify({ resourceType: 'Bundle', type: 'transaction', entry: [{ resource: { resourceType: 'Patient', birthDate: 'yesterday' }, request: { method: 'POST', url: 'Patient' } }] }));
-    await expect(navet('seed', name, '--bundle', failing)).rejects.toMatchObject({ stderr: expect.stringContaining(`Nothing changed: sandbox '${name}' is as it was before`) });
+    writeFileSync(
+      failing,
+      JSON.stringify({
+        resourceType: 'Bundle',
+        type: 'transaction',
+        entry: [
+          {
+            resource: { resourceType: 'Patient', birthDate: 'yesterday' },
+            request: { method: 'POST', url: 'Patient' },
+          },
+        ],
+      }),
+    );
+    await expect(navet('seed', name, '--bundle', failing)).rejects.toMatchObject({
+      stderr: expect.stringContaining(`Nothing changed: sandbox '${name}' is as it was before`),
+    });
     // the Patient a reset would have removed is still there: nothing changed
     expect(await count()).toBe(before);
   }, 180_000); // nine runs of the CLI, each a process of its own
@@ -70,8 +123,14 @@ describe('navet CLI', () => {
     const busy = createServer().listen(port, '127.0.0.1');
     const fresh = mkdtempSync(path.join(tmpdir(), 'navet-busy-'));
     try {
-      const serve = run(tsx, [path.join(root, 'src', 'main.ts'), 'serve'], { env: { ...env, NAVET_DATA_DIR: fresh, PORT: String(port), HOST: '127.0.0.1', DATABASE_URL: '' }, cwd: root });
-      await expect(serve).rejects.toMatchObject({ code: 1, stderr: expect.stringContaining(`Port ${port} on 127.0.0.1 is in use`) });
+      const serve = run(tsx, [path.join(root, 'src', 'main.ts'), 'serve'], {
+        env: { ...env, NAVET_DATA_DIR: fresh, PORT: String(port), HOST: '127.0.0.1', DATABASE_URL: '' },
+        cwd: root,
+      });
+      await expect(serve).rejects.toMatchObject({
+        code: 1,
+        stderr: expect.stringContaining(`Port ${port} on 127.0.0.1 is in use`),
+      });
       expect(existsSync(path.join(fresh, 'navet.sqlite'))).toBe(false);
     } finally {
       busy.close();
@@ -84,11 +143,15 @@ describe('navet CLI', () => {
     await navet('sandbox', 'create', name, '--empty');
     expect((await navet('snapshot', 'create', name, 'first')).stdout).toContain(`Saved snapshot 'first' of '${name}'`);
     expect((await navet('snapshot', 'list', name)).stdout).toMatch(/^first\s+\d{4}-/m);
-    await expect(navet('clock', 'set', name, '--offset-seconds', '1e300')).rejects.toMatchObject({ stderr: expect.stringContaining('at most 3155760000 seconds') });
+    await expect(navet('clock', 'set', name, '--offset-seconds', '1e300')).rejects.toMatchObject({
+      stderr: expect.stringContaining('at most 3155760000 seconds'),
+    });
     expect((await navet('clock', 'set', name, '--offset-seconds', '3600')).stdout).toContain('(offset 3600 s)');
   });
 
   test('a bad sandbox name is refused with a clear message', async () => {
-    await expect(navet('sandbox', 'create', 'Not_Valid')).rejects.toMatchObject({ stderr: expect.stringContaining('lower-case letters, digits and hyphens') });
+    await expect(navet('sandbox', 'create', 'Not_Valid')).rejects.toMatchObject({
+      stderr: expect.stringContaining('lower-case letters, digits and hyphens'),
+    });
   });
 });

@@ -20,39 +20,70 @@ let hospital: TokenResult;
 let gp: TokenResult;
 const base = () => `/sandboxes/${sandbox.name}/critical-information`;
 
-
 beforeAll(async () => {
   server = await startTestNavet();
   sandbox = await createSandbox(server, { seed: 'fixtures', generator: { syntheticPatients: 0 } });
   hospital = await getToken(server.http, sandbox.name, { scope: 'nhn:kjernejournal/api', details: [koman()] });
-  gp = await getToken(server.http, sandbox.name, { clientId: 'demo-gp-system', scope: 'nhn:kjernejournal/api', details: [vits()] });
+  gp = await getToken(server.http, sandbox.name, {
+    clientId: 'demo-gp-system',
+    scope: 'nhn:kjernejournal/api',
+    details: [vits()],
+  });
   expect(hospital.status).toBe(200);
   expect(gp.status).toBe(200);
 });
 afterAll(() => server.close());
 
 type Method = 'get' | 'post' | 'put' | 'delete';
-async function call(method: Method, path: string, options: { nin?: string; body?: object; headers?: Record<string, string>; token?: TokenResult } = {}) {
+async function call(
+  method: Method,
+  path: string,
+  options: { nin?: string; body?: object; headers?: Record<string, string>; token?: TokenResult } = {},
+) {
   const t = options.token ?? hospital;
   const url = `${base()}${path}`;
-  const proof = await makeDpopProof(t.dpopKey, { method: method.toUpperCase(), url: `${TEST_BASE_URL}${url.split('?')[0]}`, accessToken: t.body.access_token });
-  let request = server.http[method](url).set({ Authorization: `DPoP ${t.body.access_token}`, DPoP: proof, 'nhn-source-system': 'Test EPJ', ...options.headers });
+  const proof = await makeDpopProof(t.dpopKey, {
+    method: method.toUpperCase(),
+    url: `${TEST_BASE_URL}${url.split('?')[0]}`,
+    accessToken: t.body.access_token,
+  });
+  let request = server.http[method](url).set({
+    Authorization: `DPoP ${t.body.access_token}`,
+    DPoP: proof,
+    'nhn-source-system': 'Test EPJ',
+    ...options.headers,
+  });
   if (options.nin) request = request.set('nhn-patient-nin', options.nin);
   if (options.body) request = request.type('application/fhir+json').send(options.body);
   return request;
 }
 
-const adminCount = async (type: string) => (await server.http.get(`/sandboxes/${sandbox.name}/fhir/${type}?_summary=count`).set('Authorization', sandbox.auth)).body.total as number;
+const adminCount = async (type: string) =>
+  (await server.http.get(`/sandboxes/${sandbox.name}/fhir/${type}?_summary=count`).set('Authorization', sandbox.auth))
+    .body.total as number;
 
 function drugReaction(nin?: string, extra: Record<string, unknown> = {}) {
   return {
     resourceType: 'AllergyIntolerance',
     meta: { profile: [`${KJ}StructureDefinition/KjAllergyIntolerance`] },
-    clinicalStatus: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/allergyintolerance-clinical', code: 'active' }] },
-    verificationStatus: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/allergyintolerance-verification', code: 'confirmed' }] },
+    clinicalStatus: {
+      coding: [{ system: 'http://terminology.hl7.org/CodeSystem/allergyintolerance-clinical', code: 'active' }],
+    },
+    verificationStatus: {
+      coding: [{ system: 'http://terminology.hl7.org/CodeSystem/allergyintolerance-verification', code: 'confirmed' }],
+    },
     category: ['medication'],
     criticality: 'high',
-    code: { coding: [{ system: `${KJ}CodeSystem/ActiveSubstance`, code: 'ID_0B9C7E51-2A8D-4C3F-A1B2-3C4D5E6F7A8B', display: 'Fenoksymetylpenicillin', userSelected: true }] },
+    code: {
+      coding: [
+        {
+          system: `${KJ}CodeSystem/ActiveSubstance`,
+          code: 'ID_0B9C7E51-2A8D-4C3F-A1B2-3C4D5E6F7A8B',
+          display: 'Fenoksymetylpenicillin',
+          userSelected: true,
+        },
+      ],
+    },
     ...(nin ? { patient: { identifier: { system: FNR, value: nin } } } : {}),
     ...extra,
   };
@@ -62,7 +93,9 @@ function condition(category: string, profile: string, code: Record<string, unkno
   return {
     resourceType: 'Condition',
     meta: { profile: [`${KJ}StructureDefinition/${profile}`] },
-    clinicalStatus: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/condition-clinical', code: 'active' }] },
+    clinicalStatus: {
+      coding: [{ system: 'http://terminology.hl7.org/CodeSystem/condition-clinical', code: 'active' }],
+    },
     category: [{ coding: [{ system: CATEGORY, code: category }] }],
     code,
     ...(nin ? { subject: { identifier: { system: FNR, value: nin } } } : {}),
@@ -71,32 +104,54 @@ function condition(category: string, profile: string, code: Record<string, unkno
 
 describe('status and reads', () => {
   it('answers the status of a patient with critical information, and logs the look-up', async () => {
-    const res = await call('post', '/status', { body: { nin: OLAV_BAKKE }, headers: { 'nhn-event-id': 'kj-status-1' } });
+    const res = await call('post', '/status', {
+      body: { nin: OLAV_BAKKE },
+      headers: { 'nhn-event-id': 'kj-status-1' },
+    });
     expect(res.status).toBe(200);
     expect(res.body).toMatchObject({
-      patientNIN: OLAV_BAKKE, hasCriticalInformation: true, hasActiveCriticalInformation: true,
-      privacySettings: { reservation: false, restriction: false }, hprNumberBlocked: false,
+      patientNIN: OLAV_BAKKE,
+      hasCriticalInformation: true,
+      hasActiveCriticalInformation: true,
+      privacySettings: { reservation: false, restriction: false },
+      hprNumberBlocked: false,
     });
-    for (const key of ['allergyIntoleranceDate', 'conditionCriticalMedicalConditionDate', 'conditionInfectionDate', 'conditionComplicationsOfAnesthesiaDate', 'flagDate']) {
+    for (const key of [
+      'allergyIntoleranceDate',
+      'conditionCriticalMedicalConditionDate',
+      'conditionInfectionDate',
+      'conditionComplicationsOfAnesthesiaDate',
+      'flagDate',
+    ]) {
       expect(Date.parse(res.body.dateChanged[key])).toBeLessThanOrEqual(Date.parse(res.body.lastChangedDateTime));
     }
-    const log = await server.http.get(`/api/sandboxes/${sandbox.name}/audit?event-id=kj-status-1`).set('Authorization', sandbox.auth);
+    const log = await server.http
+      .get(`/api/sandboxes/${sandbox.name}/audit?event-id=kj-status-1`)
+      .set('Authorization', sandbox.auth);
     expect(log.body.entry).toHaveLength(1);
     expect(JSON.stringify(log.body.entry[0].resource)).toContain(OLAV_BAKKE);
   });
 
   it('says a patient without entries has none', async () => {
     const res = await call('post', '/status', { body: { nin: '05076600324' } });
-    expect(res.body).toMatchObject({ hasCriticalInformation: false, hasActiveCriticalInformation: false, lastChangedDateTime: null });
+    expect(res.body).toMatchObject({
+      hasCriticalInformation: false,
+      hasActiveCriticalInformation: false,
+      lastChangedDateTime: null,
+    });
   });
 
   it('reads allergies by type, conditions by type, and flags; every seeded entry is valid against its profile', async () => {
     const allergies = await call('get', '/AllergyIntolerance', { nin: OLAV_BAKKE });
     expect(allergies.status).toBe(200);
-    expect(allergies.body.entry.map((e: { resource: { category: string[] } }) => e.resource.category[0]).sort()).toEqual(expect.arrayContaining(['medication']));
+    expect(
+      allergies.body.entry.map((e: { resource: { category: string[] } }) => e.resource.category[0]).sort(),
+    ).toEqual(expect.arrayContaining(['medication']));
     expect(allergies.body.total).toBe(2);
     const drug = await call('get', '/AllergyIntolerance?criticalInfoType=DrugReaction', { nin: OLAV_BAKKE });
-    expect(drug.body.entry.map((e: { resource: { category: string[] } }) => e.resource.category)).toEqual([['medication']]);
+    expect(drug.body.entry.map((e: { resource: { category: string[] } }) => e.resource.category)).toEqual([
+      ['medication'],
+    ]);
     const infections = await call('get', '/Conditions?criticalInfoType=Infection', { nin: OLAV_BAKKE });
     expect(infections.body.total).toBe(1);
     expect(infections.body.entry[0].resource.category[0].coding[0].code).toBe('10');
@@ -107,16 +162,23 @@ describe('status and reads', () => {
     for (const entry of [...allergies.body.entry, ...conditions.body.entry, ...flags.body.entry]) {
       const resource = entry.resource;
       expect(KJ_PROFILES.validate(resource, resource.meta.profile[0])).toEqual([]);
-      expect(resource.contained.find((c: { id: string }) => c.id === 'recorderRef').practitioner.identifier.system).toBe('urn:oid:2.16.578.1.12.4.1.4.4');
+      expect(
+        resource.contained.find((c: { id: string }) => c.id === 'recorderRef').practitioner.identifier.system,
+      ).toBe('urn:oid:2.16.578.1.12.4.1.4.4');
     }
   });
 
   it('seeds several versions for some entries, readable as history and by version', async () => {
     const ids: { type: string; nin: string; id: string; version: number }[] = [];
-    for (const [path, type] of [['/AllergyIntolerance', 'AllergyIntolerance'], ['/Conditions', 'Condition'], ['/Flag', 'Flag']]) {
+    for (const [path, type] of [
+      ['/AllergyIntolerance', 'AllergyIntolerance'],
+      ['/Conditions', 'Condition'],
+      ['/Flag', 'Flag'],
+    ]) {
       for (const nin of [OLAV_BAKKE, ASTRID_HAUGEN]) {
         const res = await call('get', path, { nin });
-        for (const e of res.body.entry) ids.push({ type, nin, id: e.resource.id, version: Number(e.resource.meta.versionId) });
+        for (const e of res.body.entry)
+          ids.push({ type, nin, id: e.resource.id, version: Number(e.resource.meta.versionId) });
       }
     }
     const changed = ids.filter((i) => i.version > 1);
@@ -124,7 +186,9 @@ describe('status and reads', () => {
     const { type, nin, id, version } = changed[0];
     const history = await call('get', `/${type}/${id}/_history`, { nin });
     expect(history.body.type).toBe('history');
-    expect(history.body.entry.map((e: { resource: { meta: { versionId: string } } }) => Number(e.resource.meta.versionId))).toEqual(Array.from({ length: version }, (_, i) => version - i));
+    expect(
+      history.body.entry.map((e: { resource: { meta: { versionId: string } } }) => Number(e.resource.meta.versionId)),
+    ).toEqual(Array.from({ length: version }, (_, i) => version - i));
     const first = await call('get', `/${type}/${id}/_history/1`, { nin });
     expect(first.status).toBe(200);
     expect(first.body.meta.versionId).toBe('1');
@@ -150,22 +214,43 @@ describe('status and reads', () => {
 
   it('accepts the older hit-* header names', async () => {
     const url = `${base()}/Flag`;
-    const proof = await makeDpopProof(hospital.dpopKey, { method: 'GET', url: `${TEST_BASE_URL}${url}`, accessToken: hospital.body.access_token });
-    const res = await server.http.get(url).set({ Authorization: `DPoP ${hospital.body.access_token}`, DPoP: proof, 'hit-source-system': 'Old EPJ', 'hit-patient-nin': OLAV_BAKKE, 'hit-access-basis': 'akutt' });
+    const proof = await makeDpopProof(hospital.dpopKey, {
+      method: 'GET',
+      url: `${TEST_BASE_URL}${url}`,
+      accessToken: hospital.body.access_token,
+    });
+    const res = await server.http
+      .get(url)
+      .set({
+        Authorization: `DPoP ${hospital.body.access_token}`,
+        DPoP: proof,
+        'hit-source-system': 'Old EPJ',
+        'hit-patient-nin': OLAV_BAKKE,
+        'hit-access-basis': 'akutt',
+      });
     expect(res.status).toBe(200);
     expect(res.body.total).toBe(1);
   });
 
   it('needs the Kjernejournal scope, an attestation and nhn-source-system', async () => {
-    const pjdToken = await getToken(server.http, sandbox.name, { scope: 'nhn:phr/mhd/read-documentreferences', details: [koman()] });
+    const pjdToken = await getToken(server.http, sandbox.name, {
+      scope: 'nhn:phr/mhd/read-documentreferences',
+      details: [koman()],
+    });
     expect((await call('get', '/Flag', { nin: OLAV_BAKKE, token: pjdToken })).status).toBe(401);
     const unattested = await getToken(server.http, sandbox.name, { scope: 'nhn:kjernejournal/api' });
     const res = await call('get', '/Flag', { nin: OLAV_BAKKE, token: unattested });
     expect(res.status).toBe(403);
     expect(res.body.issue[0].details.coding[0].code).toBe('NAVET-ATTESTATION-MISSING');
     const url = `${base()}/Flag`;
-    const proof = await makeDpopProof(hospital.dpopKey, { method: 'GET', url: `${TEST_BASE_URL}${url}`, accessToken: hospital.body.access_token });
-    const noSource = await server.http.get(url).set({ Authorization: `DPoP ${hospital.body.access_token}`, DPoP: proof, 'nhn-patient-nin': OLAV_BAKKE });
+    const proof = await makeDpopProof(hospital.dpopKey, {
+      method: 'GET',
+      url: `${TEST_BASE_URL}${url}`,
+      accessToken: hospital.body.access_token,
+    });
+    const noSource = await server.http
+      .get(url)
+      .set({ Authorization: `DPoP ${hospital.body.access_token}`, DPoP: proof, 'nhn-patient-nin': OLAV_BAKKE });
     expect(noSource.status).toBe(400);
     expect(noSource.body.issue[0].expression).toEqual(['nhn-source-system']);
   });
@@ -174,7 +259,16 @@ describe('status and reads', () => {
 describe('the full cycle: create, read, update, conflict, delete', () => {
   it('runs as a record system runs it', async () => {
     // create, naming the patient by both header and identifier; a forged recorder is replaced
-    const forged = drugReaction(GRY_TELOKK, { contained: [{ resourceType: 'PractitionerRole', id: 'recorderRef', practitioner: { identifier: { system: 'urn:oid:2.16.578.1.12.4.1.4.4', value: '1' } } }], recorder: { reference: '#recorderRef' } });
+    const forged = drugReaction(GRY_TELOKK, {
+      contained: [
+        {
+          resourceType: 'PractitionerRole',
+          id: 'recorderRef',
+          practitioner: { identifier: { system: 'urn:oid:2.16.578.1.12.4.1.4.4', value: '1' } },
+        },
+      ],
+      recorder: { reference: '#recorderRef' },
+    });
     const created = await call('post', '/AllergyIntolerance', { nin: GRY_TELOKK, body: forged });
     expect(created.status).toBe(201);
     const id = created.body.id as string;
@@ -183,9 +277,14 @@ describe('the full cycle: create, read, update, conflict, delete', () => {
     const recorder = created.body.contained.find((c: { id: string }) => c.id === 'recorderRef');
     expect(recorder.practitioner.identifier.value).toBe('9144900');
     expect(recorder.organization.identifier.value).toBe('874716782');
-    expect(recorder.code[0].coding[0]).toMatchObject({ system: `${KJ}CodeSystem/CategoriesOfHealthProfessionals`, code: 'LE' });
+    expect(recorder.code[0].coding[0]).toMatchObject({
+      system: `${KJ}CodeSystem/CategoriesOfHealthProfessionals`,
+      code: 'LE',
+    });
     expect(created.body.patient).toEqual({ identifier: { system: FNR, value: GRY_TELOKK } });
-    expect(created.body.extension.find((e: { url: string }) => e.url.endsWith('KjUpdatedDateTime')).valueDateTime).toBeDefined();
+    expect(
+      created.body.extension.find((e: { url: string }) => e.url.endsWith('KjUpdatedDateTime')).valueDateTime,
+    ).toBeDefined();
 
     const read = await call('get', `/AllergyIntolerance/${id}`, { nin: GRY_TELOKK });
     expect(read.status).toBe(200);
@@ -196,35 +295,65 @@ describe('the full cycle: create, read, update, conflict, delete', () => {
     const updated = await call('put', `/AllergyIntolerance/${id}`, { nin: GRY_TELOKK, body: changed, token: gp });
     expect(updated.status).toBe(200);
     expect(updated.body.meta.versionId).toBe('2');
-    expect(updated.body.contained.find((c: { id: string }) => c.id === 'recorderRef').practitioner.identifier.value).toBe('9144900');
-    expect(updated.body.contained.find((c: { id: string }) => c.id === 'updaterRef').practitioner.identifier.value).toBe('565501872');
+    expect(
+      updated.body.contained.find((c: { id: string }) => c.id === 'recorderRef').practitioner.identifier.value,
+    ).toBe('9144900');
+    expect(
+      updated.body.contained.find((c: { id: string }) => c.id === 'updaterRef').practitioner.identifier.value,
+    ).toBe('565501872');
     expect(updated.body.recordedDate).toBe(created.body.recordedDate);
 
     // a stale version: 409 naming the current one; nothing changes
-    const stale = await call('put', `/AllergyIntolerance/${id}`, { nin: GRY_TELOKK, body: { ...read.body, criticality: 'low' } });
+    const stale = await call('put', `/AllergyIntolerance/${id}`, {
+      nin: GRY_TELOKK,
+      body: { ...read.body, criticality: 'low' },
+    });
     expect(stale.status).toBe(409);
     expect(stale.body.issue[0].details.coding[0].code).toBe('NAVET-KJ-VERSION-CONFLICT');
     expect(stale.body.issue[0].details.text).toContain('the current version is 2');
     // If-Match works as well as meta.versionId; without either the update is refused
     const { meta: _meta, ...withoutMeta } = updated.body;
     expect((await call('put', `/AllergyIntolerance/${id}`, { nin: GRY_TELOKK, body: withoutMeta })).status).toBe(400);
-    const byIfMatch = await call('put', `/AllergyIntolerance/${id}`, { nin: GRY_TELOKK, body: { ...withoutMeta, criticality: 'high' }, headers: { 'If-Match': 'W/"2"' } });
+    const byIfMatch = await call('put', `/AllergyIntolerance/${id}`, {
+      nin: GRY_TELOKK,
+      body: { ...withoutMeta, criticality: 'high' },
+      headers: { 'If-Match': 'W/"2"' },
+    });
     expect(byIfMatch.status).toBe(200);
     expect(byIfMatch.body.meta.versionId).toBe('3');
 
     // category and code are fixed; entered-in-error is not an update
-    const newCategory = await call('put', `/AllergyIntolerance/${id}`, { nin: GRY_TELOKK, body: { ...byIfMatch.body, category: ['food'] } });
+    const newCategory = await call('put', `/AllergyIntolerance/${id}`, {
+      nin: GRY_TELOKK,
+      body: { ...byIfMatch.body, category: ['food'] },
+    });
     expect(newCategory.status).toBe(400);
     expect(newCategory.body.issue[0].expression).toEqual(['AllergyIntolerance.category']);
-    const newCode = await call('put', `/AllergyIntolerance/${id}`, { nin: GRY_TELOKK, body: { ...byIfMatch.body, code: { text: 'Annet' } } });
+    const newCode = await call('put', `/AllergyIntolerance/${id}`, {
+      nin: GRY_TELOKK,
+      body: { ...byIfMatch.body, code: { text: 'Annet' } },
+    });
     expect(newCode.body.issue[0].expression).toEqual(['AllergyIntolerance.code']);
     const eie = await call('put', `/AllergyIntolerance/${id}`, {
-      nin: GRY_TELOKK, body: { ...byIfMatch.body, verificationStatus: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/allergyintolerance-verification', code: 'entered-in-error' }] } },
+      nin: GRY_TELOKK,
+      body: {
+        ...byIfMatch.body,
+        verificationStatus: {
+          coding: [
+            {
+              system: 'http://terminology.hl7.org/CodeSystem/allergyintolerance-verification',
+              code: 'entered-in-error',
+            },
+          ],
+        },
+      },
     });
     expect(eie.status).toBe(400);
     expect(eie.body.issue[0].details.coding[0].code).toBe('NAVET-KJ-ENTERED-IN-ERROR-BY-WRITE');
     // another patient's entry cannot be changed through this patient
-    expect((await call('put', `/AllergyIntolerance/${id}`, { nin: HARRY_HANDEL, body: byIfMatch.body })).status).toBe(403);
+    expect((await call('put', `/AllergyIntolerance/${id}`, { nin: HARRY_HANDEL, body: byIfMatch.body })).status).toBe(
+      403,
+    );
 
     // delete: an old version cannot be deleted; the latest becomes entered-in-error (a new version)
     const old = await call('delete', `/AllergyIntolerance/${id}/_history/2`, { nin: GRY_TELOKK });
@@ -238,23 +367,36 @@ describe('the full cycle: create, read, update, conflict, delete', () => {
     const list = await call('get', '/AllergyIntolerance', { nin: GRY_TELOKK });
     expect(list.body.entry.map((e: { resource: { id: string } }) => e.resource.id)).not.toContain(id);
     const history = await call('get', `/AllergyIntolerance/${id}/_history`, { nin: GRY_TELOKK });
-    expect(history.body.entry.map((e: { resource: { meta: { versionId: string } } }) => e.resource.meta.versionId)).toEqual(['4', '3', '2', '1']);
+    expect(
+      history.body.entry.map((e: { resource: { meta: { versionId: string } } }) => e.resource.meta.versionId),
+    ).toEqual(['4', '3', '2', '1']);
     expect((await call('delete', `/AllergyIntolerance/${id}`, { nin: GRY_TELOKK })).status).toBe(410);
 
     // every step is in the access log
-    const log = await server.http.get(`/api/sandboxes/${sandbox.name}/audit?patient=${GRY_TELOKK}&service=critical-information&_count=100`).set('Authorization', sandbox.auth);
+    const log = await server.http
+      .get(`/api/sandboxes/${sandbox.name}/audit?patient=${GRY_TELOKK}&service=critical-information&_count=100`)
+      .set('Authorization', sandbox.auth);
     const actions = log.body.entry.map((e: { resource: { action: string } }) => e.resource.action);
     for (const action of ['C', 'R', 'U', 'D']) expect(actions).toContain(action);
   });
 
   it('registers conditions and flags, taking the patient from the header or the identifier alone', async () => {
-    const implant = await call('post', '/Condition', { nin: MALIN_BOGEN, body: condition('6', 'KjConditionTransplantsAndOtherForeignBodies', { coding: [{ system: 'urn:oid:2.16.578.1.12.4.1.1.7110', code: 'Z95.0', display: 'Pacemaker' }] }) });
+    const implant = await call('post', '/Condition', {
+      nin: MALIN_BOGEN,
+      body: condition('6', 'KjConditionTransplantsAndOtherForeignBodies', {
+        coding: [{ system: 'urn:oid:2.16.578.1.12.4.1.1.7110', code: 'Z95.0', display: 'Pacemaker' }],
+      }),
+    });
     expect(implant.status).toBe(201);
     expect(implant.body.subject.identifier.value).toBe(MALIN_BOGEN);
     const flag = await call('post', '/Flag', {
       body: {
-        resourceType: 'Flag', status: 'active', category: [{ coding: [{ system: CATEGORY, code: '9' }] }], code: { text: 'Behandles med cytostatika' },
-        subject: { identifier: { system: FNR, value: MALIN_BOGEN } }, period: { start: '2026-01-01', end: '2027-01-01' },
+        resourceType: 'Flag',
+        status: 'active',
+        category: [{ coding: [{ system: CATEGORY, code: '9' }] }],
+        code: { text: 'Behandles med cytostatika' },
+        subject: { identifier: { system: FNR, value: MALIN_BOGEN } },
+        period: { start: '2026-01-01', end: '2027-01-01' },
       },
     });
     expect(flag.status).toBe(201);
@@ -271,19 +413,117 @@ describe('the full cycle: create, read, update, conflict, delete', () => {
 describe('bad input: a specific 4xx, nothing stored', () => {
   // every row has all six values: jest takes a test function with more parameters than the row for a done-callback test
   const cases: [string, string, () => object, number, string, string | undefined][] = [
-    ['wrong category for the profile', '/Condition', () => condition('5', 'KjConditionInfection', { coding: [{ system: 'urn:oid:2.16.578.1.12.4.1.1.7110', code: 'B18.1' }] }, GRY_TELOKK), 400, 'Condition.category', undefined],
-    ['a code from an unknown system', '/Condition', () => condition('5', 'KjConditionCriticalMedicalCondition', { coding: [{ system: 'http://snomed.info/sct', code: '91637004' }] }, GRY_TELOKK), 400, 'Condition.code', undefined],
-    ['a critical condition without ICD-10 coding', '/Condition', () => condition('5', 'KjConditionCriticalMedicalCondition', { text: 'Addison' }, GRY_TELOKK), 400, 'Condition.code.coding', undefined],
-    ['a drug reaction coded as another allergy', '/AllergyIntolerance', () => drugReaction(GRY_TELOKK, { code: { coding: [{ system: 'urn:oid:2.16.578.1.12.4.1.1.7514', code: '3' }] } }), 400, 'AllergyIntolerance.code', undefined],
-    ['an unknown criticality', '/AllergyIntolerance', () => drugReaction(GRY_TELOKK, { criticality: 'extreme' }), 400, 'AllergyIntolerance.criticality', undefined],
-    ['a missing criticality', '/AllergyIntolerance', () => drugReaction(GRY_TELOKK, { criticality: undefined }), 400, 'AllergyIntolerance.criticality', undefined],
-    ['no category', '/AllergyIntolerance', () => ({ ...drugReaction(GRY_TELOKK), meta: undefined, category: undefined }), 400, 'AllergyIntolerance.category', undefined],
-    ['malformed FHIR', '/AllergyIntolerance', () => drugReaction(GRY_TELOKK, { criticality: 5, colour: 'red' }), 400, 'AllergyIntolerance.criticality', undefined],
-    ['patient header and identifier disagree', '/AllergyIntolerance', () => drugReaction(HARRY_HANDEL), 400, 'AllergyIntolerance.patient.identifier', GRY_TELOKK],
+    [
+      'wrong category for the profile',
+      '/Condition',
+      () =>
+        condition(
+          '5',
+          'KjConditionInfection',
+          { coding: [{ system: 'urn:oid:2.16.578.1.12.4.1.1.7110', code: 'B18.1' }] },
+          GRY_TELOKK,
+        ),
+      400,
+      'Condition.category',
+      undefined,
+    ],
+    [
+      'a code from an unknown system',
+      '/Condition',
+      () =>
+        condition(
+          '5',
+          'KjConditionCriticalMedicalCondition',
+          { coding: [{ system: 'http://snomed.info/sct', code: '91637004' }] },
+          GRY_TELOKK,
+        ),
+      400,
+      'Condition.code',
+      undefined,
+    ],
+    [
+      'a critical condition without ICD-10 coding',
+      '/Condition',
+      () => condition('5', 'KjConditionCriticalMedicalCondition', { text: 'Addison' }, GRY_TELOKK),
+      400,
+      'Condition.code.coding',
+      undefined,
+    ],
+    [
+      'a drug reaction coded as another allergy',
+      '/AllergyIntolerance',
+      () => drugReaction(GRY_TELOKK, { code: { coding: [{ system: 'urn:oid:2.16.578.1.12.4.1.1.7514', code: '3' }] } }),
+      400,
+      'AllergyIntolerance.code',
+      undefined,
+    ],
+    [
+      'an unknown criticality',
+      '/AllergyIntolerance',
+      () => drugReaction(GRY_TELOKK, { criticality: 'extreme' }),
+      400,
+      'AllergyIntolerance.criticality',
+      undefined,
+    ],
+    [
+      'a missing criticality',
+      '/AllergyIntolerance',
+      () => drugReaction(GRY_TELOKK, { criticality: undefined }),
+      400,
+      'AllergyIntolerance.criticality',
+      undefined,
+    ],
+    [
+      'no category',
+      '/AllergyIntolerance',
+      () => ({ ...drugReaction(GRY_TELOKK), meta: undefined, category: undefined }),
+      400,
+      'AllergyIntolerance.category',
+      undefined,
+    ],
+    [
+      'malformed FHIR',
+      '/AllergyIntolerance',
+      () => drugReaction(GRY_TELOKK, { criticality: 5, colour: 'red' }),
+      400,
+      'AllergyIntolerance.criticality',
+      undefined,
+    ],
+    [
+      'patient header and identifier disagree',
+      '/AllergyIntolerance',
+      () => drugReaction(HARRY_HANDEL),
+      400,
+      'AllergyIntolerance.patient.identifier',
+      GRY_TELOKK,
+    ],
     ['no patient at all', '/AllergyIntolerance', () => drugReaction(), 400, 'nhn-patient-nin', undefined],
-    ['entered-in-error on create', '/Flag', () => ({ resourceType: 'Flag', status: 'entered-in-error', category: [{ coding: [{ system: CATEGORY, code: '9' }] }], code: { text: 'x' }, subject: { identifier: { system: FNR, value: GRY_TELOKK } } }), 400, 'Flag.status', undefined],
+    [
+      'entered-in-error on create',
+      '/Flag',
+      () => ({
+        resourceType: 'Flag',
+        status: 'entered-in-error',
+        category: [{ coding: [{ system: CATEGORY, code: '9' }] }],
+        code: { text: 'x' },
+        subject: { identifier: { system: FNR, value: GRY_TELOKK } },
+      }),
+      400,
+      'Flag.status',
+      undefined,
+    ],
     ['the wrong resource type', '/Flag', () => drugReaction(GRY_TELOKK), 400, 'resourceType', undefined],
-    ['a profile of another resource type', '/Condition', () => ({ ...condition('5', 'KjConditionCriticalMedicalCondition', { text: 'x' }, GRY_TELOKK), meta: { profile: [`${KJ}StructureDefinition/KjFlag`] } }), 400, 'Condition.meta.profile', undefined],
+    [
+      'a profile of another resource type',
+      '/Condition',
+      () => ({
+        ...condition('5', 'KjConditionCriticalMedicalCondition', { text: 'x' }, GRY_TELOKK),
+        meta: { profile: [`${KJ}StructureDefinition/KjFlag`] },
+      }),
+      400,
+      'Condition.meta.profile',
+      undefined,
+    ],
   ];
   it.each(cases)('%s', async (_name, path, body, status, expression, headerNin) => {
     const before = await adminCount(path.slice(1));
@@ -296,37 +536,69 @@ describe('bad input: a specific 4xx, nothing stored', () => {
 
   it('refuses a body that is not JSON', async () => {
     const url = `${base()}/AllergyIntolerance`;
-    const proof = await makeDpopProof(hospital.dpopKey, { method: 'POST', url: `${TEST_BASE_URL}${url}`, accessToken: hospital.body.access_token });
-    const res = await server.http.post(url).set({ Authorization: `DPoP ${hospital.body.access_token}`, DPoP: proof, 'nhn-source-system': 'x', 'nhn-patient-nin': GRY_TELOKK, 'Content-Type': 'application/fhir+json' }).send('{"resourceType":');
+    const proof = await makeDpopProof(hospital.dpopKey, {
+      method: 'POST',
+      url: `${TEST_BASE_URL}${url}`,
+      accessToken: hospital.body.access_token,
+    });
+    const res = await server.http
+      .post(url)
+      .set({
+        Authorization: `DPoP ${hospital.body.access_token}`,
+        DPoP: proof,
+        'nhn-source-system': 'x',
+        'nhn-patient-nin': GRY_TELOKK,
+        'Content-Type': 'application/fhir+json',
+      })
+      .send('{"resourceType":');
     expect(res.status).toBe(400);
     expect(res.body.resourceType).toBe('OperationOutcome');
   });
 
   it('checks nhn-user-role', async () => {
-    const role = (value: string) => call('post', '/AllergyIntolerance', { nin: GRY_TELOKK, body: drugReaction(GRY_TELOKK), headers: { 'nhn-user-role': value } });
+    const role = (value: string) =>
+      call('post', '/AllergyIntolerance', {
+        nin: GRY_TELOKK,
+        body: drugReaction(GRY_TELOKK),
+        headers: { 'nhn-user-role': value },
+      });
     expect((await role('not json')).status).toBe(400);
-    const other = await role(encodeURIComponent(JSON.stringify({ system: 'urn:oid:2.16.578.1.12.4.1.1.9060', code: 'SP' })));
+    const other = await role(
+      encodeURIComponent(JSON.stringify({ system: 'urn:oid:2.16.578.1.12.4.1.1.9060', code: 'SP' })),
+    );
     expect(other.status).toBe(400);
     expect(other.body.issue[0].details.text).toContain('attestation');
-    expect((await role(encodeURIComponent(JSON.stringify({ system: 'urn:oid:2.16.578.1.12.4.1.1.9060', code: 'LE' })))).status).toBe(201);
+    expect(
+      (await role(encodeURIComponent(JSON.stringify({ system: 'urn:oid:2.16.578.1.12.4.1.1.9060', code: 'LE' }))))
+        .status,
+    ).toBe(201);
   });
 });
 
 describe('privacy', () => {
   async function citizenToken(pid: string): Promise<string> {
-    const res = await server.http.post(`/sandboxes/${sandbox.name}/helseid/create-test-token`).set('X-Auth-Key', sandbox.adminKey)
+    const res = await server.http
+      .post(`/sandboxes/${sandbox.name}/helseid/create-test-token`)
+      .set('X-Auth-Key', sandbox.adminKey)
       .send({ clientId: 'demo-citizen-app', scopes: ['navet:citizen'], user: { pid } });
     expect(res.status).toBe(200);
     return res.body.access_token;
   }
-  const citizen = (token: string, method: 'put' | 'post' | 'delete', path: string, body?: object) => server.http[method](`/sandboxes/${sandbox.name}/citizen${path}`).set('Authorization', `Bearer ${token}`).send(body);
+  const citizen = (token: string, method: 'put' | 'post' | 'delete', path: string, body?: object) =>
+    server.http[method](`/sandboxes/${sandbox.name}/citizen${path}`).set('Authorization', `Bearer ${token}`).send(body);
 
   it('a reservation hides everything and refuses writes; lifting it shows the entries again', async () => {
     const token = await citizenToken(ASTRID_HAUGEN);
     expect((await citizen(token, 'put', '/privacy/kjernejournal-reservation', { reserved: true })).status).toBe(200);
     const status = await call('post', '/status', { body: { nin: ASTRID_HAUGEN } });
-    expect(status.body).toMatchObject({ hasCriticalInformation: false, lastChangedDateTime: null, privacySettings: { reservation: true } });
-    const reads = await Promise.all(['/AllergyIntolerance', '/Conditions', '/Flag'].map((path) => call('get', path, { nin: ASTRID_HAUGEN })));
+    expect(status.body).toMatchObject({
+      hasCriticalInformation: false,
+      lastChangedDateTime: null,
+      privacySettings: { reservation: true },
+    });
+    const reads = await Promise.all(
+      ['/AllergyIntolerance', '/Conditions', '/Flag'].map((path) => call('get', path, { nin: ASTRID_HAUGEN })),
+    );
     for (const read of reads) {
       expect(read.status).toBe(200);
       expect(read.body.total).toBe(0);
@@ -341,7 +613,10 @@ describe('privacy', () => {
 
   it('a blocked health worker is told so by status and refused by reads', async () => {
     const token = await citizenToken(OLAV_BAKKE);
-    const blocked = await citizen(token, 'post', '/privacy/blocked-practitioners', { hprNumber: '9144900', name: 'Magnar Koman' });
+    const blocked = await citizen(token, 'post', '/privacy/blocked-practitioners', {
+      hprNumber: '9144900',
+      name: 'Magnar Koman',
+    });
     expect(blocked.status).toBe(201);
     const status = await call('post', '/status', { body: { nin: OLAV_BAKKE } });
     expect(status.body.hprNumberBlocked).toBe(true);
@@ -358,20 +633,32 @@ describe('privacy', () => {
     const token = await citizenToken(OLAV_BAKKE);
     await citizen(token, 'put', '/privacy/kjernejournal-restriction', { restricted: true });
     const status = await call('post', '/status', { body: { nin: OLAV_BAKKE } });
-    expect(status.body).toMatchObject({ hasCriticalInformation: false, lastChangedDateTime: null, privacySettings: { restriction: true } });
-    const emergencyStatus = await call('post', '/status', { body: { nin: OLAV_BAKKE }, headers: { 'nhn-access-basis': 'AKUTT' } });
+    expect(status.body).toMatchObject({
+      hasCriticalInformation: false,
+      lastChangedDateTime: null,
+      privacySettings: { restriction: true },
+    });
+    const emergencyStatus = await call('post', '/status', {
+      body: { nin: OLAV_BAKKE },
+      headers: { 'nhn-access-basis': 'AKUTT' },
+    });
     expect(emergencyStatus.body.hasCriticalInformation).toBe(true);
     const ordinary = await call('get', '/Flag', { nin: OLAV_BAKKE });
     expect(ordinary.status).toBe(403);
     expect(ordinary.body.issue[0].details.coding[0].code).toBe('NAVET-KJ-RESTRICTED');
-    expect((await call('get', '/Flag', { nin: OLAV_BAKKE, headers: { 'nhn-access-basis': 'AKUTT' } })).status).toBe(200);
+    expect((await call('get', '/Flag', { nin: OLAV_BAKKE, headers: { 'nhn-access-basis': 'AKUTT' } })).status).toBe(
+      200,
+    );
     await citizen(token, 'put', '/privacy/kjernejournal-restriction', { restricted: false });
   });
 });
 
 describe('concurrency', () => {
   async function newEntry(nin: string): Promise<string> {
-    const res = await call('post', '/Condition', { nin, body: condition('10', 'KjConditionInfection', { text: 'Bærer av MRSA' }) });
+    const res = await call('post', '/Condition', {
+      nin,
+      body: condition('10', 'KjConditionInfection', { text: 'Bærer av MRSA' }),
+    });
     expect(res.status).toBe(201);
     return res.body.id;
   }
@@ -379,7 +666,15 @@ describe('concurrency', () => {
   it('two updates from the same version: exactly one wins, the other gets the conflict', async () => {
     const id = await newEntry(HARRY_HANDEL);
     const current = (await call('get', `/Condition/${id}`, { nin: HARRY_HANDEL })).body;
-    const results = await Promise.all([hospital, gp].map((token, i) => call('put', `/Condition/${id}`, { nin: HARRY_HANDEL, token, body: { ...current, note: [{ text: `Versjon fra klient ${i}` }] } })));
+    const results = await Promise.all(
+      [hospital, gp].map((token, i) =>
+        call('put', `/Condition/${id}`, {
+          nin: HARRY_HANDEL,
+          token,
+          body: { ...current, note: [{ text: `Versjon fra klient ${i}` }] },
+        }),
+      ),
+    );
     expect(results.map((r) => r.status).sort()).toEqual([200, 409]);
     const history = await call('get', `/Condition/${id}/_history`, { nin: HARRY_HANDEL });
     expect(history.body.total).toBe(2);
@@ -402,11 +697,16 @@ describe('concurrency', () => {
     });
     await Promise.all(updaters.map((update) => update()));
     const history = await call('get', `/Condition/${id}/_history`, { nin: MALIN_BOGEN });
-    const versions = history.body.entry.map((e: { resource: { meta: { versionId: string } } }) => Number(e.resource.meta.versionId));
+    const versions = history.body.entry.map((e: { resource: { meta: { versionId: string } } }) =>
+      Number(e.resource.meta.versionId),
+    );
     expect(versions).toEqual(Array.from({ length: 51 }, (_, i) => 51 - i));
     const latest = (await call('get', `/Condition/${id}`, { nin: MALIN_BOGEN })).body;
-    expect(latest.note.map((n: { text: string }) => n.text).sort()).toEqual(Array.from({ length: 50 }, (_, n) => `endring ${n}`).sort());
+    expect(latest.note.map((n: { text: string }) => n.text).sort()).toEqual(
+      Array.from({ length: 50 }, (_, n) => `endring ${n}`).sort(),
+    );
     // each version adds exactly one change to the one before: no update was lost
-    for (const entry of history.body.entry) expect(entry.resource.note?.length ?? 0).toBe(Number(entry.resource.meta.versionId) - 1);
+    for (const entry of history.body.entry)
+      expect(entry.resource.note?.length ?? 0).toBe(Number(entry.resource.meta.versionId) - 1);
   }, 120_000);
 });

@@ -50,21 +50,49 @@ const NO_PATIENT_DATA: Record<string, string> = {
 const ppsSearch = (method: 'GET' | 'POST', backdoor = false) => ({
   scope: 'nhn:pps/provesvar-read',
   send: async (t: TokenResult, url: string, eventId: string) => {
-    const request = method === 'POST' ? server.http.post(url).type('form').send('_count=5') : server.http.get(`${url}?_count=5`);
-    if (backdoor) return request.set({ 'x-nilar-patient': LINE_DANSER, 'x-nilar-requester-hpr': '4128168', 'x-nilar-correlation-id': eventId });
-    return request.set(await dpop(t, method, url)).set('person-id', LINE_DANSER).set('nhn-event-id', eventId);
+    const request =
+      method === 'POST' ? server.http.post(url).type('form').send('_count=5') : server.http.get(`${url}?_count=5`);
+    if (backdoor)
+      return request.set({
+        'x-nilar-patient': LINE_DANSER,
+        'x-nilar-requester-hpr': '4128168',
+        'x-nilar-correlation-id': eventId,
+      });
+    return request
+      .set(await dpop(t, method, url))
+      .set('person-id', LINE_DANSER)
+      .set('nhn-event-id', eventId);
   },
 });
 
 /** How to call each patient-data endpoint for Line Danser with the demo hospital's token. */
-const EXAMPLES: Record<string, { scope: string; clientId?: string; send: (t: TokenResult, url: string, eventId: string) => Promise<{ status: number }> }> = {
+const EXAMPLES: Record<
+  string,
+  {
+    scope: string;
+    clientId?: string;
+    send: (t: TokenResult, url: string, eventId: string) => Promise<{ status: number }>;
+  }
+> = {
   'pjd POST /R4/fhir/DocumentReference/_search': {
     scope: 'nhn:phr/mhd/read-documentreferences',
-    send: async (t, url, eventId) => server.http.post(url).type('form').set(await dpop(t, 'POST', url)).set('nhn-source-system', 'walk').set('nhn-event-id', eventId).send({ 'patient.identifier': LINE_DANSER }),
+    send: async (t, url, eventId) =>
+      server.http
+        .post(url)
+        .type('form')
+        .set(await dpop(t, 'POST', url))
+        .set('nhn-source-system', 'walk')
+        .set('nhn-event-id', eventId)
+        .send({ 'patient.identifier': LINE_DANSER }),
   },
   'pjd GET /R4/fhir/DocumentReference': {
     scope: 'nhn:phr/mhd/read-documentreferences',
-    send: async (t, url, eventId) => server.http.get(`${url}?patient.identifier=${LINE_DANSER}`).set(await dpop(t, 'GET', url)).set('nhn-source-system', 'walk').set('nhn-event-id', eventId),
+    send: async (t, url, eventId) =>
+      server.http
+        .get(`${url}?patient.identifier=${LINE_DANSER}`)
+        .set(await dpop(t, 'GET', url))
+        .set('nhn-source-system', 'walk')
+        .set('nhn-event-id', eventId),
   },
   'pjd GET /mhd/document': {
     scope: 'nhn:phr/mhd/read-document',
@@ -76,28 +104,56 @@ const EXAMPLES: Record<string, { scope: string; clientId?: string; send: (t: Tok
   },
   'pjd POST /R4/fhir': {
     scope: 'navet:pjd/provide-document',
-    send: async (t, url, eventId) => server.http.post(url).type('application/fhir+json').set(await dpop(t, 'POST', url)).set('nhn-source-system', 'walk').set('nhn-event-id', eventId)
-      .send(provideBundle(LINE_DANSER, Buffer.from('%PDF-1.4 walk').toString('base64'))),
+    send: async (t, url, eventId) =>
+      server.http
+        .post(url)
+        .type('application/fhir+json')
+        .set(await dpop(t, 'POST', url))
+        .set('nhn-source-system', 'walk')
+        .set('nhn-event-id', eventId)
+        .send(provideBundle(LINE_DANSER, Buffer.from('%PDF-1.4 walk').toString('base64'))),
   },
   'pjd POST /R4/fhir/DocumentReference/:id/$deprecate': {
     scope: 'navet:pjd/provide-document',
     send: async (t, url, eventId) => {
       // Line Danser's first seeded document was published by Rikshospitalet, where Magnar Koman works
       const path = url.replace(':id', seededDocumentId(LINE_DANSER, 1));
-      return server.http.post(path).set(await dpop(t, 'POST', path)).set('nhn-source-system', 'walk').set('nhn-patient-nin', LINE_DANSER).set('nhn-event-id', eventId);
+      return server.http
+        .post(path)
+        .set(await dpop(t, 'POST', path))
+        .set('nhn-source-system', 'walk')
+        .set('nhn-patient-nin', LINE_DANSER)
+        .set('nhn-event-id', eventId);
     },
   },
   'sfm POST /Patient/$getMedication': {
     scope: 'e-helse:sfm.api/sfm.api2',
-    send: async (t, url, eventId) => server.http.post(url).type('application/fhir+json').set(await dpop(t, 'POST', url)).set('nhn-event-id', eventId).send(sfmGetParameters(LINE_DANSER)),
+    send: async (t, url, eventId) =>
+      server.http
+        .post(url)
+        .type('application/fhir+json')
+        .set(await dpop(t, 'POST', url))
+        .set('nhn-event-id', eventId)
+        .send(sfmGetParameters(LINE_DANSER)),
   },
   'sfm POST /Patient/$sendMedication': { scope: 'e-helse:sfm.api/sfm.api2', send: sfmSend },
   'sfm POST /api/PatientTicket': {
     scope: 'e-helse:sfm.api/sfm.api2',
-    send: async (t, url, eventId) => server.http.post(url).set(await dpop(t, 'POST', url)).set('nhn-event-id', eventId).send({ patientPid: LINE_DANSER }),
+    send: async (t, url, eventId) =>
+      server.http
+        .post(url)
+        .set(await dpop(t, 'POST', url))
+        .set('nhn-event-id', eventId)
+        .send({ patientPid: LINE_DANSER }),
   },
-  'sfm GET /List': { scope: 'e-helse:sfm.api/sfm.api2', send: (t, url, eventId) => sfmTicketRead(t, url, eventId, 'summary=false') },
-  'sfm GET /Medication': { scope: 'e-helse:sfm.api/sfm.api2', send: (t, url, eventId) => sfmTicketRead(t, url, eventId, `_id=${FEST_MEDICINES[0].festId}`) },
+  'sfm GET /List': {
+    scope: 'e-helse:sfm.api/sfm.api2',
+    send: (t, url, eventId) => sfmTicketRead(t, url, eventId, 'summary=false'),
+  },
+  'sfm GET /Medication': {
+    scope: 'e-helse:sfm.api/sfm.api2',
+    send: (t, url, eventId) => sfmTicketRead(t, url, eventId, `_id=${FEST_MEDICINES[0].festId}`),
+  },
   'pps POST /DiagnosticReport/_search': ppsSearch('POST'),
   'pps GET /DiagnosticReport': ppsSearch('GET'),
   'pps POST /Observation/_search': ppsSearch('POST'),
@@ -111,7 +167,12 @@ const EXAMPLES: Record<string, { scope: string; clientId?: string; send: (t: Tok
     clientId: 'demo-lab-system',
     send: async (t, url, eventId) => {
       const path = url.replace(/\/$/, '');
-      return server.http.post(path).type('application/fhir+json').set(await dpop(t, 'POST', path)).set('nhn-event-id', eventId).send(labBundle({ nin: LINE_DANSER, reportId: 'walk-1' }));
+      return server.http
+        .post(path)
+        .type('application/fhir+json')
+        .set(await dpop(t, 'POST', path))
+        .set('nhn-event-id', eventId)
+        .send(labBundle({ nin: LINE_DANSER, reportId: 'walk-1' }));
     },
   },
 };
@@ -120,40 +181,84 @@ const EXAMPLES: Record<string, { scope: string; clientId?: string; send: (t: Tok
 const KJ_SCOPE = 'nhn:kjernejournal/api';
 const KJ_BODIES: Record<string, (nin: string) => object> = {
   AllergyIntolerance: (nin) => ({
-    resourceType: 'AllergyIntolerance', clinicalStatus: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/allergyintolerance-clinical', code: 'active' }] },
-    category: ['food'], criticality: 'low', code: { coding: [{ system: 'urn:oid:2.16.578.1.12.4.1.1.7514', code: '5' }] }, patient: { identifier: { system: 'urn:oid:2.16.578.1.12.4.1.4.1', value: nin } },
+    resourceType: 'AllergyIntolerance',
+    clinicalStatus: {
+      coding: [{ system: 'http://terminology.hl7.org/CodeSystem/allergyintolerance-clinical', code: 'active' }],
+    },
+    category: ['food'],
+    criticality: 'low',
+    code: { coding: [{ system: 'urn:oid:2.16.578.1.12.4.1.1.7514', code: '5' }] },
+    patient: { identifier: { system: 'urn:oid:2.16.578.1.12.4.1.4.1', value: nin } },
   }),
   Condition: (nin) => ({
-    resourceType: 'Condition', clinicalStatus: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/condition-clinical', code: 'active' }] },
-    category: [{ coding: [{ system: 'http://nhn.no/kj/fhir/CodeSystem/CriticalInformationCategory', code: '10' }] }], code: { text: 'Smitte' }, subject: { identifier: { system: 'urn:oid:2.16.578.1.12.4.1.4.1', value: nin } },
+    resourceType: 'Condition',
+    clinicalStatus: {
+      coding: [{ system: 'http://terminology.hl7.org/CodeSystem/condition-clinical', code: 'active' }],
+    },
+    category: [{ coding: [{ system: 'http://nhn.no/kj/fhir/CodeSystem/CriticalInformationCategory', code: '10' }] }],
+    code: { text: 'Smitte' },
+    subject: { identifier: { system: 'urn:oid:2.16.578.1.12.4.1.4.1', value: nin } },
   }),
   Flag: (nin) => ({
-    resourceType: 'Flag', status: 'active', category: [{ coding: [{ system: 'http://nhn.no/kj/fhir/CodeSystem/CriticalInformationCategory', code: '9' }] }], code: { text: 'Cytostatika' }, subject: { identifier: { system: 'urn:oid:2.16.578.1.12.4.1.4.1', value: nin } },
+    resourceType: 'Flag',
+    status: 'active',
+    category: [{ coding: [{ system: 'http://nhn.no/kj/fhir/CodeSystem/CriticalInformationCategory', code: '9' }] }],
+    code: { text: 'Cytostatika' },
+    subject: { identifier: { system: 'urn:oid:2.16.578.1.12.4.1.4.1', value: nin } },
   }),
 };
-const kjCall = async (t: TokenResult, method: 'get' | 'post' | 'put' | 'delete', url: string, eventId: string, body?: object) => {
-  let request = server.http[method](url).set(await dpop(t, method.toUpperCase(), url.split('?')[0])).set({ 'nhn-source-system': 'walk', 'nhn-patient-nin': LINE_DANSER, 'nhn-event-id': eventId });
+const kjCall = async (
+  t: TokenResult,
+  method: 'get' | 'post' | 'put' | 'delete',
+  url: string,
+  eventId: string,
+  body?: object,
+) => {
+  let request = server.http[method](url)
+    .set(await dpop(t, method.toUpperCase(), url.split('?')[0]))
+    .set({ 'nhn-source-system': 'walk', 'nhn-patient-nin': LINE_DANSER, 'nhn-event-id': eventId });
   if (body) request = request.type('application/fhir+json').send(body);
   return request;
 };
 /** Makes an entry for Line Danser and returns the endpoint's URL with its id (and version 1). */
-async function kjEntry(t: TokenResult, url: string, type: string): Promise<{ url: string; entry: Record<string, unknown> }> {
+async function kjEntry(
+  t: TokenResult,
+  url: string,
+  type: string,
+): Promise<{ url: string; entry: Record<string, unknown> }> {
   const root = url.slice(0, url.indexOf(`/${type}/`));
   const created = await kjCall(t, 'post', `${root}/${type}`, `setup-${Math.random()}`, KJ_BODIES[type](LINE_DANSER));
   expect(created.status).toBe(201);
   return { url: url.replace(':id', created.body.id).replace(':vid', '1'), entry: created.body };
 }
-for (const [path, query] of [['/AllergyIntolerance', ''], ['/Conditions', '?criticalInfoType=Infection'], ['/Condition', ''], ['/Flag', '']]) {
-  EXAMPLES[`critical-information GET ${path}`] = { scope: KJ_SCOPE, send: async (t, url, eventId) => kjCall(t, 'get', `${url}${query}`, eventId) };
-}
-EXAMPLES['critical-information POST /status'] = { scope: KJ_SCOPE, send: async (t, url, eventId) => kjCall(t, 'post', url, eventId, { nin: LINE_DANSER }) };
-for (const type of KJ_RESOURCE_TYPES) {
-  const withEntry = (method: 'get' | 'put' | 'delete', body?: (entry: Record<string, unknown>) => object) => async (t: TokenResult, url: string, eventId: string) => {
-    const made = await kjEntry(t, url, type);
-    return kjCall(t, method, made.url, eventId, body?.(made.entry));
+for (const [path, query] of [
+  ['/AllergyIntolerance', ''],
+  ['/Conditions', '?criticalInfoType=Infection'],
+  ['/Condition', ''],
+  ['/Flag', ''],
+]) {
+  EXAMPLES[`critical-information GET ${path}`] = {
+    scope: KJ_SCOPE,
+    send: async (t, url, eventId) => kjCall(t, 'get', `${url}${query}`, eventId),
   };
+}
+EXAMPLES['critical-information POST /status'] = {
+  scope: KJ_SCOPE,
+  send: async (t, url, eventId) => kjCall(t, 'post', url, eventId, { nin: LINE_DANSER }),
+};
+for (const type of KJ_RESOURCE_TYPES) {
+  const withEntry =
+    (method: 'get' | 'put' | 'delete', body?: (entry: Record<string, unknown>) => object) =>
+    async (t: TokenResult, url: string, eventId: string) => {
+      const made = await kjEntry(t, url, type);
+      return kjCall(t, method, made.url, eventId, body?.(made.entry));
+    };
   Object.assign(EXAMPLES, {
-    [`critical-information POST /${type}`]: { scope: KJ_SCOPE, send: async (t: TokenResult, url: string, eventId: string) => kjCall(t, 'post', url, eventId, KJ_BODIES[type](LINE_DANSER)) },
+    [`critical-information POST /${type}`]: {
+      scope: KJ_SCOPE,
+      send: async (t: TokenResult, url: string, eventId: string) =>
+        kjCall(t, 'post', url, eventId, KJ_BODIES[type](LINE_DANSER)),
+    },
     [`critical-information GET /${type}/:id`]: { scope: KJ_SCOPE, send: withEntry('get') },
     [`critical-information GET /${type}/:id/_history`]: { scope: KJ_SCOPE, send: withEntry('get') },
     [`critical-information GET /${type}/:id/_history/:vid`]: { scope: KJ_SCOPE, send: withEntry('get') },
@@ -166,70 +271,133 @@ for (const type of KJ_RESOURCE_TYPES) {
 /** SFM: a look-up first (the 4-hour rule), then the Bundle it answered, sent back. */
 async function sfmSend(t: TokenResult, url: string, eventId: string) {
   const base = url.replace('/Patient/$sendMedication', '');
-  const looked = await server.http.post(`${base}/Patient/$getMedication`).type('application/fhir+json').set(await dpop(t, 'POST', `${base}/Patient/$getMedication`)).send(sfmGetParameters(LINE_DANSER));
+  const looked = await server.http
+    .post(`${base}/Patient/$getMedication`)
+    .type('application/fhir+json')
+    .set(await dpop(t, 'POST', `${base}/Patient/$getMedication`))
+    .send(sfmGetParameters(LINE_DANSER));
   const bundle = looked.body.parameter.find((p: { name: string }) => p.name === 'medication').resource;
-  return server.http.post(url).type('application/fhir+json').set(await dpop(t, 'POST', url)).set('nhn-event-id', eventId).send({ resourceType: 'Parameters', parameter: [{ name: 'medication', resource: bundle }] });
+  return server.http
+    .post(url)
+    .type('application/fhir+json')
+    .set(await dpop(t, 'POST', url))
+    .set('nhn-event-id', eventId)
+    .send({ resourceType: 'Parameters', parameter: [{ name: 'medication', resource: bundle }] });
 }
 
 /** SFM data sharing: a patient ticket for Line Danser (its own access), then the read. */
 async function sfmTicketRead(t: TokenResult, url: string, eventId: string, query: string) {
   const ticketUrl = url.replace(/\/(List|Medication)$/, '/api/PatientTicket');
-  const ticket = await server.http.post(ticketUrl).set(await dpop(t, 'POST', ticketUrl)).send({ patientPid: LINE_DANSER });
-  return server.http.get(`${url}?patientTicket=${ticket.body.patientTicket}&${query}`).set(await dpop(t, 'GET', url)).set('nhn-event-id', eventId);
+  const ticket = await server.http
+    .post(ticketUrl)
+    .set(await dpop(t, 'POST', ticketUrl))
+    .send({ patientPid: LINE_DANSER });
+  return server.http
+    .get(`${url}?patientTicket=${ticket.body.patientTicket}&${query}`)
+    .set(await dpop(t, 'GET', url))
+    .set('nhn-event-id', eventId);
 }
 
 /** ITI-68 of Line Danser's first seeded document, by the link its DocumentReference gives. */
 async function retrieve(t: TokenResult, url: string, eventId: string) {
-  const doc = await server.http.get(`/sandboxes/${sandbox.name}/fhir/DocumentReference/${seededDocumentId(LINE_DANSER, 1)}`).set('Authorization', sandbox.auth);
+  const doc = await server.http
+    .get(`/sandboxes/${sandbox.name}/fhir/DocumentReference/${seededDocumentId(LINE_DANSER, 1)}`)
+    .set('Authorization', sandbox.auth);
   const query = doc.body.content[0].attachment.url.split('?')[1];
-  return server.http.get(`${url}?${query}`).set(await dpop(t, 'GET', url)).set('nhn-source-system', 'walk').set('nhn-patient-nin', LINE_DANSER).set('nhn-event-id', eventId);
+  return server.http
+    .get(`${url}?${query}`)
+    .set(await dpop(t, 'GET', url))
+    .set('nhn-source-system', 'walk')
+    .set('nhn-patient-nin', LINE_DANSER)
+    .set('nhn-event-id', eventId);
 }
 
 let server: TestNavet;
 let sandbox: { name: string; auth: string };
 
 async function dpop(t: TokenResult, method: string, url: string): Promise<Record<string, string>> {
-  return { Authorization: `DPoP ${t.body.access_token}`, DPoP: await makeDpopProof(t.dpopKey, { method, url: `${TEST_BASE_URL}${url}`, accessToken: t.body.access_token }) };
+  return {
+    Authorization: `DPoP ${t.body.access_token}`,
+    DPoP: await makeDpopProof(t.dpopKey, { method, url: `${TEST_BASE_URL}${url}`, accessToken: t.body.access_token }),
+  };
 }
 
 function routesOf(service: string, router: Router): string[] {
-  return router.stack.filter((layer) => layer.route).flatMap((layer) => {
-    const route = layer.route as unknown as { path: string; methods: Record<string, boolean> };
-    return Object.keys(route.methods).filter((m) => m !== '_all').map((method) => `${service} ${method.toUpperCase()} ${route.path}`);
-  });
+  return router.stack
+    .filter((layer) => layer.route)
+    .flatMap((layer) => {
+      const route = layer.route as unknown as { path: string; methods: Record<string, boolean> };
+      return Object.keys(route.methods)
+        .filter((m) => m !== '_all')
+        .map((method) => `${service} ${method.toUpperCase()} ${route.path}`);
+    });
 }
 
-const keyOf = (service: string, endpoint: PatientDataEndpoint) => `${service} ${endpoint.method.toUpperCase()} ${endpoint.path}`;
+const keyOf = (service: string, endpoint: PatientDataEndpoint) =>
+  `${service} ${endpoint.method.toUpperCase()} ${endpoint.path}`;
 
 beforeAll(async () => {
   server = await startTestNavet();
   sandbox = await createSandbox(server, { seed: 'fixtures', generator: { syntheticPatients: 0 } });
-  await seedDocument(server, sandbox.auth, sandbox.name, await patientId(server, sandbox.auth, sandbox.name, LINE_DANSER), { title: 'Epikrise', date: '2026-01-01T09:00:00Z' });
-  await server.http.put(`/api/sandboxes/${sandbox.name}/settings/pps`).set('Authorization', sandbox.auth).send({ backdoorEnabled: true });
+  await seedDocument(
+    server,
+    sandbox.auth,
+    sandbox.name,
+    await patientId(server, sandbox.auth, sandbox.name, LINE_DANSER),
+    { title: 'Epikrise', date: '2026-01-01T09:00:00Z' },
+  );
+  await server.http
+    .put(`/api/sandboxes/${sandbox.name}/settings/pps`)
+    .set('Authorization', sandbox.auth)
+    .send({ backdoorEnabled: true });
 });
 afterAll(() => server.close());
 
 test('every route of every service is a patient-data endpoint or declared to hold no patient data', () => {
-  const deps = { services: server.navet.trust, store: server.navet.sandboxes.store, issuerOf: () => '', baseUrl: '', accessLog: server.navet.accessLog, settings: new PjdSettingsStore(server.navet.database.db), maxBody: '1mb' };
-  const routes = [...routesOf('pjd', pjdRouter(deps)), ...routesOf('critical-information', criticalInformationRouter(deps)), ...routesOf('citizen', citizenRouter({ ...deps, citizenUrl: () => '' })),
+  const deps = {
+    services: server.navet.trust,
+    store: server.navet.sandboxes.store,
+    issuerOf: () => '',
+    baseUrl: '',
+    accessLog: server.navet.accessLog,
+    settings: new PjdSettingsStore(server.navet.database.db),
+    maxBody: '1mb',
+  };
+  const routes = [
+    ...routesOf('pjd', pjdRouter(deps)),
+    ...routesOf('critical-information', criticalInformationRouter(deps)),
+    ...routesOf('citizen', citizenRouter({ ...deps, citizenUrl: () => '' })),
     ...routesOf('sfm', sfmRouter({ ...deps, settings: new SfmSettingsStore(server.navet.database.db) })),
-    ...routesOf('pps', ppsRouter({ ...deps, settings: new PpsSettingsStore(server.navet.database.db) }))];
-  const patientData = Object.entries(PATIENT_DATA_ENDPOINTS).flatMap(([service, endpoints]) => endpoints.map((e) => keyOf(service, e)));
+    ...routesOf('pps', ppsRouter({ ...deps, settings: new PpsSettingsStore(server.navet.database.db) })),
+  ];
+  const patientData = Object.entries(PATIENT_DATA_ENDPOINTS).flatMap(([service, endpoints]) =>
+    endpoints.map((e) => keyOf(service, e)),
+  );
   expect(routes.length).toBeGreaterThan(10);
   expect(routes.filter((r) => !patientData.includes(r) && !(r in NO_PATIENT_DATA))).toEqual([]);
   expect(patientData.filter((r) => !routes.includes(r))).toEqual([]);
 });
 
-describe.each(Object.entries(PATIENT_DATA_ENDPOINTS).flatMap(([service, endpoints]) => endpoints.map((endpoint) => [keyOf(service, endpoint), service, endpoint] as const)))('%s', (key, service, endpoint) => {
+describe.each(
+  Object.entries(PATIENT_DATA_ENDPOINTS).flatMap(([service, endpoints]) =>
+    endpoints.map((endpoint) => [keyOf(service, endpoint), service, endpoint] as const),
+  ),
+)('%s', (key, service, endpoint) => {
   test('a successful call leaves exactly one AuditEvent for the patient, with its interaction', async () => {
     const example = EXAMPLES[key];
     expect(example).toBeDefined(); // a new patient-data endpoint needs an example call here
-    const t = await getToken(server.http, sandbox.name, { clientId: example.clientId, scope: example.scope, details: [attestationFor(example.clientId ?? 'demo-hospital-system')] });
+    const t = await getToken(server.http, sandbox.name, {
+      clientId: example.clientId,
+      scope: example.scope,
+      details: [attestationFor(example.clientId ?? 'demo-hospital-system')],
+    });
     expect(t.status).toBe(200);
     const eventId = `walk-${key.replace(/\W+/g, '-')}`;
     const res = await example.send(t, `/sandboxes/${sandbox.name}/${service}${endpoint.path}`, eventId);
     expect(res.status).toBeLessThan(300);
-    const events = await server.http.get(`/sandboxes/${sandbox.name}/fhir/AuditEvent?event-id=${eventId}`).set('Authorization', sandbox.auth);
+    const events = await server.http
+      .get(`/sandboxes/${sandbox.name}/fhir/AuditEvent?event-id=${eventId}`)
+      .set('Authorization', sandbox.auth);
     expect(events.body.total).toBe(1);
     const event = events.body.entry[0].resource;
     expect(event.outcome).toBe('0');

@@ -11,11 +11,20 @@ beforeAll(async () => {
 });
 afterAll(() => server.close());
 
-const patient = { resourceType: 'Patient', name: [{ family: 'Danser', given: ['Line'] }], gender: 'female', birthDate: '1969-11-13' };
+const patient = {
+  resourceType: 'Patient',
+  name: [{ family: 'Danser', given: ['Line'] }],
+  gender: 'female',
+  birthDate: '1969-11-13',
+};
 
 describe('FHIR REST API: create, read, update, delete, history', () => {
   test('create answers 201 with Location, ETag, Last-Modified and the stored resource', async () => {
-    const res = await server.http.post(`${fhir}/Patient`).set('Authorization', sandbox.auth).set('Content-Type', 'application/fhir+json').send(patient);
+    const res = await server.http
+      .post(`${fhir}/Patient`)
+      .set('Authorization', sandbox.auth)
+      .set('Content-Type', 'application/fhir+json')
+      .send(patient);
     expect(res.status).toBe(201);
     expect(res.headers['content-type']).toMatch(/^application\/fhir\+json/);
     expect(res.body.id).toMatch(/^[0-9a-f-]{36}$/);
@@ -33,11 +42,19 @@ describe('FHIR REST API: create, read, update, delete, history', () => {
   test('update with the current If-Match makes version 2; a stale If-Match gets 412 and changes nothing', async () => {
     const created = await server.http.post(`${fhir}/Patient`).set('Authorization', sandbox.auth).send(patient);
     const id = created.body.id;
-    const updated = await server.http.put(`${fhir}/Patient/${id}`).set('Authorization', sandbox.auth).set('If-Match', 'W/"1"').send({ ...patient, id, gender: 'other' });
+    const updated = await server.http
+      .put(`${fhir}/Patient/${id}`)
+      .set('Authorization', sandbox.auth)
+      .set('If-Match', 'W/"1"')
+      .send({ ...patient, id, gender: 'other' });
     expect(updated.status).toBe(200);
     expect(updated.body.meta.versionId).toBe('2');
 
-    const stale = await server.http.put(`${fhir}/Patient/${id}`).set('Authorization', sandbox.auth).set('If-Match', 'W/"1"').send({ ...patient, id, gender: 'male' });
+    const stale = await server.http
+      .put(`${fhir}/Patient/${id}`)
+      .set('Authorization', sandbox.auth)
+      .set('If-Match', 'W/"1"')
+      .send({ ...patient, id, gender: 'male' });
     expect(stale.status).toBe(412);
     expect(stale.body.resourceType).toBe('OperationOutcome');
     expect(stale.body.issue[0].details.text).toContain('current version is 2');
@@ -56,9 +73,15 @@ describe('FHIR REST API: create, read, update, delete, history', () => {
   });
 
   test('update to a new id creates the resource (201); a body id that differs from the URL is refused', async () => {
-    const created = await server.http.put(`${fhir}/Patient/client-chosen-1`).set('Authorization', sandbox.auth).send({ ...patient, id: 'client-chosen-1' });
+    const created = await server.http
+      .put(`${fhir}/Patient/client-chosen-1`)
+      .set('Authorization', sandbox.auth)
+      .send({ ...patient, id: 'client-chosen-1' });
     expect(created.status).toBe(201);
-    const mismatch = await server.http.put(`${fhir}/Patient/client-chosen-1`).set('Authorization', sandbox.auth).send({ ...patient, id: 'other' });
+    const mismatch = await server.http
+      .put(`${fhir}/Patient/client-chosen-1`)
+      .set('Authorization', sandbox.auth)
+      .send({ ...patient, id: 'other' });
     expect(mismatch.status).toBe(400);
     expect(mismatch.body.issue[0].expression).toEqual(['Patient.id']);
   });
@@ -75,20 +98,36 @@ describe('FHIR REST API: create, read, update, delete, history', () => {
   });
 
   test('Prefer: return=minimal answers without a body; return=OperationOutcome with an outcome', async () => {
-    const minimal = await server.http.post(`${fhir}/Patient`).set('Authorization', sandbox.auth).set('Prefer', 'return=minimal').send(patient);
+    const minimal = await server.http
+      .post(`${fhir}/Patient`)
+      .set('Authorization', sandbox.auth)
+      .set('Prefer', 'return=minimal')
+      .send(patient);
     expect(minimal.status).toBe(201);
     expect(minimal.text).toBe('');
     expect(minimal.headers.location).toMatch(/\/Patient\/.+\/_history\/1$/);
-    const outcome = await server.http.post(`${fhir}/Patient`).set('Authorization', sandbox.auth).set('Prefer', 'return=OperationOutcome').send(patient);
+    const outcome = await server.http
+      .post(`${fhir}/Patient`)
+      .set('Authorization', sandbox.auth)
+      .set('Prefer', 'return=OperationOutcome')
+      .send(patient);
     expect(outcome.body.resourceType).toBe('OperationOutcome');
     expect(outcome.body.issue[0].severity).toBe('information');
   });
 
   test('conditional create with If-None-Exist returns the existing resource instead of a duplicate', async () => {
     const body = { ...patient, identifier: [{ system: 'urn:oid:2.16.578.1.12.4.1.4.1', value: '12119000465' }] };
-    const first = await server.http.post(`${fhir}/Patient`).set('Authorization', sandbox.auth).set('If-None-Exist', 'identifier=urn:oid:2.16.578.1.12.4.1.4.1|12119000465').send(body);
+    const first = await server.http
+      .post(`${fhir}/Patient`)
+      .set('Authorization', sandbox.auth)
+      .set('If-None-Exist', 'identifier=urn:oid:2.16.578.1.12.4.1.4.1|12119000465')
+      .send(body);
     expect(first.status).toBe(201);
-    const second = await server.http.post(`${fhir}/Patient`).set('Authorization', sandbox.auth).set('If-None-Exist', 'identifier=urn:oid:2.16.578.1.12.4.1.4.1|12119000465').send(body);
+    const second = await server.http
+      .post(`${fhir}/Patient`)
+      .set('Authorization', sandbox.auth)
+      .set('If-None-Exist', 'identifier=urn:oid:2.16.578.1.12.4.1.4.1|12119000465')
+      .send(body);
     expect(second.status).toBe(200);
     expect(second.body.id).toBe(first.body.id);
   });
@@ -106,13 +145,17 @@ describe('FHIR REST API: create, read, update, delete, history', () => {
     const res = await server.http.get(`${fhir}/metadata`).set('Authorization', sandbox.auth);
     expect(res.body.resourceType).toBe('CapabilityStatement');
     const patientEntry = res.body.rest[0].resource.find((r: { type: string }) => r.type === 'Patient');
-    expect(patientEntry.searchParam.map((p: { name: string }) => p.name)).toEqual(expect.arrayContaining(['identifier', 'name', 'birthdate', '_id']));
+    expect(patientEntry.searchParam.map((p: { name: string }) => p.name)).toEqual(
+      expect.arrayContaining(['identifier', 'name', 'birthdate', '_id']),
+    );
     const audit = res.body.rest[0].resource.find((r: { type: string }) => r.type === 'AuditEvent');
     expect(audit.interaction.map((i: { code: string }) => i.code)).not.toContain('delete');
   });
 
   test('_format=json is honoured and _format=xml is refused with 406', async () => {
-    expect((await server.http.get(`${fhir}/metadata?_format=json`).set('Authorization', sandbox.auth)).status).toBe(200);
+    expect((await server.http.get(`${fhir}/metadata?_format=json`).set('Authorization', sandbox.auth)).status).toBe(
+      200,
+    );
     const xml = await server.http.get(`${fhir}/Patient?_format=xml`).set('Authorization', sandbox.auth);
     expect(xml.status).toBe(406);
     expect(xml.body.resourceType).toBe('OperationOutcome');

@@ -29,7 +29,16 @@ async function startServe(dataDir: string, workers: number): Promise<Serve> {
   const port = await freePort();
   const child: ChildProcess = spawn(tsx, [path.join(root, 'src', 'main.ts'), 'serve'], {
     cwd: root,
-    env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', NAVET_BASE_URL: TEST_BASE_URL, NAVET_DATA_DIR: dataDir, NAVET_DEMO_SANDBOX: '', NAVET_LOG_LEVEL: 'silent', NAVET_WORKERS: String(workers) },
+    env: {
+      ...process.env,
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      NAVET_BASE_URL: TEST_BASE_URL,
+      NAVET_DATA_DIR: dataDir,
+      NAVET_DEMO_SANDBOX: '',
+      NAVET_LOG_LEVEL: 'silent',
+      NAVET_WORKERS: String(workers),
+    },
     stdio: 'ignore',
   });
   const origin = `http://127.0.0.1:${port}`;
@@ -64,13 +73,25 @@ describe('several Navet processes on one database', () => {
   const readPath = `/sandboxes/${sandbox}/critical-information/AllergyIntolerance`;
 
   /** A KJ read through the full chain at one process, with a proof for the public URL. */
-  const read = async (at: Serve, proof?: string) => fetch(`${at.origin}${readPath}`, {
-    headers: { authorization: `DPoP ${token}`, dpop: proof ?? await makeDpopProof(key, { method: 'GET', url: `${TEST_BASE_URL}${readPath}`, accessToken: token }), 'nhn-source-system': 'multi-test', 'nhn-patient-nin': MALIN_BOGEN },
-  });
+  const read = async (at: Serve, proof?: string) =>
+    fetch(`${at.origin}${readPath}`, {
+      headers: {
+        authorization: `DPoP ${token}`,
+        dpop:
+          proof ??
+          (await makeDpopProof(key, { method: 'GET', url: `${TEST_BASE_URL}${readPath}`, accessToken: token })),
+        'nhn-source-system': 'multi-test',
+        'nhn-patient-nin': MALIN_BOGEN,
+      },
+    });
 
   beforeAll(async () => {
     [a, b] = await Promise.all([startServe(dataDir, 1), startServe(dataDir, 1)]);
-    const created = await fetch(`${a.origin}/api/sandboxes`, { method: 'POST', headers: { 'content-type': 'application/json', prefer: 'wait' }, body: JSON.stringify({ name: sandbox, seed: 'fixtures', generator: { syntheticPatients: 0 } }) });
+    const created = await fetch(`${a.origin}/api/sandboxes`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', prefer: 'wait' },
+      body: JSON.stringify({ name: sandbox, seed: 'fixtures', generator: { syntheticPatients: 0 } }),
+    });
     expect(created.status).toBe(201);
     admin = { authorization: `Bearer ${((await created.json()) as { adminKey: string }).adminKey}` };
     key = await makeDpopKey();
@@ -84,12 +105,22 @@ describe('several Navet processes on one database', () => {
 
   test('a token issued by one process is accepted by the other, its DPoP nonce included', async () => {
     const client = demoHospitalClient();
-    const ask = async (at: Serve, nonce?: string) => fetch(`${at.origin}/sandboxes/${sandbox}/helseid/connect/token`, {
-      method: 'POST',
-      headers: { 'content-type': FORM, dpop: await makeDpopProof(key, { method: 'POST', url: `${issuer}/connect/token`, nonce }) },
-      body: new URLSearchParams({ grant_type: 'client_credentials', client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer', scope: SCOPE,
-        client_assertion: await signClientAssertion(client.privateJwk, client.clientId, issuer, { extraClaims: { assertion_details: [demoAttestation()] } }) }).toString(),
-    });
+    const ask = async (at: Serve, nonce?: string) =>
+      fetch(`${at.origin}/sandboxes/${sandbox}/helseid/connect/token`, {
+        method: 'POST',
+        headers: {
+          'content-type': FORM,
+          dpop: await makeDpopProof(key, { method: 'POST', url: `${issuer}/connect/token`, nonce }),
+        },
+        body: new URLSearchParams({
+          grant_type: 'client_credentials',
+          client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer',
+          scope: SCOPE,
+          client_assertion: await signClientAssertion(client.privateJwk, client.clientId, issuer, {
+            extraClaims: { assertion_details: [demoAttestation()] },
+          }),
+        }).toString(),
+      });
     const first = await ask(a);
     // the nonce one process hands out is good at the other
     const nonce = first.headers.get('dpop-nonce') ?? undefined;
@@ -111,27 +142,48 @@ describe('several Navet processes on one database', () => {
   test('a registry change made through one process is seen by the other on its next request (its read cache is dropped)', async () => {
     // b has read the practitioner of the attestation (and kept it); a deletes that practitioner
     expect((await read(b)).status).toBe(200);
-    const found = await fetch(`${a.origin}/sandboxes/${sandbox}/fhir/Practitioner?identifier=${KOMAN}`, { headers: admin });
+    const found = await fetch(`${a.origin}/sandboxes/${sandbox}/fhir/Practitioner?identifier=${KOMAN}`, {
+      headers: admin,
+    });
     const practitioner = ((await found.json()) as { entry: { resource: { id: string } }[] }).entry[0].resource;
-    expect((await fetch(`${a.origin}/sandboxes/${sandbox}/fhir/Practitioner/${practitioner.id}`, { method: 'DELETE', headers: admin })).status).toBe(204);
+    expect(
+      (
+        await fetch(`${a.origin}/sandboxes/${sandbox}/fhir/Practitioner/${practitioner.id}`, {
+          method: 'DELETE',
+          headers: admin,
+        })
+      ).status,
+    ).toBe(204);
     const refused = await read(b);
     expect(refused.status).toBe(403);
     expect(JSON.stringify(await refused.json())).toContain('ATT-11');
     // and a reset through b brings the practitioner back for a
-    expect((await fetch(`${b.origin}/api/sandboxes/${sandbox}/reset`, { method: 'POST', headers: admin })).status).toBe(200);
+    expect((await fetch(`${b.origin}/api/sandboxes/${sandbox}/reset`, { method: 'POST', headers: admin })).status).toBe(
+      200,
+    );
     expect((await read(a)).status).toBe(200);
   });
 
-  test('the sandbox clock set through one process is the other\'s clock', async () => {
-    const set = await fetch(`${a.origin}/api/sandboxes/${sandbox}/clock`, { method: 'PUT', headers: { ...admin, 'content-type': 'application/json' }, body: JSON.stringify({ offsetSeconds: 86400 }) });
+  test("the sandbox clock set through one process is the other's clock", async () => {
+    const set = await fetch(`${a.origin}/api/sandboxes/${sandbox}/clock`, {
+      method: 'PUT',
+      headers: { ...admin, 'content-type': 'application/json' },
+      body: JSON.stringify({ offsetSeconds: 86400 }),
+    });
     expect(set.status).toBe(200);
-    const clock = (await (await fetch(`${b.origin}/api/sandboxes/${sandbox}/clock`, { headers: admin })).json()) as { offsetSeconds: number };
+    const clock = (await (await fetch(`${b.origin}/api/sandboxes/${sandbox}/clock`, { headers: admin })).json()) as {
+      offsetSeconds: number;
+    };
     expect(clock.offsetSeconds).toBe(86400);
     // a day on, the token has expired at either process
     const expired = await read(b);
     expect(expired.status).toBe(401);
     expect(JSON.stringify(await expired.json())).toContain('NAVET-TOKEN-EXPIRED');
-    await fetch(`${a.origin}/api/sandboxes/${sandbox}/clock`, { method: 'PUT', headers: { ...admin, 'content-type': 'application/json' }, body: JSON.stringify({ offsetSeconds: 0 }) });
+    await fetch(`${a.origin}/api/sandboxes/${sandbox}/clock`, {
+      method: 'PUT',
+      headers: { ...admin, 'content-type': 'application/json' },
+      body: JSON.stringify({ offsetSeconds: 0 }),
+    });
   });
 
   test('navet serve with NAVET_WORKERS=2 answers the full chain from both workers on one port', async () => {

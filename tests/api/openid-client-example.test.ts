@@ -27,7 +27,9 @@ describe('examples/openid-client-token.js', () => {
   test('openid-client gets a DPoP token with private_key_jwt and the attestation, and pingauth answers 200', async () => {
     const sandbox = await createSandbox(server, { seed: 'fixtures', generator: { syntheticPatients: 0 } });
     const script = path.resolve(__dirname, '..', '..', 'examples', 'openid-client-token.js');
-    const { stdout } = await run(process.execPath, [script], { env: { ...process.env, NAVET_URL: origin, SANDBOX: sandbox.name } });
+    const { stdout } = await run(process.execPath, [script], {
+      env: { ...process.env, NAVET_URL: origin, SANDBOX: sandbox.name },
+    });
     expect(stdout).toContain('token_type DPoP');
     expect(stdout).toContain('GET pjd/pingauth → 200');
   });
@@ -38,7 +40,9 @@ describe('examples/discharge-summary.js', () => {
   test('a discharge summary goes from the hospital to the GP, and the citizen sees the GP by name', async () => {
     const sandbox = await createSandbox(server, { seed: 'fixtures', generator: { syntheticPatients: 0 } });
     const script = path.resolve(__dirname, '..', '..', 'examples', 'discharge-summary.js');
-    const { stdout } = await run(process.execPath, [script], { env: { ...process.env, NAVET_URL: origin, SANDBOX: sandbox.name, ADMIN_KEY: sandbox.adminKey } });
+    const { stdout } = await run(process.execPath, [script], {
+      env: { ...process.env, NAVET_URL: origin, SANDBOX: sandbox.name, ADMIN_KEY: sandbox.adminKey },
+    });
     expect(stdout).toContain('1. hospital publishes (ITI-65) → 200');
     expect(stdout).toMatch(/2\. GP finds \(ITI-67\) → 200, 9 documents; newest: Epikrise etter PCI/);
     expect(stdout).toMatch(/GP fetches \(ITI-68\) → 200 application\/pdf, (\d+) bytes \(DocumentReference says \1\)/);

@@ -13,14 +13,22 @@ afterAll(() => server.close());
 test('reset and restore in any order give each snapshot back: data, history, search index and access log', async () => {
   const { name, auth } = await createSandbox(server);
   const fhir = `/sandboxes/${name}/fhir`;
-  const put = (id: string, body: Record<string, unknown>) => server.http.put(`${fhir}/Patient/${id}`).set('Authorization', auth).send({ resourceType: 'Patient', id, ...body });
+  const put = (id: string, body: Record<string, unknown>) =>
+    server.http
+      .put(`${fhir}/Patient/${id}`)
+      .set('Authorization', auth)
+      .send({ resourceType: 'Patient', id, ...body });
   const get = (path: string) => server.http.get(`${fhir}/${path}`).set('Authorization', auth);
-  const restore = (label: string) => server.http.post(`/api/sandboxes/${name}/snapshots/${label}/restore`).set('Authorization', auth);
+  const restore = (label: string) =>
+    server.http.post(`/api/sandboxes/${name}/snapshots/${label}/restore`).set('Authorization', auth);
   const reset = () => server.http.post(`/api/sandboxes/${name}/reset`).set('Authorization', auth);
 
   await put('kept', { gender: 'other' });
   await put('a', { gender: 'female' });
-  expect((await server.http.post(`/api/sandboxes/${name}/snapshots`).set('Authorization', auth).send({ label: 'one' })).status).toBe(201);
+  expect(
+    (await server.http.post(`/api/sandboxes/${name}/snapshots`).set('Authorization', auth).send({ label: 'one' }))
+      .status,
+  ).toBe(201);
   await put('a', { gender: 'male' });
   await put('b', { gender: 'unknown' });
   await server.http.delete(`${fhir}/Patient/kept`).set('Authorization', auth);
@@ -51,7 +59,10 @@ test('reset and restore in any order give each snapshot back: data, history, sea
 
   // a snapshot taken after a restore is restored as it was taken
   await put('d', { gender: 'male' });
-  expect((await server.http.post(`/api/sandboxes/${name}/snapshots`).set('Authorization', auth).send({ label: 'two' })).status).toBe(201);
+  expect(
+    (await server.http.post(`/api/sandboxes/${name}/snapshots`).set('Authorization', auth).send({ label: 'two' }))
+      .status,
+  ).toBe(201);
   expect((await reset()).status).toBe(200);
   expect((await get('Patient/d')).status).toBe(404);
   expect((await restore('two')).status).toBe(200);
@@ -64,13 +75,24 @@ test('reset and restore in any order give each snapshot back: data, history, sea
 test('a snapshot taken before changes were journalled (an older database) restores by comparison, and so do the others after it', async () => {
   const { name, auth } = await createSandbox(server);
   const fhir = `/sandboxes/${name}/fhir`;
-  const put = (id: string, body: Record<string, unknown>) => server.http.put(`${fhir}/Patient/${id}`).set('Authorization', auth).send({ resourceType: 'Patient', id, ...body });
+  const put = (id: string, body: Record<string, unknown>) =>
+    server.http
+      .put(`${fhir}/Patient/${id}`)
+      .set('Authorization', auth)
+      .send({ resourceType: 'Patient', id, ...body });
   await put('a', { gender: 'female' });
   await server.http.post(`/api/sandboxes/${name}/snapshots`).set('Authorization', auth).send({ label: 'old' });
-  await server.navet.database.db.updateTable('snapshots').set({ change_seq: null }).where('sandbox', '=', name).where('label', '=', 'old').execute();
+  await server.navet.database.db
+    .updateTable('snapshots')
+    .set({ change_seq: null })
+    .where('sandbox', '=', name)
+    .where('label', '=', 'old')
+    .execute();
   await put('a', { gender: 'male' });
   await put('b', {});
-  expect((await server.http.post(`/api/sandboxes/${name}/snapshots/old/restore`).set('Authorization', auth)).status).toBe(200);
+  expect(
+    (await server.http.post(`/api/sandboxes/${name}/snapshots/old/restore`).set('Authorization', auth)).status,
+  ).toBe(200);
   expect((await server.http.get(`${fhir}/Patient/a`).set('Authorization', auth)).body.gender).toBe('female');
   expect((await server.http.get(`${fhir}/Patient/b`).set('Authorization', auth)).status).toBe(404);
   // the reset after it cannot trust the journal for what the comparison rewrote, and does not

@@ -38,7 +38,9 @@ describe('sandbox admin API', () => {
     const { name } = await createSandbox(server);
     const again = await server.http.post('/api/sandboxes').send({ name, seed: 'empty' });
     expect(again.status).toBe(409);
-    expect((await server.http.post('/api/sandboxes').send({ name: uniqueSandboxName(), seed: 'random' })).status).toBe(400);
+    expect((await server.http.post('/api/sandboxes').send({ name: uniqueSandboxName(), seed: 'random' })).status).toBe(
+      400,
+    );
   });
 
   test('admin calls need the sandbox key', async () => {
@@ -51,13 +53,24 @@ describe('sandbox admin API', () => {
   test('snapshot and restore bring a state back; reset goes back to the seed', async () => {
     const { name, auth } = await createSandbox(server);
     const fhir = `/sandboxes/${name}/fhir`;
-    await server.http.put(`${fhir}/Patient/a`).set('Authorization', auth).send({ resourceType: 'Patient', id: 'a', gender: 'female' });
-    const snap = await server.http.post(`/api/sandboxes/${name}/snapshots`).set('Authorization', auth).send({ label: 'one-patient' });
+    await server.http
+      .put(`${fhir}/Patient/a`)
+      .set('Authorization', auth)
+      .send({ resourceType: 'Patient', id: 'a', gender: 'female' });
+    const snap = await server.http
+      .post(`/api/sandboxes/${name}/snapshots`)
+      .set('Authorization', auth)
+      .send({ label: 'one-patient' });
     expect(snap.status).toBe(201);
-    await server.http.put(`${fhir}/Patient/a`).set('Authorization', auth).send({ resourceType: 'Patient', id: 'a', gender: 'male' });
+    await server.http
+      .put(`${fhir}/Patient/a`)
+      .set('Authorization', auth)
+      .send({ resourceType: 'Patient', id: 'a', gender: 'male' });
     await server.http.put(`${fhir}/Patient/b`).set('Authorization', auth).send({ resourceType: 'Patient', id: 'b' });
 
-    const restored = await server.http.post(`/api/sandboxes/${name}/snapshots/one-patient/restore`).set('Authorization', auth);
+    const restored = await server.http
+      .post(`/api/sandboxes/${name}/snapshots/one-patient/restore`)
+      .set('Authorization', auth);
     expect(restored.status).toBe(200);
     const a = await server.http.get(`${fhir}/Patient/a`).set('Authorization', auth);
     expect(a.body.gender).toBe('female');
@@ -69,10 +82,19 @@ describe('sandbox admin API', () => {
     expect((await server.http.get(`${fhir}/Patient?gender=female`).set('Authorization', auth)).body.total).toBe(1);
 
     // deleted and changed resources come back, with their history and search rows
-    await server.http.put(`${fhir}/Patient/c`).set('Authorization', auth).send({ resourceType: 'Patient', id: 'c', gender: 'other' });
-    await server.http.post(`/api/sandboxes/${name}/snapshots`).set('Authorization', auth).send({ label: 'two-patients' });
+    await server.http
+      .put(`${fhir}/Patient/c`)
+      .set('Authorization', auth)
+      .send({ resourceType: 'Patient', id: 'c', gender: 'other' });
+    await server.http
+      .post(`/api/sandboxes/${name}/snapshots`)
+      .set('Authorization', auth)
+      .send({ label: 'two-patients' });
     await server.http.delete(`${fhir}/Patient/c`).set('Authorization', auth);
-    await server.http.put(`${fhir}/Patient/a`).set('Authorization', auth).send({ resourceType: 'Patient', id: 'a', gender: 'unknown' });
+    await server.http
+      .put(`${fhir}/Patient/a`)
+      .set('Authorization', auth)
+      .send({ resourceType: 'Patient', id: 'a', gender: 'unknown' });
     await server.http.post(`/api/sandboxes/${name}/snapshots/two-patients/restore`).set('Authorization', auth);
     const c = await server.http.get(`${fhir}/Patient/c`).set('Authorization', auth);
     expect(c.status).toBe(200);
@@ -83,10 +105,16 @@ describe('sandbox admin API', () => {
 
     // a version number that repeats after a restore, with other content, is still told apart
     await server.http.post(`/api/sandboxes/${name}/snapshots/one-patient/restore`).set('Authorization', auth);
-    await server.http.put(`${fhir}/Patient/a`).set('Authorization', auth).send({ resourceType: 'Patient', id: 'a', gender: 'male' });
+    await server.http
+      .put(`${fhir}/Patient/a`)
+      .set('Authorization', auth)
+      .send({ resourceType: 'Patient', id: 'a', gender: 'male' });
     await server.http.post(`/api/sandboxes/${name}/snapshots`).set('Authorization', auth).send({ label: 'a-male' });
     await server.http.post(`/api/sandboxes/${name}/snapshots/one-patient/restore`).set('Authorization', auth);
-    await server.http.put(`${fhir}/Patient/a`).set('Authorization', auth).send({ resourceType: 'Patient', id: 'a', gender: 'unknown' });
+    await server.http
+      .put(`${fhir}/Patient/a`)
+      .set('Authorization', auth)
+      .send({ resourceType: 'Patient', id: 'a', gender: 'unknown' });
     await server.http.post(`/api/sandboxes/${name}/snapshots/a-male/restore`).set('Authorization', auth);
     const a2 = await server.http.get(`${fhir}/Patient/a`).set('Authorization', auth);
     expect(a2.body.meta.versionId).toBe('2');
@@ -96,46 +124,87 @@ describe('sandbox admin API', () => {
     await server.http.post(`/api/sandboxes/${name}/snapshots/two-patients/restore`).set('Authorization', auth);
 
     const list = await server.http.get(`/api/sandboxes/${name}/snapshots`).set('Authorization', auth);
-    expect(list.body.snapshots.map((s: { label: string }) => s.label)).toEqual(['one-patient', 'two-patients', 'a-male']);
+    expect(list.body.snapshots.map((s: { label: string }) => s.label)).toEqual([
+      'one-patient',
+      'two-patients',
+      'a-male',
+    ]);
 
     expect((await server.http.post(`/api/sandboxes/${name}/reset`).set('Authorization', auth)).status).toBe(200);
     expect((await server.http.get(`${fhir}/Patient?_summary=count`).set('Authorization', auth)).body.total).toBe(0);
-    expect((await server.http.post(`/api/sandboxes/${name}/snapshots/nope/restore`).set('Authorization', auth)).status).toBe(404);
-    expect((await server.http.post(`/api/sandboxes/${name}/snapshots`).set('Authorization', auth).send({ label: 'bad label!' })).status).toBe(400);
+    expect(
+      (await server.http.post(`/api/sandboxes/${name}/snapshots/nope/restore`).set('Authorization', auth)).status,
+    ).toBe(404);
+    expect(
+      (
+        await server.http
+          .post(`/api/sandboxes/${name}/snapshots`)
+          .set('Authorization', auth)
+          .send({ label: 'bad label!' })
+      ).status,
+    ).toBe(400);
   });
 
   test('each sandbox has its own clock, read by meta.lastUpdated', async () => {
     const { name, auth } = await createSandbox(server);
-    const moved = await server.http.put(`/api/sandboxes/${name}/clock`).set('Authorization', auth).send({ now: '2030-06-01T12:00:00Z' });
+    const moved = await server.http
+      .put(`/api/sandboxes/${name}/clock`)
+      .set('Authorization', auth)
+      .send({ now: '2030-06-01T12:00:00Z' });
     expect(moved.status).toBe(200);
     expect(Math.abs(Date.parse(moved.body.now) - Date.parse('2030-06-01T12:00:00Z'))).toBeLessThan(5000);
-    const created = await server.http.post(`/sandboxes/${name}/fhir/Patient`).set('Authorization', auth).send({ resourceType: 'Patient' });
+    const created = await server.http
+      .post(`/sandboxes/${name}/fhir/Patient`)
+      .set('Authorization', auth)
+      .send({ resourceType: 'Patient' });
     expect(created.body.meta.lastUpdated.startsWith('2030-06-01')).toBe(true);
 
-    const offset = await server.http.put(`/api/sandboxes/${name}/clock`).set('Authorization', auth).send({ offsetSeconds: -86400 });
+    const offset = await server.http
+      .put(`/api/sandboxes/${name}/clock`)
+      .set('Authorization', auth)
+      .send({ offsetSeconds: -86400 });
     expect(offset.body.offsetSeconds).toBe(-86400);
     const other = await createSandbox(server);
     const otherClock = await server.http.get(`/api/sandboxes/${other.name}/clock`).set('Authorization', other.auth);
     expect(otherClock.body.offsetSeconds).toBe(0);
-    expect((await server.http.put(`/api/sandboxes/${name}/clock`).set('Authorization', auth).send({ now: 'tomorrow' })).status).toBe(400);
+    expect(
+      (await server.http.put(`/api/sandboxes/${name}/clock`).set('Authorization', auth).send({ now: 'tomorrow' }))
+        .status,
+    ).toBe(400);
   });
 
   test('delete removes the sandbox and its data', async () => {
     const { name, auth } = await createSandbox(server);
-    await server.http.put(`/sandboxes/${name}/fhir/Patient/x`).set('Authorization', auth).send({ resourceType: 'Patient', id: 'x' });
+    await server.http
+      .put(`/sandboxes/${name}/fhir/Patient/x`)
+      .set('Authorization', auth)
+      .send({ resourceType: 'Patient', id: 'x' });
     expect((await server.http.delete(`/api/sandboxes/${name}`).set('Authorization', auth)).status).toBe(204);
     expect((await server.http.get(`/sandboxes/${name}/fhir/Patient/x`).set('Authorization', auth)).status).toBe(404);
     expect(await server.navet.sandboxes.store.countResources(name)).toBe(0);
   });
 
-  test('one sandbox never sees another sandbox\'s data', async () => {
+  test("one sandbox never sees another sandbox's data", async () => {
     const a = await createSandbox(server);
     const b = await createSandbox(server);
-    await server.http.put(`/sandboxes/${a.name}/fhir/Patient/shared-id`).set('Authorization', a.auth).send({ resourceType: 'Patient', id: 'shared-id', gender: 'female' });
-    expect((await server.http.get(`/sandboxes/${b.name}/fhir/Patient/shared-id`).set('Authorization', b.auth)).status).toBe(404);
-    expect((await server.http.get(`/sandboxes/${b.name}/fhir/Patient?gender=female`).set('Authorization', b.auth)).body.total).toBe(0);
-    await server.http.put(`/sandboxes/${b.name}/fhir/Patient/shared-id`).set('Authorization', b.auth).send({ resourceType: 'Patient', id: 'shared-id', gender: 'male' });
-    expect((await server.http.get(`/sandboxes/${a.name}/fhir/Patient/shared-id`).set('Authorization', a.auth)).body.gender).toBe('female');
+    await server.http
+      .put(`/sandboxes/${a.name}/fhir/Patient/shared-id`)
+      .set('Authorization', a.auth)
+      .send({ resourceType: 'Patient', id: 'shared-id', gender: 'female' });
+    expect(
+      (await server.http.get(`/sandboxes/${b.name}/fhir/Patient/shared-id`).set('Authorization', b.auth)).status,
+    ).toBe(404);
+    expect(
+      (await server.http.get(`/sandboxes/${b.name}/fhir/Patient?gender=female`).set('Authorization', b.auth)).body
+        .total,
+    ).toBe(0);
+    await server.http
+      .put(`/sandboxes/${b.name}/fhir/Patient/shared-id`)
+      .set('Authorization', b.auth)
+      .send({ resourceType: 'Patient', id: 'shared-id', gender: 'male' });
+    expect(
+      (await server.http.get(`/sandboxes/${a.name}/fhir/Patient/shared-id`).set('Authorization', a.auth)).body.gender,
+    ).toBe('female');
   });
 
   test('healthz answers 200 when the database is reachable', async () => {
@@ -147,9 +216,18 @@ describe('sandbox admin API', () => {
   test('an operator key, when configured, guards create and list', async () => {
     const guarded = await (await import('../helpers/test-navet')).startTestNavet({ NAVET_OPERATOR_KEY: 'op-secret' });
     try {
-      expect((await guarded.http.post('/api/sandboxes').send({ name: uniqueSandboxName(), seed: 'empty' })).status).toBe(401);
+      expect(
+        (await guarded.http.post('/api/sandboxes').send({ name: uniqueSandboxName(), seed: 'empty' })).status,
+      ).toBe(401);
       expect((await guarded.http.get('/api/sandboxes').set('Authorization', 'Bearer nope')).status).toBe(403);
-      expect((await guarded.http.post('/api/sandboxes').set('Authorization', 'Bearer op-secret').send({ name: uniqueSandboxName(), seed: 'empty' })).status).toBe(201);
+      expect(
+        (
+          await guarded.http
+            .post('/api/sandboxes')
+            .set('Authorization', 'Bearer op-secret')
+            .send({ name: uniqueSandboxName(), seed: 'empty' })
+        ).status,
+      ).toBe(201);
     } finally {
       await guarded.close();
     }

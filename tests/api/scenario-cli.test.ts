@@ -25,7 +25,22 @@ afterAll(async () => {
 
 async function scenarioRun(fileOrName: string): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
-    const { stdout, stderr } = await run(tsx, [path.join(root, 'src', 'main.ts'), 'scenario', 'run', fileOrName, '--sandbox', sandbox.name, '--url', server.origin, '--admin-key', sandbox.adminKey], { cwd: root, env: { ...process.env, NAVET_LOG_LEVEL: 'silent' } });
+    const { stdout, stderr } = await run(
+      tsx,
+      [
+        path.join(root, 'src', 'main.ts'),
+        'scenario',
+        'run',
+        fileOrName,
+        '--sandbox',
+        sandbox.name,
+        '--url',
+        server.origin,
+        '--admin-key',
+        sandbox.adminKey,
+      ],
+      { cwd: root, env: { ...process.env, NAVET_LOG_LEVEL: 'silent' } },
+    );
     return { code: 0, stdout, stderr };
   } catch (error) {
     const failure = error as { code: number; stdout: string; stderr: string };
@@ -34,17 +49,27 @@ async function scenarioRun(fileOrName: string): Promise<{ code: number; stdout: 
 }
 
 describe('navet scenario run', () => {
-  test.each(['discharge', 'legemiddelsamstemming', 'critical-information', 'lab-results', 'kjernejournal-reservation'])('%s passes with exit 0, one line per step', async (name) => {
-    const result = await scenarioRun(name);
-    expect(result.stderr).toBe('');
-    expect(result.code).toBe(0);
-    expect(result.stdout).toMatch(/^PASSED: (\d+)\/\1 steps, (\d+)\/\2 checks passed in \d+ ms$/m);
-    expect(result.stdout).toMatch(/✓ \S+\s+\S+ → \S+ → \S+\s+\d{3}\s+\d+ ms/);
-  }, 60000);
+  test.each(['discharge', 'legemiddelsamstemming', 'critical-information', 'lab-results', 'kjernejournal-reservation'])(
+    '%s passes with exit 0, one line per step',
+    async (name) => {
+      const result = await scenarioRun(name);
+      expect(result.stderr).toBe('');
+      expect(result.code).toBe(0);
+      expect(result.stdout).toMatch(/^PASSED: (\d+)\/\1 steps, (\d+)\/\2 checks passed in \d+ ms$/m);
+      expect(result.stdout).toMatch(/✓ \S+\s+\S+ → \S+ → \S+\s+\d{3}\s+\d+ ms/);
+    },
+    60000,
+  );
 
   test('a failing expectation exits 3 and names the step and the rule', async () => {
     const file = path.join(dir, 'broken.yaml');
-    writeFileSync(file, readFileSync(path.join(root, 'fixtures', 'scenarios', 'discharge.yaml'), 'utf8').replace('practitioner: { hpr: "565501872" }        # Grønn Vits', 'practitioner: { hpr: "565501872" }\n    scopes: ["nhn:phr/mhd/read-document"]'));
+    writeFileSync(
+      file,
+      readFileSync(path.join(root, 'fixtures', 'scenarios', 'discharge.yaml'), 'utf8').replace(
+        'practitioner: { hpr: "565501872" }        # Grønn Vits',
+        'practitioner: { hpr: "565501872" }\n    scopes: ["nhn:phr/mhd/read-document"]',
+      ),
+    );
     const result = await scenarioRun(file);
     expect(result.code).toBe(3);
     expect(result.stdout).toMatch(/✗ gp-finds-documents .* 403/);
@@ -54,7 +79,10 @@ describe('navet scenario run', () => {
 
   test('a bad scenario file exits 4 with file:line:column of each problem', async () => {
     const file = path.join(dir, 'bad.yaml');
-    writeFileSync(file, 'name: bad\ntitle: Bad\nactors:\n  gp:\n    title: GP\n    citizen: { fnr: "123" }\nsteps:\n  - id: one\n    actor: gp\n    call: citizen.access-log\n    colour: blue\n');
+    writeFileSync(
+      file,
+      'name: bad\ntitle: Bad\nactors:\n  gp:\n    title: GP\n    citizen: { fnr: "123" }\nsteps:\n  - id: one\n    actor: gp\n    call: citizen.access-log\n    colour: blue\n',
+    );
     const result = await scenarioRun(file);
     expect(result.code).toBe(4);
     expect(result.stderr).toContain(`${file}:6:21: actors.gp.citizen.fnr: must match pattern`);
@@ -62,7 +90,25 @@ describe('navet scenario run', () => {
   }, 60000);
 
   test('no Navet at the URL exits 5', async () => {
-    const { code, stderr } = await run(tsx, [path.join(root, 'src', 'main.ts'), 'scenario', 'run', 'discharge', '--sandbox', 'x', '--url', 'http://127.0.0.1:9', '--admin-key', 'k'], { cwd: root }).then(() => ({ code: 0, stderr: '' }), (e: { code: number; stderr: string }) => e);
+    const { code, stderr } = await run(
+      tsx,
+      [
+        path.join(root, 'src', 'main.ts'),
+        'scenario',
+        'run',
+        'discharge',
+        '--sandbox',
+        'x',
+        '--url',
+        'http://127.0.0.1:9',
+        '--admin-key',
+        'k',
+      ],
+      { cwd: root },
+    ).then(
+      () => ({ code: 0, stderr: '' }),
+      (e: { code: number; stderr: string }) => e,
+    );
     expect(code).toBe(5);
     expect(stderr).toContain('no Navet answers at http://127.0.0.1:9');
   }, 60000);

@@ -2,13 +2,18 @@ import { createSandbox, startTestNavet, type TestNavet } from '../helpers/test-n
 
 /** DELETE /api/sandboxes/{name}/snapshots/{label}: a saved state is gone, the seed that reset needs stays. */
 let server: TestNavet;
-beforeAll(async () => { server = await startTestNavet(); });
+beforeAll(async () => {
+  server = await startTestNavet();
+});
 afterAll(() => server.close());
 
 test('a deleted snapshot leaves the list and can no longer be restored; reset still works', async () => {
   const sandbox = await createSandbox(server);
   const api = `/api/sandboxes/${sandbox.name}`;
-  for (const label of ['keep', 'drop']) expect((await server.http.post(`${api}/snapshots`).set('Authorization', sandbox.auth).send({ label })).status).toBe(201);
+  for (const label of ['keep', 'drop'])
+    expect((await server.http.post(`${api}/snapshots`).set('Authorization', sandbox.auth).send({ label })).status).toBe(
+      201,
+    );
 
   expect((await server.http.delete(`${api}/snapshots/drop`).set('Authorization', sandbox.auth)).status).toBe(204);
   const listed = await server.http.get(`${api}/snapshots`).set('Authorization', sandbox.auth);

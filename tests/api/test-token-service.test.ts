@@ -14,7 +14,10 @@ beforeAll(async () => {
 afterAll(() => server.close());
 
 async function testToken(body: Record<string, unknown>, key = sandbox.adminKey) {
-  return server.http.post(`/sandboxes/${sandbox.name}/helseid/create-test-token`).set('X-Auth-Key', key).send({ clientId: 'demo-hospital-system', scopes: [PJD_READ], ...body });
+  return server.http
+    .post(`/sandboxes/${sandbox.name}/helseid/create-test-token`)
+    .set('X-Auth-Key', key)
+    .send({ clientId: 'demo-hospital-system', scopes: [PJD_READ], ...body });
 }
 
 /** Calls the guarded pingauth with a Bearer token; answers the status and Navet's error code. */
@@ -41,14 +44,25 @@ describe('test-token service', () => {
     const res = await testToken({ attestation: koman(), dpopJwk: key.publicJwk });
     expect(decodeJwt(res.body.access_token).cnf).toEqual({ jkt: key.jkt });
     const path = `/sandboxes/${sandbox.name}/pjd/pingauth`;
-    const proof = await makeDpopProof(key, { method: 'GET', url: `${TEST_BASE_URL}${path}`, accessToken: res.body.access_token });
-    expect((await server.http.get(path).set('Authorization', `DPoP ${res.body.access_token}`).set('DPoP', proof)).status).toBe(200);
+    const proof = await makeDpopProof(key, {
+      method: 'GET',
+      url: `${TEST_BASE_URL}${path}`,
+      accessToken: res.body.access_token,
+    });
+    expect(
+      (await server.http.get(path).set('Authorization', `DPoP ${res.body.access_token}`).set('DPoP', proof)).status,
+    ).toBe(200);
   });
 
   test('a user token carries the user claims from the registry', async () => {
     const res = await testToken({ user: { pid: '04056600324' }, attestation: koman() });
     const claims = decodeJwt(res.body.access_token);
-    expect(claims).toMatchObject({ 'helseid://claims/identity/pid': '04056600324', 'helseid://claims/hpr/hpr_number': '9144900', family_name: 'Koman', 'helseid://claims/identity/security_level': '4' });
+    expect(claims).toMatchObject({
+      'helseid://claims/identity/pid': '04056600324',
+      'helseid://claims/hpr/hpr_number': '9144900',
+      family_name: 'Koman',
+      'helseid://claims/identity/security_level': '4',
+    });
     expect(await guardVerdict(res.body.access_token)).toEqual([200, undefined]);
   });
 
@@ -80,7 +94,9 @@ describe('test-token service', () => {
     ['authorization', 'ATT-32'],
   ])('switch: attestation without %s is refused by rule %s', async (field, rule) => {
     const res = await testToken({ attestation: koman(), switches: { omitAttestationFields: [field] } });
-    const attestation = decodeJwt(res.body.access_token)['nhn:tillitsrammeverk:parameters'] as { practitioner: Record<string, unknown> };
+    const attestation = decodeJwt(res.body.access_token)['nhn:tillitsrammeverk:parameters'] as {
+      practitioner: Record<string, unknown>;
+    };
     expect(attestation.practitioner[field]).toBeUndefined();
     expect(await guardVerdict(res.body.access_token)).toEqual([403, rule]);
   });
@@ -88,19 +104,41 @@ describe('test-token service', () => {
   test('switch: without healthcare_service and purpose_of_use_details → ATT-43; either alone is enough', async () => {
     const one = await testToken({ attestation: koman(), switches: { omitAttestationFields: ['healthcare_service'] } });
     expect(await guardVerdict(one.body.access_token)).toEqual([200, undefined]);
-    const other = await testToken({ attestation: koman(), switches: { omitAttestationFields: ['purpose_of_use_details'] } });
+    const other = await testToken({
+      attestation: koman(),
+      switches: { omitAttestationFields: ['purpose_of_use_details'] },
+    });
     expect(await guardVerdict(other.body.access_token)).toEqual([200, undefined]);
-    const both = await testToken({ attestation: koman(), switches: { omitAttestationFields: ['healthcare_service', 'purpose_of_use_details'] } });
+    const both = await testToken({
+      attestation: koman(),
+      switches: { omitAttestationFields: ['healthcare_service', 'purpose_of_use_details'] },
+    });
     expect(await guardVerdict(both.body.access_token)).toEqual([403, 'ATT-43']);
   });
 
-  test('switch: department and the patient\'s point of care and department are left out', async () => {
-    const attestation = koman({ patients: [{ point_of_care: { id: '974589095', system: 'urn:oid:2.16.578.1.12.4.1.4.101' }, department: { id: '109765', system: 'urn:oid:2.16.578.1.12.4.1.4.102' } }] });
-    (attestation.practitioner as Record<string, unknown>).department = { id: '705592', system: 'urn:oid:2.16.578.1.12.4.1.4.102' };
-    const full = decodeJwt((await testToken({ attestation })).body.access_token)['nhn:tillitsrammeverk:parameters'] as { practitioner: Record<string, unknown>; patients: Record<string, unknown>[] };
+  test("switch: department and the patient's point of care and department are left out", async () => {
+    const attestation = koman({
+      patients: [
+        {
+          point_of_care: { id: '974589095', system: 'urn:oid:2.16.578.1.12.4.1.4.101' },
+          department: { id: '109765', system: 'urn:oid:2.16.578.1.12.4.1.4.102' },
+        },
+      ],
+    });
+    (attestation.practitioner as Record<string, unknown>).department = {
+      id: '705592',
+      system: 'urn:oid:2.16.578.1.12.4.1.4.102',
+    };
+    const full = decodeJwt((await testToken({ attestation })).body.access_token)['nhn:tillitsrammeverk:parameters'] as {
+      practitioner: Record<string, unknown>;
+      patients: Record<string, unknown>[];
+    };
     expect(full.practitioner.department).toBeDefined();
     expect(full.patients[0].point_of_care).toBeDefined();
-    const res = await testToken({ attestation, switches: { omitAttestationFields: ['department', 'patient.point_of_care', 'patient.department'] } });
+    const res = await testToken({
+      attestation,
+      switches: { omitAttestationFields: ['department', 'patient.point_of_care', 'patient.department'] },
+    });
     const trimmed = decodeJwt(res.body.access_token)['nhn:tillitsrammeverk:parameters'] as typeof full;
     expect(trimmed.practitioner.department).toBeUndefined();
     expect(trimmed.patients[0]).toEqual({});
@@ -108,7 +146,9 @@ describe('test-token service', () => {
   });
 
   test('an unknown switch field and an unknown client are refused', async () => {
-    expect((await testToken({ attestation: koman(), switches: { omitAttestationFields: ['shoe_size'] } })).body.error_code).toBe('NAVET-TEST-TOKEN-SWITCH');
+    expect(
+      (await testToken({ attestation: koman(), switches: { omitAttestationFields: ['shoe_size'] } })).body.error_code,
+    ).toBe('NAVET-TEST-TOKEN-SWITCH');
     expect((await testToken({ clientId: 'nobody' })).body.error_code).toBe('NAVET-TEST-TOKEN-CLIENT');
   });
 

@@ -27,7 +27,11 @@ describe('discovery and keys', () => {
     });
     expect(res.body.dpop_signing_alg_values_supported).toEqual(expect.arrayContaining(['RS256', 'PS256', 'ES256']));
     expect(res.body.scopes_supported).toEqual(expect.arrayContaining(['nhn:tillitsrammeverk:parameters', PJD_READ]));
-    expect(res.body.authorization_details_types_supported).toEqual(['nhn:tillitsrammeverk:parameters', 'helseid_authorization', 'nhn:sfm:journal-id']);
+    expect(res.body.authorization_details_types_supported).toEqual([
+      'nhn:tillitsrammeverk:parameters',
+      'helseid_authorization',
+      'nhn:sfm:journal-id',
+    ]);
     const jwks = await server.http.get(`/sandboxes/${sandbox.name}/helseid/.well-known/openid-configuration/jwks`);
     expect(jwks.body.keys[0]).toMatchObject({ kty: 'RSA', alg: 'RS256', use: 'sig' });
     expect(jwks.body.keys[0].d).toBeUndefined();
@@ -39,15 +43,23 @@ describe('discovery and keys', () => {
     const old = await getToken(server.http, own.name, { scope: PJD_READ, details: [koman()] });
     const before = (await server.http.get(jwksPath)).body.keys.map((k: { kid: string }) => k.kid);
     expect((await server.http.post(`/api/sandboxes/${own.name}/signing-keys/rotate`)).status).toBe(401);
-    const rotated = await server.http.post(`/api/sandboxes/${own.name}/signing-keys/rotate`).set('Authorization', own.auth);
+    const rotated = await server.http
+      .post(`/api/sandboxes/${own.name}/signing-keys/rotate`)
+      .set('Authorization', own.auth);
     expect(rotated.status).toBe(200);
     const after = (await server.http.get(jwksPath)).body.keys.map((k: { kid: string }) => k.kid);
     expect(after).toEqual([rotated.body.kid, ...before]);
     const fresh = await getToken(server.http, own.name, { scope: PJD_READ, details: [koman()] });
     expect(decodeProtectedHeader(fresh.body.access_token).kid).toBe(rotated.body.kid);
     expect(decodeProtectedHeader(old.body.access_token).kid).toBe(before[0]);
-    expect((await callWithDpop(server.http, `/sandboxes/${own.name}/pjd/pingauth`, old.body.access_token, old.dpopKey)).status).toBe(200);
-    expect((await callWithDpop(server.http, `/sandboxes/${own.name}/pjd/pingauth`, fresh.body.access_token, fresh.dpopKey)).status).toBe(200);
+    expect(
+      (await callWithDpop(server.http, `/sandboxes/${own.name}/pjd/pingauth`, old.body.access_token, old.dpopKey))
+        .status,
+    ).toBe(200);
+    expect(
+      (await callWithDpop(server.http, `/sandboxes/${own.name}/pjd/pingauth`, fresh.body.access_token, fresh.dpopKey))
+        .status,
+    ).toBe(200);
   });
 });
 
@@ -61,13 +73,20 @@ describe('client_credentials with private_key_jwt and DPoP', () => {
     expect(header).toMatchObject({ alg: 'RS256', typ: 'at+jwt' });
     const claims = decodeJwt(result.body.access_token);
     expect(claims).toMatchObject({
-      iss: issuer, aud: 'nhn:phr', scope: [PJD_READ], client_id: 'demo-hospital-system', client_amr: 'private_key_jwt',
+      iss: issuer,
+      aud: 'nhn:phr',
+      scope: [PJD_READ],
+      client_id: 'demo-hospital-system',
+      client_amr: 'private_key_jwt',
       cnf: { jkt: result.dpopKey.jkt },
       'helseid://claims/client/claims/orgnr_parent': '993467049',
       'helseid://claims/client/claims/orgnr_child': '874716782',
       'helseid://claims/client/client_tenancy': 'single-tenant',
     });
-    expect((claims['nhn:tillitsrammeverk:parameters'] as { practitioner: { hpr_nr: { id: string } } }).practitioner.hpr_nr.id).toBe('9144900');
+    expect(
+      (claims['nhn:tillitsrammeverk:parameters'] as { practitioner: { hpr_nr: { id: string } } }).practitioner.hpr_nr
+        .id,
+    ).toBe('9144900');
   });
 
   test('the token opens a guarded endpoint with a DPoP proof, and only so', async () => {
@@ -90,7 +109,12 @@ describe('client_credentials with private_key_jwt and DPoP', () => {
   test('a token for another API is refused by audience; one without the scope by scope', async () => {
     const kj = await getToken(server.http, sandbox.name, { scope: 'nhn:kjernejournal/api', details: [koman()] });
     expect(kj.status).toBe(200);
-    const wrongAud = await callWithDpop(server.http, `/sandboxes/${sandbox.name}/pjd/pingauth`, kj.body.access_token, kj.dpopKey);
+    const wrongAud = await callWithDpop(
+      server.http,
+      `/sandboxes/${sandbox.name}/pjd/pingauth`,
+      kj.body.access_token,
+      kj.dpopKey,
+    );
     expect(wrongAud.status).toBe(401);
     expect(wrongAud.body.issue[0].details.coding[0].code).toBe('NAVET-TOKEN-AUDIENCE');
   });
@@ -98,7 +122,10 @@ describe('client_credentials with private_key_jwt and DPoP', () => {
   test('an expired token is refused by the sandbox clock', async () => {
     const own = await createSandbox(server, { seed: 'fixtures', generator: { syntheticPatients: 0 } });
     const { body, dpopKey } = await getToken(server.http, own.name, { scope: PJD_READ, details: [koman()] });
-    await server.http.put(`/api/sandboxes/${own.name}/clock`).set('Authorization', own.auth).send({ offsetSeconds: 3600 });
+    await server.http
+      .put(`/api/sandboxes/${own.name}/clock`)
+      .set('Authorization', own.auth)
+      .send({ offsetSeconds: 3600 });
     const res = await callWithDpop(server.http, `/sandboxes/${own.name}/pjd/pingauth`, body.access_token, dpopKey);
     expect(res.status).toBe(401);
     expect(res.body.issue[0].details.coding[0].code).toBe('NAVET-TOKEN-EXPIRED');
@@ -115,7 +142,9 @@ describe('client_credentials with private_key_jwt and DPoP', () => {
     // beyond Node's header limit the HTTP server itself answers 431
     expect((await server.http.get(path).set('Authorization', `Bearer ${'a'.repeat(20000)}`)).status).toBe(431);
     const none = `${Buffer.from(JSON.stringify({ alg: 'none', typ: 'at+jwt' })).toString('base64url')}.${Buffer.from('{}').toString('base64url')}.`;
-    expect((await server.http.get(path).set('Authorization', `Bearer ${none}`)).body.issue[0].details.coding[0].code).toBe('NAVET-TOKEN-ALG');
+    expect(
+      (await server.http.get(path).set('Authorization', `Bearer ${none}`)).body.issue[0].details.coding[0].code,
+    ).toBe('NAVET-TOKEN-ALG');
   });
 
   test('a token from another sandbox is refused', async () => {
@@ -130,25 +159,45 @@ describe('client_credentials with private_key_jwt and DPoP', () => {
     const attestation = koman();
     (attestation.care_relationship as Record<string, unknown>).healthcare_service = undefined;
     (attestation.care_relationship as Record<string, unknown>).purpose_of_use_details = undefined;
-    const { body, dpopKey } = await getToken(server.http, sandbox.name, { scope: PJD_READ, details: [JSON.parse(JSON.stringify(attestation))] });
+    const { body, dpopKey } = await getToken(server.http, sandbox.name, {
+      scope: PJD_READ,
+      details: [JSON.parse(JSON.stringify(attestation))],
+    });
     const res = await callWithDpop(server.http, `/sandboxes/${sandbox.name}/pjd/pingauth`, body.access_token, dpopKey);
     expect(res.status).toBe(403);
-    expect(res.body.issue.map((i: { details: { coding: { code: string }[] } }) => i.details.coding[0].code)).toContain('ATT-43');
+    expect(res.body.issue.map((i: { details: { coding: { code: string }[] } }) => i.details.coding[0].code)).toContain(
+      'ATT-43',
+    );
   });
 });
 
 describe('client authentication is refused with a specific error', () => {
   const tokenPath = () => `/sandboxes/${sandbox.name}/helseid/connect/token`;
   async function post(assertion: string, extra: Record<string, string> = {}) {
-    return server.http.post(tokenPath()).type('form').send({ grant_type: 'client_credentials', client_assertion_type: ASSERTION_TYPE, client_assertion: assertion, scope: PJD_READ, ...extra });
+    return server.http
+      .post(tokenPath())
+      .type('form')
+      .send({
+        grant_type: 'client_credentials',
+        client_assertion_type: ASSERTION_TYPE,
+        client_assertion: assertion,
+        scope: PJD_READ,
+        ...extra,
+      });
   }
   const hospital = () => demoClient('demo-hospital-system');
   const bearerClient = async () => {
     // a client registered for Bearer tokens, so that these tests need no DPoP proof
-    const res = await server.http.post(`/api/sandboxes/${sandbox.name}/clients`).set('Authorization', sandbox.auth).send({
-      name: 'Bearer client', jwks: { keys: [(hospital().config.jwks as { keys: unknown[] }).keys[0]] }, scopes: [PJD_READ],
-      organization: { parent: '993467049', child: '874716782' }, dpop: false,
-    });
+    const res = await server.http
+      .post(`/api/sandboxes/${sandbox.name}/clients`)
+      .set('Authorization', sandbox.auth)
+      .send({
+        name: 'Bearer client',
+        jwks: { keys: [(hospital().config.jwks as { keys: unknown[] }).keys[0]] },
+        scopes: [PJD_READ],
+        organization: { parent: '993467049', child: '874716782' },
+        dpop: false,
+      });
     return res.body.clientId as string;
   };
   let clientId: string;
@@ -163,7 +212,9 @@ describe('client authentication is refused with a specific error', () => {
     expect(res.status).toBe(200);
     expect(res.body.token_type).toBe('Bearer');
     expect(decodeJwt(res.body.access_token).cnf).toBeUndefined();
-    const ping = await server.http.get(`/sandboxes/${sandbox.name}/pjd/pingauth`).set('Authorization', `Bearer ${res.body.access_token}`);
+    const ping = await server.http
+      .get(`/sandboxes/${sandbox.name}/pjd/pingauth`)
+      .set('Authorization', `Bearer ${res.body.access_token}`);
     expect(ping.status).toBe(200);
   });
 
@@ -197,21 +248,29 @@ describe('client authentication is refused with a specific error', () => {
     const none = `${Buffer.from(JSON.stringify({ alg: 'none', typ: 'client-authentication+jwt' })).toString('base64url')}.${parts[1]}.`;
     expect(codeOf(await post(none))).toBe('NAVET-ASSERTION-ALG');
     const { createHmac } = await import('node:crypto');
-    const header = Buffer.from(JSON.stringify({ alg: 'HS256', typ: 'client-authentication+jwt' })).toString('base64url');
-    const signature = createHmac('sha256', JSON.stringify((hospital().config.jwks as { keys: unknown[] }).keys[0])).update(`${header}.${parts[1]}`).digest('base64url');
+    const header = Buffer.from(JSON.stringify({ alg: 'HS256', typ: 'client-authentication+jwt' })).toString(
+      'base64url',
+    );
+    const signature = createHmac('sha256', JSON.stringify((hospital().config.jwks as { keys: unknown[] }).keys[0]))
+      .update(`${header}.${parts[1]}`)
+      .digest('base64url');
     expect(codeOf(await post(`${header}.${parts[1]}.${signature}`))).toBe('NAVET-ASSERTION-ALG');
   });
 
   test('garbage, an unknown client and a key the client does not own', async () => {
     expect(codeOf(await post('not-a-jwt'))).toBe('NAVET-ASSERTION-MALFORMED');
-    expect(codeOf(await post(await clientAssertion(hospital().privateJwk, 'nobody', issuer)))).toBe('NAVET-CLIENT-UNKNOWN');
+    expect(codeOf(await post(await clientAssertion(hospital().privateJwk, 'nobody', issuer)))).toBe(
+      'NAVET-CLIENT-UNKNOWN',
+    );
     const { privateKey } = await generateKeyPair('RS256', { extractable: true });
     const stranger = { ...(await exportJWK(privateKey)), kid: hospital().privateJwk.kid };
     expect(codeOf(await post(await clientAssertion(stranger, clientId, issuer)))).toBe('NAVET-ASSERTION-SIGNATURE');
   });
 
   test('both assertion_details and authorization_details → HID-DOUBLE-STRUCTURE', async () => {
-    const res = await post(await assertion({ extraClaims: { assertion_details: [koman()], authorization_details: [koman()] } }));
+    const res = await post(
+      await assertion({ extraClaims: { assertion_details: [koman()], authorization_details: [koman()] } }),
+    );
     expect(res.status).toBe(400);
     expect(res.body.error).toBe('access_denied');
     expect(res.body.error_description).toMatch(/^HID-DOUBLE-STRUCTURE/);
@@ -238,13 +297,32 @@ describe('client registry', () => {
     const { publicKey } = await generateKeyPair('ES256', { extractable: true });
     const jwk = await exportJWK(publicKey);
     const api = `/api/sandboxes/${sandbox.name}/clients`;
-    const created = await server.http.post(api).set('Authorization', sandbox.auth).send({ name: 'Vendor EPR', jwks: { keys: [jwk] }, scopes: [PJD_READ], organization: { parent: '994919806', child: '994945688' }, tenancy: 'multi-tenant', dpop: true });
+    const created = await server.http
+      .post(api)
+      .set('Authorization', sandbox.auth)
+      .send({
+        name: 'Vendor EPR',
+        jwks: { keys: [jwk] },
+        scopes: [PJD_READ],
+        organization: { parent: '994919806', child: '994945688' },
+        tenancy: 'multi-tenant',
+        dpop: true,
+      });
     expect(created.status).toBe(201);
     const id = created.body.clientId;
-    expect((await server.http.get(api).set('Authorization', sandbox.auth)).body.clients.map((c: { clientId: string }) => c.clientId)).toContain(id);
-    expect((await server.http.get(`${api}/${id}`).set('Authorization', sandbox.auth)).body.tenancy).toBe('multi-tenant');
+    expect(
+      (await server.http.get(api).set('Authorization', sandbox.auth)).body.clients.map(
+        (c: { clientId: string }) => c.clientId,
+      ),
+    ).toContain(id);
+    expect((await server.http.get(`${api}/${id}`).set('Authorization', sandbox.auth)).body.tenancy).toBe(
+      'multi-tenant',
+    );
     const { publicKey: newKey } = await generateKeyPair('ES256', { extractable: true });
-    const updated = await server.http.put(`${api}/${id}/jwks`).set('Authorization', sandbox.auth).send({ keys: [await exportJWK(newKey)] });
+    const updated = await server.http
+      .put(`${api}/${id}/jwks`)
+      .set('Authorization', sandbox.auth)
+      .send({ keys: [await exportJWK(newKey)] });
     expect(updated.status).toBe(200);
     expect(updated.body.jwks.keys[0].x).not.toBe(jwk.x);
     expect((await server.http.delete(`${api}/${id}`).set('Authorization', sandbox.auth)).status).toBe(204);
@@ -255,13 +333,30 @@ describe('client registry', () => {
     const { privateKey } = await generateKeyPair('ES256', { extractable: true });
     const api = `/api/sandboxes/${sandbox.name}/clients`;
     const base = { name: 'x', scopes: [PJD_READ], organization: { parent: '994919806' } };
-    const priv = await server.http.post(api).set('Authorization', sandbox.auth).send({ ...base, jwks: { keys: [await exportJWK(privateKey)] } });
+    const priv = await server.http
+      .post(api)
+      .set('Authorization', sandbox.auth)
+      .send({ ...base, jwks: { keys: [await exportJWK(privateKey)] } });
     expect(priv.status).toBe(400);
     expect(priv.body.issue[0].details.text).toMatch(/private key material/);
     const { publicKey } = await generateKeyPair('ES256', { extractable: true });
     const keys = { keys: [await exportJWK(publicKey)] };
-    expect((await server.http.post(api).set('Authorization', sandbox.auth).send({ ...base, jwks: keys, scopes: ['nhn:everything'] })).status).toBe(400);
-    expect((await server.http.post(api).set('Authorization', sandbox.auth).send({ ...base, jwks: keys, organization: { parent: '123' } })).status).toBe(400);
+    expect(
+      (
+        await server.http
+          .post(api)
+          .set('Authorization', sandbox.auth)
+          .send({ ...base, jwks: keys, scopes: ['nhn:everything'] })
+      ).status,
+    ).toBe(400);
+    expect(
+      (
+        await server.http
+          .post(api)
+          .set('Authorization', sandbox.auth)
+          .send({ ...base, jwks: keys, organization: { parent: '123' } })
+      ).status,
+    ).toBe(400);
     expect((await server.http.post(api).send({ ...base, jwks: keys })).status).toBe(401);
   });
 });

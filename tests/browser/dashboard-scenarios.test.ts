@@ -51,11 +51,13 @@ test('run a shipped scenario and watch its steps as a sequence of actors and ser
   const steps = panel.locator('.run table tbody tr');
   expect(await steps.count()).toBeGreaterThan(3);
   expect(await panel.locator('.sequence .lane-name').count()).toBeGreaterThan(2);
-  await expect(panel.locator('.sequence svg').getAttribute('aria-label')).resolves.toMatch(/^Sequence of \d+ steps between /);
+  await expect(panel.locator('.sequence svg').getAttribute('aria-label')).resolves.toMatch(
+    /^Sequence of \d+ steps between /,
+  );
   await screenshot('scenario', true);
 }, 120_000);
 
-test('open a conformance session, watch a client\'s request arrive, arm a challenge, finish and read the report', async () => {
+test("open a conformance session, watch a client's request arrive, arm a challenge, finish and read the report", async () => {
   await tab('Conformance');
   const open = page.getByRole('region', { name: 'Open a session' });
   await open.getByRole('combobox', { name: /^Client/ }).selectOption('demo-hospital-system');
@@ -65,8 +67,14 @@ test('open a conformance session, watch a client\'s request arrive, arm a challe
   const session = page.getByRole('region', { name: /^Session cs-/ });
   await session.getByText('recording').first().waitFor();
 
-  expect((await pjdDocumentSearch(server, sandbox.name, origin, { nin: LINE_DANSER, details: [koman()] })).status).toBe(200);
-  await session.getByRole('list', { name: 'Counts' }).getByText(/^[1-9]\d*$/).first().waitFor({ timeout: 15_000 });
+  expect((await pjdDocumentSearch(server, sandbox.name, origin, { nin: LINE_DANSER, details: [koman()] })).status).toBe(
+    200,
+  );
+  await session
+    .getByRole('list', { name: 'Counts' })
+    .getByText(/^[1-9]\d*$/)
+    .first()
+    .waitFor({ timeout: 15_000 });
   await session.getByRole('combobox', { name: /^Challenge/ }).selectOption('nors-hidden');
   await session.getByRole('button', { name: 'Arm challenge' }).click();
   await session.getByText(/Armed nors-hidden/).waitFor();
@@ -77,10 +85,18 @@ test('open a conformance session, watch a client\'s request arrive, arm a challe
   const rows = report.locator('table tbody tr');
   expect(await rows.count()).toBeGreaterThan(0);
   // omitted requirements are hidden until asked for
-  expect(await rows.filter({ hasText: /^.*omit.*$/ }).filter({ has: page.locator('.verdict.omit') }).count()).toBe(0);
+  expect(
+    await rows
+      .filter({ hasText: /^.*omit.*$/ })
+      .filter({ has: page.locator('.verdict.omit') })
+      .count(),
+  ).toBe(0);
   await expect(report.getByRole('cell', { name: /^PJD-/ }).count()).resolves.toBeGreaterThan(0);
   await screenshot('conformance', true);
-  const [download] = await Promise.all([page.waitForEvent('download'), report.getByRole('button', { name: 'Download JUNIT' }).click()]);
+  const [download] = await Promise.all([
+    page.waitForEvent('download'),
+    report.getByRole('button', { name: 'Download JUNIT' }).click(),
+  ]);
   expect(download.suggestedFilename()).toMatch(/^conformance-cs-.*\.xml$/);
 });
 

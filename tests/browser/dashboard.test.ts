@@ -81,7 +81,9 @@ test('snapshots are saved and deleted, the clock moved and set back, with a conf
   await page.getByRole('button', { name: 'Back to real time' }).click();
   await page.getByText('(real time)').waitFor();
   const asked: string[] = [];
-  page.once('dialog', (dialog) => { asked.push(dialog.message()); });
+  page.once('dialog', (dialog) => {
+    asked.push(dialog.message());
+  });
   await page.getByRole('button', { name: 'Delete before-demo' }).click();
   await page.getByText('Deleted snapshot before-demo').waitFor();
   expect(asked[0]).toMatch(/Delete snapshot before-demo\?/);
@@ -90,8 +92,21 @@ test('snapshots are saved and deleted, the clock moved and set back, with a conf
 
 /** A lab sends CRP results over a year, with the reference range, so there is a line to plot. */
 async function crpResults(): Promise<void> {
-  for (const [i, [collected, value]] of ([['2026-01-10', 3], ['2026-04-02', 18], ['2026-06-20', 46], ['2026-09-15', 9], ['2026-11-01', 4]] as const).entries()) {
-    const bundle = labBundle({ nin: LINE_DANSER, reportId: `CRP-${i}`, collected: `${collected}T08:00:00+01:00`, results: [['NPU19748', value, 'mg/L']] });
+  for (const [i, [collected, value]] of (
+    [
+      ['2026-01-10', 3],
+      ['2026-04-02', 18],
+      ['2026-06-20', 46],
+      ['2026-09-15', 9],
+      ['2026-11-01', 4],
+    ] as const
+  ).entries()) {
+    const bundle = labBundle({
+      nin: LINE_DANSER,
+      reportId: `CRP-${i}`,
+      collected: `${collected}T08:00:00+01:00`,
+      results: [['NPU19748', value, 'mg/L']],
+    });
     for (const entry of bundle.entry) {
       const resource = entry.resource as { resourceType: string; referenceRange?: unknown };
       if (resource.resourceType === 'Observation') {
@@ -112,19 +127,34 @@ test('find Line Danser by name, see her across the services and open a document'
   await page.getByRole('link', { name: 'Line Danser' }).click();
   await page.getByRole('heading', { name: /Line Danser/ }).waitFor();
   const documents = page.getByRole('region', { name: 'Documents (PJD)' });
-  await documents.getByRole('button', { name: /^Open PDF/ }).first().waitFor();
+  await documents
+    .getByRole('button', { name: /^Open PDF/ })
+    .first()
+    .waitFor();
   const lab = page.getByRole('region', { name: 'Lab results (PPS)' });
   await lab.getByLabel('Plot').selectOption('NPU19748');
   await lab.locator('.plot canvas').waitFor();
   // the plot's text alternative lists the points
   await expect(lab.locator('.plot').getAttribute('aria-label')).resolves.toContain('2026-06-20 46');
-  await page.getByRole('region', { name: /Privacy choices/ }).getByText('Reservation against Kjernejournal').waitFor();
+  await page
+    .getByRole('region', { name: /Privacy choices/ })
+    .getByText('Reservation against Kjernejournal')
+    .waitFor();
   await screenshot('patient', true);
 
-  const [popup] = await Promise.all([page.waitForEvent('popup'), documents.getByRole('button', { name: /^Open PDF/ }).first().click()]);
+  const [popup] = await Promise.all([
+    page.waitForEvent('popup'),
+    documents
+      .getByRole('button', { name: /^Open PDF/ })
+      .first()
+      .click(),
+  ]);
   const saved = await documents.getByRole('link', { name: 'save it' }).getAttribute('href');
   expect(saved).toMatch(/^blob:/);
-  const start = await page.evaluate(async (url) => new TextDecoder().decode((await (await fetch(url)).arrayBuffer()).slice(0, 5)), saved as string);
+  const start = await page.evaluate(
+    async (url) => new TextDecoder().decode((await (await fetch(url)).arrayBuffer()).slice(0, 5)),
+    saved as string,
+  );
   expect(start).toBe('%PDF-');
   await popup.close();
 });
@@ -139,14 +169,20 @@ test('by fødselsnummer: the medication list with its versions and who reconcile
   const medication = page.getByRole('region', { name: /Medication list/ });
   await medication.getByRole('button', { name: 'Show version 1' }).click();
   await medication.getByRole('heading', { name: 'Version 1' }).waitFor();
-  await medication.getByRole('cell', { name: /Grønn Vits \(HPR 565501872\)/ }).first().waitFor();
+  await medication
+    .getByRole('cell', { name: /Grønn Vits \(HPR 565501872\)/ })
+    .first()
+    .waitFor();
   await medication.getByRole('cell', { name: /Magnar Koman/ }).waitFor();
   await medication.locator('table.nested tbody tr').first().waitFor();
   await screenshot('medication-list', true);
 
   await page.goto(`${origin}/#/s/${SANDBOX}/patients/${CRITICAL_INFORMATION_PATIENT}`);
   const critical = page.getByRole('region', { name: 'Critical information (Kjernejournal)' });
-  await critical.getByRole('button', { name: /^Versions/ }).first().click();
+  await critical
+    .getByRole('button', { name: /^Versions/ })
+    .first()
+    .click();
   const versions = critical.locator('table.nested tbody tr');
   await versions.first().waitFor();
   await expect(critical.locator('table.nested').textContent()).resolves.toMatch(/Registered by/);
@@ -162,7 +198,11 @@ test('an access-log entry appears live while a client calls PJD, and the citizen
   await rows.filter({ hasText: 'demo-lab-system' }).first().waitFor();
   const gpRows = rows.filter({ hasText: 'Grønn Vits' });
   expect(await gpRows.count()).toBe(0);
-  const answer = await pjdDocumentSearch(server, SANDBOX, origin, { nin: LINE_DANSER, details: [vits()], clientId: 'demo-gp-system' });
+  const answer = await pjdDocumentSearch(server, SANDBOX, origin, {
+    nin: LINE_DANSER,
+    details: [vits()],
+    clientId: 'demo-gp-system',
+  });
   expect(answer.status).toBe(200);
   await gpRows.first().waitFor({ timeout: 15_000 });
   const newest = rows.first();
@@ -184,10 +224,15 @@ test('an access-log entry appears live while a client calls PJD, and the citizen
 test('service settings are forms: SFM fault injection is saved and read back', async () => {
   await tab('Service settings');
   const sfm = page.getByRole('region', { name: 'SFM: fault injection' });
-  await sfm.getByRole('group', { name: /Reseptformidleren/ }).getByLabel('Mode').selectOption('unavailable');
+  await sfm
+    .getByRole('group', { name: /Reseptformidleren/ })
+    .getByLabel('Mode')
+    .selectOption('unavailable');
   await sfm.getByRole('button', { name: 'Save SFM settings' }).click();
   await sfm.getByText('Saved').waitFor();
-  const saved = await server.http.get(`/api/sandboxes/${SANDBOX}/settings/sfm`).set('Authorization', `Bearer ${adminKey}`);
+  const saved = await server.http
+    .get(`/api/sandboxes/${SANDBOX}/settings/sfm`)
+    .set('Authorization', `Bearer ${adminKey}`);
   expect(saved.body.reseptformidleren.mode).toBe('unavailable');
   await screenshot('settings');
 });
@@ -205,11 +250,15 @@ test('a wrong admin key is refused and asked for again; the right one opens the 
 test('deleting the sandbox asks first, and the list no longer has it', async () => {
   await tab('Overview');
   const asked: string[] = [];
-  page.once('dialog', (dialog) => { asked.push(dialog.message()); });
+  page.once('dialog', (dialog) => {
+    asked.push(dialog.message());
+  });
   await page.getByRole('button', { name: 'Delete sandbox' }).click();
   await page.getByRole('heading', { name: 'Sandboxes', exact: true }).waitFor();
   expect(asked[0]).toMatch(new RegExp(`Delete sandbox ${SANDBOX} with all its data`));
   await page.getByRole('heading', { name: 'All sandboxes' }).waitFor();
   await expect(page.getByRole('cell', { name: SANDBOX, exact: true }).count()).resolves.toBe(0);
-  expect((await server.http.get(`/api/sandboxes/${SANDBOX}`).set('Authorization', `Bearer ${adminKey}`)).status).toBe(404);
+  expect((await server.http.get(`/api/sandboxes/${SANDBOX}`).set('Authorization', `Bearer ${adminKey}`)).status).toBe(
+    404,
+  );
 });

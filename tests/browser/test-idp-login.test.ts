@@ -44,8 +44,16 @@ describe('test identity provider in Chromium', () => {
     const issuer = `${origin}/sandboxes/${sandbox.name}/helseid`;
     const gp = demoClient('demo-gp-system');
     const registered = await fetch(`${origin}/api/sandboxes/${sandbox.name}/clients`, {
-      method: 'POST', headers: { Authorization: sandbox.auth, 'Content-Type': 'application/json' },
-      body: JSON.stringify({ clientId: 'browser-gp', name: 'Browser GP system', jwks: gp.config.jwks, scopes: ['openid', 'nhn:phr/mhd/read-documentreferences'], organization: { parent: '100100673' }, redirectUris: [callbackUrl] }),
+      method: 'POST',
+      headers: { Authorization: sandbox.auth, 'Content-Type': 'application/json' },
+      body: JSON.stringify({
+        clientId: 'browser-gp',
+        name: 'Browser GP system',
+        jwks: gp.config.jwks,
+        scopes: ['openid', 'nhn:phr/mhd/read-documentreferences'],
+        organization: { parent: '100100673' },
+        redirectUris: [callbackUrl],
+      }),
     });
     expect(registered.status).toBe(201);
     const challenge = createHash('sha256').update(randomBytes(32).toString('base64url')).digest('base64url');
@@ -53,9 +61,15 @@ describe('test identity provider in Chromium', () => {
       method: 'POST',
       headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
       body: new URLSearchParams({
-        client_id: 'browser-gp', client_assertion_type: ASSERTION_TYPE, client_assertion: await clientAssertion(gp.privateJwk, 'browser-gp', issuer),
-        response_type: 'code', redirect_uri: callbackUrl, scope: 'openid nhn:phr/mhd/read-documentreferences', state: 'browser-state',
-        code_challenge: challenge, code_challenge_method: 'S256',
+        client_id: 'browser-gp',
+        client_assertion_type: ASSERTION_TYPE,
+        client_assertion: await clientAssertion(gp.privateJwk, 'browser-gp', issuer),
+        response_type: 'code',
+        redirect_uri: callbackUrl,
+        scope: 'openid nhn:phr/mhd/read-documentreferences',
+        state: 'browser-state',
+        code_challenge: challenge,
+        code_challenge_method: 'S256',
       }),
     });
     const { request_uri: requestUri } = (await pushed.json()) as { request_uri: string };

@@ -3,7 +3,9 @@ import { gradeVendor, notPassed, vendorSandbox, type VendorSandbox } from './har
 
 /** The reference client (a careful vendor) passes every requirement of every profile, every challenge included. */
 let v: VendorSandbox;
-beforeAll(async () => { v = await vendorSandbox(); });
+beforeAll(async () => {
+  v = await vendorSandbox();
+});
 afterAll(() => v.close());
 
 it('the reference client passes every traffic and challenge requirement of all seven profiles', async () => {

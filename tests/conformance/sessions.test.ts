@@ -14,35 +14,69 @@ const sessions = () => `/api/sandboxes/${sandbox.name}/conformance/sessions`;
 
 describe('conformance sessions', () => {
   it('refuses a session without the admin key, without profiles or with an unknown profile', async () => {
-    expect((await server.http.post(sessions()).send({ clientId: 'demo-hospital-system', profiles: ['helseid-client'] })).status).toBe(401);
-    const none = await server.http.post(sessions()).set('Authorization', sandbox.auth).send({ clientId: 'demo-hospital-system' });
+    expect(
+      (await server.http.post(sessions()).send({ clientId: 'demo-hospital-system', profiles: ['helseid-client'] }))
+        .status,
+    ).toBe(401);
+    const none = await server.http
+      .post(sessions())
+      .set('Authorization', sandbox.auth)
+      .send({ clientId: 'demo-hospital-system' });
     expect(none.status).toBe(400);
     expect(none.body.issue[0].expression).toEqual(['profiles']);
-    const unknown = await server.http.post(sessions()).set('Authorization', sandbox.auth).send({ clientId: 'x', profiles: ['helseid'] });
+    const unknown = await server.http
+      .post(sessions())
+      .set('Authorization', sandbox.auth)
+      .send({ clientId: 'x', profiles: ['helseid'] });
     expect(unknown.status).toBe(400);
   });
 
   it('records the token endpoint and API calls of the client, with credentials only as hashes, and grades them', async () => {
-    const opened = await server.http.post(sessions()).set('Authorization', sandbox.auth).send({ clientId: 'demo-hospital-system', profiles: ['helseid-client'], label: 'smoke' });
+    const opened = await server.http
+      .post(sessions())
+      .set('Authorization', sandbox.auth)
+      .send({ clientId: 'demo-hospital-system', profiles: ['helseid-client'], label: 'smoke' });
     expect(opened.status).toBe(201);
-    expect(opened.body).toMatchObject({ status: 'recording', clientId: 'demo-hospital-system', profiles: ['helseid-client'] });
+    expect(opened.body).toMatchObject({
+      status: 'recording',
+      clientId: 'demo-hospital-system',
+      profiles: ['helseid-client'],
+    });
     const id = opened.body.id as string;
-    const busy = await server.http.post(sessions()).set('Authorization', sandbox.auth).send({ clientId: 'demo-hospital-system', profiles: ['helseid-client'] });
+    const busy = await server.http
+      .post(sessions())
+      .set('Authorization', sandbox.auth)
+      .send({ clientId: 'demo-hospital-system', profiles: ['helseid-client'] });
     expect(busy.status).toBe(409);
 
-    const token = await getToken(server.http, sandbox.name, { scope: 'nhn:phr/mhd/read-documentreferences', details: [koman()] });
+    const token = await getToken(server.http, sandbox.name, {
+      scope: 'nhn:phr/mhd/read-documentreferences',
+      details: [koman()],
+    });
     expect(token.status).toBe(200);
-    const ping = await callWithDpop(server.http, `/sandboxes/${sandbox.name}/pjd/pingauth`, token.body.access_token, token.dpopKey);
+    const ping = await callWithDpop(
+      server.http,
+      `/sandboxes/${sandbox.name}/pjd/pingauth`,
+      token.body.access_token,
+      token.dpopKey,
+    );
     expect(ping.status).toBe(200);
 
     // a careless client's token in a query string, and the test-token service's key header
     await server.http.get(`/sandboxes/${sandbox.name}/pjd/pingauth?access_token=${token.body.access_token}`);
-    await server.http.post(`/sandboxes/${sandbox.name}/helseid/create-test-token`).set('X-Auth-Key', sandbox.auth.replace('Bearer ', '')).send({});
+    await server.http
+      .post(`/sandboxes/${sandbox.name}/helseid/create-test-token`)
+      .set('X-Auth-Key', sandbox.auth.replace('Bearer ', ''))
+      .send({});
 
     const recorded = await server.http.get(`${sessions()}/${id}/requests`).set('Authorization', sandbox.auth);
     const requests = recorded.body.requests as Record<string, any>[];
     expect(requests.map((r) => `${r.method} /${r.service}${r.path}`)).toEqual([
-      'POST /helseid/connect/token', 'POST /helseid/connect/token', 'GET /pjd/pingauth', 'GET /pjd/pingauth', 'POST /helseid/create-test-token',
+      'POST /helseid/connect/token',
+      'POST /helseid/connect/token',
+      'GET /pjd/pingauth',
+      'GET /pjd/pingauth',
+      'POST /helseid/create-test-token',
     ]);
     expect(requests.slice(0, 3).map((r) => r.status)).toEqual([400, 200, 200]);
     expect(requests[3].query).toMatch(/^access_token=sha256%3A/);
@@ -57,7 +91,9 @@ describe('conformance sessions', () => {
 
     const finished = await server.http.post(`${sessions()}/${id}/finish`).set('Authorization', sandbox.auth);
     expect(finished.status).toBe(200);
-    const byId = Object.fromEntries((finished.body.results as { requirement: string; status: string }[]).map((r) => [r.requirement, r.status]));
+    const byId = Object.fromEntries(
+      (finished.body.results as { requirement: string; status: string }[]).map((r) => [r.requirement, r.status]),
+    );
     expect(byId['HID-DPOP-NONCE-TOKEN']).toBe('pass');
     expect(byId['HID-DISCOVERY']).toBe('fail'); // the test helper never reads the metadata document
     expect(byId['PJD-SOURCE-SYSTEM']).toBe('omit');

@@ -8,11 +8,20 @@ import { type Browser, type BrowserContext, chromium, type Page } from 'playwrig
  * networking is off, so the browser itself calls nothing outside.
  */
 const DEBIAN_CHROMIUM = '/usr/bin/chromium';
-const QUIET = ['--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'];
+const QUIET = [
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+  '--disable-quic',
+];
 
 export async function launchChromium(): Promise<Browser> {
   if (existsSync(DEBIAN_CHROMIUM)) {
-    return chromium.launch({ executablePath: DEBIAN_CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', ...QUIET] });
+    return chromium.launch({
+      executablePath: DEBIAN_CHROMIUM,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', ...QUIET],
+    });
   }
   const packaged = (await import('@sparticuz/chromium')).default;
   return chromium.launch({ executablePath: await packaged.executablePath(), args: [...packaged.args, ...QUIET] });
@@ -32,7 +41,12 @@ export async function onlyTheseOrigins(context: BrowserContext, origins: string[
   });
   context.on('request', (request) => {
     const url = new URL(request.url());
-    if (!['blob:', 'data:'].includes(url.protocol) && !origins.includes(url.origin) && !outside.includes(url.toString())) outside.push(url.toString());
+    if (
+      !['blob:', 'data:'].includes(url.protocol) &&
+      !origins.includes(url.origin) &&
+      !outside.includes(url.toString())
+    )
+      outside.push(url.toString());
   });
   return outside;
 }

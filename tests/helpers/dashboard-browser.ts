@@ -25,13 +25,20 @@ export async function openDashboard(timeoutMs: number): Promise<DashboardBrowser
   const listening = server.navet.app.listen(port, '127.0.0.1');
   const browser = await launchChromium();
   // a laptop screen; a locale and zone set, since the packaged Chromium has none of its own
-  const context = await browser.newContext({ viewport: { width: 1366, height: 860 }, locale: 'en-GB', timezoneId: 'UTC' });
+  const context = await browser.newContext({
+    viewport: { width: 1366, height: 860 },
+    locale: 'en-GB',
+    timezoneId: 'UTC',
+  });
   const outside = await onlyTheseOrigins(context, [origin]);
   const page = await context.newPage();
   page.setDefaultTimeout(timeoutMs);
   page.on('dialog', (dialog) => void dialog.accept());
   return {
-    server, page, origin, outside,
+    server,
+    page,
+    origin,
+    outside,
     close: async () => {
       await browser.close();
       listening.closeAllConnections();

@@ -25,7 +25,12 @@ export async function startListeningNavet(): Promise<ListeningNavet> {
 }
 
 /** Polls a run (scenario run or rehearsal) until it is no longer running. */
-export async function waitForRun(test: TestNavet, path: string, auth: string, timeoutMs = 45000): Promise<Record<string, any>> {
+export async function waitForRun(
+  test: TestNavet,
+  path: string,
+  auth: string,
+  timeoutMs = 45000,
+): Promise<Record<string, any>> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const res = await test.http.get(path).set('Authorization', auth);

@@ -19,32 +19,55 @@ export const sfmTokens = async (server: TestNavet, sandbox: string) => {
   const [hospital, gp, homeCare] = await Promise.all([
     getToken(server.http, sandbox, { scope: SFM_SCOPE, details: [koman()] }),
     getToken(server.http, sandbox, { clientId: 'demo-gp-system', scope: SFM_SCOPE, details: [vits()] }),
-    getToken(server.http, sandbox, { clientId: 'demo-home-care-system', scope: SFM_SCOPE, details: [vits('958935420', '883953142')] }),
+    getToken(server.http, sandbox, {
+      clientId: 'demo-home-care-system',
+      scope: SFM_SCOPE,
+      details: [vits('958935420', '883953142')],
+    }),
   ]);
   return { hospital, gp, homeCare };
 };
 
 export async function sfmCall(server: TestNavet, t: TokenResult, method: 'GET' | 'POST', path: string, body?: unknown) {
-  const proof = await makeDpopProof(t.dpopKey, { method, url: `${TEST_BASE_URL}${path.split('?')[0]}`, accessToken: t.body.access_token });
+  const proof = await makeDpopProof(t.dpopKey, {
+    method,
+    url: `${TEST_BASE_URL}${path.split('?')[0]}`,
+    accessToken: t.body.access_token,
+  });
   const request = method === 'GET' ? server.http.get(path) : server.http.post(path);
   request.set('Authorization', `DPoP ${t.body.access_token}`).set('DPoP', proof);
   if (body === undefined) return request;
-  return typeof body === 'string' ? request.type('application/fhir+json').send(body) : request.type('application/fhir+json').send(body as object);
+  return typeof body === 'string'
+    ? request.type('application/fhir+json').send(body)
+    : request.type('application/fhir+json').send(body as object);
 }
 
-export const getParameters = (nin: string, extra: Json[] = [{ name: 'SamtykkeKjernejournal', valueCoding: { code: 'HPMOTTATTSAMTYKKE' } }]) => ({
+export const getParameters = (
+  nin: string,
+  extra: Json[] = [{ name: 'SamtykkeKjernejournal', valueCoding: { code: 'HPMOTTATTSAMTYKKE' } }],
+) => ({
   resourceType: 'Parameters',
-  parameter: [{ name: 'patient', resource: { resourceType: 'Patient', identifier: [{ system: FNR, value: nin }] } }, ...extra],
+  parameter: [
+    { name: 'patient', resource: { resourceType: 'Patient', identifier: [{ system: FNR, value: nin }] } },
+    ...extra,
+  ],
 });
 
-export const param = (parameters: Json, name: string): Json => (parameters.parameter as Json[]).find((p) => p.name === name) as Json;
+export const param = (parameters: Json, name: string): Json =>
+  (parameters.parameter as Json[]).find((p) => p.name === name) as Json;
 export const bundleOf = (parameters: Json): Json => param(parameters, 'medication')?.resource;
-export const resourcesOf = (bundle: Json, type: string): Json[] => bundle.entry.filter((e: Json) => e.resource.resourceType === type).map((e: Json) => e.resource);
+export const resourcesOf = (bundle: Json, type: string): Json[] =>
+  bundle.entry.filter((e: Json) => e.resource.resourceType === type).map((e: Json) => e.resource);
 export const pllIdOf = (statement: Json) => statement.identifier.find((i: Json) => i.type.text === 'PLL').value;
-export const sectionOf = (bundle: Json, code: string): Json => bundle.entry[0].resource.section.find((s: Json) => s.code.coding[0].code === code);
-export const pllVersionOf = (bundle: Json) => resourcesOf(bundle, 'Basic')[0].extension.find((e: Json) => e.url.endsWith('/pll-version')).valueString;
+export const sectionOf = (bundle: Json, code: string): Json =>
+  bundle.entry[0].resource.section.find((s: Json) => s.code.coding[0].code === code);
+export const pllVersionOf = (bundle: Json) =>
+  resourcesOf(bundle, 'Basic')[0].extension.find((e: Json) => e.url.endsWith('/pll-version')).valueString;
 
-export const sendParameters = (bundle: Json) => ({ resourceType: 'Parameters', parameter: [{ name: 'medication', resource: bundle }] });
+export const sendParameters = (bundle: Json) => ({
+  resourceType: 'Parameters',
+  parameter: [{ name: 'medication', resource: bundle }],
+});
 
 /** A new list entry: a catalogue medicine with a fresh PLL id, listed in sectionMedication. */
 export function addStatement(bundle: Json, festId: string, display: string, dosage: string): string {
@@ -53,11 +76,29 @@ export function addStatement(bundle: Json, festId: string, display: string, dosa
   const statementUrl = `urn:uuid:${randomUUID()}`;
   const pllId = randomUUID();
   bundle.entry.push(
-    { fullUrl: medicationUrl, resource: { resourceType: 'Medication', code: { coding: [{ system: FEST, code: festId, display }] } } },
-    { fullUrl: statementUrl, resource: { resourceType: 'MedicationStatement', identifier: [{ type: { text: 'ReseptId' }, value: randomUUID() }, { type: { text: 'PLL' }, value: pllId }],
-      status: 'active', medicationReference: { reference: medicationUrl }, subject: { reference: patientUrl }, dosage: [{ text: dosage }] } },
+    {
+      fullUrl: medicationUrl,
+      resource: { resourceType: 'Medication', code: { coding: [{ system: FEST, code: festId, display }] } },
+    },
+    {
+      fullUrl: statementUrl,
+      resource: {
+        resourceType: 'MedicationStatement',
+        identifier: [
+          { type: { text: 'ReseptId' }, value: randomUUID() },
+          { type: { text: 'PLL' }, value: pllId },
+        ],
+        status: 'active',
+        medicationReference: { reference: medicationUrl },
+        subject: { reference: patientUrl },
+        dosage: [{ text: dosage }],
+      },
+    },
   );
-  sectionOf(bundle, 'sectionMedication').entry = [...(sectionOf(bundle, 'sectionMedication').entry ?? []), { reference: statementUrl }];
+  sectionOf(bundle, 'sectionMedication').entry = [
+    ...(sectionOf(bundle, 'sectionMedication').entry ?? []),
+    { reference: statementUrl },
+  ];
   delete sectionOf(bundle, 'sectionMedication').emptyReason;
   return pllId;
 }

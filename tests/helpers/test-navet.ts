@@ -22,7 +22,14 @@ export const TEST_BASE_URL = 'http://navet.test';
 
 export async function startTestNavet(env: Record<string, string> = {}): Promise<TestNavet> {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'navet-test-'));
-  const config = loadConfig({ ...process.env, NAVET_DATA_DIR: dataDir, NAVET_BASE_URL: TEST_BASE_URL, NAVET_LOG_LEVEL: 'silent', NAVET_OPEN_CREATIONS_PER_MINUTE: '10000', ...env });
+  const config = loadConfig({
+    ...process.env,
+    NAVET_DATA_DIR: dataDir,
+    NAVET_BASE_URL: TEST_BASE_URL,
+    NAVET_LOG_LEVEL: 'silent',
+    NAVET_OPEN_CREATIONS_PER_MINUTE: '10000',
+    ...env,
+  });
   const navet = await createNavet(config, createLogger('silent'));
   return {
     navet,
@@ -42,10 +49,17 @@ export function uniqueSandboxName(prefix = 't'): string {
 }
 
 /** Creates a sandbox through the API; returns its name and admin key. */
-export async function createSandbox(test: TestNavet, body: Record<string, unknown> = {}): Promise<{ name: string; adminKey: string; auth: string }> {
+export async function createSandbox(
+  test: TestNavet,
+  body: Record<string, unknown> = {},
+): Promise<{ name: string; adminKey: string; auth: string }> {
   const name = (body.name as string | undefined) ?? uniqueSandboxName();
-  const response = await test.http.post('/api/sandboxes').set('Prefer', 'wait').send({ seed: 'empty', ...body, name });
-  if (response.status !== 201) throw new Error(`creating sandbox failed: ${response.status} ${JSON.stringify(response.body)}`);
+  const response = await test.http
+    .post('/api/sandboxes')
+    .set('Prefer', 'wait')
+    .send({ seed: 'empty', ...body, name });
+  if (response.status !== 201)
+    throw new Error(`creating sandbox failed: ${response.status} ${JSON.stringify(response.body)}`);
   return { name, adminKey: response.body.adminKey, auth: `Bearer ${response.body.adminKey}` };
 }
 
@@ -60,8 +74,15 @@ export function freePort(): Promise<number> {
 }
 
 /** The id of a seeded patient, found by fødselsnummer or D-number (seeded ids are opaque). */
-export async function patientIdOf(test: TestNavet, sandbox: { name: string; auth: string }, nin: string): Promise<string> {
-  const found = await test.http.get(`/sandboxes/${sandbox.name}/fhir/Patient`).query({ identifier: nin }).set('Authorization', sandbox.auth);
+export async function patientIdOf(
+  test: TestNavet,
+  sandbox: { name: string; auth: string },
+  nin: string,
+): Promise<string> {
+  const found = await test.http
+    .get(`/sandboxes/${sandbox.name}/fhir/Patient`)
+    .query({ identifier: nin })
+    .set('Authorization', sandbox.auth);
   const id = found.body.entry?.[0]?.resource?.id as string | undefined;
   if (found.status !== 200 || !id) throw new Error(`no patient ${nin} in sandbox ${sandbox.name}: ${found.status}`);
   return id;

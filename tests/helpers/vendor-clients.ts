@@ -19,11 +19,27 @@ const nowS = () => Math.floor(Date.now() / 1000);
  * .NET/PatientHealthRecordsEPJ/.../Controllers/HomeController.cs (BuildHelseIdJwt, typ client-authentication+jwt),
  * and HelseID's "Using client assertions" page (its example's aud ends with "/").
  */
-export async function dotnetJwt(privateJwk: JWK, clientId: string, aud: string, options: { typ?: string; claims?: Claims } = {}): Promise<string> {
+export async function dotnetJwt(
+  privateJwk: JWK,
+  clientId: string,
+  aud: string,
+  options: { typ?: string; claims?: Claims } = {},
+): Promise<string> {
   const now = nowS();
-  const payload = { sub: clientId, iat: String(now), jti: randomUUID().replace(/-/g, ''), ...options.claims, nbf: now, exp: now + 60, iss: clientId, aud };
+  const payload = {
+    sub: clientId,
+    iat: String(now),
+    jti: randomUUID().replace(/-/g, ''),
+    ...options.claims,
+    nbf: now,
+    exp: now + 60,
+    iss: clientId,
+    aud,
+  };
   // jose's types want a numeric iat; the wire format of these clients has a string
-  return new SignJWT(payload as unknown as JWTPayload).setProtectedHeader({ alg: 'RS256', kid: privateJwk.kid, typ: options.typ ?? 'JWT' }).sign(await importJWK(privateJwk, 'RS256'));
+  return new SignJWT(payload as unknown as JWTPayload)
+    .setProtectedHeader({ alg: 'RS256', kid: privateJwk.kid, typ: options.typ ?? 'JWT' })
+    .sign(await importJWK(privateJwk, 'RS256'));
 }
 
 /**
@@ -43,10 +59,19 @@ export function pkcePair(): { verifier: string; challenge: string } {
 }
 
 /** POST /connect/token with a DPoP proof, doing the use_dpop_nonce round-trip as both sample clients do. */
-export async function tokenWithDpop(http: ReturnType<typeof supertest>, sandbox: string, key: DpopKey, form: (nonce?: string) => Promise<Record<string, string>>) {
+export async function tokenWithDpop(
+  http: ReturnType<typeof supertest>,
+  sandbox: string,
+  key: DpopKey,
+  form: (nonce?: string) => Promise<Record<string, string>>,
+) {
   const tokenUrl = `${TEST_BASE_URL}/sandboxes/${sandbox}/helseid/connect/token`;
-  const send = async (nonce?: string) => http.post(`/sandboxes/${sandbox}/helseid/connect/token`).type('form')
-    .set('DPoP', await makeDpopProof(key, { method: 'POST', url: tokenUrl, nonce })).send(await form(nonce));
+  const send = async (nonce?: string) =>
+    http
+      .post(`/sandboxes/${sandbox}/helseid/connect/token`)
+      .type('form')
+      .set('DPoP', await makeDpopProof(key, { method: 'POST', url: tokenUrl, nonce }))
+      .send(await form(nonce));
   const first = await send();
   return first.status === 400 && first.body.error === 'use_dpop_nonce' ? send(first.headers['dpop-nonce']) : first;
 }

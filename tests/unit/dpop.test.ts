@@ -24,13 +24,26 @@ beforeAll(async () => {
   key = await makeDpopKey();
 });
 afterAll(async () => {
-  await database.db.deleteFrom('trust_state').where('sandbox', 'in', [sandbox, `${sandbox}-other`]).execute();
+  await database.db
+    .deleteFrom('trust_state')
+    .where('sandbox', 'in', [sandbox, `${sandbox}-other`])
+    .execute();
   await database.close();
   rmSync(dataDir, { recursive: true, force: true });
 });
 
 function check(proof: string | undefined, extra: Partial<DpopCheck> = {}): DpopCheck {
-  return { sandbox, proof, method: 'GET', url, now: new Date(), accessToken, expectedJkt: key.jkt, replay: state, ...extra };
+  return {
+    sandbox,
+    proof,
+    method: 'GET',
+    url,
+    now: new Date(),
+    accessToken,
+    expectedJkt: key.jkt,
+    replay: state,
+    ...extra,
+  };
 }
 
 async function codeOf(promise: Promise<unknown>): Promise<string> {
@@ -43,7 +56,8 @@ async function codeOf(promise: Promise<unknown>): Promise<string> {
   return 'accepted';
 }
 
-const proof = (options: Partial<Parameters<typeof makeDpopProof>[1]> = {}) => makeDpopProof(key, { method: 'GET', url, accessToken, ...options });
+const proof = (options: Partial<Parameters<typeof makeDpopProof>[1]> = {}) =>
+  makeDpopProof(key, { method: 'GET', url, accessToken, ...options });
 
 describe('DPoP proofs at a resource server', () => {
   test('a valid proof passes and gives the key thumbprint', async () => {
@@ -84,17 +98,28 @@ describe('DPoP proofs at a resource server', () => {
   test('a private key in the jwk header is refused', async () => {
     const { privateKey } = await generateKeyPair('ES256', { extractable: true });
     const privateJwk = await exportJWK(privateKey);
-    expect(await codeOf(verifyDpopProof(check(await proof({ overrides: { header: { jwk: privateJwk } } }), { expectedJkt: undefined })))).toBe('NAVET-DPOP-PRIVATE-KEY');
+    expect(
+      await codeOf(
+        verifyDpopProof(check(await proof({ overrides: { header: { jwk: privateJwk } } }), { expectedJkt: undefined })),
+      ),
+    ).toBe('NAVET-DPOP-PRIVATE-KEY');
   });
 
   test('a proof by another key than the token is bound to is refused', async () => {
     const other = await makeDpopKey();
-    expect(await codeOf(verifyDpopProof(check(await makeDpopProof(other, { method: 'GET', url, accessToken }))))).toBe('NAVET-DPOP-JKT-MISMATCH');
+    expect(await codeOf(verifyDpopProof(check(await makeDpopProof(other, { method: 'GET', url, accessToken }))))).toBe(
+      'NAVET-DPOP-JKT-MISMATCH',
+    );
   });
 
   test('a proof whose signature does not match its jwk is refused', async () => {
     const other = await makeDpopKey();
-    const forged = await makeDpopProof(other, { method: 'GET', url, accessToken, overrides: { header: { jwk: key.publicJwk } } });
+    const forged = await makeDpopProof(other, {
+      method: 'GET',
+      url,
+      accessToken,
+      overrides: { header: { jwk: key.publicJwk } },
+    });
     expect(await codeOf(verifyDpopProof(check(forged)))).toBe('NAVET-DPOP-SIGNATURE');
   });
 
@@ -107,14 +132,24 @@ describe('DPoP proofs at a resource server', () => {
   test('the sandbox clock decides what is old', async () => {
     const inAnHour = new Date(Date.now() + 3600_000);
     expect(await codeOf(verifyDpopProof(check(await proof(), { now: inAnHour })))).toBe('NAVET-DPOP-IAT-PAST');
-    expect(await codeOf(verifyDpopProof(check(await proof({ iat: Math.floor(inAnHour.getTime() / 1000) }), { now: inAnHour })))).toBe('accepted');
+    expect(
+      await codeOf(
+        verifyDpopProof(check(await proof({ iat: Math.floor(inAnHour.getTime() / 1000) }), { now: inAnHour })),
+      ),
+    ).toBe('accepted');
   });
 });
 
 describe('DPoP nonces at the token endpoint', () => {
   const tokenUrl = `http://navet.test/sandboxes/${sandbox}/helseid/connect/token`;
   const tokenCheck = (proofJwt: string, now = new Date(), forSandbox = sandbox): DpopCheck => ({
-    sandbox: forSandbox, proof: proofJwt, method: 'POST', url: tokenUrl, now, replay: state, nonce: { required: true, nonces },
+    sandbox: forSandbox,
+    proof: proofJwt,
+    method: 'POST',
+    url: tokenUrl,
+    now,
+    replay: state,
+    nonce: { required: true, nonces },
   });
 
   test('no nonce → use_dpop_nonce with a DPoP-Nonce header; the nonce then works', async () => {
@@ -129,12 +164,18 @@ describe('DPoP nonces at the token endpoint', () => {
     expect(trustError.error).toBe('use_dpop_nonce');
     const nonce = trustError.headers['DPoP-Nonce'];
     expect(nonce).toBeTruthy();
-    expect(await codeOf(verifyDpopProof(tokenCheck(await makeDpopProof(key, { method: 'POST', url: tokenUrl, nonce }))))).toBe('accepted');
+    expect(
+      await codeOf(verifyDpopProof(tokenCheck(await makeDpopProof(key, { method: 'POST', url: tokenUrl, nonce })))),
+    ).toBe('accepted');
   });
 
   test('a nonce of another sandbox is refused', async () => {
     const foreign = await nonces.issue(`${sandbox}-other`, new Date());
-    expect(await codeOf(verifyDpopProof(tokenCheck(await makeDpopProof(key, { method: 'POST', url: tokenUrl, nonce: foreign }))))).toBe('NAVET-DPOP-NONCE');
+    expect(
+      await codeOf(
+        verifyDpopProof(tokenCheck(await makeDpopProof(key, { method: 'POST', url: tokenUrl, nonce: foreign }))),
+      ),
+    ).toBe('NAVET-DPOP-NONCE');
   });
 
   test('a nonce of the previous window is accepted, an older one refused', async () => {

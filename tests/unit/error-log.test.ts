@@ -8,7 +8,12 @@ import { requestLog } from '../../src/http/request-log';
 /** Issue 14: a 500 logs its stable code and the request id; the stack (with the server's paths) only at debug. */
 function appLogging(level: string): { app: express.Express; lines: Record<string, unknown>[] } {
   const lines: Record<string, unknown>[] = [];
-  const stream = new Writable({ write(chunk, _encoding, done) { lines.push(JSON.parse(String(chunk))); done(); } });
+  const stream = new Writable({
+    write(chunk, _encoding, done) {
+      lines.push(JSON.parse(String(chunk)));
+      done();
+    },
+  });
   const logger = pino({ level }, stream);
   const app = express();
   app.use(requestLog(logger));
@@ -30,18 +35,25 @@ test('at info: the error line has NAVET-INTERNAL and the request id, no stack, n
   expect(error).toMatchObject({ errorCode: 'NAVET-INTERNAL', requestId: 'probe-1', errorName: 'Error' });
   expect(JSON.stringify(lines)).not.toContain(__filename);
   expect(JSON.stringify(lines)).not.toMatch(/"stack"/);
-  expect(lines.find((line) => line.msg === 'request')).toMatchObject({ requestId: 'probe-1', status: 500, errorCode: 'NAVET-INTERNAL' });
+  expect(lines.find((line) => line.msg === 'request')).toMatchObject({
+    requestId: 'probe-1',
+    status: 500,
+    errorCode: 'NAVET-INTERNAL',
+  });
 });
 
 test('at debug: the stack is logged too, under the same request id', async () => {
   const { app, lines } = appLogging('debug');
   await supertest(app).get('/boom');
-  const stack = lines.find((line) => line.msg === 'unexpected error (stack)') as { requestId: string; err: { stack: string } } | undefined;
+  const stack = lines.find((line) => line.msg === 'unexpected error (stack)') as
+    { requestId: string; err: { stack: string } } | undefined;
   expect(stack?.err.stack).toContain(__filename);
-  expect(stack?.requestId).toEqual((lines.find((line) => line.msg === 'unexpected error') as { requestId: string }).requestId);
+  expect(stack?.requestId).toEqual(
+    (lines.find((line) => line.msg === 'unexpected error') as { requestId: string }).requestId,
+  );
 });
 
-test('a request id that is not a plain token is replaced by one of Navet\'s', async () => {
+test("a request id that is not a plain token is replaced by one of Navet's", async () => {
   const { app } = appLogging('silent');
   const res = await supertest(app).get('/boom').set('X-Request-Id', 'bad id\twith "quotes"');
   expect(res.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);

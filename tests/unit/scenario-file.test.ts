@@ -8,7 +8,8 @@ const problemsOf = (text: string) => {
   try {
     parseScenario(text, 'test.yaml');
   } catch (error) {
-    if (error instanceof ScenarioFileError) return error.problems.map((p) => `${p.line}:${p.column} ${p.path} ${p.message}`);
+    if (error instanceof ScenarioFileError)
+      return error.problems.map((p) => `${p.line}:${p.column} ${p.path} ${p.message}`);
     throw error;
   }
   return [];
@@ -29,9 +30,14 @@ steps:
 `;
 
 describe('parseScenario', () => {
-  test.each(readdirSync(path.resolve(__dirname, '..', '..', 'fixtures', 'scenarios')))('the shipped %s is valid', (file) => {
-    expect(problemsOf(readFileSync(path.resolve(__dirname, '..', '..', 'fixtures', 'scenarios', file), 'utf8'))).toEqual([]);
-  });
+  test.each(readdirSync(path.resolve(__dirname, '..', '..', 'fixtures', 'scenarios')))(
+    'the shipped %s is valid',
+    (file) => {
+      expect(
+        problemsOf(readFileSync(path.resolve(__dirname, '..', '..', 'fixtures', 'scenarios', file), 'utf8')),
+      ).toEqual([]);
+    },
+  );
 
   test('a valid file parses into actors and steps', () => {
     const scenario = parseScenario(VALID);
@@ -44,7 +50,9 @@ describe('parseScenario', () => {
   });
 
   test('schema errors name the line of the bad value, or of the object missing a field', () => {
-    const bad = VALID.replace('hpr: "565501872"', 'hpr: "56"').replace('    actor: gp\n', '    actor: gp\n    expect: { status: "two hundred" }\n').replace('title: A valid scenario\n', '');
+    const bad = VALID.replace('hpr: "565501872"', 'hpr: "56"')
+      .replace('    actor: gp\n', '    actor: gp\n    expect: { status: "two hundred" }\n')
+      .replace('title: A valid scenario\n', '');
     expect(problemsOf(bad)).toEqual([
       "1:1  'title' is required",
       '6:26 actors.gp.practitioner.hpr must match pattern "^\\d{5,9}$"',
@@ -55,7 +63,9 @@ describe('parseScenario', () => {
 
   test('an actor that is both citizen and practitioner, a duplicate step id, an unknown actor and operation', () => {
     const bad = `${VALID.replace('    practitioner: { hpr: "565501872" }\n', '    practitioner: { hpr: "565501872" }\n    citizen: { fnr: "13116900216" }\n')}`;
-    expect(problemsOf(bad)).toEqual(['5:5 actors.gp an actor is either a practitioner with an organisation, or a citizen']);
+    expect(problemsOf(bad)).toEqual([
+      '5:5 actors.gp an actor is either a practitioner with an organisation, or a citizen',
+    ]);
     const steps = `${VALID}  - id: find\n    actor: nurse\n    call: sfm.teleport\n`;
     expect(problemsOf(steps)).toEqual([
       "13:9 steps.1.id a step named 'find' comes earlier",
@@ -75,7 +85,11 @@ describe('parseScenario', () => {
 describe('interpolate', () => {
   test('replaces ${name} in strings, and a lone ${name} by the value itself', () => {
     const bundle = { resourceType: 'Bundle' };
-    expect(interpolate({ a: 'x ${n} y', b: '${bundle}', c: ['${n}'] }, { n: 7, bundle })).toEqual({ a: 'x 7 y', b: bundle, c: [7] });
+    expect(interpolate({ a: 'x ${n} y', b: '${bundle}', c: ['${n}'] }, { n: 7, bundle })).toEqual({
+      a: 'x 7 y',
+      b: bundle,
+      c: [7],
+    });
     expect(() => interpolate('${missing}', {})).toThrow('${missing} is not set');
   });
 });

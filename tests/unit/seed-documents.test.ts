@@ -8,7 +8,10 @@ const settings = { seed: 11, referenceDate: '2026-01-01', syntheticPatients: 20 
 const patientsOf = (s: typeof settings) => buildSeedResources(fixtures, s).filter((r) => r.resourceType === 'Patient');
 const binaryOf = (documents: FhirResource[], reference: FhirResource) => {
   const hash = (reference.content as { attachment: { hash: string } }[])[0].attachment.hash;
-  return Buffer.from(String(documents.find((r) => r.id === `sha1-${Buffer.from(hash, 'base64').toString('hex')}`)?.data), 'base64');
+  return Buffer.from(
+    String(documents.find((r) => r.id === `sha1-${Buffer.from(hash, 'base64').toString('hex')}`)?.data),
+    'base64',
+  );
 };
 
 describe('the seed documents', () => {
@@ -34,8 +37,18 @@ describe('the seed documents', () => {
       if (attachment.contentType === 'application/pdf') expect(bytes.subarray(0, 5).toString()).toBe('%PDF-');
     }
     const formats = new Set(line.map((r) => (r.content as { format: { code: string } }[])[0].format.code));
-    expect([...formats].sort()).toEqual(['urn:ihe:iti:xds:2017:mimeTypeSufficient', 'urn:no:ehelse:document:pdf', 'urn:no:kith:xmlstds:henvisning']);
-    const cda = binaryOf(documents, line.find((r) => (r.content as { format: { code: string } }[])[0].format.code === 'urn:ihe:iti:xds:2017:mimeTypeSufficient') as FhirResource).toString();
+    expect([...formats].sort()).toEqual([
+      'urn:ihe:iti:xds:2017:mimeTypeSufficient',
+      'urn:no:ehelse:document:pdf',
+      'urn:no:kith:xmlstds:henvisning',
+    ]);
+    const cda = binaryOf(
+      documents,
+      line.find(
+        (r) =>
+          (r.content as { format: { code: string } }[])[0].format.code === 'urn:ihe:iti:xds:2017:mimeTypeSufficient',
+      ) as FhirResource,
+    ).toString();
     const embedded = /<text mediaType="application\/pdf" representation="B64">([^<]+)<\/text>/.exec(cda)?.[1] ?? '';
     expect(Buffer.from(embedded, 'base64').subarray(0, 5).toString()).toBe('%PDF-');
   });

@@ -11,7 +11,9 @@ describe('the seed lab results', () => {
   test('the same settings give byte-identical results; another seed gives others', () => {
     const first = buildSeedLabResults(patientsOf(settings), settings);
     expect(JSON.stringify(buildSeedLabResults(patientsOf(settings), settings))).toBe(JSON.stringify(first));
-    expect(JSON.stringify(buildSeedLabResults(patientsOf({ ...settings, seed: 12 }), { ...settings, seed: 12 }))).not.toBe(JSON.stringify(first));
+    expect(
+      JSON.stringify(buildSeedLabResults(patientsOf({ ...settings, seed: 12 }), { ...settings, seed: 12 })),
+    ).not.toBe(JSON.stringify(first));
   });
 
   test('most patients have results of several disciplines, all before the reference date, all valid against the NILAR profiles', () => {
@@ -40,7 +42,9 @@ describe('the seed lab results', () => {
 
 describe('the NILAR profiles', () => {
   const report = (extra: Record<string, unknown>) => ({
-    resourceType: 'DiagnosticReport', status: 'final', identifier: [{ value: 'x' }],
+    resourceType: 'DiagnosticReport',
+    status: 'final',
+    identifier: [{ value: 'x' }],
     extension: [{ url: 'http://nhn.no/fhir/nilar/StructureDefinition/nilar-report-date', valueDateTime: '2026-01-01' }],
     category: [{ coding: [{ system: 'urn:oid:2.16.578.1.12.4.1.1.8202', code: 'LAB' }] }],
     code: { coding: [{ system: 'http://helsedir.no/fhir/CodeSystem/no-kodeverk-8202', code: 'LAB' }] },
@@ -48,25 +52,50 @@ describe('the NILAR profiles', () => {
   });
   test('a valid report passes; each broken element is named', () => {
     expect(NILAR_PROFILES.validateByType(report({}), 'R')).toEqual([]);
-    const validateTexts = (extra: Record<string, unknown>) => NILAR_PROFILES.validateByType(report(extra), 'R').map((i) => i.text);
-    const expressions = (extra: Record<string, unknown>) => NILAR_PROFILES.validateByType(report(extra), 'R').map((i) => i.expression?.[0]);
+    const validateTexts = (extra: Record<string, unknown>) =>
+      NILAR_PROFILES.validateByType(report(extra), 'R').map((i) => i.text);
+    const expressions = (extra: Record<string, unknown>) =>
+      NILAR_PROFILES.validateByType(report(extra), 'R').map((i) => i.expression?.[0]);
     expect(expressions({ category: undefined })).toEqual(['R.category']);
-    expect(expressions({ category: [{ coding: [{ system: 'http://loinc.org', code: 'x' }] }] })).toEqual(['R.category']);
+    expect(expressions({ category: [{ coding: [{ system: 'http://loinc.org', code: 'x' }] }] })).toEqual([
+      'R.category',
+    ]);
     expect(expressions({ category: [{ text: 'LAB' }] })).toEqual(['R.category.coding']);
     expect(expressions({ extension: [] })).toEqual(['R.extension:nilar-report-date']);
-    expect(validateTexts({ extension: [{ url: 'http://nhn.no/fhir/nilar/StructureDefinition/nilar-report-date' }] })).toEqual(['nilar-diagnostic-report: R.extension:nilar-report-date needs a value: valueDateTime']);
+    expect(
+      validateTexts({ extension: [{ url: 'http://nhn.no/fhir/nilar/StructureDefinition/nilar-report-date' }] }),
+    ).toEqual(['nilar-diagnostic-report: R.extension:nilar-report-date needs a value: valueDateTime']);
     expect(expressions({ effectiveDateTime: 'yesterday' })).toEqual(['R.effective[x]']);
     expect(expressions({ status: 'done' })).toEqual(['R.status']);
   });
   test('UCUM units and value types of an Observation', () => {
-    const observation = (value: Record<string, unknown>) => NILAR_PROFILES.validateByType({
-      resourceType: 'Observation', status: 'final',
-      extension: [{ url: 'http://nhn.no/fhir/nilar/StructureDefinition/diagnosticreportref', valueReference: { reference: 'DiagnosticReport/1' } }],
-      code: { coding: [{ system: 'http://ehelse.no/fhir/CodeSystem/no-kodeverk-7280', code: 'NPU02319' }] }, ...value,
-    }, 'O').map((i) => i.expression?.[0]);
-    expect(observation({ valueQuantity: { value: 5.1, unit: 'mmol/L', system: 'http://unitsofmeasure.org', code: 'mmol/L' } })).toEqual([]);
-    expect(observation({ valueQuantity: { value: 120, system: 'http://unitsofmeasure.org', code: 'mmHg' } })).toEqual(['O.valueQuantity']);
-    expect(observation({ valueQuantity: { value: 120, system: 'http://unitsofmeasure.org', code: 'mm[Hg]' } })).toEqual([]);
+    const observation = (value: Record<string, unknown>) =>
+      NILAR_PROFILES.validateByType(
+        {
+          resourceType: 'Observation',
+          status: 'final',
+          extension: [
+            {
+              url: 'http://nhn.no/fhir/nilar/StructureDefinition/diagnosticreportref',
+              valueReference: { reference: 'DiagnosticReport/1' },
+            },
+          ],
+          code: { coding: [{ system: 'http://ehelse.no/fhir/CodeSystem/no-kodeverk-7280', code: 'NPU02319' }] },
+          ...value,
+        },
+        'O',
+      ).map((i) => i.expression?.[0]);
+    expect(
+      observation({
+        valueQuantity: { value: 5.1, unit: 'mmol/L', system: 'http://unitsofmeasure.org', code: 'mmol/L' },
+      }),
+    ).toEqual([]);
+    expect(observation({ valueQuantity: { value: 120, system: 'http://unitsofmeasure.org', code: 'mmHg' } })).toEqual([
+      'O.valueQuantity',
+    ]);
+    expect(observation({ valueQuantity: { value: 120, system: 'http://unitsofmeasure.org', code: 'mm[Hg]' } })).toEqual(
+      [],
+    );
     expect(observation({ valueQuantity: { value: 1, unit: 'mmol/L' } })).toEqual(['O.valueQuantity']);
     expect(observation({ valueString: 'high' })).toEqual(['O.value[x]']);
   });

@@ -3,7 +3,11 @@ import path from 'node:path';
 import { findResourceProblems } from '../../src/fhir/validate-resource';
 import type { FhirResource } from '../../src/fhir/types';
 import {
-  fodselsnummerCheckDigits, hasValidCheckDigits, isValidOrgnr, makeSyntheticFodselsnummer, parseIdNumber,
+  fodselsnummerCheckDigits,
+  hasValidCheckDigits,
+  isValidOrgnr,
+  makeSyntheticFodselsnummer,
+  parseIdNumber,
 } from '../../src/sandbox/fodselsnummer';
 import { buildSeedResources, type GeneratorSettings, loadGeneratorSettings } from '../../src/sandbox/seed-resources';
 
@@ -68,13 +72,17 @@ const patientByNumber = <T extends FhirResource>(number: string, list: FhirResou
   if (!patient) throw new Error(`no patient ${number}`);
   return patient as T;
 };
-const syntheticPatients = ofType<Person & { generalPractitioner: Reference[] }>('Patient')
-  .filter((patient) => !specNumbers.has(nationalIdOf(patient)));
+const syntheticPatients = ofType<Person & { generalPractitioner: Reference[] }>('Patient').filter(
+  (patient) => !specNumbers.has(nationalIdOf(patient)),
+);
 
 describe('fødselsnummer check digits', () => {
   it('computes the check digits of the spec numbers and agrees with @navikt/fnrvalidator', () => {
     expect(fodselsnummerCheckDigits('131169002')).toBe('16');
-    const numbers = [...SPEC_PATIENTS.map((patient) => patient.number), ...SPEC_PRACTITIONERS.map((practitioner) => practitioner.fnr)];
+    const numbers = [
+      ...SPEC_PATIENTS.map((patient) => patient.number),
+      ...SPEC_PRACTITIONERS.map((practitioner) => practitioner.fnr),
+    ];
     for (const number of numbers) {
       expect(`${number} ${hasValidCheckDigits(number)}`).toBe(`${number} ${fnr(number).status === 'valid'}`);
     }
@@ -89,16 +97,34 @@ describe('fødselsnummer check digits', () => {
   });
 
   it('reads D-numbers and synthetic numbers', () => {
-    expect(parseIdNumber('48882807579')).toMatchObject({ kind: 'dnr', synthetic: true, birthDate: '1928-08-08', sex: 'male', checkDigitsValid: true });
-    expect(parseIdNumber('05898597468')).toMatchObject({ kind: 'fnr', synthetic: true, birthDate: '1985-09-05', sex: 'female' });
-    expect(parseIdNumber('25039296929')).toMatchObject({ kind: 'fnr', synthetic: false, birthDate: '1992-03-25', sex: 'male' });
+    expect(parseIdNumber('48882807579')).toMatchObject({
+      kind: 'dnr',
+      synthetic: true,
+      birthDate: '1928-08-08',
+      sex: 'male',
+      checkDigitsValid: true,
+    });
+    expect(parseIdNumber('05898597468')).toMatchObject({
+      kind: 'fnr',
+      synthetic: true,
+      birthDate: '1985-09-05',
+      sex: 'female',
+    });
+    expect(parseIdNumber('25039296929')).toMatchObject({
+      kind: 'fnr',
+      synthetic: false,
+      birthDate: '1992-03-25',
+      sex: 'male',
+    });
     expect(parseIdNumber('31029012345')).toBeUndefined();
   });
 
   it('makes synthetic numbers with month + 80 and skips individual numbers whose check digit would be 10', () => {
     expect(makeSyntheticFodselsnummer('2024-02-29', 500, 'female')).toMatch(/^298224500\d\d$/);
     // find an individual number without valid check digits: the next one of the same sex is used
-    const impossible = [...Array(250).keys()].map((i) => 2 * i).find((n) => fodselsnummerCheckDigits(`018180${String(n).padStart(3, '0')}`) === undefined);
+    const impossible = [...Array(250).keys()]
+      .map((i) => 2 * i)
+      .find((n) => fodselsnummerCheckDigits(`018180${String(n).padStart(3, '0')}`) === undefined);
     expect(impossible).toBeDefined();
     const made = makeSyntheticFodselsnummer('1980-01-01', impossible as number, 'female');
     expect(Number(made.slice(6, 9))).toBeGreaterThan(impossible as number);
@@ -157,7 +183,10 @@ describe('seed resources', () => {
     }
     for (const organization of ofType('Organization')) {
       expect(organization.active).toBe(true);
-      expect(organization.extension).toContainEqual({ url: 'https://navet.example/fhir/StructureDefinition/health-network-member', valueBoolean: true });
+      expect(organization.extension).toContainEqual({
+        url: 'https://navet.example/fhir/StructureDefinition/health-network-member',
+        valueBoolean: true,
+      });
       expect((organization.type as CodeableConcept[])[0].coding.length).toBeGreaterThan(0);
       expect((organization.address as { country: string }[])[0].country).toBe('NO');
     }
@@ -169,13 +198,20 @@ describe('seed resources', () => {
 
   it('holds every spec practitioner with FNR, HPR, a Volven 9060 qualification and at least one role', () => {
     for (const spec of SPEC_PRACTITIONERS) {
-      const practitioner = get<Person & { qualification: { code: CodeableConcept }[] }>(`Practitioner/prac-${spec.hpr}`);
+      const practitioner = get<Person & { qualification: { code: CodeableConcept }[] }>(
+        `Practitioner/prac-${spec.hpr}`,
+      );
       expect(identifierValue(practitioner, FNR)).toBe(spec.fnr);
       expect(identifierValue(practitioner, HPR)).toBe(spec.hpr);
       expect(practitioner.name[0].text).toBe(spec.name);
-      expect(practitioner.qualification[0].code.coding[0]).toEqual({ system: VOLVEN_9060, code: 'LE', display: 'Lege' });
-      const roles = ofType<FhirResource & { practitioner: Reference; code: CodeableConcept[] }>('PractitionerRole')
-        .filter((role) => role.practitioner.reference === `Practitioner/prac-${spec.hpr}`);
+      expect(practitioner.qualification[0].code.coding[0]).toEqual({
+        system: VOLVEN_9060,
+        code: 'LE',
+        display: 'Lege',
+      });
+      const roles = ofType<FhirResource & { practitioner: Reference; code: CodeableConcept[] }>(
+        'PractitionerRole',
+      ).filter((role) => role.practitioner.reference === `Practitioner/prac-${spec.hpr}`);
       expect(roles.length).toBeGreaterThanOrEqual(1);
       for (const role of roles) {
         expect(role.active).toBe(true);
@@ -227,7 +263,10 @@ describe('seed resources', () => {
     const other = buildSeedResources(FIXTURES, otherSeed);
     expect(JSON.stringify(other)).not.toBe(JSON.stringify(resources));
     // the spec's people and organisations do not depend on the seed
-    const fromSpec = (list: FhirResource[]) => list.filter((r) => r.resourceType === 'Organization' || (r.resourceType === 'Patient' && specNumbers.has(nationalIdOf(r))));
+    const fromSpec = (list: FhirResource[]) =>
+      list.filter(
+        (r) => r.resourceType === 'Organization' || (r.resourceType === 'Patient' && specNumbers.has(nationalIdOf(r))),
+      );
     expect(JSON.stringify(fromSpec(other))).toBe(JSON.stringify(fromSpec(resources)));
   });
 

@@ -27,7 +27,16 @@ export const HEALTH_PERSONNEL_CATEGORIES: Readonly<Record<string, string>> = {
   AA: 'Ambulansearbeider',
 };
 
-export type OrganisationKind = 'health-trust' | 'hospital' | 'nursing-home' | 'gp-office' | 'out-of-hours' | 'municipality' | 'home-care' | 'health-station' | 'pharmacy';
+export type OrganisationKind =
+  | 'health-trust'
+  | 'hospital'
+  | 'nursing-home'
+  | 'gp-office'
+  | 'out-of-hours'
+  | 'municipality'
+  | 'home-care'
+  | 'health-station'
+  | 'pharmacy';
 
 export const ORGANISATION_KINDS: Readonly<Record<OrganisationKind, { display: string; hl7Code: 'prov' | 'govt' }>> = {
   'health-trust': { display: 'Helseforetak', hl7Code: 'prov' },

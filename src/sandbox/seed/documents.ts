@@ -50,16 +50,56 @@ interface DocumentKind {
 }
 
 const KINDS: DocumentKind[] = [
-  { source: 'rikshospitalet', category: 'A00-1', type: 'A03-2', title: 'Epikrise kardiologisk avdeling', body: 'pdf',
-    paragraphs: ['Innlagt med brystsmerter og dyspné. EKG viste ST-depresjon; troponin forhøyet.', 'Koronar angiografi med PCI av RCA. Utskrevet i god form med dobbel platehemming i tolv måneder.', 'Kontroll hos fastlege om fire uker.'] },
-  { source: 'haukeland', category: 'C00-1', type: 'C01-2', title: 'Svarrapport medisinsk biokjemi', body: 'pdf',
-    paragraphs: ['Hemoglobin 13,2 g/dL (ref 11,7–15,3). CRP 4 mg/L (ref <5). Kreatinin 78 µmol/L (ref 45–90).', 'HbA1c 46 mmol/mol (ref 20–42): forhøyet.'] },
-  { source: 'haukeland', category: 'E00-1', type: 'E01-2', title: 'Røntgen thorax', body: 'pdf',
-    paragraphs: ['Normal hjertestørrelse. Ingen infiltrater eller pleuravæske.', 'Konklusjon: normale forhold.'] },
-  { source: 'fastlege', category: 'I00-1', type: 'I01-2', title: 'Henvisning til kardiolog', body: 'kith-henvisning',
-    paragraphs: ['Henvises for vurdering av anstrengelsesutløste brystsmerter siste tre måneder.'] },
-  { source: 'legevakt', category: 'A00-1', type: 'A03-2', title: 'Notat fra legevakt', body: 'cda',
-    paragraphs: ['Oppsøkte legevakten med feber og hoste i fem dager. Lungeauskultasjon med knatrelyder basalt høyre.', 'Behandlet for pneumoni med fenoksymetylpenicillin.'] },
+  {
+    source: 'rikshospitalet',
+    category: 'A00-1',
+    type: 'A03-2',
+    title: 'Epikrise kardiologisk avdeling',
+    body: 'pdf',
+    paragraphs: [
+      'Innlagt med brystsmerter og dyspné. EKG viste ST-depresjon; troponin forhøyet.',
+      'Koronar angiografi med PCI av RCA. Utskrevet i god form med dobbel platehemming i tolv måneder.',
+      'Kontroll hos fastlege om fire uker.',
+    ],
+  },
+  {
+    source: 'haukeland',
+    category: 'C00-1',
+    type: 'C01-2',
+    title: 'Svarrapport medisinsk biokjemi',
+    body: 'pdf',
+    paragraphs: [
+      'Hemoglobin 13,2 g/dL (ref 11,7–15,3). CRP 4 mg/L (ref <5). Kreatinin 78 µmol/L (ref 45–90).',
+      'HbA1c 46 mmol/mol (ref 20–42): forhøyet.',
+    ],
+  },
+  {
+    source: 'haukeland',
+    category: 'E00-1',
+    type: 'E01-2',
+    title: 'Røntgen thorax',
+    body: 'pdf',
+    paragraphs: ['Normal hjertestørrelse. Ingen infiltrater eller pleuravæske.', 'Konklusjon: normale forhold.'],
+  },
+  {
+    source: 'fastlege',
+    category: 'I00-1',
+    type: 'I01-2',
+    title: 'Henvisning til kardiolog',
+    body: 'kith-henvisning',
+    paragraphs: ['Henvises for vurdering av anstrengelsesutløste brystsmerter siste tre måneder.'],
+  },
+  {
+    source: 'legevakt',
+    category: 'A00-1',
+    type: 'A03-2',
+    title: 'Notat fra legevakt',
+    body: 'cda',
+    paragraphs: [
+      'Oppsøkte legevakten med feber og hoste i fem dager. Lungeauskultasjon med knatrelyder basalt høyre.',
+      'Behandlet for pneumoni med fenoksymetylpenicillin.',
+    ],
+  },
 ];
 
 interface SeedPatient {
@@ -102,11 +142,18 @@ function cdaWithPdf(kind: DocumentKind, patient: SeedPatient, date: string, pdf:
 async function document(kind: DocumentKind, patient: SeedPatient, date: string, id: string): Promise<FhirResource[]> {
   const source = SOURCES[kind.source];
   const author = source.author ? `${source.author.given.join(' ')} ${source.author.family}` : '';
-  const pdf = () => renderPdf({
-    title: kind.title, date,
-    header: [`Pasient: ${patient.name} (${patient.nin})`, `Fra: ${source.institution.name}${source.department ? `, ${source.department.name}` : ''}`, `Ansvarlig: ${author}`, `Dato: ${date.slice(0, 10)}`],
-    paragraphs: kind.paragraphs,
-  });
+  const pdf = () =>
+    renderPdf({
+      title: kind.title,
+      date,
+      header: [
+        `Pasient: ${patient.name} (${patient.nin})`,
+        `Fra: ${source.institution.name}${source.department ? `, ${source.department.name}` : ''}`,
+        `Ansvarlig: ${author}`,
+        `Dato: ${date.slice(0, 10)}`,
+      ],
+      paragraphs: kind.paragraphs,
+    });
   let bytes: Uint8Array;
   let contentType = 'application/pdf';
   let format = 'urn:no:ehelse:document:pdf';
@@ -120,28 +167,61 @@ async function document(kind: DocumentKind, patient: SeedPatient, date: string, 
     format = 'urn:ihe:iti:xds:2017:mimeTypeSufficient';
   } else bytes = await pdf();
   const { documentReference, binary } = buildDocumentReference({
-    id, patient, category: kind.category, type: kind.type, title: kind.title, date, source, contentType, format, bytes,
-    facilityType: source.facilityType, practiceSetting: { system: 'urn:oid:2.16.578.1.12.4.1.1.8655', code: 'S03' },
+    id,
+    patient,
+    category: kind.category,
+    type: kind.type,
+    title: kind.title,
+    date,
+    source,
+    contentType,
+    format,
+    bytes,
+    facilityType: source.facilityType,
+    practiceSetting: { system: 'urn:oid:2.16.578.1.12.4.1.1.8655', code: 'S03' },
   });
   return [documentReference, binary];
 }
 
 /** Volume mode: documents from one shared rendering per kind (no patient in the content). */
-async function volumeDocuments(patients: SeedPatient[], perPatient: number, faker: ReturnType<typeof createFaker>, reference: number): Promise<FhirResource[]> {
-  const templates = await Promise.all(KINDS.map(async (kind) => {
-    const source = SOURCES[kind.source];
-    const pdf = await renderPdf({ title: kind.title, date: new Date(reference).toISOString(), header: [`Fra: ${source.institution.name}`], paragraphs: kind.paragraphs });
-    return { kind, bytes: pdf };
-  }));
+async function volumeDocuments(
+  patients: SeedPatient[],
+  perPatient: number,
+  faker: ReturnType<typeof createFaker>,
+  reference: number,
+): Promise<FhirResource[]> {
+  const templates = await Promise.all(
+    KINDS.map(async (kind) => {
+      const source = SOURCES[kind.source];
+      const pdf = await renderPdf({
+        title: kind.title,
+        date: new Date(reference).toISOString(),
+        header: [`Fra: ${source.institution.name}`],
+        paragraphs: kind.paragraphs,
+      });
+      return { kind, bytes: pdf };
+    }),
+  );
   const resources: FhirResource[] = [];
   for (const patient of patients) {
     for (let n = 0; n < perPatient; n++) {
       const { kind, bytes } = faker.helpers.arrayElement(templates);
       const source = SOURCES[kind.source];
-      const date = new Date(reference - faker.number.int({ min: 1, max: 3650 }) * DAY_MS).toISOString().replace('.000Z', 'Z');
+      const date = new Date(reference - faker.number.int({ min: 1, max: 3650 }) * DAY_MS)
+        .toISOString()
+        .replace('.000Z', 'Z');
       const { documentReference, binary } = buildDocumentReference({
-        id: `doc-${seedToken(patient.nin)}-${n + 1}`, patient, category: kind.category, type: kind.type, title: kind.title, date, source,
-        contentType: 'application/pdf', format: 'urn:no:ehelse:document:pdf', bytes, facilityType: source.facilityType,
+        id: `doc-${seedToken(patient.nin)}-${n + 1}`,
+        patient,
+        category: kind.category,
+        type: kind.type,
+        title: kind.title,
+        date,
+        source,
+        contentType: 'application/pdf',
+        format: 'urn:no:ehelse:document:pdf',
+        bytes,
+        facilityType: source.facilityType,
       });
       resources.push(documentReference, binary);
     }
@@ -150,7 +230,10 @@ async function volumeDocuments(patients: SeedPatient[], perPatient: number, fake
 }
 
 /** The seed's documents for the given patients (seed Patient resources); each content stored once. */
-export async function buildSeedDocuments(patients: FhirResource[], settings: GeneratorSettings): Promise<FhirResource[]> {
+export async function buildSeedDocuments(
+  patients: FhirResource[],
+  settings: GeneratorSettings,
+): Promise<FhirResource[]> {
   const faker = createFaker(settings.seed + 9602);
   const reference = Date.parse(`${settings.referenceDate}T12:00:00Z`);
   const seedPatients = patients.map((patient) => ({
@@ -167,8 +250,16 @@ export async function buildSeedDocuments(patients: FhirResource[], settings: Gen
       if (!full && index % 5 !== 0) continue;
       // test patients: every kind, plus an old lab report, an old referral and an old X-ray (left out by age under kjernejournalforskriften)
       const plan = full
-        ? [...KINDS.map((kind, i) => ({ kind, daysAgo: 20 + i * 45 })), { kind: KINDS[1], daysAgo: 800 }, { kind: KINDS[3], daysAgo: 540 }, { kind: KINDS[2], daysAgo: 2200 }]
-        : Array.from({ length: faker.number.int({ min: 1, max: 3 }) }, () => ({ kind: faker.helpers.arrayElement(KINDS), daysAgo: faker.number.int({ min: 5, max: 2500 }) }));
+        ? [
+            ...KINDS.map((kind, i) => ({ kind, daysAgo: 20 + i * 45 })),
+            { kind: KINDS[1], daysAgo: 800 },
+            { kind: KINDS[3], daysAgo: 540 },
+            { kind: KINDS[2], daysAgo: 2200 },
+          ]
+        : Array.from({ length: faker.number.int({ min: 1, max: 3 }) }, () => ({
+            kind: faker.helpers.arrayElement(KINDS),
+            daysAgo: faker.number.int({ min: 5, max: 2500 }),
+          }));
       for (const [n, { kind, daysAgo }] of plan.entries()) {
         const date = new Date(reference - daysAgo * DAY_MS).toISOString().replace('.000Z', 'Z');
         resources.push(...(await document(kind, patient, date, `doc-${seedToken(patient.nin)}-${n + 1}`)));

@@ -79,19 +79,29 @@ export function loadFixtures(fixturesDir: string): Fixtures {
   };
   const orgnrs = new Set(fixtures.organisations.map((organisation) => organisation.orgnr));
   for (const organisation of fixtures.organisations) {
-    if (!isValidOrgnr(organisation.orgnr)) throw new Error(`organisations.json: ${organisation.orgnr} is not a valid organisation number`);
-    if (!(organisation.kind in ORGANISATION_KINDS)) throw new Error(`organisations.json: unknown kind ${JSON.stringify(organisation.kind)}`);
+    if (!isValidOrgnr(organisation.orgnr))
+      throw new Error(`organisations.json: ${organisation.orgnr} is not a valid organisation number`);
+    if (!(organisation.kind in ORGANISATION_KINDS))
+      throw new Error(`organisations.json: unknown kind ${JSON.stringify(organisation.kind)}`);
     if (organisation.partOf !== undefined && !orgnrs.has(organisation.partOf)) {
-      throw new Error(`organisations.json: ${organisation.orgnr} is part of ${organisation.partOf}, which is not in the file`);
+      throw new Error(
+        `organisations.json: ${organisation.orgnr} is part of ${organisation.partOf}, which is not in the file`,
+      );
     }
   }
   for (const practitioner of fixtures.practitioners) {
     if (!(practitioner.authorisation in HEALTH_PERSONNEL_CATEGORIES)) {
-      throw new Error(`practitioners.json: unknown Volven 9060 code ${JSON.stringify(practitioner.authorisation)} for HPR ${practitioner.hpr}`);
+      throw new Error(
+        `practitioners.json: unknown Volven 9060 code ${JSON.stringify(practitioner.authorisation)} for HPR ${practitioner.hpr}`,
+      );
     }
-    if (practitioner.workplaces.length === 0) throw new Error(`practitioners.json: HPR ${practitioner.hpr} has no workplace`);
+    if (practitioner.workplaces.length === 0)
+      throw new Error(`practitioners.json: HPR ${practitioner.hpr} has no workplace`);
     for (const orgnr of practitioner.workplaces) {
-      if (!orgnrs.has(orgnr)) throw new Error(`practitioners.json: HPR ${practitioner.hpr} works at ${orgnr}, which is not in organisations.json`);
+      if (!orgnrs.has(orgnr))
+        throw new Error(
+          `practitioners.json: HPR ${practitioner.hpr} works at ${orgnr}, which is not in organisations.json`,
+        );
     }
   }
   return fixtures;

@@ -24,7 +24,9 @@ const GP = { orgnr: '100100673', hpr: '565501872' };
 
 function practitionerRole(id: string, hpr: string, orgnr: string, name?: string): FhirResource {
   return {
-    resourceType: 'PractitionerRole', id, meta: { profile: [NILAR_PROFILE.practitionerRole] },
+    resourceType: 'PractitionerRole',
+    id,
+    meta: { profile: [NILAR_PROFILE.practitionerRole] },
     practitioner: { identifier: { system: SYSTEMS.hpr, value: hpr } },
     organization: { identifier: { system: SYSTEMS.orgnr, value: orgnr }, ...(name ? { display: name } : {}) },
   };
@@ -50,17 +52,37 @@ export function buildSeedLabResults(patients: FhirResource[], settings: Generato
     const count = volume ?? faker.number.int({ min: 1, max: 3 });
     for (let n = 0; n < count; n++) {
       // mostly biochemistry; now and then microbiology, pathology or radiology
-      const panel = volume !== undefined || faker.number.int({ min: 0, max: 9 }) < 7 ? faker.helpers.arrayElement(biochemistry) : faker.helpers.arrayElement(PANELS.filter((p) => p.discipline !== 'LAB'));
+      const panel =
+        volume !== undefined || faker.number.int({ min: 0, max: 9 }) < 7
+          ? faker.helpers.arrayElement(biochemistry)
+          : faker.helpers.arrayElement(PANELS.filter((p) => p.discipline !== 'LAB'));
       const lab = faker.helpers.arrayElement(SEED_LABS);
-      const collected = reference - faker.number.int({ min: 1, max: 5 * 365 }) * DAY_MS - faker.number.int({ min: 0, max: 8 * 3600 }) * 1000;
-      const values = panel.analyses.length > 0
-        ? panel.analyses.map((x) => Number(Math.max(0, x.mean + faker.number.float({ min: -1, max: 1 }) * x.spread * 1.5).toFixed(x.decimals)))
-        : [faker.number.int({ min: 0, max: 99 })];
-      resources.push(...buildLabReport({
-        id: `lab-${seedToken(nin)}-${n + 1}`, patient: { id: patient.id as string, nin }, panel, values,
-        collected: iso(collected), reported: iso(collected + DAY_MS), lab: { orgnr: lab.orgnr, name: lab.name },
-        requesterRole: 'pps-requester-gp', performerRole: `pps-lab-${lab.orgnr}`, minimal: volume !== undefined,
-      }));
+      const collected =
+        reference -
+        faker.number.int({ min: 1, max: 5 * 365 }) * DAY_MS -
+        faker.number.int({ min: 0, max: 8 * 3600 }) * 1000;
+      const values =
+        panel.analyses.length > 0
+          ? panel.analyses.map((x) =>
+              Number(
+                Math.max(0, x.mean + faker.number.float({ min: -1, max: 1 }) * x.spread * 1.5).toFixed(x.decimals),
+              ),
+            )
+          : [faker.number.int({ min: 0, max: 99 })];
+      resources.push(
+        ...buildLabReport({
+          id: `lab-${seedToken(nin)}-${n + 1}`,
+          patient: { id: patient.id as string, nin },
+          panel,
+          values,
+          collected: iso(collected),
+          reported: iso(collected + DAY_MS),
+          lab: { orgnr: lab.orgnr, name: lab.name },
+          requesterRole: 'pps-requester-gp',
+          performerRole: `pps-lab-${lab.orgnr}`,
+          minimal: volume !== undefined,
+        }),
+      );
     }
   }
   return resources;

@@ -6,7 +6,14 @@ import type { FhirResource } from '../../fhir/types';
 import { orgnrCheckDigit } from '../fodselsnummer';
 import type { OrganisationKind } from './codes';
 import type { OrganisationFixture } from './fixtures';
-import { organizationResource, patientResource, practitionerId, practitionerResources, fullName, type PractitionerInput } from './resources';
+import {
+  organizationResource,
+  patientResource,
+  practitionerId,
+  practitionerResources,
+  fullName,
+  type PractitionerInput,
+} from './resources';
 import { createFaker, SyntheticPeople } from './synthetic';
 
 /**
@@ -77,23 +84,34 @@ export interface MunicipalityPlan {
 
 export const PRESET_DIR = path.resolve(__dirname, '..', '..', '..', 'fixtures', 'municipalities');
 const SCHEMA_FILE = path.resolve(__dirname, '..', '..', '..', 'profiles', 'municipality.schema.json');
-const TEST_DATA_TAG = { system: 'http://terminology.hl7.org/CodeSystem/v3-ActReason', code: 'HTEST', display: 'test health data' };
+const TEST_DATA_TAG = {
+  system: 'http://terminology.hl7.org/CodeSystem/v3-ActReason',
+  code: 'HTEST',
+  display: 'test health data',
+};
 
 /** Share of the population seeded as patients, and its bounds: about three working days of GP consultations' patients. */
 export const COHORT_SHARE = 0.03;
 const COHORT_MIN = 300;
 const COHORT_MAX = 6000;
-export const cohortSizeOf = (population: number) => Math.min(COHORT_MAX, Math.max(COHORT_MIN, Math.ceil(population * COHORT_SHARE)));
+export const cohortSizeOf = (population: number) =>
+  Math.min(COHORT_MAX, Math.max(COHORT_MIN, Math.ceil(population * COHORT_SHARE)));
 
 const SCOPES: Record<ServiceChoice, { read: string[]; source: string[] }> = {
   pll: { read: ['e-helse:sfm.api/sfm.api2'], source: [] },
-  pjd: { read: ['nhn:phr/mhd/read-documentreferences', 'nhn:phr/mhd/read-document'], source: ['navet:pjd/provide-document'] },
+  pjd: {
+    read: ['nhn:phr/mhd/read-documentreferences', 'nhn:phr/mhd/read-document'],
+    source: ['navet:pjd/provide-document'],
+  },
   'critical-information': { read: ['nhn:kjernejournal/api'], source: [] },
   'lab-results': { read: ['nhn:pps/provesvar-read'], source: ['navet:pps/submit-result'] },
 };
 
 export function presetNames(): string[] {
-  return readdirSync(PRESET_DIR).filter((f) => f.endsWith('.json')).map((f) => f.slice(0, -5)).sort();
+  return readdirSync(PRESET_DIR)
+    .filter((f) => f.endsWith('.json'))
+    .map((f) => f.slice(0, -5))
+    .sort();
 }
 
 let validator: ReturnType<Ajv['compile']> | undefined;
@@ -105,8 +123,17 @@ export function assertMunicipality(value: unknown, where = 'municipality'): Muni
     const errors = validator.errors ?? [];
     const first = errors[0];
     const at = `${where}${first.instancePath.replace(/\//g, '.')}`;
-    const detail = first.keyword === 'additionalProperties' ? `unknown field '${String(first.params.additionalProperty)}'` : first.keyword === 'required' ? `'${String(first.params.missingProperty)}' is required` : first.message;
-    throw badRequest('NAVET-MUNICIPALITY', `${at}: ${detail} (${errors.length} problem${errors.length > 1 ? 's' : ''}; see profiles/municipality.schema.json)`, errors.map((e) => `${where}${e.instancePath.replace(/\//g, '.')}`));
+    const detail =
+      first.keyword === 'additionalProperties'
+        ? `unknown field '${String(first.params.additionalProperty)}'`
+        : first.keyword === 'required'
+          ? `'${String(first.params.missingProperty)}' is required`
+          : first.message;
+    throw badRequest(
+      'NAVET-MUNICIPALITY',
+      `${at}: ${detail} (${errors.length} problem${errors.length > 1 ? 's' : ''}; see profiles/municipality.schema.json)`,
+      errors.map((e) => `${where}${e.instancePath.replace(/\//g, '.')}`),
+    );
   }
   return value as MunicipalityDescription;
 }
@@ -116,11 +143,23 @@ export function resolveMunicipality(input: unknown): MunicipalityDescription {
   if (input && typeof input === 'object' && 'preset' in input) {
     const preset = (input as { preset: unknown }).preset;
     if (typeof preset !== 'string' || !presetNames().includes(preset)) {
-      throw badRequest('NAVET-MUNICIPALITY-PRESET', `municipality.preset must be one of ${presetNames().join(', ')}; got ${JSON.stringify(preset)}`, ['municipality.preset']);
+      throw badRequest(
+        'NAVET-MUNICIPALITY-PRESET',
+        `municipality.preset must be one of ${presetNames().join(', ')}; got ${JSON.stringify(preset)}`,
+        ['municipality.preset'],
+      );
     }
-    return assertMunicipality(JSON.parse(readFileSync(path.join(PRESET_DIR, `${preset}.json`), 'utf8')), `preset ${preset}`);
+    return assertMunicipality(
+      JSON.parse(readFileSync(path.join(PRESET_DIR, `${preset}.json`), 'utf8')),
+      `preset ${preset}`,
+    );
   }
-  if (!input || typeof input !== 'object') throw badRequest('NAVET-MUNICIPALITY', 'municipality must be {"preset": "<name>"} or a full description (profiles/municipality.schema.json)', ['municipality']);
+  if (!input || typeof input !== 'object')
+    throw badRequest(
+      'NAVET-MUNICIPALITY',
+      'municipality must be {"preset": "<name>"} or a full description (profiles/municipality.schema.json)',
+      ['municipality'],
+    );
   return assertMunicipality(input);
 }
 
@@ -139,29 +178,90 @@ function orgnrMaker(kommunenummer: string, taken: Set<string>): () => string {
 
 const STAFF_DEFAULTS: Record<UnitKind, { authorisation: string; count: number }[]> = {
   'home-care': [{ authorisation: 'SP', count: 6 }],
-  'nursing-home': [{ authorisation: 'LE', count: 1 }, { authorisation: 'SP', count: 4 }],
-  'out-of-hours': [{ authorisation: 'LE', count: 4 }, { authorisation: 'SP', count: 2 }],
+  'nursing-home': [
+    { authorisation: 'LE', count: 1 },
+    { authorisation: 'SP', count: 4 },
+  ],
+  'out-of-hours': [
+    { authorisation: 'LE', count: 4 },
+    { authorisation: 'SP', count: 2 },
+  ],
   'health-station': [{ authorisation: 'SP', count: 2 }],
 };
-const KIND_OF: Record<UnitKind, OrganisationKind> = { 'home-care': 'home-care', 'nursing-home': 'nursing-home', 'out-of-hours': 'out-of-hours', 'health-station': 'health-station' };
+const KIND_OF: Record<UnitKind, OrganisationKind> = {
+  'home-care': 'home-care',
+  'nursing-home': 'nursing-home',
+  'out-of-hours': 'out-of-hours',
+  'health-station': 'health-station',
+};
 
 /** The deterministic plan of a municipality: organisations, staff and record-system clients. */
 export function planMunicipality(description: MunicipalityDescription): MunicipalityPlan {
   const d = description;
-  const taken = new Set([d.orgnr, ...(d.units ?? []).map((u) => u.orgnr), ...(d.gpOffices ?? []).map((o) => o.orgnr), d.hospitalTrust?.orgnr,
-    ...(d.hospitalTrust?.hospitals ?? []).map((h) => h.orgnr), ...(d.pharmacies ?? []).map((p) => p.orgnr)].filter((o): o is string => !!o));
+  const taken = new Set(
+    [
+      d.orgnr,
+      ...(d.units ?? []).map((u) => u.orgnr),
+      ...(d.gpOffices ?? []).map((o) => o.orgnr),
+      d.hospitalTrust?.orgnr,
+      ...(d.hospitalTrust?.hospitals ?? []).map((h) => h.orgnr),
+      ...(d.pharmacies ?? []).map((p) => p.orgnr),
+    ].filter((o): o is string => !!o),
+  );
   const newOrgnr = orgnrMaker(d.kommunenummer, taken);
   const member = d.healthNetworkMember ?? true;
-  const kommune: PlannedOrganisation = { orgnr: d.orgnr ?? newOrgnr(), name: d.name, kind: 'municipality', user: 'kommune', healthNetworkMember: member };
+  const kommune: PlannedOrganisation = {
+    orgnr: d.orgnr ?? newOrgnr(),
+    name: d.name,
+    kind: 'municipality',
+    user: 'kommune',
+    healthNetworkMember: member,
+  };
   const organisations: PlannedOrganisation[] = [kommune];
-  for (const unit of d.units ?? []) organisations.push({ orgnr: unit.orgnr ?? newOrgnr(), name: unit.name, kind: KIND_OF[unit.kind], partOf: kommune.orgnr, user: unit.kind, healthNetworkMember: member });
-  for (const office of d.gpOffices ?? []) organisations.push({ orgnr: office.orgnr ?? newOrgnr(), name: office.name, kind: 'gp-office', user: 'gp-office', healthNetworkMember: true });
+  for (const unit of d.units ?? [])
+    organisations.push({
+      orgnr: unit.orgnr ?? newOrgnr(),
+      name: unit.name,
+      kind: KIND_OF[unit.kind],
+      partOf: kommune.orgnr,
+      user: unit.kind,
+      healthNetworkMember: member,
+    });
+  for (const office of d.gpOffices ?? [])
+    organisations.push({
+      orgnr: office.orgnr ?? newOrgnr(),
+      name: office.name,
+      kind: 'gp-office',
+      user: 'gp-office',
+      healthNetworkMember: true,
+    });
   if (d.hospitalTrust) {
-    const trust: PlannedOrganisation = { orgnr: d.hospitalTrust.orgnr ?? newOrgnr(), name: d.hospitalTrust.name, kind: 'health-trust', user: 'health-trust', healthNetworkMember: true };
+    const trust: PlannedOrganisation = {
+      orgnr: d.hospitalTrust.orgnr ?? newOrgnr(),
+      name: d.hospitalTrust.name,
+      kind: 'health-trust',
+      user: 'health-trust',
+      healthNetworkMember: true,
+    };
     organisations.push(trust);
-    for (const hospital of d.hospitalTrust.hospitals) organisations.push({ orgnr: hospital.orgnr ?? newOrgnr(), name: hospital.name, kind: 'hospital', partOf: trust.orgnr, user: 'hospital', healthNetworkMember: true });
+    for (const hospital of d.hospitalTrust.hospitals)
+      organisations.push({
+        orgnr: hospital.orgnr ?? newOrgnr(),
+        name: hospital.name,
+        kind: 'hospital',
+        partOf: trust.orgnr,
+        user: 'hospital',
+        healthNetworkMember: true,
+      });
   }
-  for (const pharmacy of d.pharmacies ?? []) organisations.push({ orgnr: pharmacy.orgnr ?? newOrgnr(), name: pharmacy.name, kind: 'pharmacy', user: 'pharmacy', healthNetworkMember: true });
+  for (const pharmacy of d.pharmacies ?? [])
+    organisations.push({
+      orgnr: pharmacy.orgnr ?? newOrgnr(),
+      name: pharmacy.name,
+      kind: 'pharmacy',
+      user: 'pharmacy',
+      healthNetworkMember: true,
+    });
 
   const faker = createFaker(d.seed ?? Number(d.kommunenummer));
   const people = new SyntheticPeople(faker, d.referenceDate ?? '2026-01-01');
@@ -170,14 +270,25 @@ export function planMunicipality(description: MunicipalityDescription): Municipa
   const hire = (unit: string, authorisation: string) => {
     const { fnr, given, family } = people.person({ min: 28 * 365, max: 66 * 365 });
     hpr += 1;
-    staff.push({ hpr: `8${d.kommunenummer}${String(hpr).padStart(4, '0')}`, fnr, given, family, authorisation, workplaces: [unit], unit });
+    staff.push({
+      hpr: `8${d.kommunenummer}${String(hpr).padStart(4, '0')}`,
+      fnr,
+      given,
+      family,
+      authorisation,
+      workplaces: [unit],
+      unit,
+    });
   };
   (d.units ?? []).forEach((unit, i) => {
     const orgnr = organisations[1 + i].orgnr;
-    for (const { authorisation, count } of STAFF_DEFAULTS[unit.kind]) for (let n = 0; n < (unit.staff !== undefined && authorisation === 'SP' ? unit.staff : count); n++) hire(orgnr, authorisation);
+    for (const { authorisation, count } of STAFF_DEFAULTS[unit.kind])
+      for (let n = 0; n < (unit.staff !== undefined && authorisation === 'SP' ? unit.staff : count); n++)
+        hire(orgnr, authorisation);
   });
   for (const org of organisations) {
-    if (org.user === 'gp-office') for (let n = 0; n < (d.gpOffices?.find((o) => o.name === org.name)?.gps ?? 1); n++) hire(org.orgnr, 'LE');
+    if (org.user === 'gp-office')
+      for (let n = 0; n < (d.gpOffices?.find((o) => o.name === org.name)?.gps ?? 1); n++) hire(org.orgnr, 'LE');
     if (org.user === 'hospital') for (let n = 0; n < 6; n++) hire(org.orgnr, 'LE');
     if (org.user === 'pharmacy') hire(org.orgnr, 'FA1');
   }
@@ -187,8 +298,13 @@ export function planMunicipality(description: MunicipalityDescription): Municipa
     for (const org of organisations.filter((o) => (system.usedBy as string[]).includes(o.user))) {
       const source = org.user === 'hospital';
       clients.push({
-        clientId: `${system.id}-${org.orgnr}`, system: system.id, name: `${system.name}, ${org.name}`,
-        legalEntity: org.partOf ?? org.orgnr, pointOfCare: org.orgnr, user: org.user as UserKind, services: system.services,
+        clientId: `${system.id}-${org.orgnr}`,
+        system: system.id,
+        name: `${system.name}, ${org.name}`,
+        legalEntity: org.partOf ?? org.orgnr,
+        pointOfCare: org.orgnr,
+        user: org.user as UserKind,
+        services: system.services,
         scopes: [...new Set(system.services.flatMap((s) => [...SCOPES[s].read, ...(source ? SCOPES[s].source : [])]))],
         attestation: system.attestation ?? true,
       });
@@ -204,21 +320,49 @@ function tagged(resource: FhirResource): FhirResource {
 /** The plan's organisations, staff and the synthetic patient cohort as FHIR resources (test-data tagged). */
 export function municipalityResources(plan: MunicipalityPlan): FhirResource[] {
   const d = plan.description;
-  const address = { postalCode: d.postalCode ?? '0000', city: d.city ?? d.name, municipality: d.name.replace(/ kommune$/, '') };
-  const organisations = plan.organisations.map((o) => organizationResource({ orgnr: o.orgnr, name: o.name, kind: o.kind, partOf: o.partOf, healthNetworkMember: o.healthNetworkMember, address } satisfies OrganisationFixture));
+  const address = {
+    postalCode: d.postalCode ?? '0000',
+    city: d.city ?? d.name,
+    municipality: d.name.replace(/ kommune$/, ''),
+  };
+  const organisations = plan.organisations.map((o) =>
+    organizationResource({
+      orgnr: o.orgnr,
+      name: o.name,
+      kind: o.kind,
+      partOf: o.partOf,
+      healthNetworkMember: o.healthNetworkMember,
+      address,
+    } satisfies OrganisationFixture),
+  );
   const staff = plan.staff.flatMap(practitionerResources);
-  const gps = plan.staff.filter((s) => s.authorisation === 'LE' && plan.organisations.find((o) => o.orgnr === s.unit)?.user === 'gp-office')
+  const gps = plan.staff
+    .filter((s) => s.authorisation === 'LE' && plan.organisations.find((o) => o.orgnr === s.unit)?.user === 'gp-office')
     .map((s) => ({ id: practitionerId(s.hpr), display: fullName(s) }));
   const faker = createFaker((d.seed ?? Number(d.kommunenummer)) + 1);
   const people = new SyntheticPeople(faker, d.referenceDate ?? '2026-01-01');
   const patients = Array.from({ length: plan.cohortSize }, (_, i) => {
     const { fnr, given, family } = people.person({ min: 0, max: 36_889 });
-    return patientResource({ number: fnr, given, family, address: { ...address, line: `${faker.location.street()} ${faker.location.buildingNumber()}` }, generalPractitioner: gps.length ? gps[i % gps.length] : undefined });
+    return patientResource({
+      number: fnr,
+      given,
+      family,
+      address: { ...address, line: `${faker.location.street()} ${faker.location.buildingNumber()}` },
+      generalPractitioner: gps.length ? gps[i % gps.length] : undefined,
+    });
   });
   return [...organisations, ...staff, ...patients].map(tagged);
 }
 
 /** Seed settings the clinical-data builders take, from the description. */
-export function municipalityGeneratorSettings(d: MunicipalityDescription): { seed: number; referenceDate: string; syntheticPatients: number } {
-  return { seed: d.seed ?? Number(d.kommunenummer), referenceDate: d.referenceDate ?? '2026-01-01', syntheticPatients: cohortSizeOf(d.population) };
+export function municipalityGeneratorSettings(d: MunicipalityDescription): {
+  seed: number;
+  referenceDate: string;
+  syntheticPatients: number;
+} {
+  return {
+    seed: d.seed ?? Number(d.kommunenummer),
+    referenceDate: d.referenceDate ?? '2026-01-01',
+    syntheticPatients: cohortSizeOf(d.population),
+  };
 }

@@ -11,9 +11,18 @@ export async function recordSystemRegistrations(plan: MunicipalityPlan): Promise
   const { publicKey } = await generateKeyPair('ES256', { extractable: true });
   const jwk = { ...(await exportJWK(publicKey)), kid: 'placeholder', alg: 'ES256' };
   // a system integrated with none of the services has nothing to ask HelseID for: it is not registered
-  return plan.clients.filter((client) => client.scopes.length > 0).map((client) => ({
-    clientId: client.clientId, name: client.name, jwks: { keys: [jwk] }, scopes: client.scopes,
-    organization: { parent: client.legalEntity, ...(client.pointOfCare !== client.legalEntity ? { child: client.pointOfCare } : {}) },
-    tenancy: 'single-tenant', dpop: true,
-  }));
+  return plan.clients
+    .filter((client) => client.scopes.length > 0)
+    .map((client) => ({
+      clientId: client.clientId,
+      name: client.name,
+      jwks: { keys: [jwk] },
+      scopes: client.scopes,
+      organization: {
+        parent: client.legalEntity,
+        ...(client.pointOfCare !== client.legalEntity ? { child: client.pointOfCare } : {}),
+      },
+      tenancy: 'single-tenant',
+      dpop: true,
+    }));
 }

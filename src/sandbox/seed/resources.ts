@@ -2,7 +2,11 @@ import { createHash } from 'node:crypto';
 import type { FhirResource } from '../../fhir/types';
 import { parseIdNumber, type ParsedIdNumber } from '../fodselsnummer';
 import {
-  HEALTH_NETWORK_MEMBER_URL, HEALTH_PERSONNEL_CATEGORIES, HL7_ORGANIZATION_TYPE_DISPLAYS, ORGANISATION_KINDS, SYSTEMS,
+  HEALTH_NETWORK_MEMBER_URL,
+  HEALTH_PERSONNEL_CATEGORIES,
+  HL7_ORGANIZATION_TYPE_DISPLAYS,
+  ORGANISATION_KINDS,
+  SYSTEMS,
 } from './codes';
 import type { FixtureAddress, OrganisationFixture } from './fixtures';
 
@@ -40,7 +44,11 @@ export const practitionerRoleId = (hpr: string, orgnr: string): string => `role-
  */
 export const seedToken = (nationalId: string): string =>
   // letters only (hex digits shifted to a–p), so that no run of digits in an id can look like a number
-  createHash('sha256').update(`navet-seed-id:${nationalId}`).digest('hex').slice(0, 16).replace(/[0-9a-f]/g, (c) => String.fromCharCode(97 + parseInt(c, 16)));
+  createHash('sha256')
+    .update(`navet-seed-id:${nationalId}`)
+    .digest('hex')
+    .slice(0, 16)
+    .replace(/[0-9a-f]/g, (c) => String.fromCharCode(97 + parseInt(c, 16)));
 export const patientId = (number: string): string => `pat-${seedToken(number)}`;
 
 export function fullName(name: PersonName): string {
@@ -83,13 +91,19 @@ export function organizationResource(fixture: OrganisationFixture): FhirResource
     extension: [{ url: HEALTH_NETWORK_MEMBER_URL, valueBoolean: fixture.healthNetworkMember ?? true }],
     identifier: [{ use: 'official', system: SYSTEMS.orgnr, value: fixture.orgnr }],
     active: true,
-    type: [{
-      coding: [
-        { system: SYSTEMS.hl7OrganizationType, code: kind.hl7Code, display: HL7_ORGANIZATION_TYPE_DISPLAYS[kind.hl7Code] },
-        { system: SYSTEMS.navetOrganisationKind, code: fixture.kind, display: kind.display },
-      ],
-      text: kind.display,
-    }],
+    type: [
+      {
+        coding: [
+          {
+            system: SYSTEMS.hl7OrganizationType,
+            code: kind.hl7Code,
+            display: HL7_ORGANIZATION_TYPE_DISPLAYS[kind.hl7Code],
+          },
+          { system: SYSTEMS.navetOrganisationKind, code: fixture.kind, display: kind.display },
+        ],
+        text: kind.display,
+      },
+    ],
     name: fixture.name,
     address: [address(fixture.address, 'work')],
     ...(fixture.partOf ? { partOf: { reference: `Organization/${organizationId(fixture.partOf)}` } } : {}),
@@ -136,7 +150,11 @@ export function patientResource(input: PatientInput): FhirResource {
     birthDate: person.birthDate,
     address: [address(input.address, 'home')],
     ...(input.generalPractitioner
-      ? { generalPractitioner: [{ reference: `Practitioner/${input.generalPractitioner.id}`, display: input.generalPractitioner.display }] }
+      ? {
+          generalPractitioner: [
+            { reference: `Practitioner/${input.generalPractitioner.id}`, display: input.generalPractitioner.display },
+          ],
+        }
       : {}),
   };
 }

@@ -50,7 +50,10 @@ export class SyntheticPeople {
   private readonly referenceMs: number;
   private readonly taken = new Set<string>();
 
-  constructor(private readonly faker: Faker, referenceDate: string) {
+  constructor(
+    private readonly faker: Faker,
+    referenceDate: string,
+  ) {
     this.referenceMs = Date.parse(`${referenceDate}T00:00:00Z`);
   }
 
@@ -75,7 +78,14 @@ export function syntheticGps(people: SyntheticPeople, gpOffices: string[], count
   if (gpOffices.length === 0) return [];
   return Array.from({ length: count }, (_, i) => {
     const { fnr, given, family } = people.person(GP_AGE_DAYS);
-    return { hpr: String(FIRST_SYNTHETIC_HPR + i), fnr, given, family, authorisation: 'LE', workplaces: [gpOffices[i % gpOffices.length]] };
+    return {
+      hpr: String(FIRST_SYNTHETIC_HPR + i),
+      fnr,
+      given,
+      family,
+      authorisation: 'LE',
+      workplaces: [gpOffices[i % gpOffices.length]],
+    };
   });
 }
 

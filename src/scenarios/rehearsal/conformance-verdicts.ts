@@ -28,7 +28,8 @@ export async function conformanceVerdicts(target: SandboxTarget, sessionIds: str
   for (const session of sessionIds) {
     const base = `${target.url}/api/sandboxes/${target.sandbox}/conformance/sessions/${encodeURIComponent(session)}`;
     const found = await getJson(base, target.adminKey);
-    const code = (found.body.issue as { details?: { coding?: { code?: string }[] } }[] | undefined)?.[0]?.details?.coding?.[0]?.code;
+    const code = (found.body.issue as { details?: { coding?: { code?: string }[] } }[] | undefined)?.[0]?.details
+      ?.coding?.[0]?.code;
     if (found.status === 404 && code === 'NAVET-NO-SUCH-PATH') {
       verdicts.push({ session, available: false, note: 'this Navet has no conformance sessions API' });
       continue;
@@ -41,7 +42,9 @@ export async function conformanceVerdicts(target: SandboxTarget, sessionIds: str
     const verdict = report.status === 200 ? report.body.verdict : found.body.verdict;
     const client = found.body.clientId ?? found.body.client;
     verdicts.push({
-      session, available: true, status: String(found.body.status ?? ''),
+      session,
+      available: true,
+      status: String(found.body.status ?? ''),
       ...(typeof verdict === 'string' ? { verdict } : { note: 'no verdict yet' }),
       ...(typeof client === 'string' ? { client } : {}),
     });

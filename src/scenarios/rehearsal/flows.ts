@@ -33,8 +33,18 @@ export interface RehearsalActor {
   system: RecordSystemClient;
 }
 
-const ROLE_OF: Partial<Record<UserKind, Role>> = { 'gp-office': 'gp', 'home-care': 'home-care', 'out-of-hours': 'legevakt', hospital: 'hospital' };
-const ROLE_TITLES: Record<Role, string> = { gp: 'GP', 'home-care': 'Home-care nurse', legevakt: 'Legevakt doctor', hospital: 'Hospital doctor' };
+const ROLE_OF: Partial<Record<UserKind, Role>> = {
+  'gp-office': 'gp',
+  'home-care': 'home-care',
+  'out-of-hours': 'legevakt',
+  hospital: 'hospital',
+};
+const ROLE_TITLES: Record<Role, string> = {
+  gp: 'GP',
+  'home-care': 'Home-care nurse',
+  legevakt: 'Legevakt doctor',
+  hospital: 'Hospital doctor',
+};
 
 /** One actor per record-system client whose organisation has staff of the right authorisation. */
 export function rehearsalActors(plan: MunicipalityPlan, target: SandboxTarget): RehearsalActor[] {
@@ -47,10 +57,17 @@ export function rehearsalActors(plan: MunicipalityPlan, target: SandboxTarget): 
     if (!person) continue;
     const org = plan.organisations.find((o) => o.orgnr === system.pointOfCare);
     const client = new ActorClient(target, {
-      clientId: system.clientId, title: `${ROLE_TITLES[role]} at ${org?.name ?? system.pointOfCare}`, system: system.name,
+      clientId: system.clientId,
+      title: `${ROLE_TITLES[role]} at ${org?.name ?? system.pointOfCare}`,
+      system: system.name,
       organisation: { legalEntity: system.legalEntity, pointOfCare: system.pointOfCare },
-      practitioner: { hpr: person.hpr, authorization: authorisation, ...(role === 'legevakt' ? { purposeOfUse: 'ETREAT', purposeOfUseDetails: 'BLAALYS' } : {}) },
-      scopes: system.scopes, sendAttestation: system.attestation,
+      practitioner: {
+        hpr: person.hpr,
+        authorization: authorisation,
+        ...(role === 'legevakt' ? { purposeOfUse: 'ETREAT', purposeOfUseDetails: 'BLAALYS' } : {}),
+      },
+      scopes: system.scopes,
+      sendAttestation: system.attestation,
     });
     actors.push({ label: `${ROLE_TITLES[role]} (${system.name})`, role, client, system });
   }
@@ -69,18 +86,38 @@ export interface FlowContext {
 /** The SFM answer's own error fields (KJFeilkode, RFM96Feilkode): one backend failed while the call answered 200. */
 function backendError(body: unknown): { rule?: string; text?: string } {
   if ((body as { resourceType?: string } | undefined)?.resourceType !== 'Parameters') return {};
-  const found = fhirpath.evaluate(body as object, "parameter.where(name = 'RFM96Feilkode' or name = 'KJFeilkode').valueCoding") as { code?: string; display?: string }[];
+  const found = fhirpath.evaluate(
+    body as object,
+    "parameter.where(name = 'RFM96Feilkode' or name = 'KJFeilkode').valueCoding",
+  ) as { code?: string; display?: string }[];
   const worst = found.find((c) => c.code?.startsWith('RF-')) ?? found[0];
   return worst?.code ? { rule: worst.code, text: worst.display ?? worst.code } : {};
 }
 
-const first = (body: unknown, expression: string): unknown => (fhirpath.evaluate(body as object, expression) as unknown[])[0];
+const first = (body: unknown, expression: string): unknown =>
+  (fhirpath.evaluate(body as object, expression) as unknown[])[0];
 
-async function call(context: FlowContext, flow: FlowName, role: Role, name: string, params: Record<string, unknown>): Promise<Answer> {
+async function call(
+  context: FlowContext,
+  flow: FlowName,
+  role: Role,
+  name: string,
+  params: Record<string, unknown>,
+): Promise<Answer> {
   const actor = context.actor(role);
   const [service, operation] = name.split('.');
   if (!actor) {
-    context.record({ flow, actor: `${ROLE_TITLES[role]} (none)`, role, service, operation, ok: false, ms: 0, rule: 'NAVET-REHEARSAL-NO-ACTOR', text: `the municipality has no record system with staff for ${ROLE_TITLES[role]}` });
+    context.record({
+      flow,
+      actor: `${ROLE_TITLES[role]} (none)`,
+      role,
+      service,
+      operation,
+      ok: false,
+      ms: 0,
+      rule: 'NAVET-REHEARSAL-NO-ACTOR',
+      text: `the municipality has no record system with staff for ${ROLE_TITLES[role]}`,
+    });
     throw new FlowFailed();
   }
   const op = OPERATIONS.get(name);
@@ -90,20 +127,45 @@ async function call(context: FlowContext, flow: FlowName, role: Role, name: stri
     const answer = await actor.client.call(await op.build(params, {}), op.audience, op.scope);
     const { rule, text } = answer.status >= 400 ? ruleOf(answer.body) : backendError(answer.body);
     const ok = answer.status < 400 && !rule;
-    context.record({ flow, actor: actor.label, role, service, operation, httpStatus: answer.status, ok, ms: answer.ms, ...(rule ? { rule } : {}), ...(text ? { text } : {}) });
+    context.record({
+      flow,
+      actor: actor.label,
+      role,
+      service,
+      operation,
+      httpStatus: answer.status,
+      ok,
+      ms: answer.ms,
+      ...(rule ? { rule } : {}),
+      ...(text ? { text } : {}),
+    });
     // a $getMedication whose Kjernejournal half failed still gives the list: only a missing list stops the flow
     if (answer.status >= 400 || (rule && !rule.startsWith('KJ-'))) throw new FlowFailed();
     return answer;
   } catch (error) {
     if (error instanceof FlowFailed) throw error;
     const setup = error instanceof ActorSetupError;
-    context.record({ flow, actor: actor.label, role, service, operation, ok: false, ms: Date.now() - started, rule: setup ? error.rule : 'NAVET-REHEARSAL-CALL', text: (error as Error).message, ...(setup && error.status ? { httpStatus: error.status } : {}) });
+    context.record({
+      flow,
+      actor: actor.label,
+      role,
+      service,
+      operation,
+      ok: false,
+      ms: Date.now() - started,
+      rule: setup ? error.rule : 'NAVET-REHEARSAL-CALL',
+      text: (error as Error).message,
+      ...(setup && error.status ? { httpStatus: error.status } : {}),
+    });
     throw new FlowFailed();
   }
 }
 
 /** Runs one flow; completed when every call succeeded, else the call that broke it. */
-export async function runFlow(flow: FlowName, pool: FlowContext): Promise<{ completed: boolean; failedAt?: CallRecord }> {
+export async function runFlow(
+  flow: FlowName,
+  pool: FlowContext,
+): Promise<{ completed: boolean; failedAt?: CallRecord }> {
   const tag = randomBytes(3).toString('hex');
   // one actor per role for the whole flow: the GP who looked the list up is the one who sends it
   const chosen = new Map<Role, RehearsalActor | undefined>();
@@ -122,13 +184,20 @@ export async function runFlow(flow: FlowName, pool: FlowContext): Promise<{ comp
         const patient = context.patient(true);
         const got = await call(context, flow, 'gp', 'sfm.get-medication', { patient });
         const medication = first(got.body, "parameter.where(name = 'medication').resource");
-        const hasStatement = first(medication, "entry.resource.where(resourceType = 'MedicationStatement').exists()") === true;
-        await call(context, flow, 'gp', 'sfm.send-medication', { medication, ...(hasStatement ? { dosage: `1 tablett morgen (samstemt ${tag})` } : {}) });
+        const hasStatement =
+          first(medication, "entry.resource.where(resourceType = 'MedicationStatement').exists()") === true;
+        await call(context, flow, 'gp', 'sfm.send-medication', {
+          medication,
+          ...(hasStatement ? { dosage: `1 tablett morgen (samstemt ${tag})` } : {}),
+        });
         break;
       }
       case 'home-care-medication-list': {
         const patient = context.patient(true);
-        const ticket = first((await call(context, flow, 'home-care', 'sfm.patient-ticket', { patient })).body, 'patientTicket');
+        const ticket = first(
+          (await call(context, flow, 'home-care', 'sfm.patient-ticket', { patient })).body,
+          'patientTicket',
+        );
         await call(context, flow, 'home-care', 'sfm.medication-list', { ticket });
         break;
       }
@@ -141,9 +210,16 @@ export async function runFlow(flow: FlowName, pool: FlowContext): Promise<{ comp
       case 'discharge-summary': {
         const patient = context.patient();
         const title = `Epikrise (${tag})`;
-        await call(context, flow, 'hospital', 'pjd.provide-document', { patient, title, text: 'Utskrevet etter innleggelse.' });
+        await call(context, flow, 'hospital', 'pjd.provide-document', {
+          patient,
+          title,
+          text: 'Utskrevet etter innleggelse.',
+        });
         const found = await call(context, flow, 'gp', 'pjd.find-document-references', { patient, count: '5' });
-        const url = first(found.body, `entry.resource.where(content.attachment.title = '${title}').content.attachment.url`);
+        const url = first(
+          found.body,
+          `entry.resource.where(content.attachment.title = '${title}').content.attachment.url`,
+        );
         await call(context, flow, 'gp', 'pjd.retrieve-document', { patient, url });
         break;
       }

@@ -34,12 +34,26 @@ export interface Prerequisite {
 export interface ReadinessReport {
   sandbox: string;
   municipality: { name: string; kommunenummer: string; population: number };
-  rehearsal: { status: string; hours: number; speed: number; startedAt: string; finishedAt?: string; simulatedMinutes: number; capped: boolean; faults: RehearsalState['options']['faults']; faultLog: string[] };
+  rehearsal: {
+    status: string;
+    hours: number;
+    speed: number;
+    startedAt: string;
+    finishedAt?: string;
+    simulatedMinutes: number;
+    capped: boolean;
+    faults: RehearsalState['options']['faults'];
+    faultLog: string[];
+  };
   rates: { flow: string; title: string; nationalPerDay: number; planned: number; basis: string }[];
   totals: { calls: number; successes: number; failures: number; flowsCompleted: number; flowsNotCompleted: number };
   actors: { actor: string; role: string; services: ServiceFigures[] }[];
   faultImpact: FaultImpact[];
-  incompleteFlows: { flow: string; count: number; where: { actor: string; service: string; operation: string; code: string; count: number; example?: string }[] }[];
+  incompleteFlows: {
+    flow: string;
+    count: number;
+    where: { actor: string; service: string; operation: string; code: string; count: number; example?: string }[];
+  }[];
   prerequisites: Prerequisite[];
   conformance: ConformanceVerdict[];
 }
@@ -58,11 +72,32 @@ const codeOf = (call: CallRecord) => call.rule ?? `HTTP-${call.httpStatus ?? 'no
 
 function figures(service: string, calls: CallRecord[]): ServiceFigures {
   const latencies = calls.map((c) => c.ms).sort((a, b) => a - b);
-  const failures = [...groupBy(calls.filter((c) => !c.ok), codeOf)].map(([code, list]) => ({ code, count: list.length, ...(list[0].text ? { example: list[0].text } : {}) })).sort((a, b) => b.count - a.count);
-  return { service, calls: calls.length, successes: calls.filter((c) => c.ok).length, failures, latencyMs: { p50: percentile(latencies, 50), p95: percentile(latencies, 95), max: latencies[latencies.length - 1] ?? 0 } };
+  const failures = [
+    ...groupBy(
+      calls.filter((c) => !c.ok),
+      codeOf,
+    ),
+  ]
+    .map(([code, list]) => ({ code, count: list.length, ...(list[0].text ? { example: list[0].text } : {}) }))
+    .sort((a, b) => b.count - a.count);
+  return {
+    service,
+    calls: calls.length,
+    successes: calls.filter((c) => c.ok).length,
+    failures,
+    latencyMs: {
+      p50: percentile(latencies, 50),
+      p95: percentile(latencies, 95),
+      max: latencies[latencies.length - 1] ?? 0,
+    },
+  };
 }
 
-const SERVICES_BEHIND: Record<string, string[]> = { kjernejournal: ['critical-information', 'sfm'], reseptformidleren: ['sfm'], pjd: ['pjd'] };
+const SERVICES_BEHIND: Record<string, string[]> = {
+  kjernejournal: ['critical-information', 'sfm'],
+  reseptformidleren: ['sfm'],
+  pjd: ['pjd'],
+};
 
 function faultImpact(state: RehearsalState): FaultImpact[] {
   return state.options.faults.map((f, i) => {
@@ -72,7 +107,11 @@ function faultImpact(state: RehearsalState): FaultImpact[] {
     const name = services.join(', ');
     return {
       fault: `${f.backend} ${f.mode}${f.delayMs !== undefined ? ` ${f.delayMs} ms` : ''}, minutes ${f.fromMinute}–${f.fromMinute + f.minutes}`,
-      during: figures(name, calls.filter(hit)), outside: figures(name, calls.filter((c) => !hit(c))),
+      during: figures(name, calls.filter(hit)),
+      outside: figures(
+        name,
+        calls.filter((c) => !hit(c)),
+      ),
     };
   });
 }
@@ -95,34 +134,64 @@ function prerequisites(inputs: ReportInputs): Prerequisite[] {
   const nonMembers = inputs.organisations.filter((o) => !o.member);
   const kj = calls.filter((c) => c.service === 'critical-information');
   const kjDown = calls.filter((c) => ['KJ-UNAVAILABLE', 'KJ-TIMEOUT'].includes(c.rule ?? ''));
-  const systems = [...groupBy(plan.clients.filter((c) => c.user !== 'hospital'), (c) => c.system)];
+  const systems = [
+    ...groupBy(
+      plan.clients.filter((c) => c.user !== 'hospital'),
+      (c) => c.system,
+    ),
+  ];
   const registered = new Map(inputs.registrations.map((r) => [r.clientId, r.scopes]));
   const attestationFailures = calls.filter((c) => /^ATT-|NAVET-ATTESTATION/.test(c.rule ?? ''));
   const gpPjd = calls.filter((c) => c.role === 'gp' && c.service === 'pjd');
   return [
     {
-      id: 'health-network-membership', title: 'Every organisation is a member of the health network (Helsenettet)', ready: nonMembers.length === 0,
-      evidence: [`${inputs.organisations.length - nonMembers.length} of ${inputs.organisations.length} organisations are marked as members`, ...nonMembers.slice(0, 5).map((o) => `not a member: ${o.name}`)],
+      id: 'health-network-membership',
+      title: 'Every organisation is a member of the health network (Helsenettet)',
+      ready: nonMembers.length === 0,
+      evidence: [
+        `${inputs.organisations.length - nonMembers.length} of ${inputs.organisations.length} organisations are marked as members`,
+        ...nonMembers.slice(0, 5).map((o) => `not a member: ${o.name}`),
+      ],
     },
     {
-      id: 'kjernejournal-reachable', title: 'Kjernejournal is reachable (critical information, the KJ half of $getMedication)', ready: kj.some((c) => c.ok) && kjDown.length === 0,
-      evidence: [`critical-information: ${kj.length} calls, ${kj.filter((c) => c.ok).length} succeeded`, `$getMedication answers without Kjernejournal: ${kjDown.length}`],
+      id: 'kjernejournal-reachable',
+      title: 'Kjernejournal is reachable (critical information, the KJ half of $getMedication)',
+      ready: kj.some((c) => c.ok) && kjDown.length === 0,
+      evidence: [
+        `critical-information: ${kj.length} calls, ${kj.filter((c) => c.ok).length} succeeded`,
+        `$getMedication answers without Kjernejournal: ${kjDown.length}`,
+      ],
     },
     ...systems.map(([system, clients]): Prerequisite => {
       const integrated = clients.filter((c) => (registered.get(c.clientId) ?? []).includes('e-helse:sfm.api/sfm.api2'));
       const sfm = calls.filter((c) => c.service === 'sfm' && clients.some((cl) => c.actor.includes(cl.name)));
       return {
-        id: `sfm-integration:${system}`, title: `${clients[0].name.split(',')[0]} is integrated with SFM`, ready: integrated.length === clients.length && integrated.length > 0,
-        evidence: [`${integrated.length} of ${clients.length} installations registered with e-helse:sfm.api/sfm.api2`, `SFM calls in the rehearsal: ${sfm.length}, ${sfm.filter((c) => c.ok).length} succeeded`],
+        id: `sfm-integration:${system}`,
+        title: `${clients[0].name.split(',')[0]} is integrated with SFM`,
+        ready: integrated.length === clients.length && integrated.length > 0,
+        evidence: [
+          `${integrated.length} of ${clients.length} installations registered with e-helse:sfm.api/sfm.api2`,
+          `SFM calls in the rehearsal: ${sfm.length}, ${sfm.filter((c) => c.ok).length} succeeded`,
+        ],
       };
     }),
     {
-      id: 'attestation', title: 'The record systems send the tillitsrammeverk attestation', ready: plan.clients.every((c) => c.attestation) && attestationFailures.length === 0,
-      evidence: [...plan.clients.filter((c) => !c.attestation).map((c) => `${c.name}: configured without the attestation`), `calls refused by an attestation rule: ${attestationFailures.length}${attestationFailures[0] ? ` (first: ${codeOf(attestationFailures[0])})` : ''}`],
+      id: 'attestation',
+      title: 'The record systems send the tillitsrammeverk attestation',
+      ready: plan.clients.every((c) => c.attestation) && attestationFailures.length === 0,
+      evidence: [
+        ...plan.clients.filter((c) => !c.attestation).map((c) => `${c.name}: configured without the attestation`),
+        `calls refused by an attestation rule: ${attestationFailures.length}${attestationFailures[0] ? ` (first: ${codeOf(attestationFailures[0])})` : ''}`,
+      ],
     },
     {
-      id: 'pjd-gp-terms', title: 'The GPs have signed the PJD terms of use (bruksvilkår)', ready: description.pjdTermsSigned === true && gpPjd.every((c) => c.ok),
-      evidence: [`pjdTermsSigned: ${String(description.pjdTermsSigned ?? false)} in the municipality description`, `GP document look-ups: ${gpPjd.length}, ${gpPjd.filter((c) => c.ok).length} succeeded`],
+      id: 'pjd-gp-terms',
+      title: 'The GPs have signed the PJD terms of use (bruksvilkår)',
+      ready: description.pjdTermsSigned === true && gpPjd.every((c) => c.ok),
+      evidence: [
+        `pjdTermsSigned: ${String(description.pjdTermsSigned ?? false)} in the municipality description`,
+        `GP document look-ups: ${gpPjd.length}, ${gpPjd.filter((c) => c.ok).length} succeeded`,
+      ],
     },
   ];
 }
@@ -130,21 +199,65 @@ function prerequisites(inputs: ReportInputs): Prerequisite[] {
 export function readinessReport(inputs: ReportInputs): ReadinessReport {
   const { state, description } = inputs;
   const calls = state.calls;
-  const actors = [...groupBy(calls, (c) => c.actor)].map(([actor, list]) => ({ actor, role: list[0].role, services: [...groupBy(list, (c) => c.service)].map(([service, own]) => figures(service, own)) }));
+  const actors = [...groupBy(calls, (c) => c.actor)].map(([actor, list]) => ({
+    actor,
+    role: list[0].role,
+    services: [...groupBy(list, (c) => c.service)].map(([service, own]) => figures(service, own)),
+  }));
   const incomplete = state.flows.filter((f) => !f.completed);
   return {
     sandbox: inputs.sandbox,
-    municipality: { name: description.name, kommunenummer: description.kommunenummer, population: description.population },
-    rehearsal: { status: state.status, hours: state.options.hours, speed: state.options.speed, startedAt: state.startedAt, ...(state.finishedAt ? { finishedAt: state.finishedAt } : {}), simulatedMinutes: state.progress.simulatedMinutes, capped: state.capped, faults: state.options.faults, faultLog: state.faultLog },
-    rates: FLOW_RATES.map((r) => ({ flow: r.flow, title: r.title, nationalPerDay: r.perDay, planned: state.counts[r.flow], basis: r.basis })),
-    totals: { calls: calls.length, successes: calls.filter((c) => c.ok).length, failures: calls.filter((c) => !c.ok).length, flowsCompleted: state.progress.flowsCompleted, flowsNotCompleted: incomplete.length },
+    municipality: {
+      name: description.name,
+      kommunenummer: description.kommunenummer,
+      population: description.population,
+    },
+    rehearsal: {
+      status: state.status,
+      hours: state.options.hours,
+      speed: state.options.speed,
+      startedAt: state.startedAt,
+      ...(state.finishedAt ? { finishedAt: state.finishedAt } : {}),
+      simulatedMinutes: state.progress.simulatedMinutes,
+      capped: state.capped,
+      faults: state.options.faults,
+      faultLog: state.faultLog,
+    },
+    rates: FLOW_RATES.map((r) => ({
+      flow: r.flow,
+      title: r.title,
+      nationalPerDay: r.perDay,
+      planned: state.counts[r.flow],
+      basis: r.basis,
+    })),
+    totals: {
+      calls: calls.length,
+      successes: calls.filter((c) => c.ok).length,
+      failures: calls.filter((c) => !c.ok).length,
+      flowsCompleted: state.progress.flowsCompleted,
+      flowsNotCompleted: incomplete.length,
+    },
     actors,
     faultImpact: faultImpact(state),
     incompleteFlows: [...groupBy(incomplete, (f) => f.flow)].map(([flow, list]) => ({
-      flow, count: list.length,
-      where: [...groupBy(list, (f) => (f.failedAt ? `${f.failedAt.actor}|${f.failedAt.service}|${f.failedAt.operation}|${codeOf(f.failedAt)}` : 'unknown'))].map(([, same]) => {
+      flow,
+      count: list.length,
+      where: [
+        ...groupBy(list, (f) =>
+          f.failedAt
+            ? `${f.failedAt.actor}|${f.failedAt.service}|${f.failedAt.operation}|${codeOf(f.failedAt)}`
+            : 'unknown',
+        ),
+      ].map(([, same]) => {
         const at = same[0].failedAt;
-        return { actor: at?.actor ?? '—', service: at?.service ?? '—', operation: at?.operation ?? '—', code: at ? codeOf(at) : '—', count: same.length, ...(at?.text ? { example: at.text } : {}) };
+        return {
+          actor: at?.actor ?? '—',
+          service: at?.service ?? '—',
+          operation: at?.operation ?? '—',
+          code: at ? codeOf(at) : '—',
+          count: same.length,
+          ...(at?.text ? { example: at.text } : {}),
+        };
       }),
     })),
     prerequisites: prerequisites(inputs),
@@ -152,10 +265,15 @@ export function readinessReport(inputs: ReportInputs): ReadinessReport {
   };
 }
 
-const escape = (value: unknown) => String(value).replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] as string);
+const escape = (value: unknown) =>
+  String(value).replace(
+    /[&<>"']/g,
+    (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] as string,
+  );
 
 export function readinessReportHtml(report: ReadinessReport): string {
-  const rows = (cells: unknown[][]) => cells.map((r) => `<tr>${r.map((c) => `<td>${escape(c)}</td>`).join('')}</tr>`).join('');
+  const rows = (cells: unknown[][]) =>
+    cells.map((r) => `<tr>${r.map((c) => `<td>${escape(c)}</td>`).join('')}</tr>`).join('');
   const m = report.municipality;
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Readiness report — ${escape(m.name)}</title>

@@ -15,7 +15,13 @@ import { entriesOf, type KjContext } from './read-critical-information';
  * information (and active entries), when it last changed (overall and per type), the patient's privacy
  * settings, and whether the calling user is blocked. A reserved patient has no critical information.
  */
-export const KJ_STATUS: Interaction = { service: 'critical-information', code: 'KJ-STATUS', display: 'Critical-information status', action: 'R', seen: 'Status for kritisk informasjon' };
+export const KJ_STATUS: Interaction = {
+  service: 'critical-information',
+  code: 'KJ-STATUS',
+  display: 'Critical-information status',
+  action: 'R',
+  seen: 'Status for kritisk informasjon',
+};
 
 export function statusNin(req: Request): string | undefined {
   const body = req.body as { nin?: unknown } | undefined;
@@ -24,17 +30,25 @@ export function statusNin(req: Request): string | undefined {
 
 const isActive = (entry: FhirResource): boolean => {
   if (entry.resourceType === 'Flag') return entry.status === 'active';
-  const codes = (entry.clinicalStatus as { coding?: { code?: string }[] } | undefined)?.coding?.map((c) => c.code) ?? [];
+  const codes =
+    (entry.clinicalStatus as { coding?: { code?: string }[] } | undefined)?.coding?.map((c) => c.code) ?? [];
   return codes.includes('active');
 };
 
 /** When an entry last changed: its KjUpdatedDateTime, else the store's time. */
 const changedAt = (entry: FhirResource): string => {
-  const updated = ((entry.extension ?? []) as { url?: string; valueDateTime?: string }[]).find((e) => e.url === KJ_EXTENSIONS.updatedDateTime)?.valueDateTime;
+  const updated = ((entry.extension ?? []) as { url?: string; valueDateTime?: string }[]).find(
+    (e) => e.url === KJ_EXTENSIONS.updatedDateTime,
+  )?.valueDateTime;
   return new Date(updated ?? String((entry.meta as { lastUpdated?: string }).lastUpdated)).toISOString();
 };
 
-export async function criticalInformationStatus(context: KjContext, req: Request, res: Response, access: AccessContext): Promise<PatientDataAnswer> {
+export async function criticalInformationStatus(
+  context: KjContext,
+  req: Request,
+  res: Response,
+  access: AccessContext,
+): Promise<PatientDataAnswer> {
   const sandbox = res.locals.sandbox as Sandbox;
   const accessBasis = assertCommonHeaders(req);
   const nin = statusNin(req);
@@ -44,11 +58,17 @@ export async function criticalInformationStatus(context: KjContext, req: Request
   const blocked = isHprBlocked(privacy, access);
   const reserved = privacy.kjernejournalReservation.reserved;
   // a restricted Kjernejournal tells only emergency care whether there is anything
-  const restrictedForThisCall = privacy.kjernejournalRestriction.restricted && !(accessBasis && EMERGENCY_ACCESS_BASES.includes(accessBasis));
+  const restrictedForThisCall =
+    privacy.kjernejournalRestriction.restricted && !(accessBasis && EMERGENCY_ACCESS_BASES.includes(accessBasis));
   // Deleted (entered-in-error) entries count as changes, not as information.
-  const entries = reserved || blocked || restrictedForThisCall ? [] : (await Promise.all(KJ_RESOURCE_TYPES.map((type) => entriesOf(context.store, sandbox.name, type, nin)))).flat();
+  const entries =
+    reserved || blocked || restrictedForThisCall
+      ? []
+      : (await Promise.all(KJ_RESOURCE_TYPES.map((type) => entriesOf(context.store, sandbox.name, type, nin)))).flat();
   const current = entries.filter((e) => !isEnteredInError(e));
-  const dateChanged: Record<string, string | null> = Object.fromEntries(Object.values(CRITICAL_INFO_TYPES).map((t) => [t.dateKey, null]));
+  const dateChanged: Record<string, string | null> = Object.fromEntries(
+    Object.values(CRITICAL_INFO_TYPES).map((t) => [t.dateKey, null]),
+  );
   for (const entry of entries) {
     const type = criticalInfoTypeOf(entry);
     if (!type) continue;
@@ -65,8 +85,18 @@ export async function criticalInformationStatus(context: KjContext, req: Request
     privacySettings: {
       reservation: reserved,
       restriction: privacy.kjernejournalRestriction.restricted,
-      ...(reserved ? { reservationText: 'The patient has reserved themself against Kjernejournal: no critical information is shown or registered' } : {}),
-      ...(privacy.kjernejournalRestriction.restricted ? { restrictionText: 'The patient has restricted access: critical information is shown only in emergency care (nhn-access-basis AKUTT or FORHOYET_AKUTT)' } : {}),
+      ...(reserved
+        ? {
+            reservationText:
+              'The patient has reserved themself against Kjernejournal: no critical information is shown or registered',
+          }
+        : {}),
+      ...(privacy.kjernejournalRestriction.restricted
+        ? {
+            restrictionText:
+              'The patient has restricted access: critical information is shown only in emergency care (nhn-access-basis AKUTT or FORHOYET_AKUTT)',
+          }
+        : {}),
     },
     hprNumberBlocked: blocked,
   };

@@ -18,12 +18,18 @@ export function headerPatientNin(req: Request): string | undefined {
 
 /** Eleven digits; check digits are not enforced, since numbers in official documentation fail them (see the identifiers spec). */
 export function assertNin(nin: string, where: string): void {
-  if (!/^\d{11}$/.test(nin)) throw badRequest('NAVET-KJ-PATIENT', `${where} '${nin}' is not an 11-digit fødselsnummer or D-number`, [where]);
+  if (!/^\d{11}$/.test(nin))
+    throw badRequest('NAVET-KJ-PATIENT', `${where} '${nin}' is not an 11-digit fødselsnummer or D-number`, [where]);
 }
 
 export function requireHeaderNin(req: Request): string {
   const nin = headerPatientNin(req);
-  if (!nin) throw badRequest('NAVET-KJ-PATIENT', 'The nhn-patient-nin header is required: the fødselsnummer or D-number of the patient', ['nhn-patient-nin']);
+  if (!nin)
+    throw badRequest(
+      'NAVET-KJ-PATIENT',
+      'The nhn-patient-nin header is required: the fødselsnummer or D-number of the patient',
+      ['nhn-patient-nin'],
+    );
   assertNin(nin, 'nhn-patient-nin');
   return nin;
 }
@@ -38,22 +44,50 @@ export function userRoleOf(req: Request, access: AccessContext): string | undefi
     // form-encoded as in the read page's curl example: '+' for a space (%7B%0A++++%22system%22%3A+…)
     role = JSON.parse(decodeURIComponent(header.replace(/\+/g, ' '))) as { system?: unknown; code?: unknown };
   } catch {
-    throw badRequest('NAVET-KJ-USER-ROLE', 'nhn-user-role must be URL-encoded JSON like {"system":"urn:oid:2.16.578.1.12.4.1.1.9060","code":"LE"}', ['nhn-user-role']);
+    throw badRequest(
+      'NAVET-KJ-USER-ROLE',
+      'nhn-user-role must be URL-encoded JSON like {"system":"urn:oid:2.16.578.1.12.4.1.1.9060","code":"LE"}',
+      ['nhn-user-role'],
+    );
   }
-  if (typeof role !== 'object' || role === null || role.system !== SYSTEMS.healthPersonnelCategory || typeof role.code !== 'string' || !role.code) {
-    throw badRequest('NAVET-KJ-USER-ROLE', `nhn-user-role must name a code of ${SYSTEMS.healthPersonnelCategory} (Volven 9060), e.g. {"system":"${SYSTEMS.healthPersonnelCategory}","code":"LE"}`, ['nhn-user-role']);
+  if (
+    typeof role !== 'object' ||
+    role === null ||
+    role.system !== SYSTEMS.healthPersonnelCategory ||
+    typeof role.code !== 'string' ||
+    !role.code
+  ) {
+    throw badRequest(
+      'NAVET-KJ-USER-ROLE',
+      `nhn-user-role must name a code of ${SYSTEMS.healthPersonnelCategory} (Volven 9060), e.g. {"system":"${SYSTEMS.healthPersonnelCategory}","code":"LE"}`,
+      ['nhn-user-role'],
+    );
   }
   if (attested && attested !== role.code) {
-    throw badRequest('NAVET-KJ-USER-ROLE', `nhn-user-role says ${role.code}, but the attestation says the user's authorisation is ${attested}: send the same`, ['nhn-user-role']);
+    throw badRequest(
+      'NAVET-KJ-USER-ROLE',
+      `nhn-user-role says ${role.code}, but the attestation says the user's authorisation is ${attested}: send the same`,
+      ['nhn-user-role'],
+    );
   }
   return role.code;
 }
 
 /** Headers every call checks: the calling system and, when given, the access basis. */
 export function assertCommonHeaders(req: Request): string | undefined {
-  if (!nhnHeader(req, 'source-system')) throw badRequest('NAVET-KJ-SOURCE-SYSTEM', 'The nhn-source-system header is required: the name of the calling system', ['nhn-source-system']);
+  if (!nhnHeader(req, 'source-system'))
+    throw badRequest(
+      'NAVET-KJ-SOURCE-SYSTEM',
+      'The nhn-source-system header is required: the name of the calling system',
+      ['nhn-source-system'],
+    );
   const basis = nhnHeader(req, 'access-basis');
-  if (basis && !ACCESS_BASES.includes(basis.toUpperCase())) throw badRequest('NAVET-KJ-ACCESS-BASIS', `nhn-access-basis '${basis}' is not one of ${ACCESS_BASES.join(', ')} (any case)`, ['nhn-access-basis']);
+  if (basis && !ACCESS_BASES.includes(basis.toUpperCase()))
+    throw badRequest(
+      'NAVET-KJ-ACCESS-BASIS',
+      `nhn-access-basis '${basis}' is not one of ${ACCESS_BASES.join(', ')} (any case)`,
+      ['nhn-access-basis'],
+    );
   return basis?.toUpperCase();
 }
 
@@ -71,11 +105,21 @@ export function isHprBlocked(privacy: PrivacyChoices, access: AccessContext): bo
  * Kjernejournal opens only in emergency care. A reservation is handled by each interaction (reads answer
  * nothing clinical, writes are refused).
  */
-export function assertPrivacyAllows(privacy: PrivacyChoices, access: AccessContext, accessBasis: string | undefined): void {
+export function assertPrivacyAllows(
+  privacy: PrivacyChoices,
+  access: AccessContext,
+  accessBasis: string | undefined,
+): void {
   if (isHprBlocked(privacy, access)) {
-    throw forbidden('NAVET-KJ-HPR-BLOCKED', `The patient has blocked health worker HPR ${access.practitioner?.hprNumber} from their Kjernejournal; /status says so in hprNumberBlocked`);
+    throw forbidden(
+      'NAVET-KJ-HPR-BLOCKED',
+      `The patient has blocked health worker HPR ${access.practitioner?.hprNumber} from their Kjernejournal; /status says so in hprNumberBlocked`,
+    );
   }
   if (privacy.kjernejournalRestriction.restricted && !(accessBasis && EMERGENCY_ACCESS_BASES.includes(accessBasis))) {
-    throw forbidden('NAVET-KJ-RESTRICTED', `The patient has restricted access to their Kjernejournal: critical information is shown only in emergency care (nhn-access-basis ${EMERGENCY_ACCESS_BASES.join(' or ')})`);
+    throw forbidden(
+      'NAVET-KJ-RESTRICTED',
+      `The patient has restricted access to their Kjernejournal: critical information is shown only in emergency care (nhn-access-basis ${EMERGENCY_ACCESS_BASES.join(' or ')})`,
+    );
   }
 }

@@ -28,7 +28,9 @@ export const KJ_EXTENSIONS = {
 } as const;
 export const kjProfileUrl = (name: string): string => `${KJ}StructureDefinition/${name}`;
 
-export const KJ_PROFILES = ProfileSet.fromFile(path.join(__dirname, '..', '..', '..', 'profiles', 'kjernejournal-critical-information.json'));
+export const KJ_PROFILES = ProfileSet.fromFile(
+  path.join(__dirname, '..', '..', '..', 'profiles', 'kjernejournal-critical-information.json'),
+);
 
 export type KjResourceType = 'AllergyIntolerance' | 'Condition' | 'Flag';
 export const KJ_RESOURCE_TYPES: readonly KjResourceType[] = ['AllergyIntolerance', 'Condition', 'Flag'];
@@ -45,29 +47,94 @@ export interface CriticalInfoType {
 
 /** The critical-information types of the API's `criticalInfoType` parameter (and Navet's name for flags). */
 export const CRITICAL_INFO_TYPES: Readonly<Record<string, CriticalInfoType>> = {
-  DrugReaction: { resourceType: 'AllergyIntolerance', profile: 'KjAllergyIntolerance', categories: ['medication'], dateKey: 'allergyIntoleranceDate', display: 'Legemiddelreaksjon' },
-  OtherAllergen: { resourceType: 'AllergyIntolerance', profile: 'KjAllergyIntolerance', categories: ['environment', 'food', 'biologic'], dateKey: 'allergyIntoleranceDate', display: 'Annen allergi' },
-  CriticalMedicalCondition: { resourceType: 'Condition', profile: 'KjConditionCriticalMedicalCondition', categories: ['5'], dateKey: 'conditionCriticalMedicalConditionDate', display: 'Kritisk medisinsk tilstand' },
-  Infection: { resourceType: 'Condition', profile: 'KjConditionInfection', categories: ['10'], dateKey: 'conditionInfectionDate', display: 'Smitte' },
-  IntubationProblem: { resourceType: 'Condition', profile: 'KjConditionComplicationsOfAnesthesia', categories: ['3'], dateKey: 'conditionComplicationsOfAnesthesiaDate', display: 'Intubasjonsproblem' },
-  OtherProblemWithAnesthesia: { resourceType: 'Condition', profile: 'KjConditionComplicationsOfAnesthesia', categories: ['4'], dateKey: 'conditionComplicationsOfAnesthesiaDate', display: 'Andre problemer ved anestesi' },
-  TransplantsAndOtherForeignBodies: { resourceType: 'Condition', profile: 'KjConditionTransplantsAndOtherForeignBodies', categories: ['6'], dateKey: 'conditionTransplantsAndOtherForeignBodiesDate', display: 'Implantater og transplantater' },
-  OtherProcedureChange: { resourceType: 'Flag', profile: 'KjFlag', categories: ['9'], dateKey: 'flagDate', display: 'Annen endring i behandlingsrutine' },
+  DrugReaction: {
+    resourceType: 'AllergyIntolerance',
+    profile: 'KjAllergyIntolerance',
+    categories: ['medication'],
+    dateKey: 'allergyIntoleranceDate',
+    display: 'Legemiddelreaksjon',
+  },
+  OtherAllergen: {
+    resourceType: 'AllergyIntolerance',
+    profile: 'KjAllergyIntolerance',
+    categories: ['environment', 'food', 'biologic'],
+    dateKey: 'allergyIntoleranceDate',
+    display: 'Annen allergi',
+  },
+  CriticalMedicalCondition: {
+    resourceType: 'Condition',
+    profile: 'KjConditionCriticalMedicalCondition',
+    categories: ['5'],
+    dateKey: 'conditionCriticalMedicalConditionDate',
+    display: 'Kritisk medisinsk tilstand',
+  },
+  Infection: {
+    resourceType: 'Condition',
+    profile: 'KjConditionInfection',
+    categories: ['10'],
+    dateKey: 'conditionInfectionDate',
+    display: 'Smitte',
+  },
+  IntubationProblem: {
+    resourceType: 'Condition',
+    profile: 'KjConditionComplicationsOfAnesthesia',
+    categories: ['3'],
+    dateKey: 'conditionComplicationsOfAnesthesiaDate',
+    display: 'Intubasjonsproblem',
+  },
+  OtherProblemWithAnesthesia: {
+    resourceType: 'Condition',
+    profile: 'KjConditionComplicationsOfAnesthesia',
+    categories: ['4'],
+    dateKey: 'conditionComplicationsOfAnesthesiaDate',
+    display: 'Andre problemer ved anestesi',
+  },
+  TransplantsAndOtherForeignBodies: {
+    resourceType: 'Condition',
+    profile: 'KjConditionTransplantsAndOtherForeignBodies',
+    categories: ['6'],
+    dateKey: 'conditionTransplantsAndOtherForeignBodiesDate',
+    display: 'Implantater og transplantater',
+  },
+  OtherProcedureChange: {
+    resourceType: 'Flag',
+    profile: 'KjFlag',
+    categories: ['9'],
+    dateKey: 'flagDate',
+    display: 'Annen endring i behandlingsrutine',
+  },
 };
 
 export const ALLERGY_TYPES = ['DrugReaction', 'OtherAllergen'];
-export const CONDITION_TYPES = ['CriticalMedicalCondition', 'Infection', 'IntubationProblem', 'OtherProblemWithAnesthesia', 'TransplantsAndOtherForeignBodies'];
+export const CONDITION_TYPES = [
+  'CriticalMedicalCondition',
+  'Infection',
+  'IntubationProblem',
+  'OtherProblemWithAnesthesia',
+  'TransplantsAndOtherForeignBodies',
+];
 
-const codingsOf = (value: unknown): { system?: unknown; code?: unknown }[] => (Array.isArray(value) ? value : [])
-  .flatMap((c) => (typeof c === 'object' && c !== null && Array.isArray((c as { coding?: unknown }).coding) ? (c as { coding: unknown[] }).coding : []))
-  .filter((c): c is { system?: unknown; code?: unknown } => typeof c === 'object' && c !== null);
+const codingsOf = (value: unknown): { system?: unknown; code?: unknown }[] =>
+  (Array.isArray(value) ? value : [])
+    .flatMap((c) =>
+      typeof c === 'object' && c !== null && Array.isArray((c as { coding?: unknown }).coding)
+        ? (c as { coding: unknown[] }).coding
+        : [],
+    )
+    .filter((c): c is { system?: unknown; code?: unknown } => typeof c === 'object' && c !== null);
 
 /** The critical-information type of an entry, read off its category; undefined when it has none of ours. */
 export function criticalInfoTypeOf(resource: FhirResource): string | undefined {
   if (resource.resourceType === 'AllergyIntolerance') {
     const category = Array.isArray(resource.category) ? resource.category[0] : undefined;
-    return Object.entries(CRITICAL_INFO_TYPES).find(([, t]) => t.resourceType === 'AllergyIntolerance' && t.categories.includes(String(category)))?.[0];
+    return Object.entries(CRITICAL_INFO_TYPES).find(
+      ([, t]) => t.resourceType === 'AllergyIntolerance' && t.categories.includes(String(category)),
+    )?.[0];
   }
-  const codes = codingsOf(resource.category).filter((c) => c.system === KJ_SYSTEMS.category).map((c) => String(c.code));
-  return Object.entries(CRITICAL_INFO_TYPES).find(([, t]) => t.resourceType === resource.resourceType && t.categories.some((c) => codes.includes(c)))?.[0];
+  const codes = codingsOf(resource.category)
+    .filter((c) => c.system === KJ_SYSTEMS.category)
+    .map((c) => String(c.code));
+  return Object.entries(CRITICAL_INFO_TYPES).find(
+    ([, t]) => t.resourceType === resource.resourceType && t.categories.some((c) => codes.includes(c)),
+  )?.[0];
 }

@@ -46,8 +46,10 @@ export async function renderPdf(content: PdfContent): Promise<Uint8Array> {
   const font = await pdf.embedFont(StandardFonts.Helvetica);
   const bold = await pdf.embedFont(StandardFonts.HelveticaBold);
   const lines: { text: string; bold?: boolean }[] = [
-    { text: content.title, bold: true }, { text: '' },
-    ...content.header.map((text) => ({ text })), { text: '' },
+    { text: content.title, bold: true },
+    { text: '' },
+    ...content.header.map((text) => ({ text })),
+    { text: '' },
     ...content.paragraphs.flatMap((p) => [...wrap(p).map((text) => ({ text })), { text: '' }]),
   ];
   const draw = () => {
@@ -68,8 +70,14 @@ export async function renderPdf(content: PdfContent): Promise<Uint8Array> {
   let bytes = await pdf.save({ useObjectStreams: false });
   let page = 1;
   while (content.minimumBytes && bytes.length < content.minimumBytes) {
-    lines.splice(0, lines.length, { text: `${content.title}, vedlegg ${page++}`, bold: true },
-      ...Array.from({ length: 45 }, (_, i) => ({ text: `Måling ${i + 1}: ${'verdi innenfor referanseområdet; '.repeat(2)}` })));
+    lines.splice(
+      0,
+      lines.length,
+      { text: `${content.title}, vedlegg ${page++}`, bold: true },
+      ...Array.from({ length: 45 }, (_, i) => ({
+        text: `Måling ${i + 1}: ${'verdi innenfor referanseområdet; '.repeat(2)}`,
+      })),
+    );
     draw();
     bytes = await pdf.save({ useObjectStreams: false });
   }

@@ -3,7 +3,15 @@ import type { FhirResource } from '../../fhir/types';
 import { identifierSystemOf, SYSTEMS } from '../../sandbox/seed/codes';
 import { ownValue } from '../../own-value';
 import {
-  CATEGORIES, DOCUMENT_CLASS_SYSTEM, FACILITY_TYPE_SYSTEM, FORMAT_SYSTEM, FORMATS, KNOWN_TYPES, navetOid, ORGNR_SYSTEM, RESH_SYSTEM,
+  CATEGORIES,
+  DOCUMENT_CLASS_SYSTEM,
+  FACILITY_TYPE_SYSTEM,
+  FORMAT_SYSTEM,
+  FORMATS,
+  KNOWN_TYPES,
+  navetOid,
+  ORGNR_SYSTEM,
+  RESH_SYSTEM,
   SECURITY_LABEL_SYSTEM,
 } from './pjd-codes';
 
@@ -14,7 +22,8 @@ import {
  * practice setting, format, masterIdentifier "<source id>^<local id>", and the attachment's size, hash
  * (SHA-1, base64) and ITI-68 link. The Binary with the bytes is named by that hash (one copy per content).
  */
-export const MHD_PROFILE = 'https://profiles.ihe.net/ITI/MHD/StructureDefinition/IHE.MHD.Comprehensive.DocumentReference';
+export const MHD_PROFILE =
+  'https://profiles.ihe.net/ITI/MHD/StructureDefinition/IHE.MHD.Comprehensive.DocumentReference';
 
 export interface DocumentSource {
   institution: { orgnr: string; name: string };
@@ -46,7 +55,10 @@ export interface DocumentInput {
 
 /** The repository and community that serve a source's documents, as ITI-68 names them. */
 export function repositoryOf(orgnr: string): { repositoryUniqueId: string; homeCommunityId: string } {
-  return { repositoryUniqueId: navetOid(`repository:${orgnr}`), homeCommunityId: `urn:oid:${navetOid(`community:${orgnr}`)}` };
+  return {
+    repositoryUniqueId: navetOid(`repository:${orgnr}`),
+    homeCommunityId: `urn:oid:${navetOid(`community:${orgnr}`)}`,
+  };
 }
 
 /** The ITI-68 link below the PJD base (made absolute when the document is served). */
@@ -64,28 +76,43 @@ export function binaryIdOfHash(hashBase64: string): string {
   return `sha1-${Buffer.from(hashBase64, 'base64').toString('hex')}`;
 }
 
-export function buildDocumentReference(input: DocumentInput): { documentReference: FhirResource; binary: FhirResource } {
+export function buildDocumentReference(input: DocumentInput): {
+  documentReference: FhirResource;
+  binary: FhirResource;
+} {
   const { source } = input;
-  const documentUniqueId = input.documentUniqueId ?? `${navetOid(`source:${source.institution.orgnr}`)}^${input.localId ?? input.id}`;
+  const documentUniqueId =
+    input.documentUniqueId ?? `${navetOid(`source:${source.institution.orgnr}`)}^${input.localId ?? input.id}`;
   const contained: FhirResource[] = [
     {
-      resourceType: 'Organization', id: 'institution',
+      resourceType: 'Organization',
+      id: 'institution',
       identifier: [{ system: ORGNR_SYSTEM, value: source.institution.orgnr }],
       type: [{ coding: [{ system: ORGNR_SYSTEM.replace('urn:oid:', ''), code: source.institution.orgnr }] }],
       name: source.institution.name,
     },
-    ...(source.department ? [{
-      resourceType: 'Organization', id: 'department',
-      identifier: [{ system: RESH_SYSTEM, value: source.department.resh }],
-      type: [{ coding: [{ system: RESH_SYSTEM.replace('urn:oid:', ''), code: source.department.resh }] }],
-      name: source.department.name,
-      partOf: { reference: '#institution' },
-    }] : []),
-    ...(source.author ? [{
-      resourceType: 'Practitioner', id: 'author',
-      identifier: [{ system: SYSTEMS.hpr, value: source.author.hpr }],
-      name: [{ family: source.author.family, given: source.author.given }],
-    }] : []),
+    ...(source.department
+      ? [
+          {
+            resourceType: 'Organization',
+            id: 'department',
+            identifier: [{ system: RESH_SYSTEM, value: source.department.resh }],
+            type: [{ coding: [{ system: RESH_SYSTEM.replace('urn:oid:', ''), code: source.department.resh }] }],
+            name: source.department.name,
+            partOf: { reference: '#institution' },
+          },
+        ]
+      : []),
+    ...(source.author
+      ? [
+          {
+            resourceType: 'Practitioner',
+            id: 'author',
+            identifier: [{ system: SYSTEMS.hpr, value: source.author.hpr }],
+            name: [{ family: source.author.family, given: source.author.given }],
+          },
+        ]
+      : []),
   ];
   const documentReference: FhirResource = {
     resourceType: 'DocumentReference',
@@ -95,31 +122,55 @@ export function buildDocumentReference(input: DocumentInput): { documentReferenc
     masterIdentifier: { value: documentUniqueId },
     identifier: [{ use: 'official', system: 'urn:ietf:rfc:3986', value: `urn:uuid:${input.id}` }],
     status: 'current',
-    type: { coding: [{ system: DOCUMENT_CLASS_SYSTEM, code: input.type, display: ownValue(KNOWN_TYPES, input.type) ?? input.title }] },
-    category: [{ coding: [{ system: DOCUMENT_CLASS_SYSTEM, code: input.category, display: ownValue(CATEGORIES, input.category) }] }],
-    subject: { reference: `Patient/${input.patient.id}`, identifier: { system: identifierSystemOf(input.patient.nin), value: input.patient.nin } },
+    type: {
+      coding: [
+        { system: DOCUMENT_CLASS_SYSTEM, code: input.type, display: ownValue(KNOWN_TYPES, input.type) ?? input.title },
+      ],
+    },
+    category: [
+      {
+        coding: [
+          { system: DOCUMENT_CLASS_SYSTEM, code: input.category, display: ownValue(CATEGORIES, input.category) },
+        ],
+      },
+    ],
+    subject: {
+      reference: `Patient/${input.patient.id}`,
+      identifier: { system: identifierSystemOf(input.patient.nin), value: input.patient.nin },
+    },
     date: input.date,
     author: contained.map((r) => ({ reference: `#${r.id}` })),
-    ...(input.replaces ? { relatesTo: [{ code: 'replaces', target: { reference: `DocumentReference/${input.replaces}` } }] } : {}),
+    ...(input.replaces
+      ? { relatesTo: [{ code: 'replaces', target: { reference: `DocumentReference/${input.replaces}` } }] }
+      : {}),
     securityLabel: [{ coding: [{ system: SECURITY_LABEL_SYSTEM, code: input.securityLabel ?? 'N' }] }],
-    content: [{
-      attachment: {
-        contentType: input.contentType,
-        language: 'nb-NO',
-        url: retrieveLink(documentUniqueId, source.institution.orgnr),
-        size: input.bytes.length,
-        hash: sha1Base64(input.bytes),
-        title: input.title,
-        creation: input.date,
+    content: [
+      {
+        attachment: {
+          contentType: input.contentType,
+          language: 'nb-NO',
+          url: retrieveLink(documentUniqueId, source.institution.orgnr),
+          size: input.bytes.length,
+          hash: sha1Base64(input.bytes),
+          title: input.title,
+          creation: input.date,
+        },
+        format: { system: FORMAT_SYSTEM, code: input.format, display: ownValue(FORMATS, input.format) ?? input.format },
       },
-      format: { system: FORMAT_SYSTEM, code: input.format, display: ownValue(FORMATS, input.format) ?? input.format },
-    }],
+    ],
     context: {
-      ...(input.facilityType ? { facilityType: { coding: [{ system: FACILITY_TYPE_SYSTEM, ...input.facilityType }] } } : {}),
+      ...(input.facilityType
+        ? { facilityType: { coding: [{ system: FACILITY_TYPE_SYSTEM, ...input.facilityType }] } }
+        : {}),
       ...(input.practiceSetting ? { practiceSetting: { coding: [input.practiceSetting] } } : {}),
       sourcePatientInfo: { reference: `Patient/${input.patient.id}` },
     },
   };
-  const binary: FhirResource = { resourceType: 'Binary', id: binaryIdOfHash(sha1Base64(input.bytes)), contentType: input.contentType, data: Buffer.from(input.bytes).toString('base64') };
+  const binary: FhirResource = {
+    resourceType: 'Binary',
+    id: binaryIdOfHash(sha1Base64(input.bytes)),
+    contentType: input.contentType,
+    data: Buffer.from(input.bytes).toString('base64'),
+  };
   return { documentReference, binary };
 }

@@ -59,7 +59,9 @@ export const FORMATS: Readonly<Record<string, string>> = {
 export const CONTENT_TYPES = ['application/pdf', 'application/xml', 'text/xml'];
 
 export const FACILITY_TYPE_SYSTEM = 'urn:oid:2.16.578.1.12.4.1.1.1303';
-export const PRACTICE_SETTING_SYSTEMS = ['8651', '8653', '8654', '8655', '8663'].map((list) => `urn:oid:2.16.578.1.12.4.1.1.${list}`);
+export const PRACTICE_SETTING_SYSTEMS = ['8651', '8653', '8654', '8655', '8663'].map(
+  (list) => `urn:oid:2.16.578.1.12.4.1.1.${list}`,
+);
 
 export const ORGNR_SYSTEM = 'urn:oid:2.16.578.1.12.4.1.4.101';
 export const RESH_SYSTEM = 'urn:oid:2.16.578.1.12.4.1.4.102';

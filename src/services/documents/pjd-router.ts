@@ -38,12 +38,54 @@ interface PjdEndpoint extends PatientDataEndpoint {
 
 /** The endpoints of PJD that return or change patient data: each writes the access log. */
 const ENDPOINTS: PjdEndpoint[] = [
-  { method: 'post', path: '/R4/fhir/DocumentReference/_search', interaction: ITI_67, patientNin: searchPatientNin, scopes: [...DOCUMENT_SCOPES.list], handler: findDocumentReferences },
-  { method: 'get', path: '/R4/fhir/DocumentReference', interaction: ITI_67, patientNin: searchPatientNin, scopes: [...DOCUMENT_SCOPES.list], handler: findDocumentReferences },
-  { method: 'get', path: '/mhd/document', interaction: ITI_68, patientNin: requestedPatientNin, scopes: [DOCUMENT_SCOPES.readDocument], handler: retrieveDocument },
-  { method: 'get', path: '/mhd/iti68/document', interaction: ITI_68, patientNin: requestedPatientNin, scopes: [DOCUMENT_SCOPES.readDocument], handler: retrieveDocument },
-  { method: 'post', path: '/R4/fhir', interaction: ITI_65, patientNin: (req) => providedPatientNin(req.body), scopes: [DOCUMENT_SCOPES.provide], handler: provideDocumentBundle },
-  { method: 'post', path: '/R4/fhir/DocumentReference/:id/$deprecate', interaction: DEPRECATE, patientNin: requestedPatientNin, scopes: [DOCUMENT_SCOPES.provide], handler: deprecateDocument },
+  {
+    method: 'post',
+    path: '/R4/fhir/DocumentReference/_search',
+    interaction: ITI_67,
+    patientNin: searchPatientNin,
+    scopes: [...DOCUMENT_SCOPES.list],
+    handler: findDocumentReferences,
+  },
+  {
+    method: 'get',
+    path: '/R4/fhir/DocumentReference',
+    interaction: ITI_67,
+    patientNin: searchPatientNin,
+    scopes: [...DOCUMENT_SCOPES.list],
+    handler: findDocumentReferences,
+  },
+  {
+    method: 'get',
+    path: '/mhd/document',
+    interaction: ITI_68,
+    patientNin: requestedPatientNin,
+    scopes: [DOCUMENT_SCOPES.readDocument],
+    handler: retrieveDocument,
+  },
+  {
+    method: 'get',
+    path: '/mhd/iti68/document',
+    interaction: ITI_68,
+    patientNin: requestedPatientNin,
+    scopes: [DOCUMENT_SCOPES.readDocument],
+    handler: retrieveDocument,
+  },
+  {
+    method: 'post',
+    path: '/R4/fhir',
+    interaction: ITI_65,
+    patientNin: (req) => providedPatientNin(req.body),
+    scopes: [DOCUMENT_SCOPES.provide],
+    handler: provideDocumentBundle,
+  },
+  {
+    method: 'post',
+    path: '/R4/fhir/DocumentReference/:id/$deprecate',
+    interaction: DEPRECATE,
+    patientNin: requestedPatientNin,
+    scopes: [DOCUMENT_SCOPES.provide],
+    handler: deprecateDocument,
+  },
 ];
 export const PJD_PATIENT_DATA_ENDPOINTS: PatientDataEndpoint[] = ENDPOINTS;
 
@@ -57,7 +99,9 @@ export function pjdPathAlias(url: string): string {
   return /^\/fhir(\/|\?|$)/i.test(path) ? `/R4${path}` : path;
 }
 
-export function pjdRouter(deps: GuardDependencies & { accessLog: AccessLog; settings: PjdSettingsStore; maxBody: string }): Router {
+export function pjdRouter(
+  deps: GuardDependencies & { accessLog: AccessLog; settings: PjdSettingsStore; maxBody: string },
+): Router {
   const router = Router();
   router.use((req, _res, next) => {
     req.url = pjdPathAlias(req.url);
@@ -73,10 +117,25 @@ export function pjdRouter(deps: GuardDependencies & { accessLog: AccessLog; sett
   const fhirJson = jsonBody({ limit: deps.maxBody, type: ['application/fhir+json', 'application/json'] });
   const availability = pjdAvailability(deps.settings);
   for (const endpoint of ENDPOINTS) {
-    const verify = accessVerifier(deps, { audience: PJD_AUDIENCE, anyScope: endpoint.scopes, requireAttestation: true, patientNin: endpoint.patientNin });
-    const context = (sandbox: Sandbox, store: PjdContext['store']): PjdContext => ({ store, settings: deps.settings, pjdBase: serviceUrls(deps.baseUrl, sandbox.name).pjd });
-    router[endpoint.method](endpoint.path, endpoint.interaction === ITI_65 ? fhirJson : form, availability, patientDataRoute({ accessLog: deps.accessLog, verify, store: deps.store }, endpoint,
-      (req, res, access, store) => endpoint.handler(context(res.locals.sandbox as Sandbox, store), req, res, access, store)));
+    const verify = accessVerifier(deps, {
+      audience: PJD_AUDIENCE,
+      anyScope: endpoint.scopes,
+      requireAttestation: true,
+      patientNin: endpoint.patientNin,
+    });
+    const context = (sandbox: Sandbox, store: PjdContext['store']): PjdContext => ({
+      store,
+      settings: deps.settings,
+      pjdBase: serviceUrls(deps.baseUrl, sandbox.name).pjd,
+    });
+    router[endpoint.method](
+      endpoint.path,
+      endpoint.interaction === ITI_65 ? fhirJson : form,
+      availability,
+      patientDataRoute({ accessLog: deps.accessLog, verify, store: deps.store }, endpoint, (req, res, access, store) =>
+        endpoint.handler(context(res.locals.sandbox as Sandbox, store), req, res, access, store),
+      ),
+    );
   }
   return router;
 }

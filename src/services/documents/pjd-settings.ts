@@ -21,7 +21,8 @@ export interface PjdSettings {
 export const MAX_PJD_DELAY_MS = 30_000;
 const EMPTY: PjdSettings = { allowedAuthorizations: {} };
 const KEYS = ['allowedAuthorizations', 'delayMs', 'unavailable'];
-const USAGE = 'Send {"allowedAuthorizations": {"<orgnr>": ["LE", "PS"]}} (an empty object allows everyone), {"delayMs": 3000} or {"unavailable": true}';
+const USAGE =
+  'Send {"allowedAuthorizations": {"<orgnr>": ["LE", "PS"]}} (an empty object allows everyone), {"delayMs": 3000} or {"unavailable": true}';
 
 export class PjdSettingsStore extends ServiceSettingsStore<PjdSettings> {
   constructor(db: Kysely<Database>) {
@@ -30,11 +31,23 @@ export class PjdSettingsStore extends ServiceSettingsStore<PjdSettings> {
 }
 
 function parseAllowed(allowed: unknown): Record<string, string[]> {
-  if (allowed === null || typeof allowed !== 'object' || Array.isArray(allowed)) throw badRequest('NAVET-PJD-SETTINGS', USAGE, ['allowedAuthorizations']);
+  if (allowed === null || typeof allowed !== 'object' || Array.isArray(allowed))
+    throw badRequest('NAVET-PJD-SETTINGS', USAGE, ['allowedAuthorizations']);
   for (const [orgnr, codes] of Object.entries(allowed)) {
-    if (!/^\d{9}$/.test(orgnr)) throw badRequest('NAVET-PJD-SETTINGS', `allowedAuthorizations: '${orgnr}' is not a 9-digit organisation number`, [`allowedAuthorizations.${orgnr}`]);
-    if (!Array.isArray(codes) || codes.length === 0 || !codes.every((c) => typeof c === 'string' && /^[A-Z0-9]{1,5}$/.test(c))) {
-      throw badRequest('NAVET-PJD-SETTINGS', `allowedAuthorizations.${orgnr} must be a non-empty list of Volven 9060 codes such as "LE"`, [`allowedAuthorizations.${orgnr}`]);
+    if (!/^\d{9}$/.test(orgnr))
+      throw badRequest('NAVET-PJD-SETTINGS', `allowedAuthorizations: '${orgnr}' is not a 9-digit organisation number`, [
+        `allowedAuthorizations.${orgnr}`,
+      ]);
+    if (
+      !Array.isArray(codes) ||
+      codes.length === 0 ||
+      !codes.every((c) => typeof c === 'string' && /^[A-Z0-9]{1,5}$/.test(c))
+    ) {
+      throw badRequest(
+        'NAVET-PJD-SETTINGS',
+        `allowedAuthorizations.${orgnr} must be a non-empty list of Volven 9060 codes such as "LE"`,
+        [`allowedAuthorizations.${orgnr}`],
+      );
     }
   }
   return allowed as Record<string, string[]>;
@@ -51,12 +64,17 @@ export function parsePjdSettings(body: unknown, current: PjdSettings = EMPTY): P
   if ('delayMs' in given) {
     const delayMs = given.delayMs;
     if (typeof delayMs !== 'number' || !Number.isInteger(delayMs) || delayMs < 0 || delayMs > MAX_PJD_DELAY_MS) {
-      throw badRequest('NAVET-PJD-SETTINGS', `delayMs must be a whole number of milliseconds from 0 to ${MAX_PJD_DELAY_MS}`, ['delayMs']);
+      throw badRequest(
+        'NAVET-PJD-SETTINGS',
+        `delayMs must be a whole number of milliseconds from 0 to ${MAX_PJD_DELAY_MS}`,
+        ['delayMs'],
+      );
     }
     next.delayMs = delayMs;
   }
   if ('unavailable' in given) {
-    if (typeof given.unavailable !== 'boolean') throw badRequest('NAVET-PJD-SETTINGS', 'unavailable must be true or false', ['unavailable']);
+    if (typeof given.unavailable !== 'boolean')
+      throw badRequest('NAVET-PJD-SETTINGS', 'unavailable must be true or false', ['unavailable']);
     next.unavailable = given.unavailable;
   }
   return next;
@@ -75,7 +93,18 @@ export function pjdAvailability(settings: PjdSettingsStore): RequestHandler {
   return async (_req, res, next) => {
     const { delayMs, unavailable } = await settings.read((res.locals.sandbox as Sandbox).name);
     if (unavailable) {
-      throw new FhirError(503, [{ severity: 'error', code: 'transient', navetCode: 'NAVET-PJD-UNAVAILABLE', text: 'PJD is unavailable (set in this sandbox\'s PJD settings); retry later' }], { 'Retry-After': '5' });
+      throw new FhirError(
+        503,
+        [
+          {
+            severity: 'error',
+            code: 'transient',
+            navetCode: 'NAVET-PJD-UNAVAILABLE',
+            text: "PJD is unavailable (set in this sandbox's PJD settings); retry later",
+          },
+        ],
+        { 'Retry-After': '5' },
+      );
     }
     if (delayMs) await new Promise((resolve) => setTimeout(resolve, delayMs));
     next();

@@ -35,50 +35,86 @@ const quantity = (value: number, unit: string) => ({ value, unit, system: UCUM, 
 
 export function buildLabReport(input: LabReportInput): FhirResource[] {
   const { id, panel, patient } = input;
-  const subject = { ...(patient.id ? { reference: `Patient/${patient.id}` } : {}), identifier: { system: identifierSystemOf(patient.nin), value: patient.nin } };
-  const category = { coding: [{ system: volven('8202'), code: panel.discipline, display: DISCIPLINES[panel.discipline] }] };
-  const reportRef = { reference: `DiagnosticReport/${id}` };
-  const specimen: FhirResource | undefined = panel.specimen ? {
-    resourceType: 'Specimen', id: `${id}-sp`, meta: { profile: [NILAR_PROFILE.specimen] },
-    accessionIdentifier: { system: PPS_IDENTIFIER.analysedSubjectId, value: `${input.lab.orgnr}-${id}` },
-    status: 'available',
-    type: { coding: [{ system: volven('8351'), code: panel.specimen.code, display: panel.specimen.display }] },
-    subject,
-    collection: { collectedDateTime: input.collected },
-  } : undefined;
-  const observations: FhirResource[] = input.minimal ? [] : panel.findings
-    ? [{
-      resourceType: 'Observation', id: `${id}-o1`, meta: { profile: [NILAR_PROFILE.observation] },
-      extension: [{ url: NILAR_EXTENSION.diagnosticReportRef, valueReference: reportRef }],
-      identifier: [{ system: PPS_IDENTIFIER.resultItemId, value: `${id}-1` }],
-      status: 'final', category: [category],
-      code: { coding: [{ system: volven('7280'), code: panel.findings.code, display: panel.findings.display }] },
-      subject, effectiveDateTime: input.collected, issued: input.reported,
-      valueCodeableConcept: { text: panel.findings.results[input.values[0] % panel.findings.results.length] },
-      ...(specimen ? { specimen: { reference: `Specimen/${specimen.id}` } } : {}),
-    }]
-    : panel.analyses.map((analysis, i) => ({
-      resourceType: 'Observation', id: `${id}-o${i + 1}`, meta: { profile: [NILAR_PROFILE.observation] },
-      extension: [{ url: NILAR_EXTENSION.diagnosticReportRef, valueReference: reportRef }],
-      identifier: [{ system: PPS_IDENTIFIER.resultItemId, value: `${id}-${i + 1}` }],
-      status: 'final', category: [category],
-      code: { coding: [{ system: volven('7280'), code: analysis.code, display: analysis.display }] },
-      subject, effectiveDateTime: input.collected, issued: input.reported,
-      valueQuantity: quantity(input.values[i], analysis.unit),
-      interpretation: interpretation(input.values[i], analysis.low, analysis.high),
-      referenceRange: [{ ...(analysis.low !== undefined ? { low: quantity(analysis.low, analysis.unit) } : {}), ...(analysis.high !== undefined ? { high: quantity(analysis.high, analysis.unit) } : {}) }],
-      ...(specimen ? { specimen: { reference: `Specimen/${specimen.id}` } } : {}),
-    }));
-  const serviceRequest: FhirResource | undefined = input.minimal ? undefined : {
-    resourceType: 'ServiceRequest', id: `${id}-sr`, meta: { profile: [NILAR_PROFILE.serviceRequest] },
-    identifier: [{ system: PPS_IDENTIFIER.servReqId, value: `${id}-req` }],
-    status: 'completed', intent: 'order', subject,
-    code: { text: panel.name },
-    requester: { reference: `PractitionerRole/${input.requesterRole}` },
-    authoredOn: input.collected,
+  const subject = {
+    ...(patient.id ? { reference: `Patient/${patient.id}` } : {}),
+    identifier: { system: identifierSystemOf(patient.nin), value: patient.nin },
   };
+  const category = {
+    coding: [{ system: volven('8202'), code: panel.discipline, display: DISCIPLINES[panel.discipline] }],
+  };
+  const reportRef = { reference: `DiagnosticReport/${id}` };
+  const specimen: FhirResource | undefined = panel.specimen
+    ? {
+        resourceType: 'Specimen',
+        id: `${id}-sp`,
+        meta: { profile: [NILAR_PROFILE.specimen] },
+        accessionIdentifier: { system: PPS_IDENTIFIER.analysedSubjectId, value: `${input.lab.orgnr}-${id}` },
+        status: 'available',
+        type: { coding: [{ system: volven('8351'), code: panel.specimen.code, display: panel.specimen.display }] },
+        subject,
+        collection: { collectedDateTime: input.collected },
+      }
+    : undefined;
+  const observations: FhirResource[] = input.minimal
+    ? []
+    : panel.findings
+      ? [
+          {
+            resourceType: 'Observation',
+            id: `${id}-o1`,
+            meta: { profile: [NILAR_PROFILE.observation] },
+            extension: [{ url: NILAR_EXTENSION.diagnosticReportRef, valueReference: reportRef }],
+            identifier: [{ system: PPS_IDENTIFIER.resultItemId, value: `${id}-1` }],
+            status: 'final',
+            category: [category],
+            code: { coding: [{ system: volven('7280'), code: panel.findings.code, display: panel.findings.display }] },
+            subject,
+            effectiveDateTime: input.collected,
+            issued: input.reported,
+            valueCodeableConcept: { text: panel.findings.results[input.values[0] % panel.findings.results.length] },
+            ...(specimen ? { specimen: { reference: `Specimen/${specimen.id}` } } : {}),
+          },
+        ]
+      : panel.analyses.map((analysis, i) => ({
+          resourceType: 'Observation',
+          id: `${id}-o${i + 1}`,
+          meta: { profile: [NILAR_PROFILE.observation] },
+          extension: [{ url: NILAR_EXTENSION.diagnosticReportRef, valueReference: reportRef }],
+          identifier: [{ system: PPS_IDENTIFIER.resultItemId, value: `${id}-${i + 1}` }],
+          status: 'final',
+          category: [category],
+          code: { coding: [{ system: volven('7280'), code: analysis.code, display: analysis.display }] },
+          subject,
+          effectiveDateTime: input.collected,
+          issued: input.reported,
+          valueQuantity: quantity(input.values[i], analysis.unit),
+          interpretation: interpretation(input.values[i], analysis.low, analysis.high),
+          referenceRange: [
+            {
+              ...(analysis.low !== undefined ? { low: quantity(analysis.low, analysis.unit) } : {}),
+              ...(analysis.high !== undefined ? { high: quantity(analysis.high, analysis.unit) } : {}),
+            },
+          ],
+          ...(specimen ? { specimen: { reference: `Specimen/${specimen.id}` } } : {}),
+        }));
+  const serviceRequest: FhirResource | undefined = input.minimal
+    ? undefined
+    : {
+        resourceType: 'ServiceRequest',
+        id: `${id}-sr`,
+        meta: { profile: [NILAR_PROFILE.serviceRequest] },
+        identifier: [{ system: PPS_IDENTIFIER.servReqId, value: `${id}-req` }],
+        status: 'completed',
+        intent: 'order',
+        subject,
+        code: { text: panel.name },
+        requester: { reference: `PractitionerRole/${input.requesterRole}` },
+        authoredOn: input.collected,
+      };
   const report: FhirResource = {
-    resourceType: 'DiagnosticReport', id, meta: { profile: [NILAR_PROFILE.diagnosticReport] },
+    resourceType: 'DiagnosticReport',
+    id,
+    meta: { profile: [NILAR_PROFILE.diagnosticReport] },
     extension: [{ url: NILAR_EXTENSION.reportDate, valueDateTime: input.reported }],
     identifier: [{ system: PPS_IDENTIFIER.servReportId, value: `${input.lab.orgnr}-${id}` }],
     ...(serviceRequest ? { basedOn: [{ reference: `ServiceRequest/${serviceRequest.id}` }] } : {}),
@@ -91,11 +127,16 @@ export function buildLabReport(input: LabReportInput): FhirResource[] {
     performer: [{ reference: `PractitionerRole/${input.performerRole}`, display: input.lab.name }],
     ...(specimen ? { specimen: [{ reference: `Specimen/${specimen.id}` }] } : {}),
     ...(observations.length > 0 ? { result: observations.map((o) => ({ reference: `Observation/${o.id}` })) } : {}),
-    ...(panel.findings && !input.minimal ? { conclusion: panel.findings.results[input.values[0] % panel.findings.results.length] } : {}),
+    ...(panel.findings && !input.minimal
+      ? { conclusion: panel.findings.results[input.values[0] % panel.findings.results.length] }
+      : {}),
   };
   const all = [report, ...(serviceRequest ? [serviceRequest] : []), ...(specimen ? [specimen] : []), ...observations];
   for (const resource of all) {
-    resource.meta = { ...resource.meta, tag: labResultTags(resource, input.lab.orgnr, resource === report ? observations : []) };
+    resource.meta = {
+      ...resource.meta,
+      tag: labResultTags(resource, input.lab.orgnr, resource === report ? observations : []),
+    };
   }
   return all;
 }

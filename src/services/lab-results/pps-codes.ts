@@ -2,7 +2,11 @@ import type { Interaction } from '../../audit/audit-event';
 
 /** Audience, scopes, code systems and identifier systems of Pasientens prøvesvar (PPS, formerly NILAR). */
 export const PPS_AUDIENCE = 'nhn:pps';
-export const PPS_SCOPES = { read: 'nhn:pps/provesvar-read', readV1: 'nhn:pps/provesvar', submit: 'navet:pps/submit-result' } as const;
+export const PPS_SCOPES = {
+  read: 'nhn:pps/provesvar-read',
+  readV1: 'nhn:pps/provesvar',
+  submit: 'navet:pps/submit-result',
+} as const;
 export const PPS_READ_SCOPES = [PPS_SCOPES.read, PPS_SCOPES.readV1];
 
 export const NILAR_BASE = 'http://nhn.no/fhir/nilar';
@@ -20,7 +24,11 @@ export const NILAR_EXTENSION = {
 
 /** The three URL forms of a Volven code system: NILAR's, HL7 Norway's since 2024, and the OID. */
 export function volvenSystems(number: string): string[] {
-  return [`http://ehelse.no/fhir/CodeSystem/no-kodeverk-${number}`, `http://helsedir.no/fhir/CodeSystem/no-kodeverk-${number}`, `urn:oid:2.16.578.1.12.4.1.1.${number}`];
+  return [
+    `http://ehelse.no/fhir/CodeSystem/no-kodeverk-${number}`,
+    `http://helsedir.no/fhir/CodeSystem/no-kodeverk-${number}`,
+    `urn:oid:2.16.578.1.12.4.1.1.${number}`,
+  ];
 }
 /** The form Navet writes: the NILAR profiles' own. */
 export const volven = (number: string): string => volvenSystems(number)[0];
@@ -40,5 +48,17 @@ export const SOURCE_TAG_SYSTEM = 'https://navet.example/fhir/CodeSystem/pps-sour
 /** Navet's extension on a corrected report: the version it supersedes. */
 export const SUPERSEDES_EXTENSION = 'https://navet.example/fhir/StructureDefinition/pps-supersedes';
 
-export const PPS_SEARCH: Interaction = { service: 'pps', code: 'PPS-SEARCH', display: 'Search lab results', action: 'R', seen: 'Prøvesvar' };
-export const PPS_SUBMIT: Interaction = { service: 'pps', code: 'PPS-SUBMIT', display: 'Submit lab results', action: 'C', seen: 'Nytt prøvesvar mottatt' };
+export const PPS_SEARCH: Interaction = {
+  service: 'pps',
+  code: 'PPS-SEARCH',
+  display: 'Search lab results',
+  action: 'R',
+  seen: 'Prøvesvar',
+};
+export const PPS_SUBMIT: Interaction = {
+  service: 'pps',
+  code: 'PPS-SUBMIT',
+  display: 'Submit lab results',
+  action: 'C',
+  seen: 'Nytt prøvesvar mottatt',
+};

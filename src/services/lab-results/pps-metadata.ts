@@ -20,19 +20,38 @@ export function ppsCapabilityStatement(ppsBase: string): FhirResource {
     implementation: { description: 'Navet sandbox of Pasientens prøvesvar (PPS, formerly NILAR)', url: ppsBase },
     fhirVersion: '4.0.1',
     format: ['application/fhir+json', 'json'],
-    rest: [{
-      mode: 'server',
-      security: { description: 'HelseID access token (DPoP) with audience nhn:pps and scope nhn:pps/provesvar-read (or nhn:pps/provesvar); headers person-id, access-basis, requester-hpr-role, correlation-id' },
-      resource: [
-        { type: 'DiagnosticReport', supportedProfile: [NILAR_PROFILE.diagnosticReport], interaction: [{ code: 'search-type' }], searchParam: params,
-          searchInclude: INCLUDES.DiagnosticReport, searchRevInclude: REVINCLUDES.DiagnosticReport },
-        { type: 'Observation', supportedProfile: [NILAR_PROFILE.observation], interaction: [{ code: 'search-type' }], searchParam: params,
-          searchInclude: INCLUDES.Observation, searchRevInclude: REVINCLUDES.Observation },
-        { type: 'Specimen', supportedProfile: [NILAR_PROFILE.specimen] },
-        { type: 'ServiceRequest', supportedProfile: [NILAR_PROFILE.serviceRequest] },
-        { type: 'PractitionerRole', supportedProfile: [NILAR_PROFILE.practitionerRole] },
-      ],
-      interaction: [{ code: 'transaction', documentation: 'Navet only: a lab submits results (scope navet:pps/submit-result)' }],
-    }],
+    rest: [
+      {
+        mode: 'server',
+        security: {
+          description:
+            'HelseID access token (DPoP) with audience nhn:pps and scope nhn:pps/provesvar-read (or nhn:pps/provesvar); headers person-id, access-basis, requester-hpr-role, correlation-id',
+        },
+        resource: [
+          {
+            type: 'DiagnosticReport',
+            supportedProfile: [NILAR_PROFILE.diagnosticReport],
+            interaction: [{ code: 'search-type' }],
+            searchParam: params,
+            searchInclude: INCLUDES.DiagnosticReport,
+            searchRevInclude: REVINCLUDES.DiagnosticReport,
+          },
+          {
+            type: 'Observation',
+            supportedProfile: [NILAR_PROFILE.observation],
+            interaction: [{ code: 'search-type' }],
+            searchParam: params,
+            searchInclude: INCLUDES.Observation,
+            searchRevInclude: REVINCLUDES.Observation,
+          },
+          { type: 'Specimen', supportedProfile: [NILAR_PROFILE.specimen] },
+          { type: 'ServiceRequest', supportedProfile: [NILAR_PROFILE.serviceRequest] },
+          { type: 'PractitionerRole', supportedProfile: [NILAR_PROFILE.practitionerRole] },
+        ],
+        interaction: [
+          { code: 'transaction', documentation: 'Navet only: a lab submits results (scope navet:pps/submit-result)' },
+        ],
+      },
+    ],
   };
 }

@@ -39,12 +39,28 @@ export function isValidPersonId(value: string): boolean {
 export function readPpsRequest(req: Request, backdoor: boolean): PpsRequestContext {
   const name = backdoor ? 'x-nilar-patient' : 'person-id';
   const nin = header(req, name);
-  if (!nin) throw badRequest('NAVET-PPS-PERSON-ID', `The ${name} header is required: the patient's fødselsnummer or D-number (11 digits)`, [name]);
-  if (!isValidPersonId(nin)) throw badRequest('NAVET-PPS-PERSON-ID', `${name} '${nin.slice(0, 20)}' is not a valid fødselsnummer or D-number: 11 digits with correct check digits and a real date`, [name]);
+  if (!nin)
+    throw badRequest(
+      'NAVET-PPS-PERSON-ID',
+      `The ${name} header is required: the patient's fødselsnummer or D-number (11 digits)`,
+      [name],
+    );
+  if (!isValidPersonId(nin))
+    throw badRequest(
+      'NAVET-PPS-PERSON-ID',
+      `${name} '${nin.slice(0, 20)}' is not a valid fødselsnummer or D-number: 11 digits with correct check digits and a real date`,
+      [name],
+    );
   const grunnlag = header(req, 'grunnlag');
-  if (grunnlag !== undefined && !['0', '1', '2'].includes(grunnlag)) throw badRequest('NAVET-PPS-ACCESS-BASIS', `grunnlag (legacy access basis) must be 0, 1 or 2; got '${grunnlag.slice(0, 20)}'`, ['grunnlag']);
+  if (grunnlag !== undefined && !['0', '1', '2'].includes(grunnlag))
+    throw badRequest(
+      'NAVET-PPS-ACCESS-BASIS',
+      `grunnlag (legacy access basis) must be 0, 1 or 2; got '${grunnlag.slice(0, 20)}'`,
+      ['grunnlag'],
+    );
   const accessBasis = header(req, backdoor ? 'x-nilar-access-basis' : 'access-basis') ?? grunnlag;
-  if (accessBasis !== undefined && accessBasis.length > 64) throw badRequest('NAVET-PPS-ACCESS-BASIS', 'access-basis is longer than 64 characters', ['access-basis']);
+  if (accessBasis !== undefined && accessBasis.length > 64)
+    throw badRequest('NAVET-PPS-ACCESS-BASIS', 'access-basis is longer than 64 characters', ['access-basis']);
   return {
     nin,
     accessBasis,
@@ -61,18 +77,28 @@ export function backdoorVerifier(settings: PpsSettingsStore): AccessVerifier {
   return async (req: Request, res: Response): Promise<AccessContext> => {
     const sandbox = res.locals.sandbox as Sandbox;
     if (!(await settings.read(sandbox.name)).backdoorEnabled) {
-      throw forbidden('NAVET-PPS-BACKDOOR-OFF', `The unauthenticated test backdoor is switched off in sandbox ${sandbox.name}; an operator turns it on with PUT /api/sandboxes/${sandbox.name}/settings/pps {"backdoorEnabled": true}`);
+      throw forbidden(
+        'NAVET-PPS-BACKDOOR-OFF',
+        `The unauthenticated test backdoor is switched off in sandbox ${sandbox.name}; an operator turns it on with PUT /api/sandboxes/${sandbox.name}/settings/pps {"backdoorEnabled": true}`,
+      );
     }
     const hpr = header(req, 'x-nilar-requester-hpr');
     const organisation = header(req, 'x-nilar-organisation');
-    const orgRef = organisation && /^\d{9}$/.test(organisation) ? { id: organisation, system: SYSTEMS.orgnr } : undefined;
+    const orgRef =
+      organisation && /^\d{9}$/.test(organisation) ? { id: organisation, system: SYSTEMS.orgnr } : undefined;
     const access: AccessContext = {
       sandbox: sandbox.name,
       client: { clientId: BACKDOOR_CLIENT_ID, name: 'PPS test backdoor (unauthenticated)', tenancy: 'single-tenant' },
       scopes: [PPS_SCOPES.read],
       audience: PPS_AUDIENCE,
       tokenType: 'Bearer',
-      practitioner: { ...(hpr ? { hprNumber: hpr.slice(0, 20) } : {}), ...(header(req, 'x-nilar-requester-name') ? { name: header(req, 'x-nilar-requester-name')?.slice(0, 100) } : {}), authenticated: false },
+      practitioner: {
+        ...(hpr ? { hprNumber: hpr.slice(0, 20) } : {}),
+        ...(header(req, 'x-nilar-requester-name')
+          ? { name: header(req, 'x-nilar-requester-name')?.slice(0, 100) }
+          : {}),
+        authenticated: false,
+      },
       ...(orgRef ? { organisation: { legalEntity: orgRef, pointOfCare: orgRef } } : {}),
       patient: { nin: backdoorPersonIdOf(req) },
       accessBasis: header(req, 'x-nilar-access-basis'),

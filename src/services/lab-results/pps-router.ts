@@ -27,23 +27,59 @@ interface PpsEndpoint extends PatientDataEndpoint {
   backdoor: boolean;
 }
 
-const search = (type: 'DiagnosticReport' | 'Observation'): PpsHandler => (context, req, res, access) => searchResults(type, context, req, res, access);
-const searches = (prefix: string, backdoor: boolean): PpsEndpoint[] => (['DiagnosticReport', 'Observation'] as const).flatMap((type) => [
-  { method: 'post' as const, path: `${prefix}/${type}/_search`, interaction: PPS_SEARCH, patientNin: backdoor ? backdoorPersonIdOf : personIdOf, scopes: PPS_READ_SCOPES, handler: search(type), backdoor },
-  { method: 'get' as const, path: `${prefix}/${type}`, interaction: PPS_SEARCH, patientNin: backdoor ? backdoorPersonIdOf : personIdOf, scopes: PPS_READ_SCOPES, handler: search(type), backdoor },
-]);
+const search =
+  (type: 'DiagnosticReport' | 'Observation'): PpsHandler =>
+  (context, req, res, access) =>
+    searchResults(type, context, req, res, access);
+const searches = (prefix: string, backdoor: boolean): PpsEndpoint[] =>
+  (['DiagnosticReport', 'Observation'] as const).flatMap((type) => [
+    {
+      method: 'post' as const,
+      path: `${prefix}/${type}/_search`,
+      interaction: PPS_SEARCH,
+      patientNin: backdoor ? backdoorPersonIdOf : personIdOf,
+      scopes: PPS_READ_SCOPES,
+      handler: search(type),
+      backdoor,
+    },
+    {
+      method: 'get' as const,
+      path: `${prefix}/${type}`,
+      interaction: PPS_SEARCH,
+      patientNin: backdoor ? backdoorPersonIdOf : personIdOf,
+      scopes: PPS_READ_SCOPES,
+      handler: search(type),
+      backdoor,
+    },
+  ]);
 
 /** The endpoints of PPS that return or change patient data: each writes the access log. */
 const ENDPOINTS: PpsEndpoint[] = [
   ...searches('', false),
   ...searches('/backdoor', true),
-  { method: 'post', path: '/', interaction: PPS_SUBMIT, patientNin: (req: Request) => submittedPatientNin(req.body), scopes: [PPS_SCOPES.submit], handler: submitResults, backdoor: false },
+  {
+    method: 'post',
+    path: '/',
+    interaction: PPS_SUBMIT,
+    patientNin: (req: Request) => submittedPatientNin(req.body),
+    scopes: [PPS_SCOPES.submit],
+    handler: submitResults,
+    backdoor: false,
+  },
 ];
 export const PPS_PATIENT_DATA_ENDPOINTS: PatientDataEndpoint[] = ENDPOINTS;
 
-export function ppsRouter(deps: GuardDependencies & { accessLog: AccessLog; settings: PpsSettingsStore; maxBody: string }): Router {
+export function ppsRouter(
+  deps: GuardDependencies & { accessLog: AccessLog; settings: PpsSettingsStore; maxBody: string },
+): Router {
   const router = Router();
-  const metadata = (req: Request, res: express.Response) => sendFhir(req, res, 200, ppsCapabilityStatement(serviceUrls(deps.baseUrl, (res.locals.sandbox as Sandbox).name).pps));
+  const metadata = (req: Request, res: express.Response) =>
+    sendFhir(
+      req,
+      res,
+      200,
+      ppsCapabilityStatement(serviceUrls(deps.baseUrl, (res.locals.sandbox as Sandbox).name).pps),
+    );
   for (const prefix of ['', '/backdoor']) {
     router.get(`${prefix}/metadata`, metadata);
     router.post(`${prefix}/metadata`, metadata);
@@ -52,14 +88,27 @@ export function ppsRouter(deps: GuardDependencies & { accessLog: AccessLog; sett
   const fhirJson = jsonBody({ limit: deps.maxBody, type: ['application/fhir+json', 'application/json'] });
   const backdoor = backdoorVerifier(deps.settings);
   for (const endpoint of ENDPOINTS) {
-    const verify = endpoint.backdoor ? backdoor : accessVerifier(deps, {
-      audience: PPS_AUDIENCE, anyScope: endpoint.scopes, requireAttestation: endpoint.interaction === PPS_SEARCH, patientNin: endpoint.patientNin,
-    });
+    const verify = endpoint.backdoor
+      ? backdoor
+      : accessVerifier(deps, {
+          audience: PPS_AUDIENCE,
+          anyScope: endpoint.scopes,
+          requireAttestation: endpoint.interaction === PPS_SEARCH,
+          patientNin: endpoint.patientNin,
+        });
     const context = (sandbox: Sandbox, store: PpsContext['store']): PpsContext => ({
-      store, settings: deps.settings, ppsBase: `${serviceUrls(deps.baseUrl, sandbox.name).pps}${endpoint.backdoor ? '/backdoor' : ''}`, backdoor: endpoint.backdoor,
+      store,
+      settings: deps.settings,
+      ppsBase: `${serviceUrls(deps.baseUrl, sandbox.name).pps}${endpoint.backdoor ? '/backdoor' : ''}`,
+      backdoor: endpoint.backdoor,
     });
-    router[endpoint.method](endpoint.path, endpoint.interaction === PPS_SUBMIT ? fhirJson : form, patientDataRoute({ accessLog: deps.accessLog, verify, store: deps.store }, endpoint,
-      (req, res, access, store) => endpoint.handler(context(res.locals.sandbox as Sandbox, store), req, res, access, store)));
+    router[endpoint.method](
+      endpoint.path,
+      endpoint.interaction === PPS_SUBMIT ? fhirJson : form,
+      patientDataRoute({ accessLog: deps.accessLog, verify, store: deps.store }, endpoint, (req, res, access, store) =>
+        endpoint.handler(context(res.locals.sandbox as Sandbox, store), req, res, access, store),
+      ),
+    );
   }
   return router;
 }

@@ -13,7 +13,13 @@ import type { Database } from '../../store/schema';
  *   before "minimum-care" (manual submission for quality assurance, automatic sending from one lab
  *   system) are received but not shown for care. Sources not listed are in full production.
  */
-export const SOURCE_STAGES = ['manual-quality-assurance', 'automatic-single-system', 'minimum-care', 'all-lab-systems', 'full-production'] as const;
+export const SOURCE_STAGES = [
+  'manual-quality-assurance',
+  'automatic-single-system',
+  'minimum-care',
+  'all-lab-systems',
+  'full-production',
+] as const;
 export type SourceStage = (typeof SOURCE_STAGES)[number];
 /** Stages whose results are not shown to health personnel. */
 export const NOT_FOR_CARE: ReadonlySet<SourceStage> = new Set(['manual-quality-assurance', 'automatic-single-system']);
@@ -33,23 +39,38 @@ export class PpsSettingsStore extends ServiceSettingsStore<PpsSettings> {
 
 /** The organisation numbers whose results are hidden from care. */
 export function sourcesNotForCare(settings: PpsSettings): string[] {
-  return Object.entries(settings.sourceStages).filter(([, stage]) => NOT_FOR_CARE.has(stage)).map(([orgnr]) => orgnr);
+  return Object.entries(settings.sourceStages)
+    .filter(([, stage]) => NOT_FOR_CARE.has(stage))
+    .map(([orgnr]) => orgnr);
 }
 
 export function parsePpsSettings(body: unknown, current: PpsSettings): PpsSettings {
-  if (body === null || typeof body !== 'object' || Array.isArray(body)) throw badRequest('NAVET-PPS-SETTINGS', 'Send {"backdoorEnabled": true|false, "sourceStages": {"<orgnr>": "<stage>"}} (either may be left out)', []);
+  if (body === null || typeof body !== 'object' || Array.isArray(body))
+    throw badRequest(
+      'NAVET-PPS-SETTINGS',
+      'Send {"backdoorEnabled": true|false, "sourceStages": {"<orgnr>": "<stage>"}} (either may be left out)',
+      [],
+    );
   const given = body as { backdoorEnabled?: unknown; sourceStages?: unknown };
   const settings = { ...current };
   if (given.backdoorEnabled !== undefined) {
-    if (typeof given.backdoorEnabled !== 'boolean') throw badRequest('NAVET-PPS-SETTINGS', 'backdoorEnabled must be true or false', ['backdoorEnabled']);
+    if (typeof given.backdoorEnabled !== 'boolean')
+      throw badRequest('NAVET-PPS-SETTINGS', 'backdoorEnabled must be true or false', ['backdoorEnabled']);
     settings.backdoorEnabled = given.backdoorEnabled;
   }
   if (given.sourceStages !== undefined) {
     const stages = given.sourceStages;
-    if (stages === null || typeof stages !== 'object' || Array.isArray(stages)) throw badRequest('NAVET-PPS-SETTINGS', 'sourceStages must be an object {"<orgnr>": "<stage>"}', ['sourceStages']);
+    if (stages === null || typeof stages !== 'object' || Array.isArray(stages))
+      throw badRequest('NAVET-PPS-SETTINGS', 'sourceStages must be an object {"<orgnr>": "<stage>"}', ['sourceStages']);
     for (const [orgnr, stage] of Object.entries(stages)) {
-      if (!/^\d{9}$/.test(orgnr)) throw badRequest('NAVET-PPS-SETTINGS', `sourceStages: '${orgnr}' is not a 9-digit organisation number`, [`sourceStages.${orgnr}`]);
-      if (!SOURCE_STAGES.includes(stage as SourceStage)) throw badRequest('NAVET-PPS-SETTINGS', `sourceStages.${orgnr} must be one of ${SOURCE_STAGES.join(', ')}`, [`sourceStages.${orgnr}`]);
+      if (!/^\d{9}$/.test(orgnr))
+        throw badRequest('NAVET-PPS-SETTINGS', `sourceStages: '${orgnr}' is not a 9-digit organisation number`, [
+          `sourceStages.${orgnr}`,
+        ]);
+      if (!SOURCE_STAGES.includes(stage as SourceStage))
+        throw badRequest('NAVET-PPS-SETTINGS', `sourceStages.${orgnr} must be one of ${SOURCE_STAGES.join(', ')}`, [
+          `sourceStages.${orgnr}`,
+        ]);
     }
     settings.sourceStages = stages as Record<string, SourceStage>;
   }

@@ -6,11 +6,20 @@ import { SOURCE_TAG_SYSTEM } from './pps-codes';
  * every searchable code. A report carries its own codes and its observations' (unverified for reports:
  * it lets `_tag` find the reports that hold an analysis).
  */
-interface Coding { system?: string; code?: string; display?: string }
+interface Coding {
+  system?: string;
+  code?: string;
+  display?: string;
+}
 
 function codingsOf(value: unknown): Coding[] {
   const concepts = Array.isArray(value) ? value : [value];
-  return concepts.flatMap((c) => (c && typeof c === 'object' && Array.isArray((c as { coding?: unknown }).coding) ? (c as { coding: Coding[] }).coding : []))
+  return concepts
+    .flatMap((c) =>
+      c && typeof c === 'object' && Array.isArray((c as { coding?: unknown }).coding)
+        ? (c as { coding: Coding[] }).coding
+        : [],
+    )
     .filter((c) => typeof c?.system === 'string' && typeof c.code === 'string');
 }
 
@@ -19,14 +28,20 @@ export function labResultTags(resource: FhirResource, source: string, observatio
     ? [...codingsOf(resource.category), ...codingsOf(resource.code), ...observations.flatMap((o) => codingsOf(o.code))]
     : [];
   const given = Array.isArray(resource.meta?.tag)
-    ? (resource.meta.tag as unknown[]).filter((t): t is Coding => typeof t === 'object' && t !== null && !Array.isArray(t) && (t as Coding).system !== SOURCE_TAG_SYSTEM)
+    ? (resource.meta.tag as unknown[]).filter(
+        (t): t is Coding =>
+          typeof t === 'object' && t !== null && !Array.isArray(t) && (t as Coding).system !== SOURCE_TAG_SYSTEM,
+      )
     : [];
   const seen = new Set<string>();
-  return [{ system: SOURCE_TAG_SYSTEM, code: source }, ...given, ...codes.map((c) => ({ system: c.system, code: c.code, ...(c.display ? { display: c.display } : {}) }))]
-    .filter((t) => {
-      const key = JSON.stringify([t.system ?? null, t.code ?? null]);
-      if (seen.has(key)) return false;
-      seen.add(key);
-      return true;
-    });
+  return [
+    { system: SOURCE_TAG_SYSTEM, code: source },
+    ...given,
+    ...codes.map((c) => ({ system: c.system, code: c.code, ...(c.display ? { display: c.display } : {}) })),
+  ].filter((t) => {
+    const key = JSON.stringify([t.system ?? null, t.code ?? null]);
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
 }

@@ -11,7 +11,7 @@ import { NILAR_EXTENSION, SOURCE_TAG_SYSTEM } from './pps-codes';
 type Json = Record<string, unknown>;
 export const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
 /** Text of a value that may be anything a client sent (String() throws on `{"toString": 0}`). */
-export const textOf = (v: unknown): string => (typeof v === 'string' ? v : JSON.stringify(v) ?? String(v));
+export const textOf = (v: unknown): string => (typeof v === 'string' ? v : (JSON.stringify(v) ?? String(v)));
 
 export interface SubmissionSubject {
   nin: string;
@@ -58,7 +58,10 @@ export function samePatient(resource: FhirResource, subject: SubmissionSubject):
   const value = isObject(s?.identifier) ? s.identifier.value : undefined;
   const reference = s?.reference;
   if (value === undefined && reference === undefined) return false;
-  return (value === undefined || value === subject.nin) && (reference === undefined || (subject.patientId !== undefined && reference === `Patient/${subject.patientId}`));
+  return (
+    (value === undefined || value === subject.nin) &&
+    (reference === undefined || (subject.patientId !== undefined && reference === `Patient/${subject.patientId}`))
+  );
 }
 
 interface FoundReference {
@@ -106,7 +109,16 @@ export type IssueAdder = (at: string, text: string, code?: string) => void;
  * Checks the references of one submitted resource. `local` maps the Bundle's fullUrls to Type/id;
  * `at` is where the resource sits (Bundle.entry[i].resource).
  */
-export async function checkReferences(store: ResourceStore, sandbox: string, resource: FhirResource, at: string, local: Map<string, string>, subject: SubmissionSubject | undefined, source: string, issue: IssueAdder): Promise<void> {
+export async function checkReferences(
+  store: ResourceStore,
+  sandbox: string,
+  resource: FhirResource,
+  at: string,
+  local: Map<string, string>,
+  subject: SubmissionSubject | undefined,
+  source: string,
+  issue: IssueAdder,
+): Promise<void> {
   for (const found of referencesOf(resource)) {
     const where = `${at}.${found.path}`;
     const element = found.element.replace(/\.(valueReference|reference)$/, '');
@@ -114,7 +126,10 @@ export async function checkReferences(store: ResourceStore, sandbox: string, res
     const shown = JSON.stringify(found.reference.slice(0, 100));
     if (found.reference.startsWith('#')) continue; // a contained resource
     if (!allowed) {
-      issue(where, `A lab submission may not reference anything at ${resource.resourceType}.${element}; got ${shown}. Remove the reference (an identifier or display may stay)`);
+      issue(
+        where,
+        `A lab submission may not reference anything at ${resource.resourceType}.${element}; got ${shown}. Remove the reference (an identifier or display may stay)`,
+      );
       continue;
     }
     const target = local.get(found.reference) ?? (found.reference.startsWith('urn:') ? undefined : found.reference);
@@ -124,7 +139,10 @@ export async function checkReferences(store: ResourceStore, sandbox: string, res
     }
     const match = /^([A-Za-z]+)\/([A-Za-z0-9\-.]{1,64})$/.exec(target);
     if (!match || !allowed.includes(match[1])) {
-      issue(where, `${resource.resourceType}.${element} must reference ${allowed.join(' or ')} (an entry of the Bundle or Type/id of a stored one); got ${shown}`);
+      issue(
+        where,
+        `${resource.resourceType}.${element} must reference ${allowed.join(' or ')} (an entry of the Bundle or Type/id of a stored one); got ${shown}`,
+      );
       continue;
     }
     if (local.has(found.reference)) continue;
@@ -132,7 +150,17 @@ export async function checkReferences(store: ResourceStore, sandbox: string, res
     const stored = await store.find(sandbox, type, id);
     const ownPatient = stored && (!PATIENT_TYPES.has(type) || (subject !== undefined && samePatient(stored, subject)));
     const ownSource = stored && (!RESULT_TYPES.has(type) || sourceOf(stored) === source);
-    if (!stored || !ownPatient) issue(where, `${type}/${id} is not a stored ${type} of this submission's patient; reference an entry of the Bundle or one of the patient's own`, 'business-rule');
-    else if (!ownSource) issue(where, `${type}/${id} was not submitted by this lab (source ${source}); a lab may only reference its own results`, 'business-rule');
+    if (!stored || !ownPatient)
+      issue(
+        where,
+        `${type}/${id} is not a stored ${type} of this submission's patient; reference an entry of the Bundle or one of the patient's own`,
+        'business-rule',
+      );
+    else if (!ownSource)
+      issue(
+        where,
+        `${type}/${id} was not submitted by this lab (source ${source}); a lab may only reference its own results`,
+        'business-rule',
+      );
   }
 }

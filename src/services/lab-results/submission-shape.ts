@@ -21,7 +21,9 @@ export function structuralProblem(value: unknown, limit: number): { kind: 'depth
     if (typeof v !== 'object' || v === null) continue;
     if (depth > limit) return { kind: 'depth', path };
     if (Array.isArray(v)) v.forEach((child, i) => stack.push([child, depth + 1, `${path}[${i}]`, nullable]));
-    else for (const [key, child] of Object.entries(v)) stack.push([child, depth + 1, `${path}.${key}`, key.startsWith('_')]);
+    else
+      for (const [key, child] of Object.entries(v))
+        stack.push([child, depth + 1, `${path}.${key}`, key.startsWith('_')]);
   }
   return undefined;
 }
@@ -30,10 +32,26 @@ export function structuralProblem(value: unknown, limit: number): { kind: 'depth
 export function checkSubmissionShape(bundle: unknown): void {
   const problem = structuralProblem(bundle, MAX_DEPTH);
   if (problem?.kind === 'depth') {
-    throw new FhirError(400, [{ severity: 'error', code: 'structure', navetCode: 'NAVET-PPS-TOO-DEEP', text: `The Bundle nests JSON deeper than ${MAX_DEPTH} levels, which no lab result needs; send the resources as the NILAR profiles shape them`, expression: ['Bundle'] }]);
+    throw new FhirError(400, [
+      {
+        severity: 'error',
+        code: 'structure',
+        navetCode: 'NAVET-PPS-TOO-DEEP',
+        text: `The Bundle nests JSON deeper than ${MAX_DEPTH} levels, which no lab result needs; send the resources as the NILAR profiles shape them`,
+        expression: ['Bundle'],
+      },
+    ]);
   }
   if (problem?.kind === 'null') {
-    throw new FhirError(400, [{ severity: 'error', code: 'structure', navetCode: 'NAVET-INVALID-RESOURCE', text: `${problem.path} is null; FHIR JSON has no nulls: leave the element out`, expression: [problem.path] }]);
+    throw new FhirError(400, [
+      {
+        severity: 'error',
+        code: 'structure',
+        navetCode: 'NAVET-INVALID-RESOURCE',
+        text: `${problem.path} is null; FHIR JSON has no nulls: leave the element out`,
+        expression: [problem.path],
+      },
+    ]);
   }
   const problems = findResourceProblems(bundle, 'Bundle');
   if (problems.length > 0) throw new FhirError(400, problems);

@@ -24,7 +24,13 @@ import { authorOf, orgnrOf, patientByNin, type SfmContext } from './sfm-context'
  */
 export const TICKET_VALID_MS = 8 * 60 * 60 * 1000;
 
-interface Ticket { id: string; nin: string; patientId: string; orgnr: string; expires: string }
+interface Ticket {
+  id: string;
+  nin: string;
+  patientId: string;
+  orgnr: string;
+  expires: string;
+}
 
 function ticketOf(resource: FhirResource): Ticket | undefined {
   const code = (resource.code as { coding?: { code?: string }[] } | undefined)?.coding?.[0]?.code;
@@ -58,12 +64,29 @@ export const ticketNin = (req: Request) => (req.res?.locals.sfmTicket as Ticket 
 
 function requireTicket(req: Request, res: Response, access: AccessContext, sandbox: Sandbox): Ticket {
   const given = req.query.patientTicket;
-  if (typeof given !== 'string' || given === '') throw badRequest('NAVET-SFM-TICKET', 'patientTicket is required: get one with POST <sfm>/api/PatientTicket {"patientPid": "<fødselsnummer>"}', ['patientTicket']);
+  if (typeof given !== 'string' || given === '')
+    throw badRequest(
+      'NAVET-SFM-TICKET',
+      'patientTicket is required: get one with POST <sfm>/api/PatientTicket {"patientPid": "<fødselsnummer>"}',
+      ['patientTicket'],
+    );
   const ticket = res.locals.sfmTicket as Ticket | undefined;
   // another organisation's ticket is as unknown as a made-up one
-  if (!ticket || ticket.orgnr !== orgnrOf(access)) throw notFound('NAVET-SFM-TICKET-UNKNOWN', 'This patientTicket is unknown to your organisation; get a new one with POST <sfm>/api/PatientTicket');
+  if (!ticket || ticket.orgnr !== orgnrOf(access))
+    throw notFound(
+      'NAVET-SFM-TICKET-UNKNOWN',
+      'This patientTicket is unknown to your organisation; get a new one with POST <sfm>/api/PatientTicket',
+    );
   if (Date.parse(ticket.expires) < sandbox.clock.now().getTime()) {
-    throw new FhirError(403, [{ severity: 'error', code: 'expired', navetCode: 'NAVET-SFM-TICKET-EXPIRED', text: `This patientTicket expired at ${ticket.expires}; get a new one`, expression: ['patientTicket'] }]);
+    throw new FhirError(403, [
+      {
+        severity: 'error',
+        code: 'expired',
+        navetCode: 'NAVET-SFM-TICKET-EXPIRED',
+        text: `This patientTicket expired at ${ticket.expires}; get a new one`,
+        expression: ['patientTicket'],
+      },
+    ]);
   }
   return ticket;
 }
@@ -78,79 +101,144 @@ export const ticketPatientNin = (req: Request) => {
   return typeof pid === 'string' ? pid : undefined;
 };
 
-export async function createPatientTicket(context: SfmContext, req: Request, res: Response, access: AccessContext, store: ResourceStore): Promise<PatientDataAnswer> {
+export async function createPatientTicket(
+  context: SfmContext,
+  req: Request,
+  res: Response,
+  access: AccessContext,
+  store: ResourceStore,
+): Promise<PatientDataAnswer> {
   const sandbox = res.locals.sandbox as Sandbox;
   const nin = ticketPatientNin(req);
-  if (!nin || !/^\d{11}$/.test(nin)) throw badRequest('NAVET-SFM-TICKET', 'Send {"patientPid": "<the patient\'s 11-digit fødselsnummer or D-number>"}', ['patientPid']);
+  if (!nin || !/^\d{11}$/.test(nin))
+    throw badRequest('NAVET-SFM-TICKET', 'Send {"patientPid": "<the patient\'s 11-digit fødselsnummer or D-number>"}', [
+      'patientPid',
+    ]);
   const patient = await patientByNin(store, sandbox.name, nin);
   const now = sandbox.clock.now();
   const expires = new Date(now.getTime() + TICKET_VALID_MS).toISOString();
   const author = await authorOf(access, store, sandbox.name);
-  const ticket = await store.create(sandbox.name, {
-    resourceType: 'Basic',
-    code: { coding: [{ system: SFM.navetRecord, code: 'patient-ticket', display: 'SFM patient ticket (data sharing)' }] },
-    subject: { reference: `Patient/${patient.id}`, identifier: { system: identifierSystemOf(nin), value: nin } },
-    created: now.toISOString().slice(0, 10),
-    author: { identifier: { system: SYSTEMS.orgnr, value: author.orgnr }, display: author.orgName },
-    extension: [{ url: `${SFM.navetRecord}/expires`, valueDateTime: expires }],
-  }, now.toISOString());
+  const ticket = await store.create(
+    sandbox.name,
+    {
+      resourceType: 'Basic',
+      code: {
+        coding: [{ system: SFM.navetRecord, code: 'patient-ticket', display: 'SFM patient ticket (data sharing)' }],
+      },
+      subject: { reference: `Patient/${patient.id}`, identifier: { system: identifierSystemOf(nin), value: nin } },
+      created: now.toISOString().slice(0, 10),
+      author: { identifier: { system: SYSTEMS.orgnr, value: author.orgnr }, display: author.orgName },
+      extension: [{ url: `${SFM.navetRecord}/expires`, valueDateTime: expires }],
+    },
+    now.toISOString(),
+  );
   return {
     patients: [{ nin, id: patient.id as string }],
-    send: (r: Response) => { r.status(201).json({ patientTicket: ticket.id, expires }); },
+    send: (r: Response) => {
+      r.status(201).json({ patientTicket: ticket.id, expires });
+    },
   };
 }
 
 const searchset = (base: string, resources: { resource: FhirResource; mode: string }[], total: number) => ({
-  resourceType: 'Bundle', type: 'searchset', total,
-  entry: resources.map(({ resource, mode }) => ({ fullUrl: `${base}/${resource.resourceType}/${resource.id}`, resource, search: { mode } })),
+  resourceType: 'Bundle',
+  type: 'searchset',
+  total,
+  entry: resources.map(({ resource, mode }) => ({
+    fullUrl: `${base}/${resource.resourceType}/${resource.id}`,
+    resource,
+    search: { mode },
+  })),
 });
 
-export async function readList(context: SfmContext, req: Request, res: Response, access: AccessContext): Promise<PatientDataAnswer> {
+export async function readList(
+  context: SfmContext,
+  req: Request,
+  res: Response,
+  access: AccessContext,
+): Promise<PatientDataAnswer> {
   const sandbox = res.locals.sandbox as Sandbox;
   const ticket = requireTicket(req, res, access, sandbox);
   if (req.query._query !== undefined && req.query._query !== 'administration') {
-    throw badRequest('NAVET-SFM-QUERY', `_query must be "administration" (or left out); got ${JSON.stringify(req.query._query)}`, ['_query']);
+    throw badRequest(
+      'NAVET-SFM-QUERY',
+      `_query must be "administration" (or left out); got ${JSON.stringify(req.query._query)}`,
+      ['_query'],
+    );
   }
   if (req.query._query === 'administration') {
     for (const name of ['from', 'to']) {
       const value = req.query[name];
-      if (value !== undefined && (typeof value !== 'string' || Number.isNaN(Date.parse(value)))) throw badRequest('NAVET-SFM-QUERY', `${name} must be a date such as 2026-11-01`, [name]);
+      if (value !== undefined && (typeof value !== 'string' || Number.isNaN(Date.parse(value))))
+        throw badRequest('NAVET-SFM-QUERY', `${name} must be a date such as 2026-11-01`, [name]);
     }
-    return { patients: [{ nin: ticket.nin, id: ticket.patientId }], query: String(req.originalUrl.split('?')[1] ?? ''), send: (r) => sendFhir(req, r, 200, searchset(context.sfmBase, [], 0)) };
+    return {
+      patients: [{ nin: ticket.nin, id: ticket.patientId }],
+      query: String(req.originalUrl.split('?')[1] ?? ''),
+      send: (r) => sendFhir(req, r, 200, searchset(context.sfmBase, [], 0)),
+    };
   }
   const summary = req.query.summary;
-  if (summary !== undefined && summary !== 'true' && summary !== 'false') throw badRequest('NAVET-SFM-QUERY', 'summary must be true or false', ['summary']);
+  if (summary !== undefined && summary !== 'true' && summary !== 'false')
+    throw badRequest('NAVET-SFM-QUERY', 'summary must be true or false', ['summary']);
   const pll = await readPll(context.store, sandbox.name, ticket.patientId);
   const statements = pll.statements.filter((s) => !isLocked(s));
-  const list = pll.list ? { ...pll.list, entry: statements.map((s) => ({ item: { reference: `MedicationStatement/${s.id}` } })) } : undefined;
+  const list = pll.list
+    ? { ...pll.list, entry: statements.map((s) => ({ item: { reference: `MedicationStatement/${s.id}` } })) }
+    : undefined;
   const included: FhirResource[] = [];
   if (summary !== 'true') {
     const medicines = new Map<string, FhirResource>();
     for (const s of statements) {
-      const festId = festIdOf(String((s.medicationReference as { reference?: string } | undefined)?.reference ?? '').replace('Medication/', ''));
+      const festId = festIdOf(
+        String((s.medicationReference as { reference?: string } | undefined)?.reference ?? '').replace(
+          'Medication/',
+          '',
+        ),
+      );
       const medicine = festId ? festMedicine(festId) : undefined;
       if (medicine) medicines.set(medicine.festId, medicationResource(medicine));
     }
     included.push(...statements, ...medicines.values());
   }
-  const entries = [...(list ? [{ resource: list, mode: 'match' }] : []), ...included.map((resource) => ({ resource, mode: 'include' }))];
+  const entries = [
+    ...(list ? [{ resource: list, mode: 'match' }] : []),
+    ...included.map((resource) => ({ resource, mode: 'include' })),
+  ];
   return {
-    patients: [{ nin: ticket.nin, id: ticket.patientId, resources: [...(list ? [`List/${list.id}`] : []), ...statements.map((s) => `MedicationStatement/${s.id}`)] }],
+    patients: [
+      {
+        nin: ticket.nin,
+        id: ticket.patientId,
+        resources: [...(list ? [`List/${list.id}`] : []), ...statements.map((s) => `MedicationStatement/${s.id}`)],
+      },
+    ],
     query: String(req.originalUrl.split('?')[1] ?? ''),
     send: (r) => sendFhir(req, r, 200, searchset(context.sfmBase, entries, list ? 1 : 0)),
   };
 }
 
 /** Catalogue medicines by FEST id; with a patientTicket the read is logged for that patient. */
-export async function readMedication(context: SfmContext, req: Request, res: Response, access: AccessContext): Promise<PatientDataAnswer> {
+export async function readMedication(
+  context: SfmContext,
+  req: Request,
+  res: Response,
+  access: AccessContext,
+): Promise<PatientDataAnswer> {
   const sandbox = res.locals.sandbox as Sandbox;
   const ticket = req.query.patientTicket !== undefined ? requireTicket(req, res, access, sandbox) : undefined;
   const raw = req.query._id;
-  if (typeof raw !== 'string' || raw === '') throw badRequest('NAVET-SFM-QUERY', '_id is required: one or more FEST ids ID_<GUID>, comma-separated', ['_id']);
-  const medicines = raw.split(',').map((id) => festMedicine(id.trim())).filter((m) => m !== undefined);
+  if (typeof raw !== 'string' || raw === '')
+    throw badRequest('NAVET-SFM-QUERY', '_id is required: one or more FEST ids ID_<GUID>, comma-separated', ['_id']);
+  const medicines = raw
+    .split(',')
+    .map((id) => festMedicine(id.trim()))
+    .filter((m) => m !== undefined);
   const resources = medicines.map((m) => ({ resource: medicationResource(m), mode: 'match' }));
   return {
-    patients: ticket ? [{ nin: ticket.nin, id: ticket.patientId, resources: resources.map((r) => `Medication/${r.resource.id}`) }] : [],
+    patients: ticket
+      ? [{ nin: ticket.nin, id: ticket.patientId, resources: resources.map((r) => `Medication/${r.resource.id}`) }]
+      : [],
     query: String(req.originalUrl.split('?')[1] ?? ''),
     send: (r) => sendFhir(req, r, 200, searchset(context.sfmBase, resources, resources.length)),
   };

@@ -56,7 +56,20 @@ export function medicationResource(medicine: FestMedicine): FhirResource {
       ],
       text: medicine.name,
     },
-    form: { coding: [{ system: SFM.dosageForm, code: medicine.dosageForm, display: catalogue.dosageForms[medicine.dosageForm] ?? medicine.dosageForm }] },
-    extension: [{ url: 'http://ehelse.no/fhir/StructureDefinition/sfm-productgroup', valueCoding: { system: SFM.productGroup, code: 'L', display: 'Legemiddel' } }],
+    form: {
+      coding: [
+        {
+          system: SFM.dosageForm,
+          code: medicine.dosageForm,
+          display: catalogue.dosageForms[medicine.dosageForm] ?? medicine.dosageForm,
+        },
+      ],
+    },
+    extension: [
+      {
+        url: 'http://ehelse.no/fhir/StructureDefinition/sfm-productgroup',
+        valueCoding: { system: SFM.productGroup, code: 'L', display: 'Legemiddel' },
+      },
+    ],
   };
 }

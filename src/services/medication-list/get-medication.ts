@@ -28,7 +28,15 @@ import type { BackendSetting } from './sfm-settings';
  * the reservation. Locked (sperrede) dispenses need SamtykkeSperretLegemidler, locked prescriptions on the
  * list need SamtykkeLasteResepter; without them they are left out and KJHarLaste / RFHarLaste say so.
  */
-const PARAMETERS = ['patient', 'Referansenummer', 'historyTimestamp', 'SamtykkeKjernejournal', 'SamtykkeSperretLegemidler', 'SamtykkeLasteResepter', 'IncludeOriginal'] as const;
+const PARAMETERS = [
+  'patient',
+  'Referansenummer',
+  'historyTimestamp',
+  'SamtykkeKjernejournal',
+  'SamtykkeSperretLegemidler',
+  'SamtykkeLasteResepter',
+  'IncludeOriginal',
+] as const;
 const NIN = /^\d{11}$/;
 /** SamtykkeSperretLegemidler / SamtykkeLasteResepter: sfm-kj-consentcodes HPAKUTT, HPMOTTATTSAMTYKKE (SFM Basis getMedication). */
 const LOCKED_CONSENT_CODES = ['HPAKUTT', 'HPMOTTATTSAMTYKKE'] as const;
@@ -36,8 +44,9 @@ const INCLUDE_ORIGINAL_CODES = ['include_reseptdok'] as const;
 
 function ninOfPatient(resource: unknown): string | undefined {
   const identifiers = (resource as { identifier?: unknown } | undefined)?.identifier;
-  const found = (Array.isArray(identifiers) ? identifiers as { system?: unknown; value?: unknown }[] : [])
-    .find((i) => i && (i.system === SYSTEMS.fnr || i.system === SYSTEMS.dnr));
+  const found = (Array.isArray(identifiers) ? (identifiers as { system?: unknown; value?: unknown }[]) : []).find(
+    (i) => i && (i.system === SYSTEMS.fnr || i.system === SYSTEMS.dnr),
+  );
   return typeof found?.value === 'string' ? found.value : undefined;
 }
 
@@ -63,26 +72,44 @@ function readRequest(body: unknown): LookupRequest {
     return found[0];
   };
   const patient = one('patient');
-  if (!patient) throw badRequest('NAVET-SFM-PATIENT', 'The parameter "patient" is required: an sfm-Patient resource with the fødselsnummer or D-number as identifier', ['Parameters.parameter']);
+  if (!patient)
+    throw badRequest(
+      'NAVET-SFM-PATIENT',
+      'The parameter "patient" is required: an sfm-Patient resource with the fødselsnummer or D-number as identifier',
+      ['Parameters.parameter'],
+    );
   if ((patient.resource as { resourceType?: unknown } | undefined)?.resourceType !== 'Patient') {
-    throw badRequest('NAVET-SFM-PATIENT', 'patient must carry a Patient resource (parameter.resource)', [at(patient, 'resource')]);
+    throw badRequest('NAVET-SFM-PATIENT', 'patient must carry a Patient resource (parameter.resource)', [
+      at(patient, 'resource'),
+    ]);
   }
   const nin = ninOfPatient(patient.resource);
   if (!nin || !NIN.test(nin)) {
-    throw badRequest('NAVET-SFM-PATIENT', `patient.identifier needs the fødselsnummer (${SYSTEMS.fnr}) or D-number (${SYSTEMS.dnr}) of 11 digits`, [at(patient, 'resource.identifier')]);
+    throw badRequest(
+      'NAVET-SFM-PATIENT',
+      `patient.identifier needs the fødselsnummer (${SYSTEMS.fnr}) or D-number (${SYSTEMS.dnr}) of 11 digits`,
+      [at(patient, 'resource.identifier')],
+    );
   }
   const history = one('historyTimestamp');
   const historyTimestamp = history ? (history.valueDateTime ?? history.valueInstant) : undefined;
   if (history && (typeof historyTimestamp !== 'string' || Number.isNaN(Date.parse(historyTimestamp)))) {
-    throw badRequest('NAVET-SFM-PARAMETERS', 'historyTimestamp must be a valueDateTime such as 2026-01-01T12:00:00Z', [at(history, 'valueDateTime')]);
+    throw badRequest('NAVET-SFM-PARAMETERS', 'historyTimestamp must be a valueDateTime such as 2026-01-01T12:00:00Z', [
+      at(history, 'valueDateTime'),
+    ]);
   }
   const consentParam = one('SamtykkeKjernejournal');
   const kjConsent = codeOf(consentParam);
   if (consentParam && !CONSENT_CODES.includes(kjConsent as (typeof CONSENT_CODES)[number])) {
-    throw badRequest('NAVET-SFM-CONSENT', `SamtykkeKjernejournal must be one of ${CONSENT_CODES.join(', ')}; got ${JSON.stringify(kjConsent)}`, [at(consentParam)]);
+    throw badRequest(
+      'NAVET-SFM-CONSENT',
+      `SamtykkeKjernejournal must be one of ${CONSENT_CODES.join(', ')}; got ${JSON.stringify(kjConsent)}`,
+      [at(consentParam)],
+    );
   }
   for (const p of params.filter((x) => x.name === 'Referansenummer')) {
-    if (typeof p.valueString !== 'string') throw badRequest('NAVET-SFM-PARAMETERS', 'Referansenummer must be a valueString', [at(p, 'valueString')]);
+    if (typeof p.valueString !== 'string')
+      throw badRequest('NAVET-SFM-PARAMETERS', 'Referansenummer must be a valueString', [at(p, 'valueString')]);
   }
   // IncludeOriginal is 0..* code (sfm-include-binary: include_reseptdok); originals are not served, so it is only checked
   for (const p of params.filter((x) => x.name === 'IncludeOriginal')) codeOrBooleanOf(p, INCLUDE_ORIGINAL_CODES);
@@ -96,15 +123,26 @@ function readRequest(body: unknown): LookupRequest {
 }
 
 /** Waits as the failure injection says; answers the error code of a backend that fails. */
-async function backend(setting: BackendSetting, codes: { unavailable: ErrorCode; timeout: ErrorCode }): Promise<ErrorCode | undefined> {
+async function backend(
+  setting: BackendSetting,
+  codes: { unavailable: ErrorCode; timeout: ErrorCode },
+): Promise<ErrorCode | undefined> {
   if (setting.mode === 'unavailable') return codes.unavailable;
   if (setting.mode === 'slow' || setting.mode === 'timeout') await sleep(setting.delayMs);
   return setting.mode === 'timeout' ? codes.timeout : undefined;
 }
 
-const errorParameter = (name: string, error: ErrorCode) => ({ name, valueCoding: { system: SFM.errorCode, code: error.code, display: error.display } });
+const errorParameter = (name: string, error: ErrorCode) => ({
+  name,
+  valueCoding: { system: SFM.errorCode, code: error.code, display: error.display },
+});
 
-export async function getMedication(context: SfmContext, req: Request, res: Response, access: AccessContext): Promise<PatientDataAnswer> {
+export async function getMedication(
+  context: SfmContext,
+  req: Request,
+  res: Response,
+  access: AccessContext,
+): Promise<PatientDataAnswer> {
   const sandbox = res.locals.sandbox as Sandbox;
   const input = readRequest(req.body);
   const { store } = context;
@@ -112,25 +150,54 @@ export async function getMedication(context: SfmContext, req: Request, res: Resp
   const patientId = patient.id as string;
   const settings = await context.settings.read(sandbox.name);
 
-  type KjHalf = { error: ErrorCode } | { error?: undefined; at: string; allergies: FhirResource[]; dispenses: FhirResource[]; hasMedicines: boolean; hasLocked: boolean };
-  type RfHalf = { error: ErrorCode } | { error?: undefined; at: string; pll: Pll; hasLocked: boolean; seenVersion: number };
+  type KjHalf =
+    | { error: ErrorCode }
+    | {
+        error?: undefined;
+        at: string;
+        allergies: FhirResource[];
+        dispenses: FhirResource[];
+        hasMedicines: boolean;
+        hasLocked: boolean;
+      };
+  type RfHalf =
+    { error: ErrorCode } | { error?: undefined; at: string; pll: Pll; hasLocked: boolean; seenVersion: number };
   const kjHalf = async (): Promise<KjHalf> => {
-    const failed = await backend(settings.kjernejournal, { unavailable: ERROR_CODES.kjUnavailable, timeout: ERROR_CODES.kjTimeout });
+    const failed = await backend(settings.kjernejournal, {
+      unavailable: ERROR_CODES.kjUnavailable,
+      timeout: ERROR_CODES.kjTimeout,
+    });
     if (failed) return { error: failed };
     if (!input.kjConsent) return { error: ERROR_CODES.kjNoConsent };
     const choices = await new PrivacyChoiceStore(store).read(sandbox.name, input.nin, sandbox.clock.now());
     if (choices.kjernejournalReservation.reserved) return { error: ERROR_CODES.kjReserved };
     if (isHprBlocked(choices, access)) return { error: ERROR_CODES.kjHprBlocked };
-    if (choices.kjernejournalRestriction.restricted && input.kjConsent !== 'HPAKUTT') return { error: ERROR_CODES.kjRestricted };
-    const [allergies, dispenses] = await Promise.all([allergiesOf(store, sandbox.name, input.nin), dispensesOf(store, sandbox.name, patientId)]);
+    if (choices.kjernejournalRestriction.restricted && input.kjConsent !== 'HPAKUTT')
+      return { error: ERROR_CODES.kjRestricted };
+    const [allergies, dispenses] = await Promise.all([
+      allergiesOf(store, sandbox.name, input.nin),
+      dispensesOf(store, sandbox.name, patientId),
+    ]);
     const visible = dispenses.filter((d) => input.lockedMedicines || !isLocked(d));
-    return { at: sandbox.clock.now().toISOString(), allergies, dispenses: visible, hasMedicines: dispenses.length > 0, hasLocked: dispenses.some(isLocked) };
+    return {
+      at: sandbox.clock.now().toISOString(),
+      allergies,
+      dispenses: visible,
+      hasMedicines: dispenses.length > 0,
+      hasLocked: dispenses.some(isLocked),
+    };
   };
   const rfHalf = async (): Promise<RfHalf> => {
-    const failed = await backend(settings.reseptformidleren, { unavailable: ERROR_CODES.rfUnavailable, timeout: ERROR_CODES.rfTimeout });
+    const failed = await backend(settings.reseptformidleren, {
+      unavailable: ERROR_CODES.rfUnavailable,
+      timeout: ERROR_CODES.rfTimeout,
+    });
     if (failed) return { error: failed };
     const pll = await readPll(store, sandbox.name, patientId, input.historyTimestamp);
-    const visible: Pll = { ...pll, statements: pll.statements.filter((s) => input.lockedPrescriptions || !isLocked(s)) };
+    const visible: Pll = {
+      ...pll,
+      statements: pll.statements.filter((s) => input.lockedPrescriptions || !isLocked(s)),
+    };
     const now = sandbox.clock.now().toISOString();
     // a look-up of an older state has still seen that the list is now at the current version
     const seenVersion = input.historyTimestamp ? (await readPll(store, sandbox.name, patientId)).version : pll.version;
@@ -140,7 +207,9 @@ export async function getMedication(context: SfmContext, req: Request, res: Resp
 
   const now = sandbox.clock.now().toISOString();
   const bundle = buildMedicationBundle({
-    bundleId: randomUUID(), now, patient,
+    bundleId: randomUUID(),
+    now,
+    patient,
     ...(rf.error ? {} : { pll: rf.pll }),
     ...(kj.error ? {} : { kj: { allergies: kj.allergies, dispenses: kj.dispenses } }),
   });
@@ -150,17 +219,29 @@ export async function getMedication(context: SfmContext, req: Request, res: Resp
   if (kj.error) parameters.push(errorParameter('KJFeilkode', kj.error));
   // both RF messages of a look-up (M9.6 prescriptions, M9.12 the list) fail with RF (*unverified*)
   if (rf.error) parameters.push(errorParameter('RFM96Feilkode', rf.error), errorParameter('RFM912Feilkode', rf.error));
-  if (!kj.error) parameters.push({ name: 'KJHarLegemidler', valueBoolean: kj.hasMedicines }, { name: 'KJHarLaste', valueBoolean: kj.hasLocked });
+  if (!kj.error)
+    parameters.push(
+      { name: 'KJHarLegemidler', valueBoolean: kj.hasMedicines },
+      { name: 'KJHarLaste', valueBoolean: kj.hasLocked },
+    );
   if (!rf.error) parameters.push({ name: 'RFHarLaste', valueBoolean: rf.hasLocked });
 
-  const resources: FhirResource[] = [...(rf.error ? [] : [...(rf.pll.list ? [rf.pll.list] : []), ...rf.pll.statements]), ...(kj.error ? [] : [...kj.allergies, ...kj.dispenses])];
+  const resources: FhirResource[] = [
+    ...(rf.error ? [] : [...(rf.pll.list ? [rf.pll.list] : []), ...rf.pll.statements]),
+    ...(kj.error ? [] : [...kj.allergies, ...kj.dispenses]),
+  ];
   return {
     patients: [{ nin: input.nin, id: patientId, resources: resources.map((r) => `${r.resourceType}/${r.id}`) }],
     // the look-up that opens the 4-hour window to send counts only once it is in the access log
     afterLog: async (logStore) => {
       if (rf.error) return;
       const author = await authorOf(access, logStore, sandbox.name);
-      await recordLookup(logStore, sandbox.name, { orgnr: author.orgnr, orgName: author.orgName, patientId, at: rf.at, seenVersion: rf.seenVersion }, rf.at);
+      await recordLookup(
+        logStore,
+        sandbox.name,
+        { orgnr: author.orgnr, orgName: author.orgName, patientId, at: rf.at, seenVersion: rf.seenVersion },
+        rf.at,
+      );
     },
     send: (r: Response) => sendFhir(req, r, 200, { resourceType: 'Parameters', parameter: parameters }),
   };

@@ -46,7 +46,19 @@ function section(code: SectionCode, entries: string[]): Record<string, unknown> 
   return {
     title: SECTION_TITLES[code],
     code: { coding: [{ system: SFM.sectionTypes, code }] },
-    ...(entries.length > 0 ? { entry: entries.map((reference) => ({ reference })) } : { emptyReason: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/list-empty-reason', code: 'nilknown', display: 'Nil Known' }] } }),
+    ...(entries.length > 0
+      ? { entry: entries.map((reference) => ({ reference })) }
+      : {
+          emptyReason: {
+            coding: [
+              {
+                system: 'http://terminology.hl7.org/CodeSystem/list-empty-reason',
+                code: 'nilknown',
+                display: 'Nil Known',
+              },
+            ],
+          },
+        }),
   };
 }
 
@@ -62,7 +74,14 @@ export function pllInfo(pll: Pll): FhirResource {
     extension: [
       { url: SFM.pllVersion, valueString: String(pll.version) },
       { url: SFM.multidose, valueBoolean: isMultidose(pll.list) },
-      ...(pll.list ? [{ url: `${SFM.pllVersion}-message-id`, valueString: String((pll.list.identifier as { value?: string }[] | undefined)?.[0]?.value ?? '') }] : []),
+      ...(pll.list
+        ? [
+            {
+              url: `${SFM.pllVersion}-message-id`,
+              valueString: String((pll.list.identifier as { value?: string }[] | undefined)?.[0]?.value ?? ''),
+            },
+          ]
+        : []),
     ],
   };
 }
@@ -81,7 +100,13 @@ export function buildMedicationBundle(input: BundleInput): FhirResource {
     if (medication) medications.set(medication.id as string, medication);
   }
   const info = input.pll ? pllInfo(input.pll) : undefined;
-  resources.push(...statements, ...medications.values(), ...(input.kj?.allergies ?? []), ...dispenses, ...(info ? [info] : []));
+  resources.push(
+    ...statements,
+    ...medications.values(),
+    ...(input.kj?.allergies ?? []),
+    ...dispenses,
+    ...(info ? [info] : []),
+  );
   const urls = new Map(resources.map((r) => [`${r.resourceType}/${r.id}`, urnOf(r.resourceType, r.id as string)]));
   const urlOf = (r: FhirResource) => urls.get(`${r.resourceType}/${r.id}`) as string;
   const patientUrl = urlOf(input.patient);
@@ -114,12 +139,26 @@ export function buildMedicationBundle(input: BundleInput): FhirResource {
       { fullUrl: compositionUrl, resource: composition },
       ...resources.map((r) => {
         const { meta, ...rest } = localize(r, urls);
-        const profile = r.resourceType === 'Patient' ? PROFILE.patient : r.resourceType === 'MedicationStatement' ? PROFILE.statement
-          : r.resourceType === 'MedicationDispense' ? PROFILE.dispense : r.resourceType === 'AllergyIntolerance' ? PROFILE.allergy : undefined;
+        const profile =
+          r.resourceType === 'Patient'
+            ? PROFILE.patient
+            : r.resourceType === 'MedicationStatement'
+              ? PROFILE.statement
+              : r.resourceType === 'MedicationDispense'
+                ? PROFILE.dispense
+                : r.resourceType === 'AllergyIntolerance'
+                  ? PROFILE.allergy
+                  : undefined;
         const tags = (meta as { tag?: unknown[] } | undefined)?.tag;
         const profiles = (meta as { profile?: string[] } | undefined)?.profile;
-        const newMeta = { ...(profile || profiles ? { profile: profiles ?? [profile as string] } : {}), ...(tags ? { tag: tags } : {}) };
-        return { fullUrl: urlOf(r), resource: { ...rest, ...(Object.keys(newMeta).length > 0 ? { meta: newMeta } : {}) } };
+        const newMeta = {
+          ...(profile || profiles ? { profile: profiles ?? [profile as string] } : {}),
+          ...(tags ? { tag: tags } : {}),
+        };
+        return {
+          fullUrl: urlOf(r),
+          resource: { ...rest, ...(Object.keys(newMeta).length > 0 ? { meta: newMeta } : {}) },
+        };
       }),
     ],
   };

@@ -33,8 +33,9 @@ export const lookupId = (orgnr: string, patientId: string) => `sfm-lookup-${orgn
 export const versionOf = (resource: FhirResource | undefined) => Number(resource?.meta?.versionId ?? 0);
 
 export function identifierValue(resource: FhirResource, typeText: string): string | undefined {
-  const found = (Array.isArray(resource.identifier) ? resource.identifier as { type?: { text?: string }; value?: string }[] : [])
-    .find((i) => i?.type?.text === typeText);
+  const found = (
+    Array.isArray(resource.identifier) ? (resource.identifier as { type?: { text?: string }; value?: string }[]) : []
+  ).find((i) => i?.type?.text === typeText);
   return typeof found?.value === 'string' ? found.value : undefined;
 }
 
@@ -45,7 +46,7 @@ export function isLocked(resource: FhirResource): boolean {
 
 /** Versioned references "Type/id/_history/v" of a List's entries. */
 function entryReferences(list: FhirResource): { type: string; id: string; version: number }[] {
-  const entries = Array.isArray(list.entry) ? list.entry as { item?: { reference?: string } }[] : [];
+  const entries = Array.isArray(list.entry) ? (list.entry as { item?: { reference?: string } }[]) : [];
   return entries.flatMap((e) => {
     const match = /^(\w+)\/([A-Za-z0-9\-.]+)\/_history\/(\d+)$/.exec(e.item?.reference ?? '');
     return match ? [{ type: match[1], id: match[2], version: Number(match[3]) }] : [];
@@ -53,7 +54,9 @@ function entryReferences(list: FhirResource): { type: string; id: string; versio
 }
 
 async function withStatements(store: ResourceStore, sandbox: string, list: FhirResource): Promise<Pll> {
-  const statements = await Promise.all(entryReferences(list).map((ref) => store.vread(sandbox, ref.type, ref.id, ref.version)));
+  const statements = await Promise.all(
+    entryReferences(list).map((ref) => store.vread(sandbox, ref.type, ref.id, ref.version)),
+  );
   return { list, version: versionOf(list), statements };
 }
 
@@ -66,7 +69,9 @@ export async function readPll(store: ResourceStore, sandbox: string, patientId: 
   }
   const history = await store.history(sandbox, { resourceType: 'List', id, count: 1000, offset: 0 });
   const atTime = Date.parse(at);
-  const version = history.versions.find((v) => v.resource && Date.parse(String(v.resource.date ?? v.lastUpdated)) <= atTime);
+  const version = history.versions.find(
+    (v) => v.resource && Date.parse(String(v.resource.date ?? v.lastUpdated)) <= atTime,
+  );
   return version?.resource ? withStatements(store, sandbox, version.resource) : { version: 0, statements: [] };
 }
 
@@ -82,7 +87,15 @@ export function authorDisplay(author: PllAuthor): string {
 }
 
 /** The List of one PLL version. */
-export function pllList(input: { patient: FhirResource; nin: string; statements: FhirResource[]; date: string; author: PllAuthor; messageId: string; multidose: boolean }): FhirResource {
+export function pllList(input: {
+  patient: FhirResource;
+  nin: string;
+  statements: FhirResource[];
+  date: string;
+  author: PllAuthor;
+  messageId: string;
+  multidose: boolean;
+}): FhirResource {
   return {
     resourceType: 'List',
     id: pllListId(input.patient.id as string),
@@ -91,44 +104,83 @@ export function pllList(input: { patient: FhirResource; nin: string; statements:
     mode: 'working',
     title: 'Pasientens legemiddelliste',
     code: { coding: [{ system: SFM.loinc, code: '10160-0', display: 'History of Medication use Narrative' }] },
-    subject: { reference: `Patient/${input.patient.id}`, identifier: { system: identifierSystemOf(input.nin), value: input.nin } },
+    subject: {
+      reference: `Patient/${input.patient.id}`,
+      identifier: { system: identifierSystemOf(input.nin), value: input.nin },
+    },
     date: input.date,
     source: { display: authorDisplay(input.author) },
     extension: [
-      { url: SFM.reconciledBy, valueReference: { identifier: { system: SYSTEMS.orgnr, value: input.author.orgnr }, display: input.author.orgName } },
+      {
+        url: SFM.reconciledBy,
+        valueReference: {
+          identifier: { system: SYSTEMS.orgnr, value: input.author.orgnr },
+          display: input.author.orgName,
+        },
+      },
       { url: SFM.multidose, valueBoolean: input.multidose },
     ],
-    entry: input.statements.map((s) => ({ item: { reference: `MedicationStatement/${s.id}/_history/${versionOf(s)}` } })),
+    entry: input.statements.map((s) => ({
+      item: { reference: `MedicationStatement/${s.id}/_history/${versionOf(s)}` },
+    })),
   };
 }
 
 export function isMultidose(list: FhirResource | undefined): boolean {
-  return (Array.isArray(list?.extension) ? list.extension as { url?: string; valueBoolean?: boolean }[] : []).some((e) => e.url === SFM.multidose && e.valueBoolean === true);
+  return (Array.isArray(list?.extension) ? (list.extension as { url?: string; valueBoolean?: boolean }[]) : []).some(
+    (e) => e.url === SFM.multidose && e.valueBoolean === true,
+  );
 }
 
 /** Basic.created is a date; the look-up's instant is kept in this extension. */
 const LOOKED_UP_AT = `${SFM.navetRecord}/looked-up-at`;
 
-export interface Lookup { at: string; seenVersion: number; resource: FhirResource }
+export interface Lookup {
+  at: string;
+  seenVersion: number;
+  resource: FhirResource;
+}
 
-export async function readLookup(store: ResourceStore, sandbox: string, orgnr: string, patientId: string): Promise<Lookup | undefined> {
+export async function readLookup(
+  store: ResourceStore,
+  sandbox: string,
+  orgnr: string,
+  patientId: string,
+): Promise<Lookup | undefined> {
   const found = await store.find(sandbox, 'Basic', lookupId(orgnr, patientId));
   if (!found) return undefined;
-  const extensions = (found.extension as { url: string; valueInteger?: number; valueDateTime?: string }[] | undefined) ?? [];
+  const extensions =
+    (found.extension as { url: string; valueInteger?: number; valueDateTime?: string }[] | undefined) ?? [];
   const seen = extensions.find((e) => e.url === SFM.pllVersion)?.valueInteger ?? 0;
-  return { at: String(extensions.find((e) => e.url === LOOKED_UP_AT)?.valueDateTime ?? found.created), seenVersion: seen, resource: found };
+  return {
+    at: String(extensions.find((e) => e.url === LOOKED_UP_AT)?.valueDateTime ?? found.created),
+    seenVersion: seen,
+    resource: found,
+  };
 }
 
 /** Records an RF look-up (or, after a send, the version the organisation made). Last write wins. */
-export async function recordLookup(store: ResourceStore, sandbox: string, input: { orgnr: string; orgName: string; patientId: string; at: string; seenVersion: number }, now: string): Promise<void> {
+export async function recordLookup(
+  store: ResourceStore,
+  sandbox: string,
+  input: { orgnr: string; orgName: string; patientId: string; at: string; seenVersion: number },
+  now: string,
+): Promise<void> {
   const resource: FhirResource = {
     resourceType: 'Basic',
     id: lookupId(input.orgnr, input.patientId),
-    code: { coding: [{ system: SFM.navetRecord, code: 'rf-lookup', display: 'Oppslag i Reseptformidleren (SFM getMedication)' }] },
+    code: {
+      coding: [
+        { system: SFM.navetRecord, code: 'rf-lookup', display: 'Oppslag i Reseptformidleren (SFM getMedication)' },
+      ],
+    },
     subject: { reference: `Patient/${input.patientId}` },
     created: input.at.slice(0, 10),
     author: { identifier: { system: SYSTEMS.orgnr, value: input.orgnr }, display: input.orgName },
-    extension: [{ url: LOOKED_UP_AT, valueDateTime: input.at }, { url: SFM.pllVersion, valueInteger: input.seenVersion }],
+    extension: [
+      { url: LOOKED_UP_AT, valueDateTime: input.at },
+      { url: SFM.pllVersion, valueInteger: input.seenVersion },
+    ],
   };
   try {
     await store.update(sandbox, resource, now);
@@ -144,7 +196,11 @@ export async function allergiesOf(store: ResourceStore, sandbox: string, nin: st
 }
 
 export async function dispensesOf(store: ResourceStore, sandbox: string, patientId: string): Promise<FhirResource[]> {
-  const found = await store.search(sandbox, { ...parseSearchRequest('MedicationDispense', [['subject', `Patient/${patientId}`]]), count: 500, totalNone: true });
+  const found = await store.search(sandbox, {
+    ...parseSearchRequest('MedicationDispense', [['subject', `Patient/${patientId}`]]),
+    count: 500,
+    totalNone: true,
+  });
   return found.matches;
 }
 

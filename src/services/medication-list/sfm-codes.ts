@@ -38,7 +38,8 @@ export const PROFILE = {
   allergy: 'http://nhn.no/kj/fhir/StructureDefinition/KjAllergyIntolerance',
 } as const;
 
-export type SectionCode = 'sectionMedication' | 'sectionOtherPrescriptions' | 'sectionAllergies' | 'sectionDispense' | 'sectionPLLinfo';
+export type SectionCode =
+  'sectionMedication' | 'sectionOtherPrescriptions' | 'sectionAllergies' | 'sectionDispense' | 'sectionPLLinfo';
 export const SECTION_TITLES: Readonly<Record<SectionCode, string>> = {
   sectionMedication: 'Legemiddelliste (PLL)',
   sectionOtherPrescriptions: 'Andre resepter',
@@ -55,9 +56,18 @@ export const ERROR_CODES = {
   kjUnavailable: { code: 'KJ-UNAVAILABLE', display: 'Kjernejournal svarer ikke' },
   kjTimeout: { code: 'KJ-TIMEOUT', display: 'Kjernejournal svarte ikke i tide' },
   kjReserved: { code: 'KJ-RESERVED', display: 'Pasienten har reservert seg mot Kjernejournal' },
-  kjNoConsent: { code: 'KJ-NO-CONSENT', display: 'Mangler grunnlag for oppslag i Kjernejournal (SamtykkeKjernejournal)' },
-  kjHprBlocked: { code: 'KJ-HPR-BLOCKED', display: 'Pasienten har sperret helsepersonellet for oppslag i Kjernejournal' },
-  kjRestricted: { code: 'KJ-RESTRICTED', display: 'Pasienten har begrenset tilgangen til Kjernejournal: kun ved akutt behov (HPAKUTT)' },
+  kjNoConsent: {
+    code: 'KJ-NO-CONSENT',
+    display: 'Mangler grunnlag for oppslag i Kjernejournal (SamtykkeKjernejournal)',
+  },
+  kjHprBlocked: {
+    code: 'KJ-HPR-BLOCKED',
+    display: 'Pasienten har sperret helsepersonellet for oppslag i Kjernejournal',
+  },
+  kjRestricted: {
+    code: 'KJ-RESTRICTED',
+    display: 'Pasienten har begrenset tilgangen til Kjernejournal: kun ved akutt behov (HPAKUTT)',
+  },
   rfUnavailable: { code: 'RF-UNAVAILABLE', display: 'Reseptformidleren svarer ikke' },
   rfTimeout: { code: 'RF-TIMEOUT', display: 'Reseptformidleren svarte ikke i tide' },
 } as const;
@@ -68,8 +78,38 @@ export const CONSENT_CODES = ['HPAKUTT', 'HPMOTTATTSAMTYKKE', 'HPUNNTAK'] as con
 /** How long an RF look-up lets the organisation send for the patient. */
 export const LOOKUP_VALID_MS = 4 * 60 * 60 * 1000;
 
-export const GET_MEDICATION: Interaction = { service: 'sfm', code: 'getMedication', display: 'Get medication', action: 'R', seen: 'Legemiddelliste (PLL), resepter og allergier' };
-export const SEND_MEDICATION: Interaction = { service: 'sfm', code: 'sendMedication', display: 'Send medication', action: 'U', seen: 'Ny versjon av legemiddellisten (PLL)' };
-export const PATIENT_TICKET: Interaction = { service: 'sfm', code: 'PatientTicket', display: 'Patient ticket (data sharing)', action: 'E', seen: 'Tilgang til legemiddellisten for hjemmetjenesten' };
-export const READ_LIST: Interaction = { service: 'sfm', code: 'List', display: 'Read medication list (data sharing)', action: 'R', seen: 'Legemiddelliste (PLL) i hjemmetjenesten' };
-export const READ_MEDICATION: Interaction = { service: 'sfm', code: 'Medication', display: 'Read medication (data sharing)', action: 'R', seen: 'Legemiddel i legemiddellisten' };
+export const GET_MEDICATION: Interaction = {
+  service: 'sfm',
+  code: 'getMedication',
+  display: 'Get medication',
+  action: 'R',
+  seen: 'Legemiddelliste (PLL), resepter og allergier',
+};
+export const SEND_MEDICATION: Interaction = {
+  service: 'sfm',
+  code: 'sendMedication',
+  display: 'Send medication',
+  action: 'U',
+  seen: 'Ny versjon av legemiddellisten (PLL)',
+};
+export const PATIENT_TICKET: Interaction = {
+  service: 'sfm',
+  code: 'PatientTicket',
+  display: 'Patient ticket (data sharing)',
+  action: 'E',
+  seen: 'Tilgang til legemiddellisten for hjemmetjenesten',
+};
+export const READ_LIST: Interaction = {
+  service: 'sfm',
+  code: 'List',
+  display: 'Read medication list (data sharing)',
+  action: 'R',
+  seen: 'Legemiddelliste (PLL) i hjemmetjenesten',
+};
+export const READ_MEDICATION: Interaction = {
+  service: 'sfm',
+  code: 'Medication',
+  display: 'Read medication (data sharing)',
+  action: 'R',
+  seen: 'Legemiddel i legemiddellisten',
+};

@@ -22,7 +22,10 @@ export interface SfmContext {
  */
 export function assertJournalId(access: AccessContext): void {
   if (access.client.tenancy === 'multi-tenant' && !access.journalId) {
-    throw forbidden('NAVET-SFM-JOURNAL-ID', 'A multi-tenant client must send authorization_details {"type": "nhn:sfm:journal-id", "journal_id": "<the EPR journal\'s id>"} in its token request');
+    throw forbidden(
+      'NAVET-SFM-JOURNAL-ID',
+      'A multi-tenant client must send authorization_details {"type": "nhn:sfm:journal-id", "journal_id": "<the EPR journal\'s id>"} in its token request',
+    );
   }
 }
 
@@ -33,10 +36,19 @@ export function orgnrOf(access: AccessContext): string {
 /** The organisation (legal entity, named from the sandbox's registry) and practitioner of a request: whose look-ups and sends these are. */
 export async function authorOf(access: AccessContext, store: ResourceStore, sandbox: string): Promise<PllAuthor> {
   const orgnr = orgnrOf(access);
-  const registered = (await store.search(sandbox, { ...parseSearchRequest('Organization', [['identifier', `${SYSTEMS.orgnr}|${orgnr}`]]), count: 1, totalNone: true })).matches[0];
+  const registered = (
+    await store.search(sandbox, {
+      ...parseSearchRequest('Organization', [['identifier', `${SYSTEMS.orgnr}|${orgnr}`]]),
+      count: 1,
+      totalNone: true,
+    })
+  ).matches[0];
   return {
     orgnr,
-    orgName: typeof registered?.name === 'string' ? registered.name : access.organisation?.legalEntity.name ?? access.client.name ?? orgnr,
+    orgName:
+      typeof registered?.name === 'string'
+        ? registered.name
+        : (access.organisation?.legalEntity.name ?? access.client.name ?? orgnr),
     ...(access.practitioner?.name ? { practitioner: access.practitioner.name } : {}),
     ...(access.practitioner?.hprNumber ? { hpr: access.practitioner.hprNumber } : {}),
   };
@@ -56,4 +68,7 @@ export function ninFromBody(req: Request, find: (body: unknown) => string | unde
   }
 }
 
-export const sleep = (ms: number) => new Promise<void>((resolve) => { setTimeout(resolve, ms); });
+export const sleep = (ms: number) =>
+  new Promise<void>((resolve) => {
+    setTimeout(resolve, ms);
+  });

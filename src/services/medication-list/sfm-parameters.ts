@@ -12,16 +12,29 @@ export interface Parameter {
 export function parametersOf(body: unknown, allowed: readonly string[], operation: string): Parameter[] {
   const resource = body as { resourceType?: unknown; parameter?: unknown } | undefined;
   if (!resource || typeof resource !== 'object' || resource.resourceType !== 'Parameters') {
-    throw badRequest('NAVET-SFM-PARAMETERS', `${operation} takes a FHIR Parameters resource (resourceType "Parameters"); got ${JSON.stringify((resource as { resourceType?: unknown } | undefined)?.resourceType ?? null)}`, ['Parameters']);
+    throw badRequest(
+      'NAVET-SFM-PARAMETERS',
+      `${operation} takes a FHIR Parameters resource (resourceType "Parameters"); got ${JSON.stringify((resource as { resourceType?: unknown } | undefined)?.resourceType ?? null)}`,
+      ['Parameters'],
+    );
   }
-  if (!Array.isArray(resource.parameter)) throw badRequest('NAVET-SFM-PARAMETERS', 'Parameters.parameter must be a list of {name, value[x] | resource}', ['Parameters.parameter']);
+  if (!Array.isArray(resource.parameter))
+    throw badRequest('NAVET-SFM-PARAMETERS', 'Parameters.parameter must be a list of {name, value[x] | resource}', [
+      'Parameters.parameter',
+    ]);
   return resource.parameter.map((p: unknown, index: number) => {
     const param = p as { name?: unknown } | null;
     if (!param || typeof param !== 'object' || typeof param.name !== 'string') {
-      throw badRequest('NAVET-SFM-PARAMETERS', `Parameters.parameter[${index}] needs a name`, [`Parameters.parameter[${index}].name`]);
+      throw badRequest('NAVET-SFM-PARAMETERS', `Parameters.parameter[${index}] needs a name`, [
+        `Parameters.parameter[${index}].name`,
+      ]);
     }
     if (!allowed.includes(param.name)) {
-      throw badRequest('NAVET-SFM-PARAMETERS', `${operation} has no parameter "${param.name}"; its parameters are ${allowed.join(', ')}`, [`Parameters.parameter[${index}].name`]);
+      throw badRequest(
+        'NAVET-SFM-PARAMETERS',
+        `${operation} has no parameter "${param.name}"; its parameters are ${allowed.join(', ')}`,
+        [`Parameters.parameter[${index}].name`],
+      );
     }
     return { ...(param as object), name: param.name, index } as Parameter;
   });
@@ -31,9 +44,13 @@ export const at = (p: Parameter, element?: string) => `Parameters.parameter[${p.
 
 export function codeOf(p: Parameter | undefined): string | undefined {
   if (!p) return undefined;
-  const coding = (p.valueCoding ?? (p.valueCodeableConcept as { coding?: unknown[] } | undefined)?.coding?.[0]) as { code?: unknown } | undefined;
+  const coding = (p.valueCoding ?? (p.valueCodeableConcept as { coding?: unknown[] } | undefined)?.coding?.[0]) as
+    { code?: unknown } | undefined;
   const code = p.valueCode ?? p.valueString ?? coding?.code;
-  if (typeof code !== 'string') throw badRequest('NAVET-SFM-PARAMETERS', `${p.name} must be a code (valueCode, valueCoding or valueString)`, [at(p)]);
+  if (typeof code !== 'string')
+    throw badRequest('NAVET-SFM-PARAMETERS', `${p.name} must be a code (valueCode, valueCoding or valueString)`, [
+      at(p),
+    ]);
   return code;
 }
 
@@ -46,7 +63,11 @@ export function codeOrBooleanOf(p: Parameter | undefined, codes: readonly string
   if (typeof p.valueBoolean === 'boolean') return p.valueBoolean;
   const code = p.valueCode ?? p.valueString ?? (p.valueCoding as { code?: unknown } | undefined)?.code;
   if (typeof code !== 'string' || !codes.includes(code)) {
-    throw badRequest('NAVET-SFM-PARAMETERS', `${p.name} must be valueCode ${codes.join(' or ')} (SFM Basis types it as code; older clients' valueBoolean is accepted too)`, [at(p, 'valueCode')]);
+    throw badRequest(
+      'NAVET-SFM-PARAMETERS',
+      `${p.name} must be valueCode ${codes.join(' or ')} (SFM Basis types it as code; older clients' valueBoolean is accepted too)`,
+      [at(p, 'valueCode')],
+    );
   }
   return true;
 }

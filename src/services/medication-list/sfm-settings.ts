@@ -12,8 +12,14 @@ import type { Database } from '../../store/schema';
  * `unavailable` reports an error at once. The other half answers as usual. Kept in service_settings.
  */
 export type BackendMode = 'available' | 'slow' | 'timeout' | 'unavailable';
-export interface BackendSetting { mode: BackendMode; delayMs: number }
-export interface SfmSettings { kjernejournal: BackendSetting; reseptformidleren: BackendSetting }
+export interface BackendSetting {
+  mode: BackendMode;
+  delayMs: number;
+}
+export interface SfmSettings {
+  kjernejournal: BackendSetting;
+  reseptformidleren: BackendSetting;
+}
 
 const MODES: BackendMode[] = ['available', 'slow', 'timeout', 'unavailable'];
 export const MAX_DELAY_MS = 30_000;
@@ -34,19 +40,33 @@ function parseBackend(value: unknown, name: string): BackendSetting {
   }
   const delayMs = given.delayMs ?? (given.mode === 'slow' || given.mode === 'timeout' ? 2000 : 0);
   if (typeof delayMs !== 'number' || !Number.isInteger(delayMs) || delayMs < 0 || delayMs > MAX_DELAY_MS) {
-    throw badRequest('NAVET-SFM-SETTINGS', `${name}.delayMs must be a whole number of milliseconds from 0 to ${MAX_DELAY_MS}`, [`${name}.delayMs`]);
+    throw badRequest(
+      'NAVET-SFM-SETTINGS',
+      `${name}.delayMs must be a whole number of milliseconds from 0 to ${MAX_DELAY_MS}`,
+      [`${name}.delayMs`],
+    );
   }
   return { mode: given.mode as BackendMode, delayMs };
 }
 
 export function parseSfmSettings(body: unknown): SfmSettings {
   if (!body || typeof body !== 'object' || Array.isArray(body)) {
-    throw badRequest('NAVET-SFM-SETTINGS', 'Send {"kjernejournal": {"mode": "unavailable"}, "reseptformidleren": {"mode": "slow", "delayMs": 3000}} (a half left out is available)', []);
+    throw badRequest(
+      'NAVET-SFM-SETTINGS',
+      'Send {"kjernejournal": {"mode": "unavailable"}, "reseptformidleren": {"mode": "slow", "delayMs": 3000}} (a half left out is available)',
+      [],
+    );
   }
   const unknown = Object.keys(body).filter((k) => k !== 'kjernejournal' && k !== 'reseptformidleren');
-  if (unknown.length > 0) throw badRequest('NAVET-SFM-SETTINGS', `Unknown setting ${unknown[0]}: only kjernejournal and reseptformidleren`, [unknown[0]]);
+  if (unknown.length > 0)
+    throw badRequest('NAVET-SFM-SETTINGS', `Unknown setting ${unknown[0]}: only kjernejournal and reseptformidleren`, [
+      unknown[0],
+    ]);
   const { kjernejournal, reseptformidleren } = body as Record<string, unknown>;
-  return { kjernejournal: parseBackend(kjernejournal, 'kjernejournal'), reseptformidleren: parseBackend(reseptformidleren, 'reseptformidleren') };
+  return {
+    kjernejournal: parseBackend(kjernejournal, 'kjernejournal'),
+    reseptformidleren: parseBackend(reseptformidleren, 'reseptformidleren'),
+  };
 }
 
 /** `GET` / `PUT /api/sandboxes/{name}/settings/sfm` (admin key). */

@@ -2,7 +2,10 @@ import { keys } from './keys';
 
 /** A failed call: its status and the text Navet gave (OperationOutcome, OAuth error or plain). */
 export class ApiError extends Error {
-  constructor(readonly status: number, message: string) {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
     super(message);
   }
 }
@@ -61,17 +64,32 @@ export async function call<T>(path: string, options: CallOptions = {}): Promise<
 /** The raw response of a successful call. */
 export async function request(path: string, options: CallOptions = {}): Promise<Response> {
   if (!path.startsWith('/')) throw new Error(`only paths of this Navet are called, not ${path}`);
-  const headers: Record<string, string> = { Accept: 'application/json, application/fhir+json', ...authorization(options.as), ...options.headers };
+  const headers: Record<string, string> = {
+    Accept: 'application/json, application/fhir+json',
+    ...authorization(options.as),
+    ...options.headers,
+  };
   if (options.body !== undefined) headers['Content-Type'] = headers['Content-Type'] ?? 'application/json';
   const response = await fetch(path, {
     method: options.method ?? 'GET',
     headers,
-    body: options.body === undefined ? undefined : typeof options.body === 'string' ? options.body : JSON.stringify(options.body),
+    body:
+      options.body === undefined
+        ? undefined
+        : typeof options.body === 'string'
+          ? options.body
+          : JSON.stringify(options.body),
     signal: options.signal,
   });
   if (!response.ok) {
     const error = new ApiError(response.status, await messageOf(response));
-    if (response.status === 401 && options.as && options.as !== 'operator' && options.headers?.Authorization === undefined) keyRejected(options.as);
+    if (
+      response.status === 401 &&
+      options.as &&
+      options.as !== 'operator' &&
+      options.headers?.Authorization === undefined
+    )
+      keyRejected(options.as);
     throw error;
   }
   return response;

@@ -1,11 +1,40 @@
 /** The parts of FHIR resources the dashboard shows (loosely: seeded and vendor data vary). */
-export interface Coding { system?: string; code?: string; display?: string }
-export interface CodeableConcept { coding?: Coding[]; text?: string }
-export interface Identifier { system?: string; value?: string }
-export interface Reference { reference?: string; display?: string; identifier?: Identifier }
-export interface HumanName { family?: string; given?: string[]; text?: string }
-export interface Extension { url: string; valueString?: string; valueBoolean?: boolean; valueDateTime?: string; valueReference?: Reference; extension?: Extension[] }
-export interface Quantity { value?: number; unit?: string; code?: string }
+export interface Coding {
+  system?: string;
+  code?: string;
+  display?: string;
+}
+export interface CodeableConcept {
+  coding?: Coding[];
+  text?: string;
+}
+export interface Identifier {
+  system?: string;
+  value?: string;
+}
+export interface Reference {
+  reference?: string;
+  display?: string;
+  identifier?: Identifier;
+}
+export interface HumanName {
+  family?: string;
+  given?: string[];
+  text?: string;
+}
+export interface Extension {
+  url: string;
+  valueString?: string;
+  valueBoolean?: boolean;
+  valueDateTime?: string;
+  valueReference?: Reference;
+  extension?: Extension[];
+}
+export interface Quantity {
+  value?: number;
+  unit?: string;
+  code?: string;
+}
 
 export interface Resource {
   resourceType: string;

@@ -35,16 +35,32 @@ function SandboxPage({ route }: { route: Route & { sandbox: string } }) {
   }, [sandbox]);
   if (!keys.admin(sandbox)) {
     const label = `${keys.wasRefused(sandbox) ? 'That key was not accepted. ' : ''}Admin key of sandbox ${sandbox}`;
-    return <KeyForm label={label} onKey={(key) => { keys.setAdmin(sandbox, key); keys.accepted(sandbox); setRound((r) => r + 1); }} />;
+    return (
+      <KeyForm
+        label={label}
+        onKey={(key) => {
+          keys.setAdmin(sandbox, key);
+          keys.accepted(sandbox);
+          setRound((r) => r + 1);
+        }}
+      />
+    );
   }
   switch (page) {
-    case 'settings': return <SettingsPage sandbox={sandbox} />;
-    case 'patients': return rest[0] ? <PatientPage sandbox={sandbox} nin={rest[0]} /> : <PatientsPage sandbox={sandbox} />;
-    case 'access-log': return <AccessLogPage sandbox={sandbox} />;
-    case 'citizen': return <CitizenPage sandbox={sandbox} nin={rest[0]} />;
-    case 'conformance': return <ConformancePage sandbox={sandbox} sessionId={rest[0]} />;
-    case 'scenarios': return <ScenariosPage sandbox={sandbox} />;
-    default: return <OverviewPage sandbox={sandbox} />;
+    case 'settings':
+      return <SettingsPage sandbox={sandbox} />;
+    case 'patients':
+      return rest[0] ? <PatientPage sandbox={sandbox} nin={rest[0]} /> : <PatientsPage sandbox={sandbox} />;
+    case 'access-log':
+      return <AccessLogPage sandbox={sandbox} />;
+    case 'citizen':
+      return <CitizenPage sandbox={sandbox} nin={rest[0]} />;
+    case 'conformance':
+      return <ConformancePage sandbox={sandbox} sessionId={rest[0]} />;
+    case 'scenarios':
+      return <ScenariosPage sandbox={sandbox} />;
+    default:
+      return <OverviewPage sandbox={sandbox} />;
   }
 }
 
@@ -54,18 +70,33 @@ function Dashboard() {
   return (
     <>
       <header class="top">
-        <a class="brand" href="#/">Navet</a>
+        <a class="brand" href="#/">
+          Navet
+        </a>
         <span class="muted">sandbox of Norway's health-information sharing hub</span>
         {sandbox && (
           <span class="top-right">
             Sandbox <strong>{sandbox}</strong>{' '}
-            <button type="button" class="small secondary" onClick={() => { keys.forgetAdmin(sandbox); location.hash = '#/'; }}>Forget its key</button>
+            <button
+              type="button"
+              class="small secondary"
+              onClick={() => {
+                keys.forgetAdmin(sandbox);
+                location.hash = '#/';
+              }}
+            >
+              Forget its key
+            </button>
           </span>
         )}
       </header>
       {sandbox && (
         <nav class="tabs" aria-label="Sandbox pages">
-          {PAGES.map((p) => <a href={href(sandbox, p.page)} aria-current={route.page === p.page ? 'page' : undefined}>{p.title}</a>)}
+          {PAGES.map((p) => (
+            <a href={href(sandbox, p.page)} aria-current={route.page === p.page ? 'page' : undefined}>
+              {p.title}
+            </a>
+          ))}
         </nav>
       )}
       <main>{sandbox ? <SandboxPage key={sandbox} route={{ ...route, sandbox }} /> : <SandboxesPage />}</main>

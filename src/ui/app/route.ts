@@ -1,7 +1,11 @@
 import { useEffect, useState } from 'preact/hooks';
 
 /** Hash routes: #/, #/s/<sandbox>/<page>/<rest…>. No key ever goes in them. */
-export interface Route { sandbox?: string; page: string; rest: string[] }
+export interface Route {
+  sandbox?: string;
+  page: string;
+  rest: string[];
+}
 
 export function parseRoute(hash: string): Route {
   const parts = hash.replace(/^#\/?/, '').split('/').filter(Boolean).map(decodeURIComponent);

@@ -23,20 +23,59 @@ export function PatientsPage({ sandbox }: { sandbox: string }) {
   return (
     <>
       <h1>Patients</h1>
-      <form class="row card" role="search" onSubmit={(e) => { e.preventDefault(); setAsked(query); }}>
-        <label>Name or fødselsnummer <input type="search" value={query} onInput={(e) => setQuery(e.currentTarget.value)} placeholder="Line Danser or 13116900216" required autoFocus /></label>
+      <form
+        class="row card"
+        role="search"
+        onSubmit={(e) => {
+          e.preventDefault();
+          setAsked(query);
+        }}
+      >
+        <label>
+          Name or fødselsnummer{' '}
+          <input
+            type="search"
+            value={query}
+            onInput={(e) => setQuery(e.currentTarget.value)}
+            placeholder="Line Danser or 13116900216"
+            required
+            autoFocus
+          />
+        </label>
         <button type="submit">Search</button>
       </form>
       {asked && (
         <Section title={`Patients matching “${asked}”`}>
-          <Shown loaded={found}>{(patients) => !patients || patients.length === 0 ? <p>No patient found.</p> : (
-            <table>
-              <thead><tr><th>Name</th><th>Fødselsnummer</th><th>Born</th><th>Gender</th></tr></thead>
-              <tbody>{patients.map((p) => (
-                <tr><td><a href={href(sandbox, 'patients', ninOf(p))}>{nameText(p.name)}</a></td><td>{ninOf(p)}</td><td>{p.birthDate}</td><td>{p.gender}</td></tr>
-              ))}</tbody>
-            </table>
-          )}</Shown>
+          <Shown loaded={found}>
+            {(patients) =>
+              !patients || patients.length === 0 ? (
+                <p>No patient found.</p>
+              ) : (
+                <table>
+                  <thead>
+                    <tr>
+                      <th>Name</th>
+                      <th>Fødselsnummer</th>
+                      <th>Born</th>
+                      <th>Gender</th>
+                    </tr>
+                  </thead>
+                  <tbody>
+                    {patients.map((p) => (
+                      <tr>
+                        <td>
+                          <a href={href(sandbox, 'patients', ninOf(p))}>{nameText(p.name)}</a>
+                        </td>
+                        <td>{ninOf(p)}</td>
+                        <td>{p.birthDate}</td>
+                        <td>{p.gender}</td>
+                      </tr>
+                    ))}
+                  </tbody>
+                </table>
+              )
+            }
+          </Shown>
         </Section>
       )}
     </>
@@ -50,11 +89,25 @@ export function PatientPage({ sandbox, nin }: { sandbox: string; nin: string }) 
   const name = patient.value ? nameText(patient.value.name) : nin;
   return (
     <>
-      <p><a href={href(sandbox, 'patients')}>← Patients</a></p>
-      <h1>{name} <span class="muted">{nin}</span></h1>
-      <Shown loaded={patient}>{(p) => p ? (
-        <p class="muted">Born {p.birthDate} · {p.gender} · <a href={href(sandbox, 'citizen', nin)}>See the citizen's side as {name}</a> · <a href={href(sandbox, 'access-log')}>Access log</a></p>
-      ) : <p>This sandbox has no Patient resource with that number; the services may still know it.</p>}</Shown>
+      <p>
+        <a href={href(sandbox, 'patients')}>← Patients</a>
+      </p>
+      <h1>
+        {name} <span class="muted">{nin}</span>
+      </h1>
+      <Shown loaded={patient}>
+        {(p) =>
+          p ? (
+            <p class="muted">
+              Born {p.birthDate} · {p.gender} ·{' '}
+              <a href={href(sandbox, 'citizen', nin)}>See the citizen's side as {name}</a> ·{' '}
+              <a href={href(sandbox, 'access-log')}>Access log</a>
+            </p>
+          ) : (
+            <p>This sandbox has no Patient resource with that number; the services may still know it.</p>
+          )
+        }
+      </Shown>
       <DocumentsPanel sandbox={sandbox} nin={nin} />
       <div class="columns">
         <CriticalInformationPanel sandbox={sandbox} nin={nin} />
@@ -67,4 +120,3 @@ export function PatientPage({ sandbox, nin }: { sandbox: string; nin: string }) 
     </>
   );
 }
-

@@ -20,7 +20,10 @@ export interface AuditLine {
 export function auditLine(event: AuditEvent): AuditLine {
   const contained = new Map((event.contained ?? []).map((r) => [r.id, r as ContainedPerson]));
   const practitioner = contained.get('practitioner');
-  const name = Array.isArray(practitioner?.name) ? practitioner.name[0]?.text ?? [practitioner.name[0]?.given?.join(' '), practitioner.name[0]?.family].filter(Boolean).join(' ') : undefined;
+  const name = Array.isArray(practitioner?.name)
+    ? (practitioner.name[0]?.text ??
+      [practitioner.name[0]?.given?.join(' '), practitioner.name[0]?.family].filter(Boolean).join(' '))
+    : undefined;
   const organisation = (contained.get('legal-entity') as { name?: string } | undefined)?.name;
   const pointOfCare = (contained.get('point-of-care') as { name?: string } | undefined)?.name;
   const system = event.agent?.find((a) => a.requestor === false)?.who;
@@ -33,7 +36,9 @@ export function auditLine(event: AuditEvent): AuditLine {
     ok: event.outcome === '0',
     ...(event.outcome !== '0' ? { rule, text: text.join(': ') } : {}),
     practitioner: name,
-    organisation: [organisation, pointOfCare && pointOfCare !== organisation ? pointOfCare : undefined].filter(Boolean).join(' · '),
+    organisation: [organisation, pointOfCare && pointOfCare !== organisation ? pointOfCare : undefined]
+      .filter(Boolean)
+      .join(' · '),
     client: system?.identifier?.value ?? system?.display,
     patient: event.entity?.find((e) => e.role?.code === '1')?.what?.identifier?.value,
     purpose: event.purposeOfEvent?.[0]?.coding?.[0]?.display ?? event.purposeOfEvent?.[0]?.coding?.[0]?.code,

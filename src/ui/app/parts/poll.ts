@@ -2,7 +2,13 @@ import { useEffect, useState } from 'preact/hooks';
 import { call, request } from '../api';
 
 /** Reads `path` every `everyMs` until `done(value)` (again when `restart` changes); answers the latest value and error. */
-export function usePoll<T>(path: string | undefined, as: string, done: (value: T) => boolean, everyMs = 1000, restart = 0): { value?: T; error?: string } {
+export function usePoll<T>(
+  path: string | undefined,
+  as: string,
+  done: (value: T) => boolean,
+  everyMs = 1000,
+  restart = 0,
+): { value?: T; error?: string } {
   const [state, setState] = useState<{ value?: T; error?: string }>({});
   useEffect(() => {
     if (!path) return;
@@ -20,7 +26,10 @@ export function usePoll<T>(path: string | undefined, as: string, done: (value: T
       }
     };
     void tick();
-    return () => { stopped = true; clearTimeout(timer); };
+    return () => {
+      stopped = true;
+      clearTimeout(timer);
+    };
   }, [path, as, restart]);
   return state;
 }

@@ -18,16 +18,24 @@ export function useLoad<T>(load: () => Promise<T>, deps: unknown[]): Loaded<T> {
     setState((s) => ({ ...s, loading: true }));
     load().then(
       (value) => current && setState({ value, loading: false }),
-      (error: unknown) => current && setState({ error: error instanceof Error ? error.message : String(error), loading: false }),
+      (error: unknown) =>
+        current && setState({ error: error instanceof Error ? error.message : String(error), loading: false }),
     );
-    return () => { current = false; };
+    return () => {
+      current = false;
+    };
   }, [...deps, round]);
   const reload = useCallback(() => setRound((r) => r + 1), []);
   return { ...state, reload };
 }
 
 /** Runs an action from a button: busy while it runs, its error shown, `done` after success. */
-export function useAction(): { busy: boolean; error?: string; message?: string; run: (action: () => Promise<string | void>) => Promise<void> } {
+export function useAction(): {
+  busy: boolean;
+  error?: string;
+  message?: string;
+  run: (action: () => Promise<string | void>) => Promise<void>;
+} {
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string>();
   const [message, setMessage] = useState<string>();
@@ -53,11 +61,19 @@ export function confirmLoss(what: string): boolean {
 }
 
 export function Problem({ text }: { text?: string }) {
-  return text ? <p class="problem" role="alert">{text}</p> : null;
+  return text ? (
+    <p class="problem" role="alert">
+      {text}
+    </p>
+  ) : null;
 }
 
 export function Note({ text }: { text?: string }) {
-  return text ? <p class="note" role="status">{text}</p> : null;
+  return text ? (
+    <p class="note" role="status">
+      {text}
+    </p>
+  ) : null;
 }
 
 export function Shown<T>({ loaded, children }: { loaded: Loaded<T>; children: (value: T) => ComponentChildren }) {
@@ -66,10 +82,21 @@ export function Shown<T>({ loaded, children }: { loaded: Loaded<T>; children: (v
   return <>{children(loaded.value)}</>;
 }
 
-export function Section({ title, children, actions }: { title: string; children: ComponentChildren; actions?: ComponentChildren }) {
+export function Section({
+  title,
+  children,
+  actions,
+}: {
+  title: string;
+  children: ComponentChildren;
+  actions?: ComponentChildren;
+}) {
   return (
     <section class="card" aria-label={title}>
-      <header class="card-head"><h2>{title}</h2>{actions}</header>
+      <header class="card-head">
+        <h2>{title}</h2>
+        {actions}
+      </header>
       {children}
     </section>
   );
@@ -85,8 +112,15 @@ export function CopyBlock({ label, text }: { label: string; text: string }) {
   };
   return (
     <figure class="snippet">
-      <figcaption>{label} <button type="button" class="small" onClick={copy} aria-label={`Copy: ${label}`}>{copied ? 'Copied' : 'Copy'}</button></figcaption>
-      <pre><code>{text}</code></pre>
+      <figcaption>
+        {label}{' '}
+        <button type="button" class="small" onClick={copy} aria-label={`Copy: ${label}`}>
+          {copied ? 'Copied' : 'Copy'}
+        </button>
+      </figcaption>
+      <pre>
+        <code>{text}</code>
+      </pre>
     </figure>
   );
 }
@@ -94,5 +128,11 @@ export function CopyBlock({ label, text }: { label: string; text: string }) {
 export function when(iso: string | undefined): string {
   if (!iso) return '';
   const date = new Date(iso);
-  return Number.isNaN(date.getTime()) ? iso : date.toISOString().replace('T', ' ').replace(/\.\d+Z$/, 'Z').replace(':00Z', 'Z');
+  return Number.isNaN(date.getTime())
+    ? iso
+    : date
+        .toISOString()
+        .replace('T', ' ')
+        .replace(/\.\d+Z$/, 'Z')
+        .replace(':00Z', 'Z');
 }
