@@ -175,15 +175,13 @@ export function conformanceSessionApi(sandboxes: Sandboxes, recorder: Recorder, 
       );
     recorder.invalidate(session.sandbox);
     const requirements = REQUIREMENTS.filter((r) => r.challenge?.name === definition.name);
-    res
-      .status(201)
-      .json({
-        challenge: definition.name,
-        status: 'armed',
-        description: definition.description,
-        requirements: requirements.map((r) => r.id),
-        timeLimitSeconds: Math.max(...requirements.map((r) => r.challenge?.timeLimitSeconds ?? 0)),
-      });
+    res.status(201).json({
+      challenge: definition.name,
+      status: 'armed',
+      description: definition.description,
+      requirements: requirements.map((r) => r.id),
+      timeLimitSeconds: Math.max(...requirements.map((r) => r.challenge?.timeLimitSeconds ?? 0)),
+    });
   });
 
   router.post('/:id/observations', async (req, res) => {

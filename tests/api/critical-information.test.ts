@@ -219,15 +219,13 @@ describe('status and reads', () => {
       url: `${TEST_BASE_URL}${url}`,
       accessToken: hospital.body.access_token,
     });
-    const res = await server.http
-      .get(url)
-      .set({
-        Authorization: `DPoP ${hospital.body.access_token}`,
-        DPoP: proof,
-        'hit-source-system': 'Old EPJ',
-        'hit-patient-nin': OLAV_BAKKE,
-        'hit-access-basis': 'akutt',
-      });
+    const res = await server.http.get(url).set({
+      Authorization: `DPoP ${hospital.body.access_token}`,
+      DPoP: proof,
+      'hit-source-system': 'Old EPJ',
+      'hit-patient-nin': OLAV_BAKKE,
+      'hit-access-basis': 'akutt',
+    });
     expect(res.status).toBe(200);
     expect(res.body.total).toBe(1);
   });

@@ -103,13 +103,11 @@ describe('POST /api/sandboxes with seed "municipality"', () => {
 
   test('a description the schema refuses gets 400 naming the element, and nothing is created', async () => {
     const name = uniqueSandboxName('mun');
-    const res = await server.http
-      .post('/api/sandboxes')
-      .send({
-        name,
-        seed: 'municipality',
-        municipality: { ...SMALL, kommunenummer: '99', gpOffices: [{ name: 'X', gps: 0 }] },
-      });
+    const res = await server.http.post('/api/sandboxes').send({
+      name,
+      seed: 'municipality',
+      municipality: { ...SMALL, kommunenummer: '99', gpOffices: [{ name: 'X', gps: 0 }] },
+    });
     expect(res.status).toBe(400);
     expect(res.body.issue[0].details.coding[0].code).toBe('NAVET-MUNICIPALITY');
     expect(res.body.issue[0].details.text).toMatch(/^municipality\.kommunenummer: must match pattern/);
