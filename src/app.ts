@@ -5,7 +5,7 @@ import { citizenRouter } from './citizen/citizen-router';
 import type { Config } from './config';
 import type { FhirContext } from './fhir/fhir-operations';
 import { notFound, operationOutcome } from './fhir/operation-outcome';
-import { fhirRestApi } from './fhir/rest-api';
+import { fhirRestApi } from './http/fhir-rest-api';
 import { allowedMethods } from './http/allowed-methods';
 import { errorHandler } from './http/error-handler';
 import { sendFhir } from './http/fhir-json';

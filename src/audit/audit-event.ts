@@ -1,5 +1,5 @@
 import type { FhirResource } from '../fhir/types';
-import { HEALTH_PERSONNEL_CATEGORIES, identifierSystemOf, SYSTEMS } from '../sandbox/seed/codes';
+import { HEALTH_PERSONNEL_CATEGORIES, identifierSystemOf, SYSTEMS } from '../codes/code-systems';
 import type { AccessContext, Coding, OrganisationRef } from '../trust/access-context';
 import { ownValue } from '../own-value';
 

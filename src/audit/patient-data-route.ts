@@ -4,7 +4,7 @@ import type { Sandbox } from '../sandbox/sandboxes';
 import type { ResourceStore } from '../store/resource-store';
 import type { AccessContext } from '../trust/access-context';
 import { type AccessVerifier, knownAccessOf } from '../trust/guard';
-import { TrustError } from '../trust/trust-error';
+import { TrustError } from '../http/trust-error';
 import { AUDIT_UNAVAILABLE, type AccessLog } from './access-log';
 import type { AuditOutcome, Interaction } from './audit-event';
 

@@ -3,7 +3,7 @@ import { type Request, type Response, Router } from 'express';
 import { badRequest, forbidden } from '../fhir/operation-outcome';
 import { parseSearchRequest } from '../fhir/search-request';
 import type { Sandbox } from '../sandbox/sandboxes';
-import { SYSTEMS } from '../sandbox/seed/codes';
+import { SYSTEMS } from '../codes/code-systems';
 import type { ResourceStore } from '../store/resource-store';
 import type { AccessContext } from '../trust/access-context';
 import { guard, type GuardDependencies } from '../trust/guard';

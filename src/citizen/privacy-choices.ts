@@ -1,10 +1,10 @@
 import { badRequest, notFound } from '../fhir/operation-outcome';
 import { parseSearchRequest } from '../fhir/search-request';
 import type { FhirResource } from '../fhir/types';
-import { identifierSystemOf, SYSTEMS } from '../sandbox/seed/codes';
+import { identifierSystemOf, SYSTEMS } from '../codes/code-systems';
 import { isValidId, type ResourceStore } from '../store/resource-store';
 import { hasSecurityLabel } from '../fhir/security-labels';
-import { NORS_LABEL, SECURITY_LABEL_SYSTEM } from '../services/documents/pjd-codes';
+import { NORS_LABEL, SECURITY_LABEL_SYSTEM } from '../codes/pjd-codes';
 import { ownValue } from '../own-value';
 
 /**

@@ -1,7 +1,7 @@
 import type { ErrorRequestHandler, Request, Response } from 'express';
 import { FhirError, operationOutcome } from '../fhir/operation-outcome';
 import type { Logger } from '../logger';
-import { TrustError } from '../trust/trust-error';
+import { TrustError } from './trust-error';
 import { sendFhir } from './fhir-json';
 
 /**

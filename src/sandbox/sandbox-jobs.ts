@@ -37,11 +37,11 @@ interface Pending {
   onProgress?: ProgressListener;
 }
 
-/** The worker script next to this file: compiled JavaScript, or TypeScript run through tsx (tests). */
+/** The worker script (src/sandbox-worker.ts, one folder up): compiled JavaScript, or TypeScript run through tsx (tests). */
 function workerScript(): { file: string; execArgv: string[] } {
-  const compiled = path.join(__dirname, 'sandbox-worker.js');
+  const compiled = path.join(__dirname, '..', 'sandbox-worker.js');
   if (existsSync(compiled)) return { file: compiled, execArgv: [] };
-  return { file: path.join(__dirname, 'sandbox-worker.ts'), execArgv: ['--require', 'tsx/cjs'] };
+  return { file: path.join(__dirname, '..', 'sandbox-worker.ts'), execArgv: ['--require', 'tsx/cjs'] };
 }
 
 export class SandboxJobs {

@@ -10,10 +10,10 @@ import { Clients } from '../trust/clients';
 import { registerDemoClients } from '../trust/demo-clients';
 import { adminKeyMatches, generateAdminKey, hashAdminKey } from './admin-keys';
 import { clockWithOffset, type SandboxClock } from './sandbox-clock';
-import { buildSeedCriticalInformation } from './seed/critical-information';
-import { buildSeedDocuments } from './seed/documents';
-import { buildSeedMedicationLists } from './seed/medication-lists';
-import { buildSeedLabResults } from './seed/lab-results';
+import { buildSeedCriticalInformation } from '../services/critical-info/seed-critical-information';
+import { buildSeedDocuments } from '../services/documents/seed-documents';
+import { buildSeedMedicationLists } from '../services/medication-list/seed-medication-lists';
+import { buildSeedLabResults } from '../services/lab-results/seed-lab-results';
 import {
   type MunicipalityDescription,
   municipalityGeneratorSettings,

@@ -4,7 +4,7 @@ import { FhirError, type OutcomeIssue } from '../fhir/operation-outcome';
 import { parseSearchRequest } from '../fhir/search-request';
 import { processBundle } from '../fhir/transaction';
 import { makeSyntheticFodselsnummer } from './fodselsnummer';
-import { HEALTH_PERSONNEL_CATEGORIES, SYSTEMS } from './seed/codes';
+import { HEALTH_PERSONNEL_CATEGORIES, SYSTEMS } from '../codes/code-systems';
 import { practitionerResources } from './seed/resources';
 
 /**

@@ -1,6 +1,6 @@
 import { parseSearchRequest, type QueryParams } from '../fhir/search-request';
 import type { FhirResource } from '../fhir/types';
-import { HEALTH_NETWORK_MEMBER_URL, SYSTEMS } from '../sandbox/seed/codes';
+import { HEALTH_NETWORK_MEMBER_URL, SYSTEMS } from '../codes/code-systems';
 import type { ResourceStore } from '../store/resource-store';
 import type { AccessContext, Coding, OrganisationRef } from './access-context';
 import type { AttestationCoding, AttestationIdentifier, TillitsrammeverkAttestation } from './attestation';

@@ -1,7 +1,7 @@
 import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { TrustError } from './trust-error';
+import { TrustError } from '../http/trust-error';
 
 /**
  * Reads `authorization_details` / `assertion_details`: one object or an array of objects, each with a

@@ -5,7 +5,7 @@ import type { Sandbox } from '../sandbox/sandboxes';
 import type { ResourceStore } from '../store/resource-store';
 import { endSessionEndpoint } from './end-session-endpoint';
 import { type AuthorizationCode, CODE_LIFETIME_S, type PushedRequest, REQUEST_URI_PREFIX } from './login-flow';
-import { TrustError } from './trust-error';
+import { TrustError } from '../http/trust-error';
 import type { TrustServices } from './trust-services';
 
 /**

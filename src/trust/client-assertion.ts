@@ -1,7 +1,7 @@
 import { decodeJwt, decodeProtectedHeader, type JWTPayload } from 'jose';
 import { CLOCK_SKEW_S, ClientJwtError, numericDate, verifyClientSignedJwt } from './client-signed-jwt';
 import type { Client, Clients } from './clients';
-import { TrustError } from './trust-error';
+import { TrustError } from '../http/trust-error';
 import type { TrustState } from './trust-state';
 
 /**

@@ -8,7 +8,7 @@ import {
   jwtVerify,
 } from 'jose';
 import { createHash, createHmac, randomBytes } from 'node:crypto';
-import { TrustError } from './trust-error';
+import { TrustError } from '../http/trust-error';
 import type { TrustState } from './trust-state';
 
 /** DPoP proofs (RFC 9449), checked in the spec's order, and the nonces the token endpoint hands out. */

@@ -2,7 +2,7 @@ import { type Request, type Response, Router } from 'express';
 import { createLocalJWKSet, jwtVerify } from 'jose';
 import type { Sandbox } from '../sandbox/sandboxes';
 import { SIGNING_ALG } from './signing-keys';
-import { TrustError } from './trust-error';
+import { TrustError } from '../http/trust-error';
 import type { TrustServices } from './trust-services';
 
 /**

@@ -12,7 +12,7 @@ import { parseAuthorizationDetails } from './attestation';
 import { accessContextFromAttestation, checkAttestationRules } from './attestation-rules';
 import { DPOP_ALGORITHMS, verifyDpopProof } from './dpop';
 import { SIGNING_ALG } from './signing-keys';
-import { TrustError } from './trust-error';
+import { TrustError } from '../http/trust-error';
 import type { TrustServices } from './trust-services';
 
 /**

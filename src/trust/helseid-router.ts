@@ -6,7 +6,7 @@ import { DPOP_ALGORITHMS, verifyDpopProof } from './dpop';
 import { clientCredentialsGrant } from './grant-client-credentials';
 import { ALL_SCOPES } from './scopes';
 import type { GrantHandler, TokenRequest } from './token-request';
-import { TrustError } from './trust-error';
+import { TrustError } from '../http/trust-error';
 import type { TrustServices } from './trust-services';
 
 /**

@@ -6,7 +6,7 @@ import { ASSERTION_ALGORITHMS, authenticateClient } from './client-assertion';
 import { ClientJwtError, verifyClientSignedJwt } from './client-signed-jwt';
 import { PAR_LIFETIME_S, type PushedRequest, REQUEST_URI_PREFIX } from './login-flow';
 import { resolveLoginScopes } from './token-request';
-import { TrustError } from './trust-error';
+import { TrustError } from '../http/trust-error';
 import type { TrustServices } from './trust-services';
 
 /**

@@ -7,7 +7,7 @@ import { accessTokenClaims, CLAIM } from './access-token';
 import { parseAuthorizationDetails } from './attestation';
 import { SIGNING_ALG } from './signing-keys';
 import { resolveScopesAndAudience } from './token-request';
-import { TrustError } from './trust-error';
+import { TrustError } from '../http/trust-error';
 import type { TrustServices } from './trust-services';
 import { testTokenServiceV2 } from './test-token-v2';
 import { userIdentity } from './user-identity';

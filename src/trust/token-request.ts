@@ -3,7 +3,7 @@ import type { AttestationDetails } from './attestation';
 import type { AuthenticatedClient } from './client-assertion';
 import type { Client } from './clients';
 import { API_RESOURCES, audienceOfScope, IDENTITY_SCOPES, isKnownAudience } from './scopes';
-import { TrustError } from './trust-error';
+import { TrustError } from '../http/trust-error';
 import type { TrustServices } from './trust-services';
 
 /** What every grant handler gets: the authenticated client, its DPoP key and attestation. */

@@ -13,7 +13,7 @@ import {
   tokenOfLogin,
   type TokenRequest,
 } from './token-request';
-import { TrustError } from './trust-error';
+import { TrustError } from '../http/trust-error';
 import { userIdentity } from './user-identity';
 import { issueUserTokens } from './user-tokens';
 

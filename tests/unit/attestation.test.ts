@@ -11,7 +11,7 @@ import {
   checkAttestationRules,
   type RuleContext,
 } from '../../src/trust/attestation-rules';
-import { TrustError } from '../../src/trust/trust-error';
+import { TrustError } from '../../src/http/trust-error';
 
 /**
  * The attestation parser and the ATT rules, against a sandbox seeded from fixtures/demo (the spec's test

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { openDatabase, type DatabaseHandle } from '../../src/store/database';
 import { type DpopCheck, DpopNonces, verifyDpopProof } from '../../src/trust/dpop';
 import { type DpopKey, makeDpopKey, makeDpopProof } from '../../src/trust/dpop-client';
-import { TrustError } from '../../src/trust/trust-error';
+import { TrustError } from '../../src/http/trust-error';
 import { TrustState } from '../../src/trust/trust-state';
 
 let database: DatabaseHandle;

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import type { FhirResource } from '../../src/fhir/types';
 import { buildSeedResources } from '../../src/sandbox/seed-resources';
-import { buildSeedDocuments } from '../../src/sandbox/seed/documents';
+import { buildSeedDocuments } from '../../src/services/documents/seed-documents';
 
 const fixtures = path.resolve(__dirname, '..', '..', 'fixtures', 'demo');
 const settings = { seed: 11, referenceDate: '2026-01-01', syntheticPatients: 20 };

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { buildSeedResources } from '../../src/sandbox/seed-resources';
-import { buildSeedLabResults } from '../../src/sandbox/seed/lab-results';
+import { buildSeedLabResults } from '../../src/services/lab-results/seed-lab-results';
 import { NILAR_PROFILES } from '../../src/services/lab-results/nilar-profiles';
 
 const fixtures = path.resolve(__dirname, '..', '..', 'fixtures', 'demo');

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import type { FhirResource } from '../../src/fhir/types';
 import { buildSeedResources } from '../../src/sandbox/seed-resources';
-import { buildSeedMedicationLists } from '../../src/sandbox/seed/medication-lists';
+import { buildSeedMedicationLists } from '../../src/services/medication-list/seed-medication-lists';
 import { SFM_PROFILES } from '../../src/services/medication-list/sfm-profiles';
 
 const fixtures = path.resolve(__dirname, '..', '..', 'fixtures', 'demo');

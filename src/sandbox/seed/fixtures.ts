@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { isValidOrgnr } from '../fodselsnummer';
-import { HEALTH_PERSONNEL_CATEGORIES, ORGANISATION_KINDS, type OrganisationKind } from './codes';
+import { HEALTH_PERSONNEL_CATEGORIES, ORGANISATION_KINDS, type OrganisationKind } from '../../codes/code-systems';
 
 /** The compact (non-FHIR) fixture files of a fixtures directory. */
 

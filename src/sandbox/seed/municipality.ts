@@ -4,7 +4,7 @@ import path from 'node:path';
 import { badRequest } from '../../fhir/operation-outcome';
 import type { FhirResource } from '../../fhir/types';
 import { orgnrCheckDigit } from '../fodselsnummer';
-import type { OrganisationKind } from './codes';
+import type { OrganisationKind } from '../../codes/code-systems';
 import type { OrganisationFixture } from './fixtures';
 import {
   organizationResource,

@@ -7,7 +7,7 @@ import {
   HL7_ORGANIZATION_TYPE_DISPLAYS,
   ORGANISATION_KINDS,
   SYSTEMS,
-} from './codes';
+} from '../../codes/code-systems';
 import type { FixtureAddress, OrganisationFixture } from './fixtures';
 
 /** Builders of the seed's FHIR R4 resources (ids set, no meta). */

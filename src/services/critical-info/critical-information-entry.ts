@@ -1,7 +1,7 @@
 import { badRequest, FhirError, forbidden } from '../../fhir/operation-outcome';
 import { assertValidResource } from '../../fhir/validate-resource';
 import type { FhirResource } from '../../fhir/types';
-import { HEALTH_PERSONNEL_CATEGORIES, identifierSystemOf, SYSTEMS } from '../../sandbox/seed/codes';
+import { HEALTH_PERSONNEL_CATEGORIES, identifierSystemOf, SYSTEMS } from '../../codes/code-systems';
 import type { AccessContext } from '../../trust/access-context';
 import { ownValue } from '../../own-value';
 import {

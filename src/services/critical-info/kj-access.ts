@@ -5,8 +5,8 @@ import type { Sandbox } from '../../sandbox/sandboxes';
 import type { ResourceStore } from '../../store/resource-store';
 import type { AccessContext } from '../../trust/access-context';
 import { nhnHeader } from '../../trust/guard';
-import { ACCESS_BASES } from '../documents/pjd-codes';
-import { SYSTEMS } from '../../sandbox/seed/codes';
+import { ACCESS_BASES } from '../../codes/pjd-codes';
+import { SYSTEMS } from '../../codes/code-systems';
 
 /** Access bases that count as emergency care, the only care a restricted Kjernejournal is shown for (Navet's reading). */
 export const EMERGENCY_ACCESS_BASES = ['AKUTT', 'FORHOYET_AKUTT'];

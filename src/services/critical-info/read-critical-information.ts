@@ -9,7 +9,7 @@ import { sendFhir } from '../../http/fhir-json';
 import type { Sandbox } from '../../sandbox/sandboxes';
 import { isValidId, type ResourceStore } from '../../store/resource-store';
 import type { AccessContext } from '../../trust/access-context';
-import { identifierSystemOf } from '../../sandbox/seed/codes';
+import { identifierSystemOf } from '../../codes/code-systems';
 import { isEnteredInError, patientNinOfEntry } from './critical-information-entry';
 import { assertCommonHeaders, assertPrivacyAllows, privacyOf, requireHeaderNin } from './kj-access';
 import { ALLERGY_TYPES, CONDITION_TYPES, criticalInfoTypeOf, type KjResourceType } from './kj-codes';

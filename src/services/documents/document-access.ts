@@ -2,14 +2,14 @@ import type { Request } from 'express';
 import { badRequest, forbidden } from '../../fhir/operation-outcome';
 import { parseSearchRequest } from '../../fhir/search-request';
 import type { FhirResource } from '../../fhir/types';
-import { SYSTEMS } from '../../sandbox/seed/codes';
+import { SYSTEMS } from '../../codes/code-systems';
 import type { ResourceStore } from '../../store/resource-store';
 import { PrivacyChoiceStore } from '../../citizen/privacy-choices';
 import { hasSecurityLabel } from '../../fhir/security-labels';
 import { ownValue } from '../../own-value';
 import type { AccessContext } from '../../trust/access-context';
 import { nhnHeader } from '../../trust/guard';
-import { ACCESS_BASES, DOCUMENT_SCOPES, NORS_LABEL, SECURITY_LABEL_SYSTEM } from './pjd-codes';
+import { ACCESS_BASES, DOCUMENT_SCOPES, NORS_LABEL, SECURITY_LABEL_SYSTEM } from '../../codes/pjd-codes';
 import type { PjdSettings } from './pjd-settings';
 
 /** What every consumer call of PJD checks before it looks at documents: headers, scopes, the allow-list. */

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { FhirResource } from '../../fhir/types';
-import { identifierSystemOf, SYSTEMS } from '../../sandbox/seed/codes';
+import { identifierSystemOf, SYSTEMS } from '../../codes/code-systems';
 import { ownValue } from '../../own-value';
 import {
   CATEGORIES,
@@ -13,7 +13,7 @@ import {
   ORGNR_SYSTEM,
   RESH_SYSTEM,
   SECURITY_LABEL_SYSTEM,
-} from './pjd-codes';
+} from '../../codes/pjd-codes';
 
 /**
  * DocumentReferences the way PJD's consumers see them: 9602 category and type, 9603 security label,

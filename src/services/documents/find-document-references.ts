@@ -15,7 +15,7 @@ import {
   isBlocked,
   servedDocument,
 } from './document-access';
-import { AGE_LIMIT_YEARS, DOCUMENT_SCOPES } from './pjd-codes';
+import { AGE_LIMIT_YEARS, DOCUMENT_SCOPES } from '../../codes/pjd-codes';
 import type { PjdContext } from './pjd-context';
 import { ownValue } from '../../own-value';
 

@@ -8,7 +8,7 @@ import type { Sandbox } from '../../sandbox/sandboxes';
 import { accessVerifier, guard, type GuardDependencies } from '../../trust/guard';
 import { DEPRECATE, deprecateDocument } from './deprecate-document';
 import { findDocumentReferences, ITI_67, patientNinOf, searchParamsOf } from './find-document-references';
-import { DOCUMENT_SCOPES, PJD_AUDIENCE, PJD_SCOPES } from './pjd-codes';
+import { DOCUMENT_SCOPES, PJD_AUDIENCE, PJD_SCOPES } from '../../codes/pjd-codes';
 import type { PjdContext } from './pjd-context';
 import { pjdAvailability, type PjdSettingsStore } from './pjd-settings';
 import { ITI_65, provideDocumentBundle, providedPatientNin } from './provide-document-bundle';

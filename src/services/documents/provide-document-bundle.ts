@@ -7,7 +7,7 @@ import { parseSearchRequest } from '../../fhir/search-request';
 import type { Bundle, FhirResource } from '../../fhir/types';
 import { sendFhir } from '../../http/fhir-json';
 import type { Sandbox } from '../../sandbox/sandboxes';
-import { SYSTEMS } from '../../sandbox/seed/codes';
+import { SYSTEMS } from '../../codes/code-systems';
 import type { AccessContext } from '../../trust/access-context';
 import { findPatient, isBlocked } from './document-access';
 import { buildDocumentReference, type DocumentSource, sha1Base64 } from './document-reference';
@@ -23,7 +23,7 @@ import {
   PRACTICE_SETTING_SYSTEMS,
   SECURITY_LABEL_SYSTEM,
   SECURITY_LABELS,
-} from './pjd-codes';
+} from '../../codes/pjd-codes';
 import type { PjdContext } from './pjd-context';
 import { ownValue } from '../../own-value';
 

@@ -1,5 +1,5 @@
 import type { FhirResource } from '../../fhir/types';
-import { identifierSystemOf, SYSTEMS } from '../../sandbox/seed/codes';
+import { identifierSystemOf, SYSTEMS } from '../../codes/code-systems';
 import { DISCIPLINES, type Panel } from './lab-catalogue';
 import { NILAR_EXTENSION, NILAR_PROFILE, PPS_IDENTIFIER, UCUM, volven } from './pps-codes';
 import { labResultTags } from './result-tags';

@@ -3,7 +3,7 @@ import { idnr } from '@navikt/fnrvalidator';
 import { randomUUID } from 'node:crypto';
 import { badRequest, forbidden } from '../../fhir/operation-outcome';
 import type { Sandbox } from '../../sandbox/sandboxes';
-import { SYSTEMS } from '../../sandbox/seed/codes';
+import { SYSTEMS } from '../../codes/code-systems';
 import type { AccessContext } from '../../trust/access-context';
 import type { AccessVerifier } from '../../trust/guard';
 import { PPS_AUDIENCE, PPS_SCOPES } from './pps-codes';

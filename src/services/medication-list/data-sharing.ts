@@ -5,7 +5,7 @@ import { badRequest, FhirError, notFound } from '../../fhir/operation-outcome';
 import type { FhirResource } from '../../fhir/types';
 import { sendFhir } from '../../http/fhir-json';
 import type { Sandbox } from '../../sandbox/sandboxes';
-import { identifierSystemOf, SYSTEMS } from '../../sandbox/seed/codes';
+import { identifierSystemOf, SYSTEMS } from '../../codes/code-systems';
 import { isValidId, type ResourceStore } from '../../store/resource-store';
 import type { AccessContext } from '../../trust/access-context';
 import { festIdOf, festMedicine, medicationResource } from './fest-catalogue';

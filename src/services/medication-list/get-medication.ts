@@ -7,7 +7,7 @@ import { badRequest } from '../../fhir/operation-outcome';
 import type { FhirResource } from '../../fhir/types';
 import { sendFhir } from '../../http/fhir-json';
 import type { Sandbox } from '../../sandbox/sandboxes';
-import { SYSTEMS } from '../../sandbox/seed/codes';
+import { SYSTEMS } from '../../codes/code-systems';
 import type { AccessContext } from '../../trust/access-context';
 import { buildMedicationBundle } from './medication-bundle';
 import { allergiesOf, dispensesOf, isLocked, type Pll, readPll, recordLookup } from './pll-store';

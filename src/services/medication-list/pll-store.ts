@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto';
 import { FhirError } from '../../fhir/operation-outcome';
 import { parseSearchRequest } from '../../fhir/search-request';
 import type { FhirResource } from '../../fhir/types';
-import { identifierSystemOf, SYSTEMS } from '../../sandbox/seed/codes';
+import { identifierSystemOf, SYSTEMS } from '../../codes/code-systems';
 import type { ResourceStore } from '../../store/resource-store';
 import { PROFILE, SFM } from './sfm-codes';
 

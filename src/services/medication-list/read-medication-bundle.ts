@@ -1,7 +1,7 @@
 import { FhirError, type OutcomeIssue } from '../../fhir/operation-outcome';
 import { findResourceProblems } from '../../fhir/validate-resource';
 import type { FhirResource } from '../../fhir/types';
-import { SYSTEMS } from '../../sandbox/seed/codes';
+import { SYSTEMS } from '../../codes/code-systems';
 import { festMedicine, type FestMedicine } from './fest-catalogue';
 import { identifierValue } from './pll-store';
 import { SFM } from './sfm-codes';

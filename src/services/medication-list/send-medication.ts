@@ -6,7 +6,7 @@ import { parseSearchRequest } from '../../fhir/search-request';
 import type { FhirResource } from '../../fhir/types';
 import { sendFhir } from '../../http/fhir-json';
 import type { Sandbox } from '../../sandbox/sandboxes';
-import { identifierSystemOf, SYSTEMS } from '../../sandbox/seed/codes';
+import { identifierSystemOf, SYSTEMS } from '../../codes/code-systems';
 import type { ResourceStore } from '../../store/resource-store';
 import type { AccessContext } from '../../trust/access-context';
 import { medicationId, medicationResource } from './fest-catalogue';

@@ -2,7 +2,7 @@ import type { Request } from 'express';
 import { forbidden, notFound } from '../../fhir/operation-outcome';
 import { parseSearchRequest } from '../../fhir/search-request';
 import type { FhirResource } from '../../fhir/types';
-import { SYSTEMS } from '../../sandbox/seed/codes';
+import { SYSTEMS } from '../../codes/code-systems';
 import type { ResourceStore } from '../../store/resource-store';
 import type { AccessContext } from '../../trust/access-context';
 import { findPatient } from '../documents/document-access';

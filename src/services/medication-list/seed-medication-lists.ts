@@ -1,17 +1,12 @@
 import { createHash } from 'node:crypto';
 import type { FhirResource } from '../../fhir/types';
-import {
-  FEST_MEDICINES,
-  type FestMedicine,
-  medicationId,
-  medicationResource,
-} from '../../services/medication-list/fest-catalogue';
-import { type PllAuthor, pllList } from '../../services/medication-list/pll-store';
-import { PROFILE, SFM } from '../../services/medication-list/sfm-codes';
-import { identifierSystemOf, SYSTEMS } from './codes';
-import type { GeneratorSettings } from '../seed-resources';
-import { createFaker } from './synthetic';
-import { seedToken } from './resources';
+import { FEST_MEDICINES, type FestMedicine, medicationId, medicationResource } from './fest-catalogue';
+import { type PllAuthor, pllList } from './pll-store';
+import { PROFILE, SFM } from './sfm-codes';
+import { identifierSystemOf, SYSTEMS } from '../../codes/code-systems';
+import type { GeneratorSettings } from '../../sandbox/seed-resources';
+import { createFaker } from '../../sandbox/seed/synthetic';
+import { seedToken } from '../../sandbox/seed/resources';
 
 /**
  * The seed's medication lists (PLL): the catalogue Medications, and for a realistic share of patients

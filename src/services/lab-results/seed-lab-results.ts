@@ -1,11 +1,11 @@
 import type { FhirResource } from '../../fhir/types';
-import { PANELS } from '../../services/lab-results/lab-catalogue';
-import { buildLabReport } from '../../services/lab-results/lab-report';
-import { NILAR_PROFILE } from '../../services/lab-results/pps-codes';
-import type { GeneratorSettings } from '../seed-resources';
-import { SYSTEMS } from './codes';
-import { createFaker } from './synthetic';
-import { seedToken } from './resources';
+import { PANELS } from './lab-catalogue';
+import { buildLabReport } from './lab-report';
+import { NILAR_PROFILE } from './pps-codes';
+import type { GeneratorSettings } from '../../sandbox/seed-resources';
+import { SYSTEMS } from '../../codes/code-systems';
+import { createFaker } from '../../sandbox/seed/synthetic';
+import { seedToken } from '../../sandbox/seed/resources';
 
 /**
  * The seed's lab results (PPS): four of five patients get 1–3 reports over the last five years —

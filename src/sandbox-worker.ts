@@ -1,9 +1,9 @@
 import { parentPort, workerData } from 'node:worker_threads';
-import { FhirError } from '../fhir/operation-outcome';
-import { openDatabase } from '../store/database';
-import { ResourceStore } from '../store/resource-store';
-import type { JobReply, JobRequest, WorkerSettings } from './sandbox-jobs';
-import { Sandboxes } from './sandboxes';
+import { FhirError } from './fhir/operation-outcome';
+import { openDatabase } from './store/database';
+import { ResourceStore } from './store/resource-store';
+import type { JobReply, JobRequest, WorkerSettings } from './sandbox/sandbox-jobs';
+import { Sandboxes } from './sandbox/sandboxes';
 
 /**
  * The sandbox worker thread: builds and stores seeds (and deletes sandboxes) on its own database

@@ -2,11 +2,11 @@ import { createHash } from 'node:crypto';
 import type { Faker } from '@faker-js/faker';
 import type { FhirResource } from '../../fhir/types';
 import type { SeedEntry } from '../../store/resource-store';
-import { type Registrar, storedEntry } from '../../services/critical-info/critical-information-entry';
-import { CRITICAL_INFO_TYPES, KJ_EXTENSIONS, KJ_SYSTEMS, kjProfileUrl } from '../../services/critical-info/kj-codes';
-import type { GeneratorSettings } from '../seed-resources';
-import { createFaker } from './synthetic';
-import { seedToken } from './resources';
+import { type Registrar, storedEntry } from './critical-information-entry';
+import { CRITICAL_INFO_TYPES, KJ_EXTENSIONS, KJ_SYSTEMS, kjProfileUrl } from './kj-codes';
+import type { GeneratorSettings } from '../../sandbox/seed-resources';
+import { createFaker } from '../../sandbox/seed/synthetic';
+import { seedToken } from '../../sandbox/seed/resources';
 
 /**
  * Critical information for the seed: the spec's two critical-information test patients get one entry of

@@ -1,8 +1,8 @@
-import { jsonBody } from '../http/json-body';
+import { jsonBody } from './json-body';
 import express, { type Request, type Response, Router } from 'express';
-import { assertJsonAcceptable, FHIR_JSON, preferences, sendFhir } from '../http/fhir-json';
-import { etagOf } from './bundles';
-import { capabilityStatement } from './capability-statement';
+import { assertJsonAcceptable, FHIR_JSON, preferences, sendFhir } from './fhir-json';
+import { etagOf } from '../fhir/bundles';
+import { capabilityStatement } from '../fhir/capability-statement';
 import {
   createResource,
   deleteResource,
@@ -13,11 +13,11 @@ import {
   searchResources,
   updateResource,
   vreadResource,
-} from './fhir-operations';
-import { FhirError, informationOutcome } from './operation-outcome';
-import { toQueryParams } from './search-request';
-import { processBundle } from './transaction';
-import type { FhirResource } from './types';
+} from '../fhir/fhir-operations';
+import { FhirError, informationOutcome } from '../fhir/operation-outcome';
+import { toQueryParams } from '../fhir/search-request';
+import { processBundle } from '../fhir/transaction';
+import type { FhirResource } from '../fhir/types';
 
 /**
  * The FHIR REST API of a sandbox (`services.fhir`): an admin surface for seeding and inspecting data.

@@ -1,10 +1,10 @@
 import type { FhirResource } from '../../fhir/types';
-import { renderPdf } from '../../services/documents/document-pdf';
-import { buildDocumentReference, type DocumentSource } from '../../services/documents/document-reference';
-import { SYSTEMS } from './codes';
-import type { GeneratorSettings } from '../seed-resources';
-import { createFaker } from './synthetic';
-import { seedToken } from './resources';
+import { renderPdf } from './document-pdf';
+import { buildDocumentReference, type DocumentSource } from './document-reference';
+import { SYSTEMS } from '../../codes/code-systems';
+import type { GeneratorSettings } from '../../sandbox/seed-resources';
+import { createFaker } from '../../sandbox/seed/synthetic';
+import { seedToken } from '../../sandbox/seed/resources';
 
 /**
  * The seed's record documents: discharge summaries, lab and imaging reports, referrals and out-of-hours
