@@ -13,6 +13,7 @@ import { ReadCache } from './store/read-cache';
 import { ResourceStore } from './store/resource-store';
 import { syncDemoClients } from './trust/demo-clients';
 import { createTrustServices } from './trust/trust-services';
+import { SANDBOX_SEEDING } from './services/seeders';
 
 /** Opens the database and builds Navet's parts; `listen` starts the HTTP server. */
 export interface Navet extends AppContext {
@@ -26,6 +27,7 @@ export async function createNavet(config: Config, logger: Logger = createLogger(
     database,
     new ResourceStore(database.db, database.engine, new ReadCache()),
     config.fixturesDir,
+    SANDBOX_SEEDING,
   );
   const jobs = new SandboxJobs({
     databaseUrl: config.databaseUrl,

@@ -4,6 +4,7 @@ import { openDatabase } from './store/database';
 import { ResourceStore } from './store/resource-store';
 import type { JobReply, JobRequest, WorkerSettings } from './sandbox/sandbox-jobs';
 import { Sandboxes } from './sandbox/sandboxes';
+import { SANDBOX_SEEDING } from './services/seeders';
 
 /**
  * The sandbox worker thread: builds and stores seeds (and deletes sandboxes) on its own database
@@ -12,7 +13,12 @@ import { Sandboxes } from './sandbox/sandboxes';
 async function main(): Promise<void> {
   const settings = workerData as WorkerSettings;
   const database = await openDatabase({ databaseUrl: settings.databaseUrl, dataDir: settings.dataDir });
-  const sandboxes = new Sandboxes(database, new ResourceStore(database.db, database.engine), settings.fixturesDir);
+  const sandboxes = new Sandboxes(
+    database,
+    new ResourceStore(database.db, database.engine),
+    settings.fixturesDir,
+    SANDBOX_SEEDING,
+  );
   const port = parentPort;
   if (!port) throw new Error('sandbox-worker runs as a worker thread only');
   let queue = Promise.resolve();

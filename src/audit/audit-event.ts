@@ -1,6 +1,6 @@
 import type { FhirResource } from '../fhir/types';
 import { HEALTH_PERSONNEL_CATEGORIES, identifierSystemOf, SYSTEMS } from '../codes/code-systems';
-import type { AccessContext, Coding, OrganisationRef } from '../trust/access-context';
+import type { AccessContext, Coding, KnownAccess, OrganisationRef } from '../trust/access-context';
 import { ownValue } from '../own-value';
 
 /**
@@ -52,8 +52,7 @@ export interface Interaction {
 
 export type AuditOutcome = { ok: true } | { ok: false; code: string; text: string; serverError?: boolean };
 
-/** What the guard knew: everything for an accepted request, only part of it for a rejected one. */
-export type KnownAccess = Partial<AccessContext> & Pick<AccessContext, 'sandbox' | 'eventId'>;
+export type { KnownAccess };
 
 export interface AuditEntry {
   access: KnownAccess;

@@ -8,7 +8,8 @@ import type { ResourceStore } from '../store/resource-store';
 import type { AccessContext } from '../trust/access-context';
 import { guard, type GuardDependencies } from '../trust/guard';
 import { pageLinks } from '../fhir/bundles';
-import { isBlocked } from '../services/documents/document-access';
+import { NORS_LABEL, SECURITY_LABEL_SYSTEM } from '../codes/pjd-codes';
+import { hasSecurityLabel } from '../fhir/security-labels';
 import { citizenAccessEntry } from './access-log-view';
 import { PrivacyChoiceStore } from './privacy-choices';
 
@@ -119,7 +120,7 @@ export function citizenRouter(deps: GuardDependencies & { citizenUrl: (sandbox: 
           title: attachment?.title ?? (d.type as { coding?: { display?: string }[] } | undefined)?.coding?.[0]?.display,
           date: d.date,
           status: d.status,
-          blocked: isBlocked(d),
+          blocked: hasSecurityLabel(d, SECURITY_LABEL_SYSTEM, NORS_LABEL),
         };
       }),
     });

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { StoredVersion } from '../store/resource-store';
+import type { StoredVersion } from './repository';
 import type { OperationOutcome } from './operation-outcome';
 import type { SearchRequest } from './search-request';
 import type { Bundle, BundleEntry, FhirResource } from './types';

@@ -1,5 +1,4 @@
-import type { ResourceStore } from '../store/resource-store';
-import { isValidId } from '../store/resource-store';
+import { type FhirRepository, isValidId } from './repository';
 import { historyBundle, searchsetBundle } from './bundles';
 import { badRequest, notFound, operationOutcome, preconditionFailed } from './operation-outcome';
 import { parseSearchRequest, type QueryParams } from './search-request';
@@ -11,7 +10,7 @@ import { assertResourceType, assertValidResource, RESOURCE_TYPES } from './valid
  */
 export interface FhirContext {
   sandbox: string;
-  store: ResourceStore;
+  store: FhirRepository;
   /** The sandbox clock, as an ISO instant. */
   now(): string;
   /** The FHIR base URL of this sandbox. */

@@ -1,4 +1,4 @@
-import { sql, type Transaction } from 'kysely';
+import { type Kysely, sql, type Transaction } from 'kysely';
 import { badRequest, conflict, notFound } from '../fhir/operation-outcome';
 import { extractIndexValues, type IndexValue } from '../fhir/search-parameters';
 import type { FhirResource } from '../fhir/types';
@@ -6,14 +6,8 @@ import type { DatabaseHandle } from '../store/database';
 import type { Database } from '../store/schema';
 import { changedSince, lastChange } from '../store/change-journal';
 import { ResourceStore, type SeedEntry } from '../store/resource-store';
-import { Clients } from '../trust/clients';
-import { registerDemoClients } from '../trust/demo-clients';
 import { adminKeyMatches, generateAdminKey, hashAdminKey } from './admin-keys';
 import { clockWithOffset, type SandboxClock } from './sandbox-clock';
-import { buildSeedCriticalInformation } from '../services/critical-info/seed-critical-information';
-import { buildSeedDocuments } from '../services/documents/seed-documents';
-import { buildSeedMedicationLists } from '../services/medication-list/seed-medication-lists';
-import { buildSeedLabResults } from '../services/lab-results/seed-lab-results';
 import {
   type MunicipalityDescription,
   municipalityGeneratorSettings,
@@ -21,8 +15,29 @@ import {
   planMunicipality,
   resolveMunicipality,
 } from './seed/municipality';
-import { recordSystemRegistrations } from './seed/record-system-clients';
 import { buildSeedResources, type GeneratorSettings, loadGeneratorSettings } from './seed-resources';
+
+/**
+ * What a service adds to a new sandbox's seed, built from its seeded patients (`municipality`: a municipality
+ * seed). The services' builders are given to Sandboxes by the app: sandbox/ knows no service.
+ */
+export type SeedBuilder = (
+  patients: FhirResource[],
+  settings: GeneratorSettings,
+  municipality: boolean,
+) => SeedEntry[] | Promise<SeedEntry[]>;
+
+/** A new sandbox's client registrations: prepared before its creating transaction, stored inside it. */
+export type ClientSeeder = (
+  fixturesDir: string,
+  municipality?: MunicipalityDescription,
+) => Promise<(db: Kysely<Database>, sandbox: string) => Promise<void>>;
+
+/** What the services seed: their resources (in this order) and the clients (trust/). */
+export interface SandboxSeeding {
+  builders: readonly SeedBuilder[];
+  clients: ClientSeeder;
+}
 
 /** Sandboxes: creation from a seed, reset, snapshots, the clock and the admin key. */
 export type SeedKind = 'fixtures' | 'empty' | 'municipality';
@@ -105,6 +120,7 @@ export class Sandboxes {
     private readonly database: DatabaseHandle,
     readonly store: ResourceStore,
     private readonly fixturesDir: string,
+    private readonly seeding: SandboxSeeding,
   ) {}
 
   private get db() {
@@ -126,29 +142,10 @@ export class Sandboxes {
           ? municipalityResources(planMunicipality(municipality))
           : buildSeedResources(this.fixturesDir, settings);
         const patients = people.filter((r) => r.resourceType === 'Patient');
-        // a municipality's documents and lab results come from its rehearsal traffic: only the lists and critical information are seeded
-        const documents = municipality ? [] : await buildSeedDocuments(patients, settings);
-        const medicationLists: SeedEntry[] = buildSeedMedicationLists(patients, settings).map(
-          ({ resource, history }) => ({
-            resource,
-            ...(history
-              ? {
-                  history: history.map((earlier) => ({
-                    resource: earlier,
-                    lastUpdated: String(
-                      (earlier.meta as { lastUpdated?: string } | undefined)?.lastUpdated ?? seedTimestamp(settings),
-                    ),
-                  })),
-                }
-              : {}),
-          }),
-        );
-        const entries: SeedEntry[] = [
-          ...[...people, ...documents].map((resource) => ({ resource })),
-          ...buildSeedCriticalInformation(patients, settings),
-          ...medicationLists,
-          ...(municipality ? [] : buildSeedLabResults(patients, settings)).map((resource) => ({ resource })),
-        ];
+        const added: SeedEntry[][] = [];
+        for (const build of this.seeding.builders)
+          added.push(await build(patients, settings, municipality !== undefined));
+        const entries: SeedEntry[] = [...people.map((resource) => ({ resource })), ...added.flat()];
         return entries.map((entry) => {
           const stored = {
             ...entry.resource,
@@ -201,7 +198,7 @@ export class Sandboxes {
     const createdAt = new Date().toISOString();
     onProgress?.('building', 0, 1);
     const rows = generator ? await this.seedResources(generator, municipality) : [];
-    const recordSystems = municipality ? await recordSystemRegistrations(planMunicipality(municipality)) : [];
+    const storeClients = generator ? await this.seeding.clients(this.fixturesDir, municipality) : undefined;
     onProgress?.('storing', 0, rows.length);
     await this.db.transaction().execute(async (trx) => {
       const inserted = await trx
@@ -223,8 +220,7 @@ export class Sandboxes {
       for (const table of SANDBOX_DATA_TABLES) await trx.deleteFrom(table).where('sandbox', '=', input.name).execute();
       if (generator) {
         await new ResourceStore(trx, this.database.engine).insertMany(input.name, rows, seedTimestamp(generator));
-        if (municipality) for (const client of recordSystems) await new Clients(trx).register(input.name, client);
-        else await registerDemoClients(trx, input.name, this.fixturesDir);
+        await storeClients?.(trx, input.name);
       }
       await this.copyToSnapshot(trx, input.name, SEED_LABEL, 0, createdAt);
     });

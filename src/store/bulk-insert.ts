@@ -1,6 +1,5 @@
 import { sql } from 'kysely';
-import type { Engine } from './database';
-import type { Executor } from './resource-store';
+import type { Engine, Executor } from './database';
 
 /**
  * Inserts many rows in few statements: the rows travel as one JSON parameter per chunk and the

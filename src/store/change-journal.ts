@@ -1,5 +1,5 @@
 import { sql } from 'kysely';
-import type { Executor } from './resource-store';
+import type { Executor } from './database';
 
 /**
  * The change journal: for each resource of a sandbox, the number of its last write. A snapshot notes the

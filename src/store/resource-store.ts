@@ -4,8 +4,15 @@ import { conflict, gone, notFound, preconditionFailed } from '../fhir/operation-
 import { extractIndexValues, type IndexValue } from '../fhir/search-parameters';
 import type { IncludeSpec, SearchRequest } from '../fhir/search-request';
 import type { FhirResource } from '../fhir/types';
+import {
+  type FhirRepository,
+  type HistoryQuery,
+  isValidId,
+  type SearchResult,
+  type StoredVersion,
+} from '../fhir/repository';
 import { bulkInsert } from './bulk-insert';
-import type { Engine } from './database';
+import type { Engine, Executor } from './database';
 import type { Database, ResourceTable, ResourceVersionTable, SearchIndexTable } from './schema';
 import { orderByClause, whereClause } from './search-sql';
 import { REGISTRY_TYPES, type ReadCache } from './read-cache';
@@ -16,29 +23,7 @@ import { recordChanges } from './change-journal';
  * sandbox. Service facades and the admin FHIR API read and write through it; nothing else touches
  * the clinical tables.
  */
-export interface StoredVersion {
-  resourceType: string;
-  id: string;
-  versionId: number;
-  lastUpdated: string;
-  deleted: boolean;
-  method: 'POST' | 'PUT' | 'DELETE';
-  resource?: FhirResource;
-}
-
-export interface SearchResult {
-  total?: number;
-  matches: FhirResource[];
-  included: FhirResource[];
-}
-
-export interface HistoryQuery {
-  resourceType?: string;
-  id?: string;
-  since?: string;
-  count: number;
-  offset: number;
-}
+export type { HistoryQuery, SearchResult, StoredVersion };
 
 /** A resource to seed, optionally with its earlier versions (oldest first). */
 export interface SeedEntry {
@@ -47,13 +32,11 @@ export interface SeedEntry {
   history?: { resource: FhirResource; lastUpdated: string }[];
 }
 
-export type Executor = Kysely<Database> | Transaction<Database>;
+export type { Executor };
 
 const INSERT_CHUNK = 500;
 
-export function isValidId(id: string): boolean {
-  return /^[A-Za-z0-9\-.]{1,64}$/.test(id);
-}
+export { isValidId };
 
 function withMeta(resource: FhirResource, id: string, versionId: number, lastUpdated: string): FhirResource {
   const { meta, ...rest } = resource;
@@ -64,7 +47,7 @@ function parseContent(row: { content: string }): FhirResource {
   return JSON.parse(row.content) as FhirResource;
 }
 
-export class ResourceStore {
+export class ResourceStore implements FhirRepository {
   constructor(
     private readonly db: Executor,
     readonly engine: Engine,

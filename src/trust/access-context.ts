@@ -68,3 +68,6 @@ export interface AccessContext {
   /** SFM journal id (nhn:sfm:journal-id), when given. */
   journalId?: string;
 }
+
+/** What the guard knew: everything for an accepted request, only part of it for a rejected one. */
+export type KnownAccess = Partial<AccessContext> & Pick<AccessContext, 'sandbox' | 'eventId'>;

@@ -12,6 +12,7 @@ import {
   type RuleContext,
 } from '../../src/trust/attestation-rules';
 import { TrustError } from '../../src/http/trust-error';
+import { SANDBOX_SEEDING } from '../../src/services/seeders';
 
 /**
  * The attestation parser and the ATT rules, against a sandbox seeded from fixtures/demo (the spec's test
@@ -96,7 +97,7 @@ let sandbox: string;
 beforeAll(async () => {
   dataDir = mkdtempSync(path.join(tmpdir(), 'navet-attestation-'));
   database = await openDatabase({ databaseUrl: process.env.DATABASE_URL, dataDir });
-  sandboxes = new Sandboxes(database, new ResourceStore(database.db, database.engine), FIXTURES);
+  sandboxes = new Sandboxes(database, new ResourceStore(database.db, database.engine), FIXTURES, SANDBOX_SEEDING);
   sandbox = `att-${process.pid}-${Date.now().toString(36)}`;
   await sandboxes.create({ name: sandbox, seed: 'fixtures', generator: { syntheticPatients: 0 } });
   await sandboxes.store.create(

@@ -1,0 +1,35 @@
+import { type SandboxSeeding, seedTimestamp } from '../sandbox/sandboxes';
+import { seedClients } from '../trust/seed-clients';
+import { buildSeedCriticalInformation } from './critical-info/seed-critical-information';
+import { buildSeedDocuments } from './documents/seed-documents';
+import { buildSeedLabResults } from './lab-results/seed-lab-results';
+import { buildSeedMedicationLists } from './medication-list/seed-medication-lists';
+
+/**
+ * What the services seed into a new sandbox, in this order after its people, and its clients. A municipality's
+ * documents and lab results come from its rehearsal traffic: only the lists and critical information are seeded.
+ */
+export const SANDBOX_SEEDING: SandboxSeeding = {
+  builders: [
+    async (patients, settings, municipality) =>
+      (municipality ? [] : await buildSeedDocuments(patients, settings)).map((resource) => ({ resource })),
+    (patients, settings) => buildSeedCriticalInformation(patients, settings),
+    (patients, settings) =>
+      buildSeedMedicationLists(patients, settings).map(({ resource, history }) => ({
+        resource,
+        ...(history
+          ? {
+              history: history.map((earlier) => ({
+                resource: earlier,
+                lastUpdated: String(
+                  (earlier.meta as { lastUpdated?: string } | undefined)?.lastUpdated ?? seedTimestamp(settings),
+                ),
+              })),
+            }
+          : {}),
+      })),
+    (patients, settings, municipality) =>
+      (municipality ? [] : buildSeedLabResults(patients, settings)).map((resource) => ({ resource })),
+  ],
+  clients: seedClients,
+};
