@@ -175,43 +175,59 @@ function compileStep(part: string, model: PathModel): Step | undefined {
   return undefined;
 }
 
+/** Where a member leads from a parent path: the JSON fields to look at, and each one's model path. */
+interface MemberTarget {
+  fields: { field: string; primitiveExtension: string; path: string; choice?: string }[];
+}
+
+function memberTarget(parentPath: string, name: string, model: PathModel): MemberTarget {
+  let childPath = `${parentPath}.${name}`;
+  childPath = model.pathsDefinedElsewhere[childPath] ?? childPath;
+  const finalPath = (path: string) => model.path2TypeWithoutElements[path] ?? path;
+  const choices = model.choiceTypePaths[childPath];
+  if (choices)
+    return {
+      fields: choices.map((type) => ({
+        field: name + type,
+        primitiveExtension: `_${name}${type}`,
+        path: finalPath(childPath + type),
+        choice: type,
+      })),
+    };
+  return {
+    fields: [
+      { field: name, primitiveExtension: `_${name}`, path: finalPath(name === 'extension' ? 'Extension' : childPath) },
+    ],
+  };
+}
+
 function memberStep(name: string, model: PathModel): Step {
+  const targets = new Map<string, MemberTarget>();
   return (nodes) => {
     const out: PathNode[] = [];
     for (const node of nodes) {
       const data = node.value;
       if (data === null || typeof data !== 'object' || Array.isArray(data)) return undefined;
       const object = data as Json;
-      let childPath = `${node.path}.${name}`;
-      childPath = model.pathsDefinedElsewhere[childPath] ?? childPath;
-      const choices = model.choiceTypePaths[childPath];
-      let value: unknown;
-      let choice: string | undefined;
-      if (choices) {
-        for (const type of choices) {
-          const field = name + type;
-          if (object[`_${field}`] !== undefined) return undefined;
-          if (object[field] !== undefined) {
-            value = object[field];
-            childPath += type;
-            choice = type;
-            break;
-          }
-        }
-      } else {
-        if (object[`_${name}`] !== undefined) return undefined;
-        value = object[name];
-        if (name === 'extension') childPath = 'Extension';
+      let target = targets.get(node.path);
+      if (!target) {
+        target = memberTarget(node.path, name, model);
+        targets.set(node.path, target);
       }
-      if (value === undefined) continue;
-      if (value === null) return undefined;
-      childPath = model.path2TypeWithoutElements[childPath] ?? childPath;
-      if (Array.isArray(value)) {
-        for (const item of value) {
-          if (item === null || item === undefined || Array.isArray(item)) return undefined;
-          out.push({ value: item, path: childPath, choice });
-        }
-      } else out.push({ value, path: childPath, choice });
+      // a choice element takes its first type present, as the engine does
+      for (const { field, primitiveExtension, path, choice } of target.fields) {
+        if (object[primitiveExtension] !== undefined) return undefined;
+        const value = object[field];
+        if (value === undefined) continue;
+        if (value === null) return undefined;
+        if (Array.isArray(value)) {
+          for (const item of value) {
+            if (item === null || item === undefined || Array.isArray(item)) return undefined;
+            out.push({ value: item, path, choice });
+          }
+        } else out.push({ value, path, choice });
+        break;
+      }
     }
     return out;
   };
