@@ -62,6 +62,8 @@ async function resourceCount(origin: string, name: string, admin: Record<string,
     'DiagnosticReport',
     'Observation',
     'Specimen',
+    'ServiceRequest',
+    'MedicationDispense',
     'Consent',
     'Basic',
     'Composition',
@@ -128,8 +130,10 @@ export async function seedFigure(
   const started = process.hrtime.bigint();
   let adminKey: string;
   try {
-    adminKey = (await callJson('POST', `${navet.origin}/api/sandboxes`, { name, seed: 'fixtures', generator }))
-      .adminKey as string;
+    // Prefer: wait — the answer comes when the seed is stored (without it, at once with 202)
+    adminKey = (
+      await callJson('POST', `${navet.origin}/api/sandboxes`, { name, seed: 'fixtures', generator }, { Prefer: 'wait' })
+    ).adminKey as string;
   } finally {
     clearInterval(sampler);
   }

@@ -3,6 +3,7 @@ import path from 'node:path';
 import fhirpath from 'fhirpath';
 import r4Model from 'fhirpath/fhir-context/r4';
 import { FAR_FUTURE, FAR_PAST, parseFhirDate } from './fhir-dates';
+import { compileSearchPath, type PathModel } from './search-paths';
 import type { FhirResource } from './types';
 
 /**
@@ -86,8 +87,15 @@ function expressionFor(resourceType: string, expression: string): string | undef
 }
 
 function compile(expression: string): (resource: FhirResource) => unknown[] {
-  const compiled = fhirpath.compile(expression, r4Model);
-  return (resource) => compiled(resource) as unknown[];
+  // compiled when first needed: parsing every parameter's expression takes a while
+  let compiled: ((resource: FhirResource) => unknown) | undefined;
+  const engine = (resource: FhirResource) => {
+    compiled ??= fhirpath.compile(expression, r4Model) as (resource: FhirResource) => unknown;
+    return compiled(resource) as unknown[];
+  };
+  // plain paths as direct code; the engine for the rest (and for shapes the direct code leaves to it)
+  const direct = compileSearchPath(expression, r4Model as unknown as PathModel);
+  return direct ? (resource) => direct(resource) ?? engine(resource) : engine;
 }
 
 const registry = new Map<string, Map<string, SearchParamDefinition>>();

@@ -25,7 +25,7 @@ export type SeedBuilder = (
   patients: FhirResource[],
   settings: GeneratorSettings,
   municipality: boolean,
-) => SeedEntry[] | Promise<SeedEntry[]>;
+) => Iterable<SeedEntry> | AsyncIterable<SeedEntry>;
 
 /** A new sandbox's client registrations: prepared before its creating transaction, stored inside it. */
 export type ClientSeeder = (
@@ -94,6 +94,8 @@ const SANDBOX_DATA_TABLES = [
 ] as const;
 /** The settings `generator` may hold. */
 const GENERATOR_KEYS = ['seed', 'referenceDate', 'syntheticPatients', 'documentsPerPatient', 'labReportsPerPatient'];
+/** Seeds of at most this many resources are kept for the next sandbox of the same settings. */
+const SEED_CACHE_LIMIT = 20_000;
 /** Rows deleted per transaction when a sandbox is purged. */
 const PURGE_CHUNK = 5000;
 
@@ -114,7 +116,7 @@ export function assertSandboxName(name: unknown): asserts name is string {
 }
 
 export class Sandboxes {
-  private readonly seedCache = new Map<string, Promise<SeedEntry[]>>();
+  private readonly seedCache = new Map<string, SeedEntry[]>();
 
   constructor(
     private readonly database: DatabaseHandle,
@@ -131,37 +133,46 @@ export class Sandboxes {
     return loadGeneratorSettings(this.fixturesDir);
   }
 
-  /** The seed's resources with their index rows, built once per process for given settings. */
-  private seedResources(settings: GeneratorSettings, municipality?: MunicipalityDescription): Promise<SeedEntry[]> {
+  /**
+   * The seed's resources in order, made as they are written: people (kept, the other seeders read the
+   * patients), documents, critical information, medication lists, lab results. A small seed is kept
+   * with its index rows for the next sandbox of the same settings (tests make many); a large one never.
+   */
+  private async *seedEntries(
+    settings: GeneratorSettings,
+    municipality?: MunicipalityDescription,
+  ): AsyncGenerator<SeedEntry> {
     const key = JSON.stringify([settings, municipality]);
-    let cached = this.seedCache.get(key);
-    if (!cached) {
-      cached = (async () => {
-        // a municipality seeds its own organisations, staff and patient cohort; their clinical data as the fixtures'
-        const people = municipality
-          ? municipalityResources(planMunicipality(municipality))
-          : buildSeedResources(this.fixturesDir, settings);
-        const patients = people.filter((r) => r.resourceType === 'Patient');
-        const added: SeedEntry[][] = [];
-        for (const build of this.seeding.builders)
-          added.push(await build(patients, settings, municipality !== undefined));
-        const entries: SeedEntry[] = [...people.map((resource) => ({ resource })), ...added.flat()];
-        return entries.map((entry) => {
-          const stored = {
-            ...entry.resource,
-            meta: {
-              ...(entry.resource.meta as object | undefined),
-              versionId: String((entry.history?.length ?? 0) + 1),
-              lastUpdated: seedTimestamp(settings),
-            },
-          };
-          return { ...entry, index: extractIndexValues(stored) };
-        });
-      })();
-      cached.catch(() => this.seedCache.delete(key));
-      this.seedCache.set(key, cached);
+    const cached = this.seedCache.get(key);
+    if (cached) {
+      yield* cached;
+      return;
     }
-    return cached;
+    let kept: SeedEntry[] | undefined = [];
+    const withIndex = (entry: SeedEntry): SeedEntry => {
+      if (!kept) return entry;
+      const stored = {
+        ...entry.resource,
+        meta: {
+          ...(entry.resource.meta as object | undefined),
+          versionId: String((entry.history?.length ?? 0) + 1),
+          lastUpdated: seedTimestamp(settings),
+        },
+      };
+      const indexed = { ...entry, index: extractIndexValues(stored) };
+      kept.push(indexed);
+      if (kept.length > SEED_CACHE_LIMIT) kept = undefined;
+      return indexed;
+    };
+    // a municipality seeds its own organisations, staff and patient cohort; their clinical data as the fixtures'
+    const people = municipality
+      ? municipalityResources(planMunicipality(municipality))
+      : buildSeedResources(this.fixturesDir, settings);
+    const patients = people.filter((r) => r.resourceType === 'Patient');
+    for (const resource of people) yield withIndex({ resource });
+    for (const build of this.seeding.builders)
+      for await (const entry of build(patients, settings, municipality !== undefined)) yield withIndex(entry);
+    if (kept) this.seedCache.set(key, kept);
   }
 
   /** Checks a creation's input without doing any work: name, seed kind and generator settings. */
@@ -197,38 +208,47 @@ export class Sandboxes {
     const adminKey = input.adminKey ?? generateAdminKey();
     const createdAt = new Date().toISOString();
     onProgress?.('building', 0, 1);
-    const rows = generator ? await this.seedResources(generator, municipality) : [];
     const storeClients = generator ? await this.seeding.clients(this.fixturesDir, municipality) : undefined;
-    onProgress?.('storing', 0, rows.length);
-    await this.db.transaction().execute(async (trx) => {
-      const inserted = await trx
-        .insertInto('sandboxes')
-        .values({
-          name: input.name,
-          admin_key_hash: hashAdminKey(adminKey),
-          seed,
-          settings: JSON.stringify(municipality ? { municipality } : (generator ?? {})),
-          clock_offset_ms: 0,
-          created_at: createdAt,
-          generation: 0,
-        })
-        .onConflict((oc) => oc.column('name').doNothing())
-        .executeTakeFirst();
-      if (Number(inserted.numInsertedOrUpdatedRows ?? 0) !== 1)
-        throw conflict('NAVET-SANDBOX-EXISTS', `A sandbox named '${input.name}' exists already`);
-      // rows an interrupted purge of an earlier sandbox of this name left behind
-      for (const table of SANDBOX_DATA_TABLES) await trx.deleteFrom(table).where('sandbox', '=', input.name).execute();
-      if (generator) {
-        await new ResourceStore(trx, this.database.engine).insertMany(input.name, rows, seedTimestamp(generator));
-        await storeClients?.(trx, input.name);
-      }
-      await this.copyToSnapshot(trx, input.name, SEED_LABEL, 0, createdAt);
-    });
-    onProgress?.('storing', rows.length, rows.length);
+    let stored = 0;
+    const bulkLoad = this.database.bulkLoad ?? (<T>(work: () => Promise<T>) => work());
+    await bulkLoad(() =>
+      this.db.transaction().execute(async (trx) => {
+        const inserted = await trx
+          .insertInto('sandboxes')
+          .values({
+            name: input.name,
+            admin_key_hash: hashAdminKey(adminKey),
+            seed,
+            settings: JSON.stringify(municipality ? { municipality } : (generator ?? {})),
+            clock_offset_ms: 0,
+            created_at: createdAt,
+            generation: 0,
+          })
+          .onConflict((oc) => oc.column('name').doNothing())
+          .executeTakeFirst();
+        if (Number(inserted.numInsertedOrUpdatedRows ?? 0) !== 1)
+          throw conflict('NAVET-SANDBOX-EXISTS', `A sandbox named '${input.name}' exists already`);
+        // rows an interrupted purge of an earlier sandbox of this name left behind
+        for (const table of SANDBOX_DATA_TABLES)
+          await trx.deleteFrom(table).where('sandbox', '=', input.name).execute();
+        if (generator) {
+          // made and written in batches, never held whole (the total is known only at the end)
+          stored = await new ResourceStore(trx, this.database.engine).insertMany(
+            input.name,
+            this.seedEntries(generator, municipality),
+            seedTimestamp(generator),
+            (written) => onProgress?.('storing', written, written),
+          );
+          await storeClients?.(trx, input.name);
+        }
+        await this.copyToSnapshot(trx, input.name, SEED_LABEL, 0, createdAt);
+      }),
+    );
+    onProgress?.('storing', stored, stored);
     // Both engines plan by their statistics; after a large seed they are stale until read again. Without
     // them SQLite may pick the wrong search_index index (measured: 19 ms instead of 1.4 ms per document
     // search on 200,000 documents).
-    if (rows.length > 500) {
+    if (stored > 500) {
       const tables = [
         'resources',
         'resource_versions',

@@ -1,8 +1,8 @@
 import { type SandboxSeeding, seedTimestamp } from '../sandbox/sandboxes';
 import { seedClients } from '../trust/seed-clients';
 import { buildSeedCriticalInformation } from './critical-info/seed-critical-information';
-import { buildSeedDocuments } from './documents/seed-documents';
-import { buildSeedLabResults } from './lab-results/seed-lab-results';
+import { seedDocuments } from './documents/seed-documents';
+import { seedLabResults } from './lab-results/seed-lab-results';
 import { buildSeedMedicationLists } from './medication-list/seed-medication-lists';
 
 /**
@@ -11,8 +11,9 @@ import { buildSeedMedicationLists } from './medication-list/seed-medication-list
  */
 export const SANDBOX_SEEDING: SandboxSeeding = {
   builders: [
-    async (patients, settings, municipality) =>
-      (municipality ? [] : await buildSeedDocuments(patients, settings)).map((resource) => ({ resource })),
+    async function* (patients, settings, municipality) {
+      if (!municipality) for await (const resource of seedDocuments(patients, settings)) yield { resource };
+    },
     (patients, settings) => buildSeedCriticalInformation(patients, settings),
     (patients, settings) =>
       buildSeedMedicationLists(patients, settings).map(({ resource, history }) => ({
@@ -28,8 +29,9 @@ export const SANDBOX_SEEDING: SandboxSeeding = {
             }
           : {}),
       })),
-    (patients, settings, municipality) =>
-      (municipality ? [] : buildSeedLabResults(patients, settings)).map((resource) => ({ resource })),
+    function* (patients, settings, municipality) {
+      if (!municipality) for (const resource of seedLabResults(patients, settings)) yield { resource };
+    },
   ],
   clients: seedClients,
 };

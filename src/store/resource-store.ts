@@ -35,6 +35,8 @@ export interface SeedEntry {
 export type { Executor };
 
 const INSERT_CHUNK = 500;
+/** Resources a seed writes per batch: big enough for few statements, small enough to hold. */
+const SEED_BATCH = 2000;
 
 export { isValidId };
 
@@ -440,14 +442,33 @@ export class ResourceStore implements FhirRepository {
   }
 
   /**
-   * Inserts many new resources at once (seeding, before the seed snapshot: not journalled as changes). Index rows may be given precomputed. `history` holds a
-   * resource's earlier versions, oldest first, each with its own time; the resource is then their successor.
+   * Inserts many new resources (seeding, before the seed snapshot: not journalled as changes), written in
+   * batches as they come, so that a seed of any size is never held whole. Index rows may be given
+   * precomputed. `history` holds a resource's earlier versions, oldest first, each with its own time; the
+   * resource is then their successor. `onBatch` hears how many are written so far.
    */
-  async insertMany(sandbox: string, resources: SeedEntry[], lastUpdated: string): Promise<void> {
-    const resourceRows: ResourceTable[] = [];
-    const versionRows: ResourceVersionTable[] = [];
-    const indexRows: SearchIndexTable[] = [];
-    for (const { resource, index, history = [] } of resources) {
+  async insertMany(
+    sandbox: string,
+    resources: Iterable<SeedEntry> | AsyncIterable<SeedEntry>,
+    lastUpdated: string,
+    onBatch?: (written: number) => void,
+  ): Promise<number> {
+    let resourceRows: ResourceTable[] = [];
+    let versionRows: ResourceVersionTable[] = [];
+    let indexRows: SearchIndexTable[] = [];
+    const types = new Set<string>();
+    let written = 0;
+    const flush = async () => {
+      await bulkInsert(this.db, this.engine, 'resources', resourceRows);
+      await bulkInsert(this.db, this.engine, 'resource_versions', versionRows);
+      await bulkInsert(this.db, this.engine, 'search_index', indexRows);
+      written += resourceRows.length;
+      resourceRows = [];
+      versionRows = [];
+      indexRows = [];
+      onBatch?.(written);
+    };
+    for await (const { resource, index, history = [] } of resources) {
       const id = resource.id ?? randomUUID();
       history.forEach((earlier, i) => {
         const stored = withMeta({ ...earlier.resource, id }, id, i + 1, earlier.lastUpdated);
@@ -461,12 +482,13 @@ export class ResourceStore implements FhirRepository {
       const row = this.resourceRow(sandbox, stored, versionId, lastUpdated, false);
       resourceRows.push(row);
       versionRows.push({ ...row, method: versionId === 1 ? 'POST' : 'PUT' });
-      indexRows.push(...(index ?? extractIndexValues(stored)).map((v) => this.indexRow(sandbox, stored, v)));
+      for (const value of index ?? extractIndexValues(stored)) indexRows.push(this.indexRow(sandbox, stored, value));
+      types.add(row.resource_type);
+      if (resourceRows.length >= SEED_BATCH) await flush();
     }
-    await bulkInsert(this.db, this.engine, 'resources', resourceRows);
-    await bulkInsert(this.db, this.engine, 'resource_versions', versionRows);
-    await bulkInsert(this.db, this.engine, 'search_index', indexRows);
-    await this.bumpGeneration(sandbox, new Set(resourceRows.map((r) => r.resource_type)));
+    if (resourceRows.length > 0) await flush();
+    await this.bumpGeneration(sandbox, types);
+    return written;
   }
 
   async countResources(sandbox: string, resourceType?: string): Promise<number> {

@@ -184,12 +184,12 @@ async function document(kind: DocumentKind, patient: SeedPatient, date: string, 
 }
 
 /** Volume mode: documents from one shared rendering per kind (no patient in the content). */
-async function volumeDocuments(
+async function* volumeDocuments(
   patients: SeedPatient[],
   perPatient: number,
   faker: ReturnType<typeof createFaker>,
   reference: number,
-): Promise<FhirResource[]> {
+): AsyncGenerator<FhirResource> {
   const templates = await Promise.all(
     KINDS.map(async (kind) => {
       const source = SOURCES[kind.source];
@@ -202,7 +202,6 @@ async function volumeDocuments(
       return { kind, bytes: pdf };
     }),
   );
-  const resources: FhirResource[] = [];
   for (const patient of patients) {
     for (let n = 0; n < perPatient; n++) {
       const { kind, bytes } = faker.helpers.arrayElement(templates);
@@ -223,10 +222,10 @@ async function volumeDocuments(
         bytes,
         facilityType: source.facilityType,
       });
-      resources.push(documentReference, binary);
+      yield documentReference;
+      yield binary;
     }
   }
-  return resources;
 }
 
 /** The seed's documents for the given patients (seed Patient resources); each content stored once. */
@@ -234,6 +233,16 @@ export async function buildSeedDocuments(
   patients: FhirResource[],
   settings: GeneratorSettings,
 ): Promise<FhirResource[]> {
+  const resources: FhirResource[] = [];
+  for await (const resource of seedDocuments(patients, settings)) resources.push(resource);
+  return resources;
+}
+
+/** The documents one by one, in the order `buildSeedDocuments` lists them; a shared content only the first time. */
+export async function* seedDocuments(
+  patients: FhirResource[],
+  settings: GeneratorSettings,
+): AsyncGenerator<FhirResource> {
   const faker = createFaker(settings.seed + 9602);
   const reference = Date.parse(`${settings.referenceDate}T12:00:00Z`);
   const seedPatients = patients.map((patient) => ({
@@ -241,9 +250,17 @@ export async function buildSeedDocuments(
     nin: (patient.identifier as { value: string }[])[0].value,
     name: (patient.name as { text: string }[])[0].text,
   }));
-  let resources: FhirResource[] = [];
+  const seen = new Set<string>();
+  const once = (resource: FhirResource) => {
+    // every DocumentReference is new; Binary content is shared
+    if (resource.resourceType !== 'Binary') return true;
+    if (seen.has(resource.id as string)) return false;
+    seen.add(resource.id as string);
+    return true;
+  };
   if (settings.documentsPerPatient !== undefined) {
-    resources = await volumeDocuments(seedPatients, settings.documentsPerPatient, faker, reference);
+    for await (const resource of volumeDocuments(seedPatients, settings.documentsPerPatient, faker, reference))
+      if (once(resource)) yield resource;
   } else {
     for (const [index, patient] of seedPatients.entries()) {
       const full = PJD_TEST_PATIENTS.has(patient.nin);
@@ -262,15 +279,9 @@ export async function buildSeedDocuments(
           }));
       for (const [n, { kind, daysAgo }] of plan.entries()) {
         const date = new Date(reference - daysAgo * DAY_MS).toISOString().replace('.000Z', 'Z');
-        resources.push(...(await document(kind, patient, date, `doc-${seedToken(patient.nin)}-${n + 1}`)));
+        for (const resource of await document(kind, patient, date, `doc-${seedToken(patient.nin)}-${n + 1}`))
+          if (once(resource)) yield resource;
       }
     }
   }
-  const seen = new Set<string>();
-  return resources.filter((r) => {
-    const key = `${r.resourceType}/${r.id}`;
-    if (seen.has(key)) return false;
-    seen.add(key);
-    return true;
-  });
 }

@@ -35,16 +35,21 @@ function practitionerRole(id: string, hpr: string, orgnr: string, name?: string)
 const iso = (ms: number) => new Date(ms).toISOString().replace('.000Z', 'Z');
 
 export function buildSeedLabResults(patients: FhirResource[], settings: GeneratorSettings): FhirResource[] {
+  return [...seedLabResults(patients, settings)];
+}
+
+/** The lab results one by one, in the order `buildSeedLabResults` lists them (a volume seed is never held whole). */
+export function* seedLabResults(patients: FhirResource[], settings: GeneratorSettings): Generator<FhirResource> {
   const faker = createFaker(settings.seed + 8202);
   const reference = Date.parse(`${settings.referenceDate}T12:00:00Z`);
   const roles = [
     practitionerRole('pps-requester-gp', GP.hpr, GP.orgnr),
     ...SEED_LABS.map((lab) => practitionerRole(`pps-lab-${lab.orgnr}`, lab.hpr, lab.orgnr, lab.name)),
   ];
-  const resources: FhirResource[] = [...roles];
   const volume = settings.labReportsPerPatient;
   // a volume sandbox for documents gets no lab results unless it asks for them too
-  if (volume === undefined && settings.documentsPerPatient !== undefined) return [];
+  if (volume === undefined && settings.documentsPerPatient !== undefined) return;
+  yield* roles;
   const biochemistry = PANELS.filter((p) => p.discipline === 'LAB');
   for (const [index, patient] of patients.entries()) {
     if (volume === undefined && index % 5 === 4) continue;
@@ -69,21 +74,18 @@ export function buildSeedLabResults(patients: FhirResource[], settings: Generato
               ),
             )
           : [faker.number.int({ min: 0, max: 99 })];
-      resources.push(
-        ...buildLabReport({
-          id: `lab-${seedToken(nin)}-${n + 1}`,
-          patient: { id: patient.id as string, nin },
-          panel,
-          values,
-          collected: iso(collected),
-          reported: iso(collected + DAY_MS),
-          lab: { orgnr: lab.orgnr, name: lab.name },
-          requesterRole: 'pps-requester-gp',
-          performerRole: `pps-lab-${lab.orgnr}`,
-          minimal: volume !== undefined,
-        }),
-      );
+      yield* buildLabReport({
+        id: `lab-${seedToken(nin)}-${n + 1}`,
+        patient: { id: patient.id as string, nin },
+        panel,
+        values,
+        collected: iso(collected),
+        reported: iso(collected + DAY_MS),
+        lab: { orgnr: lab.orgnr, name: lab.name },
+        requesterRole: 'pps-requester-gp',
+        performerRole: `pps-lab-${lab.orgnr}`,
+        minimal: volume !== undefined,
+      });
     }
   }
-  return resources;
 }
