@@ -1,3 +1,4 @@
+import { NavetError } from '../codes/navet-error';
 import type { FhirResource } from './types';
 
 export type IssueSeverity = 'fatal' | 'error' | 'warning' | 'information';
@@ -41,26 +42,23 @@ export function operationOutcome(issues: OutcomeIssue[]): OperationOutcome {
 }
 
 /**
- * An error that becomes an HTTP status and an OperationOutcome. Thrown anywhere below a FHIR route;
+ * A NavetError that becomes an HTTP status and an OperationOutcome. Thrown anywhere below a FHIR route;
  * the one error handler turns it into the answer.
  */
-export class FhirError extends Error {
-  readonly status: number;
+export class FhirError extends NavetError {
   readonly issues: OutcomeIssue[];
-  readonly headers: Record<string, string>;
 
   constructor(status: number, issues: OutcomeIssue[], headers: Record<string, string> = {}) {
-    super(issues.map((i) => i.text).join('; '));
+    super(issues.map((i) => i.text).join('; '), { code: issues[0]?.navetCode, status, headers });
     this.name = 'FhirError';
-    this.status = status;
     this.issues = issues;
-    this.headers = headers;
   }
 
   get outcome(): OperationOutcome {
     return operationOutcome(this.issues);
   }
 
+  /** The first issue's code (the same as `code`). */
   get navetCode(): string | undefined {
     return this.issues[0]?.navetCode;
   }
