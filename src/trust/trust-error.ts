@@ -1,3 +1,4 @@
+import type { NavetErrorCode } from '../codes/error-codes';
 import { NavetError } from '../codes/navet-error';
 
 /**
@@ -26,7 +27,7 @@ export class TrustError extends NavetError {
   constructor(
     readonly error: OAuthErrorCode,
     /** Stable code, e.g. NAVET-ASSERTION-EXPIRED or ATT-43. */
-    code: string,
+    code: NavetErrorCode,
     readonly description: string,
     status = 400,
     headers: Record<string, string> = {},
