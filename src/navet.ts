@@ -14,6 +14,7 @@ import { ResourceStore } from './store/resource-store';
 import { syncDemoClients } from './trust/demo-clients';
 import { createTrustServices } from './trust/trust-services';
 import { SANDBOX_SEEDING } from './services/seeders';
+import { NavetError } from './codes/navet-error';
 
 /** Opens the database and builds Navet's parts; `listen` starts the HTTP server. */
 export interface Navet extends AppContext {
@@ -84,7 +85,9 @@ export function listen(navet: Navet): Promise<Server> {
   return listenOn(createHttpServer(navet.app), navet.config);
 }
 
-export class PortInUseError extends Error {}
+export class PortInUseError extends NavetError {
+  static override readonly code = 'NAVET-PORT-IN-USE';
+}
 
 export function listenOn(server: Server, config: Pick<Config, 'port' | 'host' | 'baseUrl'>): Promise<Server> {
   return new Promise((resolve, reject) => {

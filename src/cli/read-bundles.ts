@@ -1,12 +1,15 @@
 import { readFileSync } from 'node:fs';
 import type { Bundle } from '../fhir/types';
+import { NavetError } from '../codes/navet-error';
 
 /**
  * Reads the Bundle files `navet seed` loads, all of them before anything changes: a missing file, a
  * file that is not JSON or not a transaction or batch Bundle stops the command with a message that
  * says which file and what to do.
  */
-export class CliInputError extends Error {}
+export class CliInputError extends NavetError {
+  static override readonly code = 'NAVET-CLI-INPUT';
+}
 
 export function readBundleFiles(files: string[]): { file: string; bundle: Bundle }[] {
   return files.map((file) => {

@@ -1,3 +1,4 @@
+import type { NavetErrorCode } from '../codes/error-codes';
 import express, { type Request, type Response } from 'express';
 import { randomBytes, randomInt } from 'node:crypto';
 import { operationOutcome } from '../fhir/operation-outcome';
@@ -40,7 +41,7 @@ function answer(
   res: Response,
   status: number,
   code: string,
-  navetCode: string,
+  navetCode: NavetErrorCode,
   text: string,
   headers: Record<string, string>,
 ): void {

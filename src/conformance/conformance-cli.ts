@@ -5,6 +5,7 @@ import { CHALLENGES, challengesFor } from './challenges';
 import type { ConformanceReport } from './grade';
 import { htmlReport, junitReport } from './report-formats';
 import { isProfile, PROFILES } from './requirement';
+import { NavetError } from '../codes/navet-error';
 
 /**
  * `navet conformance run|report`: a vendor's CI talks to a running Navet over HTTP. Exit codes as
@@ -12,7 +13,8 @@ import { isProfile, PROFILES } from './requirement';
  */
 export const EXIT = { passed: 0, failed: 3, navetError: 4, usage: 5 } as const;
 
-class ToolError extends Error {
+class ToolError extends NavetError {
+  static override readonly code = 'NAVET-CONFORMANCE-CLI';
   constructor(
     message: string,
     readonly exitCode: number,

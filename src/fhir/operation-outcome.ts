@@ -1,3 +1,5 @@
+import type { NavetErrorCode } from '../codes/error-codes';
+import { NavetError } from '../codes/navet-error';
 import type { FhirResource } from './types';
 
 export type IssueSeverity = 'fatal' | 'error' | 'warning' | 'information';
@@ -8,7 +10,7 @@ export interface OutcomeIssue {
   code: string;
   text: string;
   expression?: string[];
-  navetCode?: string;
+  navetCode?: NavetErrorCode;
 }
 
 export interface OperationOutcome extends FhirResource {
@@ -41,46 +43,43 @@ export function operationOutcome(issues: OutcomeIssue[]): OperationOutcome {
 }
 
 /**
- * An error that becomes an HTTP status and an OperationOutcome. Thrown anywhere below a FHIR route;
+ * A NavetError that becomes an HTTP status and an OperationOutcome. Thrown anywhere below a FHIR route;
  * the one error handler turns it into the answer.
  */
-export class FhirError extends Error {
-  readonly status: number;
+export class FhirError extends NavetError {
   readonly issues: OutcomeIssue[];
-  readonly headers: Record<string, string>;
 
   constructor(status: number, issues: OutcomeIssue[], headers: Record<string, string> = {}) {
-    super(issues.map((i) => i.text).join('; '));
+    super(issues.map((i) => i.text).join('; '), { code: issues[0]?.navetCode, status, headers });
     this.name = 'FhirError';
-    this.status = status;
     this.issues = issues;
-    this.headers = headers;
   }
 
   get outcome(): OperationOutcome {
     return operationOutcome(this.issues);
   }
 
-  get navetCode(): string | undefined {
+  /** The first issue's code (the same as `code`). */
+  get navetCode(): NavetErrorCode | undefined {
     return this.issues[0]?.navetCode;
   }
 }
 
-function fail(status: number, code: string, navetCode: string, text: string, expression?: string[]): FhirError {
+function fail(status: number, code: string, navetCode: NavetErrorCode, text: string, expression?: string[]): FhirError {
   return new FhirError(status, [{ severity: 'error', code, navetCode, text, expression }]);
 }
 
-export const badRequest = (navetCode: string, text: string, expression?: string[]) =>
+export const badRequest = (navetCode: NavetErrorCode, text: string, expression?: string[]) =>
   fail(400, 'invalid', navetCode, text, expression);
-export const notFound = (navetCode: string, text: string) => fail(404, 'not-found', navetCode, text);
-export const gone = (navetCode: string, text: string) => fail(410, 'deleted', navetCode, text);
-export const conflict = (navetCode: string, text: string) => fail(409, 'conflict', navetCode, text);
-export const preconditionFailed = (navetCode: string, text: string) => fail(412, 'conflict', navetCode, text);
-export const notSupported = (navetCode: string, text: string, expression?: string[]) =>
+export const notFound = (navetCode: NavetErrorCode, text: string) => fail(404, 'not-found', navetCode, text);
+export const gone = (navetCode: NavetErrorCode, text: string) => fail(410, 'deleted', navetCode, text);
+export const conflict = (navetCode: NavetErrorCode, text: string) => fail(409, 'conflict', navetCode, text);
+export const preconditionFailed = (navetCode: NavetErrorCode, text: string) => fail(412, 'conflict', navetCode, text);
+export const notSupported = (navetCode: NavetErrorCode, text: string, expression?: string[]) =>
   fail(400, 'not-supported', navetCode, text, expression);
-export const unauthorized = (navetCode: string, text: string, headers: Record<string, string> = {}) =>
+export const unauthorized = (navetCode: NavetErrorCode, text: string, headers: Record<string, string> = {}) =>
   new FhirError(401, [{ severity: 'error', code: 'login', navetCode, text }], headers);
-export const forbidden = (navetCode: string, text: string) => fail(403, 'forbidden', navetCode, text);
+export const forbidden = (navetCode: NavetErrorCode, text: string) => fail(403, 'forbidden', navetCode, text);
 
 export function informationOutcome(text: string): OperationOutcome {
   return operationOutcome([{ severity: 'information', code: 'informational', text }]);

@@ -4,6 +4,8 @@
  * type slice `value[x]:valueQuantity` (that one type), and an extension slice `extension:name` (the
  * extensions whose url is the slice's extension profile). Other slicing is not read.
  */
+import type { NavetErrorCode } from '../codes/error-codes';
+
 export interface Coding {
   system?: string;
   code?: string;
@@ -62,8 +64,9 @@ export interface ValueSet {
 
 /** Navet's stable error code of an issue, on a StructureDefinition or one of its constraints. */
 export const ERROR_CODE_EXTENSION = 'https://navet.example/fhir/StructureDefinition/error-code';
-export const errorCodeOf = (extensions: Extension[] | undefined): string | undefined =>
-  extensions?.find((e) => e.url === ERROR_CODE_EXTENSION)?.valueCode;
+/** The error code a profile names (profiles/*.json; tests/unit/error-codes.test.ts checks they are catalogued). */
+export const errorCodeOf = (extensions: Extension[] | undefined): NavetErrorCode | undefined =>
+  extensions?.find((e) => e.url === ERROR_CODE_EXTENSION)?.valueCode as NavetErrorCode | undefined;
 
 /** One value found at an element, with the key it was found under (a choice's `valueQuantity`). */
 export interface Found {

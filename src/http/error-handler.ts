@@ -5,9 +5,9 @@ import { TrustError } from './trust-error';
 import { sendFhir } from './fhir-json';
 
 /**
- * The one error handler: a thrown FhirError becomes its status and OperationOutcome; body-parser
- * failures become 400/413/415; anything else is logged and answered with a plain 500 outcome
- * (never a stack trace).
+ * The one error handler: a thrown NavetError becomes its status and answer with its stable code — a TrustError
+ * OAuth error JSON, a FhirError an OperationOutcome; body-parser failures become 400/413/415; anything else is
+ * logged and answered with a plain 500 outcome (never a stack trace).
  */
 interface HttpError extends Error {
   type?: string;

@@ -1,3 +1,4 @@
+import type { NavetErrorCode } from '../codes/error-codes';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { operationOutcome } from '../fhir/operation-outcome';
@@ -8,7 +9,7 @@ import { operationOutcome } from '../fhir/operation-outcome';
  */
 export const MAX_HEADER_BYTES = 16 * 1024;
 
-function answerAndClose(socket: Socket, status: number, reason: string, navetCode: string, text: string): void {
+function answerAndClose(socket: Socket, status: number, reason: string, navetCode: NavetErrorCode, text: string): void {
   if (!socket.writable) return;
   const body = JSON.stringify(operationOutcome([{ severity: 'error', code: 'too-costly', navetCode, text }]));
   socket.end(

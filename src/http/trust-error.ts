@@ -1,3 +1,6 @@
+import type { NavetErrorCode } from '../codes/error-codes';
+import { NavetError } from '../codes/navet-error';
+
 /**
  * Errors of the trust framework. At the token endpoint they are OAuth error JSON
  * (`error`, `error_description`); at a guarded endpoint a 401 with `WWW-Authenticate`
@@ -20,16 +23,16 @@ export type OAuthErrorCode =
   | 'invalid_authorization_details'
   | 'server_error';
 
-export class TrustError extends Error {
+export class TrustError extends NavetError {
   constructor(
     readonly error: OAuthErrorCode,
     /** Stable code, e.g. NAVET-ASSERTION-EXPIRED or ATT-43. */
-    readonly code: string,
+    code: NavetErrorCode,
     readonly description: string,
-    readonly status = 400,
-    readonly headers: Record<string, string> = {},
+    status = 400,
+    headers: Record<string, string> = {},
   ) {
-    super(`${code}: ${description}`);
+    super(`${code}: ${description}`, { code, status, headers });
     this.name = 'TrustError';
   }
 

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Bundle, DiagnosticReport, FhirResource, MedicationStatement, Parameters, Patient } from 'fhir/r4';
 import { PDFDocument, StandardFonts } from 'pdf-lib';
+import { NavetError } from '../codes/navet-error';
 
 /**
  * The service operations a scenario step can call (`service.operation`): for each, the audience and scope
@@ -44,7 +45,10 @@ const KJ = 'http://nhn.no/kj/fhir/';
 const EHELSE = (n: string) => `http://ehelse.no/fhir/CodeSystem/no-kodeverk-${n}`;
 const NILAR = 'http://nhn.no/fhir/nilar/StructureDefinition';
 
-export class OperationInputError extends Error {}
+/** A step's `with:` that the operation cannot use. */
+export class OperationInputError extends NavetError {
+  static override readonly code = 'NAVET-SCENARIO-STEP-INPUT';
+}
 
 function text(params: Params, name: string, fallback?: string): string {
   const value = params[name] ?? fallback;

@@ -3,6 +3,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { isMap, isNode, LineCounter, parseDocument, type Document } from 'yaml';
 import { OPERATIONS } from './operations';
+import { NavetError } from '../codes/navet-error';
 
 /** Scenario files: YAML read with line positions and checked against `profiles/scenario.schema.json`. */
 export interface ScenarioActor {
@@ -66,12 +67,18 @@ export interface ScenarioProblem {
   message: string;
 }
 
-export class ScenarioFileError extends Error {
+export class ScenarioFileError extends NavetError {
+  static override readonly code = 'NAVET-SCENARIO-INVALID';
   constructor(
     readonly source: string,
     readonly problems: ScenarioProblem[],
   ) {
-    super(`${source}: ${problems.map((p) => `line ${p.line}: ${p.path ? `${p.path}: ` : ''}${p.message}`).join('; ')}`);
+    super(
+      `${source}: ${problems.map((p) => `line ${p.line}: ${p.path ? `${p.path}: ` : ''}${p.message}`).join('; ')}`,
+      {
+        status: 400,
+      },
+    );
     this.name = 'ScenarioFileError';
   }
 }

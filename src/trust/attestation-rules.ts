@@ -1,3 +1,4 @@
+import type { AttestationRuleCode } from '../codes/error-codes';
 import { parseSearchRequest, type QueryParams } from '../fhir/search-request';
 import type { FhirResource } from '../fhir/types';
 import { HEALTH_NETWORK_MEMBER_URL, SYSTEMS } from '../codes/code-systems';
@@ -32,7 +33,7 @@ export interface RuleContext {
 
 export interface RuleViolation {
   /** e.g. 'ATT-43'. */
-  rule: string;
+  rule: AttestationRuleCode;
   /** e.g. 'care_relationship.healthcare_service'. */
   element: string;
   text: string;
@@ -57,7 +58,7 @@ const NURSING_HOME_CARE_RELATION = `${VOLVEN}9151`;
 const ATTESTATION_LIFETIME_MS = 60 * 60 * 1000;
 const FUTURE_TOLERANCE_MS = 5 * 60 * 1000;
 
-type Add = (rule: string, element: string, text: string) => void;
+type Add = (rule: AttestationRuleCode, element: string, text: string) => void;
 
 /** What the registry says about the people and organisations the attestation names. */
 interface RegistryFacts {

@@ -1,3 +1,4 @@
+import type { NavetErrorCode } from '../codes/error-codes';
 import { decodeJwt, decodeProtectedHeader, type JWTPayload } from 'jose';
 import { CLOCK_SKEW_S, ClientJwtError, numericDate, verifyClientSignedJwt } from './client-signed-jwt';
 import type { Client, Clients } from './clients';
@@ -17,7 +18,7 @@ export interface AuthenticatedClient {
   claims: JWTPayload & Record<string, unknown>;
 }
 
-const invalidClient = (code: string, text: string) => new TrustError('invalid_client', code, text, 401);
+const invalidClient = (code: NavetErrorCode, text: string) => new TrustError('invalid_client', code, text, 401);
 
 export async function authenticateClient(input: {
   sandbox: string;

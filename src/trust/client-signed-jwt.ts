@@ -1,4 +1,5 @@
 import { compactVerify, createLocalJWKSet, errors, type JWK, type JWTPayload } from 'jose';
+import { NavetError } from '../codes/navet-error';
 
 /**
  * A JWT a client signs for HelseID (client assertion, PAR request object), checked as HelseID checks it:
@@ -11,12 +12,12 @@ export const MAX_LIFETIME_S = 60;
 export const CLOCK_SKEW_S = 5;
 
 /** Why a client-signed JWT was refused; `reason` is the suffix of the caller's error code (e.g. EXPIRED). */
-export class ClientJwtError extends Error {
+export class ClientJwtError extends NavetError {
   constructor(
     readonly reason: 'KEY' | 'SIGNATURE' | 'INVALID' | 'AUD' | 'EXPIRED' | 'NOT-YET-VALID' | 'LIFETIME' | 'CLAIM',
     message: string,
   ) {
-    super(message);
+    super(message, { code: `NAVET-ASSERTION-${reason}`, status: 400 });
   }
 }
 

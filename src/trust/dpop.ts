@@ -1,3 +1,4 @@
+import type { NavetErrorCode } from '../codes/error-codes';
 import {
   base64url,
   calculateJwkThumbprint,
@@ -39,7 +40,7 @@ export interface DpopCheck {
   nonce?: { required: boolean; nonces: DpopNonces };
 }
 
-const invalid = (code: string, text: string) => new TrustError('invalid_dpop_proof', code, text, 400);
+const invalid = (code: NavetErrorCode, text: string) => new TrustError('invalid_dpop_proof', code, text, 400);
 
 function normalizeUrl(url: string): string | undefined {
   try {

@@ -1,3 +1,4 @@
+import type { NavetErrorCode } from '../codes/error-codes';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { createLocalJWKSet, decodeProtectedHeader, errors, jwtVerify, type JWTPayload } from 'jose';
 import { randomUUID } from 'node:crypto';
@@ -51,7 +52,7 @@ export function nhnHeader(req: Request, name: string): string | undefined {
   return typeof value === 'string' && value.trim() ? value.trim() : undefined;
 }
 
-function unauthorized(scheme: 'DPoP' | 'Bearer', error: string, code: string, text: string): FhirError {
+function unauthorized(scheme: 'DPoP' | 'Bearer', error: string, code: NavetErrorCode, text: string): FhirError {
   const challenge = `${scheme} error="${error}", error_description="${text.replace(/"/g, "'")}"${scheme === 'DPoP' ? `, algs="${DPOP_ALGORITHMS.join(' ')}"` : ''}`;
   return new FhirError(401, [{ severity: 'error', code: 'login', navetCode: code, text }], {
     'WWW-Authenticate': challenge,

@@ -1,3 +1,4 @@
+import type { NavetErrorCode } from '../codes/error-codes';
 import express, { type Request, type Response, Router } from 'express';
 import { randomBytes } from 'node:crypto';
 import type { Sandbox } from '../sandbox/sandboxes';
@@ -14,7 +15,7 @@ import type { TrustServices } from './trust-services';
  * private_key_jwt, with PKCE (S256) and optionally the attestation in `authorization_details` — plain or
  * inside a signed `request` object.
  */
-const invalid = (code: string, text: string) => new TrustError('invalid_request', code, text);
+const invalid = (code: NavetErrorCode, text: string) => new TrustError('invalid_request', code, text);
 
 export function parEndpoint(services: TrustServices, issuerOf: (sandbox: string) => string): Router {
   const router = Router();

@@ -1,3 +1,4 @@
+import type { NavetErrorCode } from '../codes/error-codes';
 import { jsonBody } from '../http/json-body';
 import { type Request, type Response, Router } from 'express';
 import { calculateJwkThumbprint, generateKeyPair, type JWK, SignJWT } from 'jose';
@@ -57,7 +58,7 @@ interface Switches {
   omitAttestationFields?: string[];
 }
 
-const bad = (code: string, text: string) => new TrustError('invalid_request', code, text);
+const bad = (code: NavetErrorCode, text: string) => new TrustError('invalid_request', code, text);
 
 const BOOLEAN_SWITCHES = [
   'signWithInvalidKey',

@@ -9,6 +9,7 @@ import { SIGNING_ALG } from './signing-keys';
 import { invalidDpopProofOf, proofKeyOf, testDpopProof } from './test-dpop-proof';
 import type { TrustServices } from './trust-services';
 import { userIdentity } from './user-identity';
+import { NavetError } from '../codes/navet-error';
 
 /**
  * HelseID's test-token service contract (v2), so that HelseID's own TestTokenDemo (HelseID.Samples,
@@ -34,12 +35,11 @@ const GENERATION = [
 ] as const;
 type Generation = (typeof GENERATION)[number];
 
-class TttError extends Error {
-  constructor(
-    readonly status: number,
-    message: string,
-  ) {
-    super(message);
+/** A refused TestTokenRequest: answered in the TTT's own error shape (errorResponse.errorMessage), with `status`. */
+class TttError extends NavetError {
+  static override readonly code = 'NAVET-TEST-TOKEN-REQUEST';
+  constructor(status: number, message: string) {
+    super(message, { status });
   }
 }
 

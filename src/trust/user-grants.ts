@@ -1,3 +1,4 @@
+import type { NavetErrorCode } from '../codes/error-codes';
 import { createLocalJWKSet, jwtVerify } from 'jose';
 import { createHash } from 'node:crypto';
 import type { ResourceStore } from '../store/resource-store';
@@ -18,7 +19,7 @@ import { userIdentity } from './user-identity';
 import { issueUserTokens } from './user-tokens';
 
 /** The grants of user flows: authorization_code (PAR + PKCE), refresh_token (rotating) and token exchange. */
-const invalidGrant = (code: string, text: string) => new TrustError('invalid_grant', code, text);
+const invalidGrant = (code: NavetErrorCode, text: string) => new TrustError('invalid_grant', code, text);
 
 /**
  * One attestation per token request (HelseID's profile for the tillitsrammeverk): one pushed with the login

@@ -3,6 +3,7 @@ import type { SandboxTarget } from '../actor-client';
 import { type MunicipalityDescription, planMunicipality } from '../../sandbox/seed/municipality';
 import { type CallRecord, rehearsalActors, type Role, runFlow } from './flows';
 import { FLOW_RATES, flowCounts, type FlowName } from './rates';
+import { NavetError } from '../../codes/navet-error';
 
 /**
  * A day of traffic, compressed: the flows at their scaled rates spread over `hours` of simulated time,
@@ -60,7 +61,9 @@ export interface RehearsalState {
   error?: string;
 }
 
-export class RehearsalInputError extends Error {}
+export class RehearsalInputError extends NavetError {
+  static override readonly code = 'NAVET-REHEARSAL-OPTIONS';
+}
 
 function integer(value: unknown, name: string, min: number, max: number, fallback: number): number {
   if (value === undefined) return fallback;

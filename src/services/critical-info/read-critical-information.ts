@@ -1,3 +1,4 @@
+import type { NavetErrorCode } from '../../codes/error-codes';
 import type { Request, Response } from 'express';
 import type { Interaction } from '../../audit/audit-event';
 import type { PatientDataAnswer } from '../../audit/patient-data-route';
@@ -93,7 +94,7 @@ function requestedTypes(req: Request, type: KjResourceType): string[] {
   return wanted;
 }
 
-function outcomeEntry(code: string, text: string) {
+function outcomeEntry(code: NavetErrorCode, text: string) {
   return {
     resource: operationOutcome([{ severity: 'information', code: 'informational', navetCode: code, text }]),
     search: { mode: 'outcome' as const },

@@ -1,3 +1,4 @@
+import type { NavetErrorCode } from '../../codes/error-codes';
 import { FhirError, type OutcomeIssue } from '../../fhir/operation-outcome';
 import { findResourceProblems } from '../../fhir/validate-resource';
 import type { FhirResource } from '../../fhir/types';
@@ -51,7 +52,7 @@ export function readMedicationBundle(bundle: FhirResource): SentBundle {
   const profileIssues = SFM_PROFILES.validateBundle(bundle);
   if (profileIssues.length > 0) throw new FhirError(400, profileIssues);
   const issues: OutcomeIssue[] = [];
-  const issue = (navetCode: string, expression: string, text: string, code = 'invalid') =>
+  const issue = (navetCode: NavetErrorCode, expression: string, text: string, code = 'invalid') =>
     issues.push({ severity: 'error', code, navetCode, text, expression: [expression] });
   const entries = bundle.entry as Entry[];
   const find = (reference: string | undefined): { entry: Entry; index: number } | undefined => {
