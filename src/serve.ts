@@ -10,9 +10,24 @@ import { recordServerInfo } from './sandbox/server-info';
  * database. Nothing that matters lives in a process: replay caches, codes, keys, clocks and sandboxes
  * are in the database, and each process's read cache is checked against the sandbox's generation on
  * every request. The first process takes the port first (a second `navet serve` stops there, before it
- * opens or changes any data), migrates and seeds the demo sandbox, then starts the workers.
+ * opens or changes any data) and starts the workers at once, so that they load while it migrates and seeds
+ * the demo sandbox; they open the database when it tells them it is prepared.
  */
 const STOP_GRACE_MS = 5000;
+const PREPARED = 'navet:prepared';
+
+/** A worker waits for the primary's word that the database is migrated and seeded. */
+function preparedByPrimary(): Promise<void> {
+  if (process.env.NAVET_PREPARED === '1') return Promise.resolve();
+  return new Promise((resolve) => {
+    const heard = (message: unknown) => {
+      if (message !== PREPARED) return;
+      process.off('message', heard);
+      resolve();
+    };
+    process.on('message', heard);
+  });
+}
 
 function stopOnSignal(stop: () => void): void {
   process.once('SIGINT', stop);
@@ -54,6 +69,7 @@ async function serveHere(config: Config, alone: boolean): Promise<Server> {
 
 export async function serve(config: Config): Promise<void> {
   if (cluster.isWorker) {
+    await preparedByPrimary();
     await serveHere(config, false);
     return;
   }
@@ -66,12 +82,8 @@ export async function serve(config: Config): Promise<void> {
     createHttpServer((_req, res) => res.writeHead(503, { 'Retry-After': '1' }).end()),
     config,
   );
-  const navet = await createNavet(config);
-  const summary = await prepare(navet);
-  await navet.close();
-  probe.closeAllConnections();
-  await new Promise((resolve) => probe.close(resolve));
   let stopping = false;
+  let prepared = false;
   // a stop while workers still start stops them too
   stopOnSignal(() => {
     stopping = true;
@@ -84,7 +96,7 @@ export async function serve(config: Config): Promise<void> {
   const start = () => {
     let listened = false;
     return cluster
-      .fork()
+      .fork(prepared ? { NAVET_PREPARED: '1' } : {})
       .once('listening', () => {
         listened = true;
       })
@@ -99,10 +111,22 @@ export async function serve(config: Config): Promise<void> {
         start();
       });
   };
-  const listening = Array.from(
-    { length: config.workers },
-    () => new Promise((resolve) => start().once('listening', resolve)),
-  );
+  const workers = Array.from({ length: config.workers }, () => start());
+  const listening = workers.map((worker) => new Promise((resolve) => worker.once('listening', resolve)));
+  let summary: string;
+  try {
+    const navet = await createNavet(config);
+    summary = await prepare(navet);
+    await navet.close();
+  } catch (error) {
+    stopping = true;
+    for (const worker of workers) worker.process.kill('SIGTERM');
+    throw error;
+  }
+  probe.closeAllConnections();
+  await new Promise((resolve) => probe.close(resolve));
+  prepared = true;
+  for (const worker of workers) if (worker.isConnected()) worker.send(PREPARED);
   await Promise.all(listening);
   process.stdout.write(`${summary}\n${config.workers} worker processes\n`);
 }
