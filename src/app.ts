@@ -105,7 +105,7 @@ export function createApp(context: AppContext): Express {
   app.use('/api/sandboxes/:name/settings/pps', ppsSettingsApi(sandboxes, ppsSettings));
   app.use('/api/sandboxes/:name/audit', auditSearchApi(sandboxes, config.baseUrl));
   app.use('/api/sandboxes/:name/signing-keys', signingKeyApi(sandboxes, context.trust.keys));
-  const tasks = new BackgroundTasks(context.database.db);
+  const tasks = new BackgroundTasks(context.database);
   mountScenarioApis(app, config, sandboxes, tasks, READ_ONLY_TYPES);
   app.use(
     '/api/sandboxes',
@@ -116,7 +116,7 @@ export function createApp(context: AppContext): Express {
       openCreationsPerMinute: config.openCreationsPerMinute,
       jobs: context.jobs,
       tasks,
-      database: context.database.db,
+      database: context.database,
     }),
   );
 

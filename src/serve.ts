@@ -1,4 +1,4 @@
-import cluster from 'node:cluster';
+import cluster, { type Worker } from 'node:cluster';
 import type { Server } from 'node:http';
 import type { Config } from './config';
 import { createHttpServer } from './http/http-server';
@@ -14,11 +14,11 @@ import { recordServerInfo } from './sandbox/server-info';
  * the demo sandbox; they open the database when it tells them it is prepared.
  */
 const STOP_GRACE_MS = 5000;
+const WAITING = 'navet:waiting';
 const PREPARED = 'navet:prepared';
 
-/** A worker waits for the primary's word that the database is migrated and seeded. */
+/** A worker says it waits, then waits for the primary's word that the database is migrated and seeded. */
 function preparedByPrimary(): Promise<void> {
-  if (process.env.NAVET_PREPARED === '1') return Promise.resolve();
   return new Promise((resolve) => {
     const heard = (message: unknown) => {
       if (message !== PREPARED) return;
@@ -26,6 +26,7 @@ function preparedByPrimary(): Promise<void> {
       resolve();
     };
     process.on('message', heard);
+    process.send?.(WAITING);
   });
 }
 
@@ -84,6 +85,7 @@ export async function serve(config: Config): Promise<void> {
   );
   let stopping = false;
   let prepared = false;
+  const waiting: Worker[] = [];
   // a stop while workers still start stops them too
   stopOnSignal(() => {
     stopping = true;
@@ -95,8 +97,14 @@ export async function serve(config: Config): Promise<void> {
   });
   const start = () => {
     let listened = false;
-    return cluster
-      .fork(prepared ? { NAVET_PREPARED: '1' } : {})
+    const worker = cluster.fork();
+    // answered at once when the database is prepared, otherwise once it is
+    worker.on('message', (message: unknown) => {
+      if (message !== WAITING) return;
+      if (prepared) worker.send(PREPARED);
+      else waiting.push(worker);
+    });
+    return worker
       .once('listening', () => {
         listened = true;
       })
@@ -126,7 +134,7 @@ export async function serve(config: Config): Promise<void> {
   probe.closeAllConnections();
   await new Promise((resolve) => probe.close(resolve));
   prepared = true;
-  for (const worker of workers) if (worker.isConnected()) worker.send(PREPARED);
+  for (const worker of waiting) if (worker.isConnected()) worker.send(PREPARED);
   await Promise.all(listening);
   process.stdout.write(`${summary}\n${config.workers} worker processes\n`);
 }

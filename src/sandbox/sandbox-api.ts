@@ -9,10 +9,9 @@ import {
   type OutcomeIssue,
   unauthorized,
 } from '../fhir/operation-outcome';
-import type { Kysely } from 'kysely';
 import type { BackgroundTasks } from '../store/background-tasks';
 import { DatabaseRateLimitStore } from '../store/rate-limit-store';
-import type { Database } from '../store/schema';
+import type { DatabaseHandle } from '../store/database';
 import { assertAdminKey, bearerToken, requireOperatorKey } from './admin-auth';
 import { adminKeyMatches, generateAdminKey, hashAdminKey } from './admin-keys';
 import type { JobProgress, SandboxJobs } from './sandbox-jobs';
@@ -55,7 +54,7 @@ export interface SandboxApiOptions {
   /** Where creations in progress are kept, so that any process answers a status URL. */
   tasks: BackgroundTasks;
   /** Where the open-creation rate limit counts, so that every process counts the same hits. */
-  database: Kysely<Database>;
+  database: DatabaseHandle;
 }
 
 /**

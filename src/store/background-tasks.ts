@@ -1,4 +1,5 @@
 import type { Kysely } from 'kysely';
+import { type DatabaseHandle, writeWithoutWaiting } from './database';
 import type { Database } from './schema';
 
 /**
@@ -18,12 +19,24 @@ export interface TaskRecord<T> {
 
 /** A running task is written at least this often (see TaskWriter), so a silent one is known to be orphaned. */
 export const HEARTBEAT_MS = 1000;
-export const STALE_MS = 60_000;
+export const STALE_MS = 5 * 60_000;
 
 const RUNNING = new Set(['creating', 'running']);
 
+/**
+ * Writes go through the connection that never holds the event loop waiting for SQLite's write lock
+ * (a seed being stored holds it for seconds); a write that cannot get it tries again later.
+ */
 export class BackgroundTasks {
-  constructor(private readonly db: Kysely<Database>) {}
+  private readonly db: Kysely<Database>;
+
+  constructor(private readonly database: Pick<DatabaseHandle, 'db' | 'nonWaiting'>) {
+    this.db = database.db;
+  }
+
+  private write<T>(work: (db: Kysely<Database>) => Promise<T>): Promise<T> {
+    return writeWithoutWaiting(this.database, work);
+  }
 
   /**
    * Records a new task. When one of the same key exists, it is replaced only if it is finished or orphaned;
@@ -32,33 +45,38 @@ export class BackgroundTasks {
   async start(sandbox: string, kind: TaskKind, id: string, status: string, content: unknown): Promise<boolean> {
     const now = Date.now();
     const row = { status, content: JSON.stringify(content), stop_requested: 0, updated_at_ms: now };
-    const result = await this.db
-      .insertInto('background_tasks')
-      .values({ sandbox, kind, id, ...row })
-      .onConflict((oc) =>
-        oc
-          .columns(['sandbox', 'kind', 'id'])
-          .doUpdateSet(row)
-          .where((eb) =>
-            eb.or([
-              eb('background_tasks.status', 'not in', [...RUNNING]),
-              eb('background_tasks.updated_at_ms', '<', now - STALE_MS),
-            ]),
-          ),
-      )
-      .executeTakeFirst();
+    const result = await this.write((db) =>
+      db
+        .insertInto('background_tasks')
+        .values({ sandbox, kind, id, ...row })
+        .onConflict((oc) =>
+          oc
+            .columns(['sandbox', 'kind', 'id'])
+            .doUpdateSet(row)
+            .where((eb) =>
+              eb.or([
+                eb('background_tasks.status', 'not in', [...RUNNING]),
+                eb('background_tasks.updated_at_ms', '<', now - STALE_MS),
+              ]),
+            ),
+        )
+        .executeTakeFirst(),
+    );
     return Number(result.numInsertedOrUpdatedRows ?? 0) === 1;
   }
 
   /** Writes the task's status and content; answers whether a stop was asked for meanwhile. */
   async update(sandbox: string, kind: TaskKind, id: string, status: string, content: unknown): Promise<boolean> {
-    await this.db
-      .updateTable('background_tasks')
-      .set({ status, content: JSON.stringify(content), updated_at_ms: Date.now() })
-      .where('sandbox', '=', sandbox)
-      .where('kind', '=', kind)
-      .where('id', '=', id)
-      .execute();
+    const written = JSON.stringify(content);
+    await this.write((db) =>
+      db
+        .updateTable('background_tasks')
+        .set({ status, content: written, updated_at_ms: Date.now() })
+        .where('sandbox', '=', sandbox)
+        .where('kind', '=', kind)
+        .where('id', '=', id)
+        .execute(),
+    );
     const row = await this.db
       .selectFrom('background_tasks')
       .select('stop_requested')
@@ -100,33 +118,39 @@ export class BackgroundTasks {
   }
 
   async requestStop(sandbox: string, kind: TaskKind, id: string): Promise<void> {
-    await this.db
-      .updateTable('background_tasks')
-      .set({ stop_requested: 1 })
-      .where('sandbox', '=', sandbox)
-      .where('kind', '=', kind)
-      .where('id', '=', id)
-      .execute();
+    await this.write((db) =>
+      db
+        .updateTable('background_tasks')
+        .set({ stop_requested: 1 })
+        .where('sandbox', '=', sandbox)
+        .where('kind', '=', kind)
+        .where('id', '=', id)
+        .execute(),
+    );
   }
 
   async remove(sandbox: string, kind: TaskKind, id: string): Promise<void> {
-    await this.db
-      .deleteFrom('background_tasks')
-      .where('sandbox', '=', sandbox)
-      .where('kind', '=', kind)
-      .where('id', '=', id)
-      .execute();
+    await this.write((db) =>
+      db
+        .deleteFrom('background_tasks')
+        .where('sandbox', '=', sandbox)
+        .where('kind', '=', kind)
+        .where('id', '=', id)
+        .execute(),
+    );
   }
 
   /** Removes a task unless it runs (a new task of the same key may have taken it over). */
   async removeFinished(sandbox: string, kind: TaskKind, id: string): Promise<void> {
-    await this.db
-      .deleteFrom('background_tasks')
-      .where('sandbox', '=', sandbox)
-      .where('kind', '=', kind)
-      .where('id', '=', id)
-      .where('status', 'not in', [...RUNNING])
-      .execute();
+    await this.write((db) =>
+      db
+        .deleteFrom('background_tasks')
+        .where('sandbox', '=', sandbox)
+        .where('kind', '=', kind)
+        .where('id', '=', id)
+        .where('status', 'not in', [...RUNNING])
+        .execute(),
+    );
   }
 
   /** Keeps at most `keep` finished tasks of a kind per sandbox (the newest). */
@@ -142,16 +166,18 @@ export class BackgroundTasks {
       .limit(1000)
       .execute();
     if (old.length === 0) return;
-    await this.db
-      .deleteFrom('background_tasks')
-      .where('sandbox', '=', sandbox)
-      .where('kind', '=', kind)
-      .where(
-        'id',
-        'in',
-        old.map((row) => row.id),
-      )
-      .execute();
+    await this.write((db) =>
+      db
+        .deleteFrom('background_tasks')
+        .where('sandbox', '=', sandbox)
+        .where('kind', '=', kind)
+        .where(
+          'id',
+          'in',
+          old.map((row) => row.id),
+        )
+        .execute(),
+    );
   }
 
   /** A writer for one running task: see TaskWriter. */
@@ -170,6 +196,7 @@ export class TaskWriter {
   private timer?: NodeJS.Timeout;
   private heartbeat?: NodeJS.Timeout;
   private writing: Promise<void> = Promise.resolve();
+  private inFlight = false;
   private finished = false;
   onStop?: () => void;
 
@@ -194,7 +221,7 @@ export class TaskWriter {
   /** The last write, after every earlier one; resolves once it is stored. */
   async finish(): Promise<void> {
     this.stopWriting();
-    this.flush();
+    this.flush(true);
     await this.writing;
   }
 
@@ -210,13 +237,18 @@ export class TaskWriter {
     clearInterval(this.heartbeat);
   }
 
-  private flush(): void {
+  /** Writes the state as it is now; a write asked for while one is under way is left to the next change or heartbeat. */
+  private flush(last = false): void {
+    if (this.inFlight && !last) return;
+    this.inFlight = true;
     this.writing = this.writing.then(async () => {
       const { status, content } = this.snapshot();
       try {
         if ((await this.write(status, content)) && !this.finished) this.onStop?.();
       } catch {
         // a failed write is repeated by the next change or heartbeat
+      } finally {
+        this.inFlight = false;
       }
     });
   }
