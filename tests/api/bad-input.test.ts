@@ -495,7 +495,7 @@ describe('sandbox creation seeds in a worker: the server keeps answering', () =>
     const created = measured.result;
     expect((created.body.sandbox as { name: string }).name).toBe(name);
     expect(await navet.navet.sandboxes.store.countResources(name)).toBeGreaterThan(400);
-  });
+  }, 240_000);
 
   test('Prefer: wait → 201 when ready; the status URL wants the admin key', async () => {
     const name = uniqueSandboxName('wait');
