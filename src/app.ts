@@ -13,6 +13,7 @@ import { requestLog } from './http/request-log';
 import type { Logger } from './logger';
 import { assertAdminKey } from './sandbox/admin-auth';
 import { sandboxApi } from './sandbox/sandbox-api';
+import { BackgroundTasks } from './store/background-tasks';
 import type { SandboxJobs } from './sandbox/sandbox-jobs';
 import { mountScenarioApis } from './scenarios/routes';
 import type { Sandbox, Sandboxes } from './sandbox/sandboxes';
@@ -104,7 +105,8 @@ export function createApp(context: AppContext): Express {
   app.use('/api/sandboxes/:name/settings/pps', ppsSettingsApi(sandboxes, ppsSettings));
   app.use('/api/sandboxes/:name/audit', auditSearchApi(sandboxes, config.baseUrl));
   app.use('/api/sandboxes/:name/signing-keys', signingKeyApi(sandboxes, context.trust.keys));
-  mountScenarioApis(app, config, sandboxes, READ_ONLY_TYPES);
+  const tasks = new BackgroundTasks(context.database);
+  mountScenarioApis(app, config, sandboxes, tasks, READ_ONLY_TYPES);
   app.use(
     '/api/sandboxes',
     sandboxApi(sandboxes, {
@@ -113,6 +115,8 @@ export function createApp(context: AppContext): Express {
       maxBody: config.maxBody,
       openCreationsPerMinute: config.openCreationsPerMinute,
       jobs: context.jobs,
+      tasks,
+      database: context.database,
     }),
   );
 

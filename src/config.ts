@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import path from 'node:path';
 
 /** Navet's whole configuration, read from the environment. Defaults work on a fresh machine. */
@@ -30,8 +31,8 @@ export interface Config {
   /** NAVET_LOG_LEVEL: pino level (trace, debug, info, warn, error, silent). */
   logLevel: string;
   /**
-   * NAVET_WORKERS: how many processes `navet serve` runs on the one port and database (default 1). Scenario runs,
-   * rehearsals and creation progress are kept by the process that started them, so more than one is for load.
+   * NAVET_WORKERS: how many processes `navet serve` runs on the one port and database (default: one per core).
+   * Nothing that matters lives in one process, so any of them answers any request.
    */
   workers: number;
   /** NAVET_DASHBOARD_DIR: the built web dashboard served at / (`npm run build` writes it). */
@@ -53,7 +54,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     openCreationsPerMinute: Number(env.NAVET_OPEN_CREATIONS_PER_MINUTE ?? 10),
     maxBody: env.NAVET_MAX_BODY ?? '5mb',
     logLevel: env.NAVET_LOG_LEVEL ?? 'info',
-    workers: Number(env.NAVET_WORKERS ?? 1),
+    workers: Number(env.NAVET_WORKERS || Math.min(availableParallelism(), 64)),
     dashboardDir: path.resolve(env.NAVET_DASHBOARD_DIR ?? path.join(__dirname, '..', 'dist', 'dashboard')),
     ...overrides,
   };

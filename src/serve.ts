@@ -1,4 +1,4 @@
-import cluster from 'node:cluster';
+import cluster, { type Worker } from 'node:cluster';
 import type { Server } from 'node:http';
 import type { Config } from './config';
 import { createHttpServer } from './http/http-server';
@@ -10,9 +10,25 @@ import { recordServerInfo } from './sandbox/server-info';
  * database. Nothing that matters lives in a process: replay caches, codes, keys, clocks and sandboxes
  * are in the database, and each process's read cache is checked against the sandbox's generation on
  * every request. The first process takes the port first (a second `navet serve` stops there, before it
- * opens or changes any data), migrates and seeds the demo sandbox, then starts the workers.
+ * opens or changes any data) and starts the workers at once, so that they load while it migrates and seeds
+ * the demo sandbox; they open the database when it tells them it is prepared.
  */
 const STOP_GRACE_MS = 5000;
+const WAITING = 'navet:waiting';
+const PREPARED = 'navet:prepared';
+
+/** A worker says it waits, then waits for the primary's word that the database is migrated and seeded. */
+function preparedByPrimary(): Promise<void> {
+  return new Promise((resolve) => {
+    const heard = (message: unknown) => {
+      if (message !== PREPARED) return;
+      process.off('message', heard);
+      resolve();
+    };
+    process.on('message', heard);
+    process.send?.(WAITING);
+  });
+}
 
 function stopOnSignal(stop: () => void): void {
   process.once('SIGINT', stop);
@@ -54,6 +70,7 @@ async function serveHere(config: Config, alone: boolean): Promise<Server> {
 
 export async function serve(config: Config): Promise<void> {
   if (cluster.isWorker) {
+    await preparedByPrimary();
     await serveHere(config, false);
     return;
   }
@@ -66,12 +83,9 @@ export async function serve(config: Config): Promise<void> {
     createHttpServer((_req, res) => res.writeHead(503, { 'Retry-After': '1' }).end()),
     config,
   );
-  const navet = await createNavet(config);
-  const summary = await prepare(navet);
-  await navet.close();
-  probe.closeAllConnections();
-  await new Promise((resolve) => probe.close(resolve));
   let stopping = false;
+  let prepared = false;
+  const waiting: Worker[] = [];
   // a stop while workers still start stops them too
   stopOnSignal(() => {
     stopping = true;
@@ -83,8 +97,14 @@ export async function serve(config: Config): Promise<void> {
   });
   const start = () => {
     let listened = false;
-    return cluster
-      .fork()
+    const worker = cluster.fork();
+    // answered at once when the database is prepared, otherwise once it is
+    worker.on('message', (message: unknown) => {
+      if (message !== WAITING) return;
+      if (prepared) worker.send(PREPARED);
+      else waiting.push(worker);
+    });
+    return worker
       .once('listening', () => {
         listened = true;
       })
@@ -99,10 +119,22 @@ export async function serve(config: Config): Promise<void> {
         start();
       });
   };
-  const listening = Array.from(
-    { length: config.workers },
-    () => new Promise((resolve) => start().once('listening', resolve)),
-  );
+  const workers = Array.from({ length: config.workers }, () => start());
+  const listening = workers.map((worker) => new Promise((resolve) => worker.once('listening', resolve)));
+  let summary: string;
+  try {
+    const navet = await createNavet(config);
+    summary = await prepare(navet);
+    await navet.close();
+  } catch (error) {
+    stopping = true;
+    for (const worker of workers) worker.process.kill('SIGTERM');
+    throw error;
+  }
+  probe.closeAllConnections();
+  await new Promise((resolve) => probe.close(resolve));
+  prepared = true;
+  for (const worker of waiting) if (worker.isConnected()) worker.send(PREPARED);
   await Promise.all(listening);
   process.stdout.write(`${summary}\n${config.workers} worker processes\n`);
 }

@@ -84,6 +84,7 @@ export const SANDBOX_ERROR_CODES = {
   'NAVET-OPERATOR-KEY-MISSING': 'This Navet needs the operator key to create or list sandboxes',
   'NAVET-OPERATOR-KEY-WRONG': "That is not this Navet's operator key",
   'NAVET-SANDBOX-EXISTS': 'A sandbox of this name exists already',
+  'NAVET-SANDBOX-CREATION-LOST': 'The process creating the sandbox stopped before it was done; nothing was stored',
   'NAVET-SANDBOX-GENERATOR': 'generator has an unknown or invalid setting',
   'NAVET-SANDBOX-NAME': 'The sandbox name is not 1–40 lower-case letters, digits and hyphens',
   'NAVET-SANDBOX-NOT-FOUND': 'There is no sandbox of this name',

@@ -1,7 +1,17 @@
 import { jsonBody } from '../http/json-body';
 import { type Request, type Response, Router } from 'express';
 import { rateLimit } from 'express-rate-limit';
-import { badRequest, conflict, FhirError, unauthorized } from '../fhir/operation-outcome';
+import {
+  badRequest,
+  conflict,
+  FhirError,
+  operationOutcome,
+  type OutcomeIssue,
+  unauthorized,
+} from '../fhir/operation-outcome';
+import type { BackgroundTasks } from '../store/background-tasks';
+import { DatabaseRateLimitStore } from '../store/rate-limit-store';
+import type { DatabaseHandle } from '../store/database';
 import { assertAdminKey, bearerToken, requireOperatorKey } from './admin-auth';
 import { adminKeyMatches, generateAdminKey, hashAdminKey } from './admin-keys';
 import type { JobProgress, SandboxJobs } from './sandbox-jobs';
@@ -41,6 +51,10 @@ export interface SandboxApiOptions {
   openCreationsPerMinute: number;
   /** The worker thread that builds seeds and purges deleted sandboxes. */
   jobs: SandboxJobs;
+  /** Where creations in progress are kept, so that any process answers a status URL. */
+  tasks: BackgroundTasks;
+  /** Where the open-creation rate limit counts, so that every process counts the same hits. */
+  database: DatabaseHandle;
 }
 
 /**
@@ -49,13 +63,15 @@ export interface SandboxApiOptions {
  */
 export const OPEN_CREATION_LIMITS = { syntheticPatients: 1000, documentsPerPatient: 5, labReportsPerPatient: 5 };
 
-/** A sandbox being created in the worker, as its status URL reports it. */
+/** A sandbox being created in a worker (of any process), as its status URL reports it (a background task). */
 interface Creation {
   adminKeyHash: string;
-  status: 'creating' | 'failed';
   progress?: JobProgress;
-  error?: FhirError;
+  error?: { status: number; issues: OutcomeIssue[] };
 }
+
+/** How long a failed creation's status is kept. */
+const FAILED_CREATION_KEPT_MS = 10 * 60_000;
 
 /** `Prefer: wait` (RFC 7240) or `respond-sync`: the client would rather wait than poll. */
 function wantsToWait(req: Request): boolean {
@@ -104,8 +120,9 @@ export function sandboxApi(sandboxes: Sandboxes, options: SandboxApiOptions): Ro
   const router = Router();
   router.use(jsonBody({ limit: options.maxBody, type: ['application/json', 'application/*+json'] }));
   const operator = requireOperatorKey(options.operatorKey);
-  const creations = new Map<string, Creation>();
+  const { tasks } = options;
   const openCreationRate = rateLimit({
+    store: new DatabaseRateLimitStore(options.database, 'open-creations'),
     windowMs: 60_000,
     limit: options.openCreationsPerMinute,
     // only seeded sandboxes cost work; an empty one is a few rows
@@ -154,9 +171,8 @@ export function sandboxApi(sandboxes: Sandboxes, options: SandboxApiOptions): Ro
       municipality: body.municipality,
     };
     sandboxes.checkCreateInput(input);
-    if (creations.get(input.name)?.status === 'creating' || (await sandboxes.find(input.name))) {
-      throw conflict('NAVET-SANDBOX-EXISTS', `A sandbox named '${input.name}' exists already`);
-    }
+    const exists = () => conflict('NAVET-SANDBOX-EXISTS', `A sandbox named '${input.name}' exists already`);
+    if (await sandboxes.find(input.name)) throw exists();
     const location = `${options.baseUrl}/api/sandboxes/${input.name}`;
     const adminKey = generateAdminKey();
     if (input.seed === 'empty') {
@@ -166,37 +182,47 @@ export function sandboxApi(sandboxes: Sandboxes, options: SandboxApiOptions): Ro
       res.status(201).json({ ...describeSandbox(options.baseUrl, sandbox), adminKey });
       return;
     }
-    const creation: Creation = { adminKeyHash: hashAdminKey(adminKey), status: 'creating' };
-    creations.set(input.name, creation);
+    const creation: Creation = { adminKeyHash: hashAdminKey(adminKey) };
+    // one creation of a name at a time, whichever process it started in
+    if (!(await tasks.start(input.name, 'creation', '', 'creating', creation))) throw exists();
+    let status = 'creating';
+    const writer = tasks.writer(input.name, 'creation', '', () => ({ status, content: creation }));
     const done = options.jobs
       .create({ ...input, adminKey }, (progress) => {
         creation.progress = progress;
+        writer.changed();
       })
       .then(
-        () => {
-          creations.delete(input.name);
+        async () => {
+          await writer.stop();
+          await tasks.remove(input.name, 'creation', '');
         },
-        (error: unknown) => {
-          creation.status = 'failed';
+        async (error: unknown) => {
+          status = 'failed';
           creation.error =
             error instanceof FhirError
-              ? error
-              : new FhirError(500, [
-                  {
-                    severity: 'fatal',
-                    code: 'exception',
-                    navetCode: 'NAVET-INTERNAL',
-                    text: 'The sandbox worker failed; the error is logged on the server',
-                  },
-                ]);
-          setTimeout(() => {
-            if (creations.get(input.name) === creation) creations.delete(input.name);
-          }, 10 * 60_000).unref();
+              ? { status: error.status, issues: error.issues }
+              : {
+                  status: 500,
+                  issues: [
+                    {
+                      severity: 'fatal',
+                      code: 'exception',
+                      navetCode: 'NAVET-INTERNAL',
+                      text: 'The sandbox worker failed; the error is logged on the server',
+                    },
+                  ],
+                };
+          await writer.finish();
+          setTimeout(
+            () => void tasks.removeFinished(input.name, 'creation', '').catch(() => undefined),
+            FAILED_CREATION_KEPT_MS,
+          ).unref();
         },
       );
     if (wantsToWait(req)) {
       await done;
-      if (creation.error) throw creation.error;
+      if (creation.error) throw new FhirError(creation.error.status, creation.error.issues);
       res.setHeader('Location', location);
       res.status(201).json({ ...describeSandbox(options.baseUrl, await sandboxes.get(input.name)), adminKey });
       return;
@@ -210,8 +236,9 @@ export function sandboxApi(sandboxes: Sandboxes, options: SandboxApiOptions): Ro
   /** How a creation goes: `creating` (with progress), `ready` (with the sandbox) or `failed` (with the outcome). */
   router.get('/:name/creation', async (req, res) => {
     const name = String(req.params.name);
-    const creation = creations.get(name);
-    if (creation) {
+    const task = await tasks.get<Creation>(name, 'creation', '');
+    if (task) {
+      const creation = task.content;
       const key = bearerToken(req);
       if (!key || !adminKeyMatches(key, creation.adminKeyHash)) {
         throw unauthorized(
@@ -220,8 +247,21 @@ export function sandboxApi(sandboxes: Sandboxes, options: SandboxApiOptions): Ro
           { 'WWW-Authenticate': 'Bearer realm="navet-admin"' },
         );
       }
-      if (creation.status === 'failed' && creation.error) {
-        res.json({ name, status: 'failed', statusCode: creation.error.status, outcome: creation.error.outcome });
+      if (task.orphaned) {
+        const outcome = operationOutcome([
+          {
+            severity: 'fatal',
+            code: 'incomplete',
+            navetCode: 'NAVET-SANDBOX-CREATION-LOST',
+            text: `The Navet process that was creating sandbox '${name}' stopped before it was done; nothing was stored. Create it again`,
+          },
+        ]);
+        res.json({ name, status: 'failed', statusCode: 500, outcome });
+        return;
+      }
+      if (task.status === 'failed' && creation.error) {
+        const outcome = operationOutcome(creation.error.issues);
+        res.json({ name, status: 'failed', statusCode: creation.error.status, outcome });
         return;
       }
       res.setHeader('Retry-After', '1');

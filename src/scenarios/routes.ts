@@ -1,16 +1,18 @@
 import express, { type Express } from 'express';
 import type { Config } from '../config';
 import type { Sandboxes } from '../sandbox/sandboxes';
+import type { BackgroundTasks } from '../store/background-tasks';
 import { serviceUrls } from '../sandbox/service-urls';
 import { importStaff } from '../sandbox/staff-import';
 import { rehearsalApi } from './rehearsal/rehearsal-api';
-import { adminSandbox, scenarioListApi, scenarioRunApi, ScenarioRuns } from './scenario-api';
+import { adminSandbox, scenarioListApi, scenarioRunApi } from './scenario-api';
 
 /** Mounts the scenario, staff-import and rehearsal APIs (before `/api/sandboxes`, whose router answers unknown paths). */
 export function mountScenarioApis(
   app: Express,
   config: Config,
   sandboxes: Sandboxes,
+  tasks: BackgroundTasks,
   readOnlyTypes: ReadonlySet<string>,
 ): void {
   app.use('/api/scenarios', scenarioListApi(config.operatorKey));
@@ -31,10 +33,10 @@ export function mountScenarioApis(
   );
   app.use(
     '/api/sandboxes/:name/rehearsals',
-    rehearsalApi(sandboxes, { baseUrl: config.baseUrl, maxBody: config.maxBody }),
+    rehearsalApi(sandboxes, tasks, { baseUrl: config.baseUrl, maxBody: config.maxBody }),
   );
   app.use(
     '/api/sandboxes/:name/scenario-runs',
-    scenarioRunApi(sandboxes, new ScenarioRuns(), { baseUrl: config.baseUrl, maxBody: config.maxBody }),
+    scenarioRunApi(sandboxes, tasks, { baseUrl: config.baseUrl, maxBody: config.maxBody }),
   );
 }

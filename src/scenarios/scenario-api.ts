@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { badRequest, FhirError, notFound } from '../fhir/operation-outcome';
 import { assertAdminKey, bearerToken, requireOperatorKey } from '../sandbox/admin-auth';
 import type { Sandbox, Sandboxes } from '../sandbox/sandboxes';
+import type { BackgroundTasks } from '../store/background-tasks';
 import { parseScenario, ScenarioFileError, shippedScenarios, shippedScenarioText } from './scenario-file';
 import { type CheckResult, runScenario, type StepResult } from './scenario-runner';
 
@@ -24,24 +25,8 @@ export interface ScenarioRun {
   checks: CheckResult[];
 }
 
+/** Finished runs kept per sandbox (the newest); runs are background tasks in the database, so any process answers. */
 const MAX_RUNS = 200;
-
-/** Runs kept in this process's memory, newest last; the oldest finished ones are dropped past MAX_RUNS. */
-export class ScenarioRuns {
-  private readonly runs = new Map<string, ScenarioRun>();
-
-  add(run: ScenarioRun): void {
-    this.runs.set(`${run.sandbox}/${run.id}`, run);
-    for (const [key, old] of this.runs) {
-      if (this.runs.size <= MAX_RUNS) break;
-      if (old.status !== 'running') this.runs.delete(key);
-    }
-  }
-
-  get(sandbox: string, id: string): ScenarioRun | undefined {
-    return this.runs.get(`${sandbox}/${id}`);
-  }
-}
 
 /** The scenario text of a request body: a shipped scenario's name or the YAML itself. */
 export function scenarioFromBody(body: Record<string, unknown>) {
@@ -107,7 +92,7 @@ export function scenarioListApi(operatorKey: string | undefined): Router {
 
 export function scenarioRunApi(
   sandboxes: Sandboxes,
-  runs: ScenarioRuns,
+  tasks: BackgroundTasks,
   options: { baseUrl: string; maxBody: string },
 ): Router {
   const router = Router({ mergeParams: true });
@@ -126,9 +111,17 @@ export function scenarioRunApi(
       steps: [],
       checks: [],
     };
-    runs.add(run);
+    await tasks.prune(sandbox.name, 'scenario-run', MAX_RUNS);
+    await tasks.start(sandbox.name, 'scenario-run', run.id, run.status, run);
+    const writer = tasks.writer(sandbox.name, 'scenario-run', run.id, () => ({ status: run.status, content: run }));
     const target = { url: options.baseUrl, sandbox: sandbox.name, adminKey: bearerToken(req) as string };
-    void runScenario(scenario, target, { step: (s) => run.steps.push(s), check: (c) => run.checks.push(c) })
+    const changed =
+      <T>(list: T[]) =>
+      (item: T) => {
+        list.push(item);
+        writer.changed();
+      };
+    void runScenario(scenario, target, { step: changed(run.steps), check: changed(run.checks) })
       .then((result) => {
         run.status = result.status === 'passed' ? 'passed' : 'failed';
         if (result.status === 'error') run.error = true;
@@ -139,6 +132,7 @@ export function scenarioRunApi(
       })
       .finally(() => {
         run.finishedAt = new Date().toISOString();
+        return writer.finish();
       });
     res.setHeader('Location', `${options.baseUrl}/api/sandboxes/${sandbox.name}/scenario-runs/${run.id}`);
     res.status(201).json({ id: run.id, status: run.status, scenario: run.scenario });
@@ -146,13 +140,16 @@ export function scenarioRunApi(
 
   router.get('/:id', async (req, res) => {
     const sandbox = await adminSandbox(sandboxes, req, res);
-    const run = runs.get(sandbox.name, String(req.params.id));
-    if (!run)
+    const task = await tasks.get<ScenarioRun>(sandbox.name, 'scenario-run', String(req.params.id).slice(0, 64));
+    if (!task)
       throw notFound(
         'NAVET-SCENARIO-RUN-NOT-FOUND',
-        `Sandbox '${sandbox.name}' has no scenario run '${String(req.params.id)}' (runs are kept in memory until Navet restarts)`,
+        `Sandbox '${sandbox.name}' has no scenario run '${String(req.params.id)}' (the newest ${MAX_RUNS} finished runs are kept)`,
       );
-    res.json(run);
+    const run = task.content;
+    // the process running it stopped before the run ended
+    if (task.orphaned) res.json({ ...run, status: 'failed', error: true });
+    else res.json(run);
   });
   return router;
 }

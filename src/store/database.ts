@@ -22,6 +22,39 @@ export interface DatabaseHandle {
   giveSpaceBack?(): Promise<void>;
   /** Runs a bulk load (a seed) with settings for it: SQLite keeps far more pages in memory meanwhile. */
   bulkLoad?<T>(work: () => Promise<T>): Promise<T>;
+  /**
+   * SQLite: a second connection that never waits for the write lock (SQLite's wait is a sleep that holds
+   * the event loop): a write while another connection holds the lock fails at once with SQLITE_BUSY, and
+   * `writeWithoutWaiting` tries again later. PostgreSQL waits without holding the loop: `db` itself.
+   */
+  nonWaiting(): Kysely<Database>;
+}
+
+/** How long `writeWithoutWaiting` goes on trying while the SQLite write lock is taken (a large seed holds it). */
+const NON_WAITING_DEADLINE_MS = 60_000;
+
+function isSqliteBusy(error: unknown): boolean {
+  return String((error as { code?: unknown } | undefined)?.code ?? '').startsWith('SQLITE_BUSY');
+}
+
+/**
+ * Runs a small write on the non-waiting connection; while the SQLite write lock is taken it tries again
+ * every 20 ms (the event loop goes on meanwhile), for up to `deadlineMs`.
+ */
+export async function writeWithoutWaiting<T>(
+  handle: Pick<DatabaseHandle, 'nonWaiting'>,
+  write: (db: Kysely<Database>) => Promise<T>,
+  deadlineMs = NON_WAITING_DEADLINE_MS,
+): Promise<T> {
+  const deadline = Date.now() + deadlineMs;
+  for (;;) {
+    try {
+      return await write(handle.nonWaiting());
+    } catch (error) {
+      if (!isSqliteBusy(error) || Date.now() > deadline) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  }
 }
 
 /**
@@ -50,7 +83,13 @@ export async function openDatabase(options: { databaseUrl?: string; dataDir: str
   if (options.databaseUrl) {
     const pool = new Pool({ connectionString: options.databaseUrl, max: 10 });
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
-    handle = { db, engine: 'postgres', location: redact(options.databaseUrl), close: () => db.destroy() };
+    handle = {
+      db,
+      engine: 'postgres',
+      location: redact(options.databaseUrl),
+      close: () => db.destroy(),
+      nonWaiting: () => db,
+    };
   } else {
     mkdirSync(options.dataDir, { recursive: true });
     const file = path.resolve(options.dataDir, 'navet.sqlite');
@@ -80,7 +119,26 @@ export async function openDatabase(options: { databaseUrl?: string; dataDir: str
         sqlite.pragma(`cache_size = ${before}`);
       }
     };
-    handle = { db, engine: 'sqlite', location: file, close: () => db.destroy(), giveSpaceBack, bulkLoad };
+    let nonWaiting: Kysely<Database> | undefined;
+    handle = {
+      db,
+      engine: 'sqlite',
+      location: file,
+      close: async () => {
+        await nonWaiting?.destroy();
+        await db.destroy();
+      },
+      giveSpaceBack,
+      bulkLoad,
+      nonWaiting: () => {
+        if (!nonWaiting) {
+          const connection = new BetterSqlite3(file);
+          connection.pragma('busy_timeout = 0');
+          nonWaiting = new Kysely<Database>({ dialect: new SqliteDialect({ database: connection }) });
+        }
+        return nonWaiting;
+      },
+    };
   }
   // Several processes starting at once against one PostgreSQL may race to create the migration
   // tables; the loser retries and finds the work done.

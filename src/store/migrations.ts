@@ -223,6 +223,34 @@ const changeJournal: Migration = {
   },
 };
 
+/**
+ * What a process used to keep in its memory, so that any process answers any poll: background tasks
+ * (sandbox creations, scenario runs, rehearsals) and the open-creation rate limit's counters.
+ */
+const sharedServerState: Migration = {
+  async up(db: Kysely<unknown>) {
+    await db.schema
+      .createTable('background_tasks')
+      .addColumn('sandbox', 'varchar(40)', (c) => c.notNull())
+      .addColumn('kind', 'varchar(20)', (c) => c.notNull())
+      .addColumn('id', 'varchar(64)', (c) => c.notNull())
+      .addColumn('status', 'varchar(20)', (c) => c.notNull())
+      .addColumn('content', 'text', (c) => c.notNull())
+      .addColumn('stop_requested', 'integer', (c) => c.notNull().defaultTo(0))
+      .addColumn('updated_at_ms', 'double precision', (c) => c.notNull())
+      .addPrimaryKeyConstraint('background_tasks_pk', ['sandbox', 'kind', 'id'])
+      .execute();
+    await db.schema
+      .createTable('rate_limits')
+      .addColumn('sandbox', 'varchar(40)', (c) => c.notNull())
+      .addColumn('key', 'varchar(200)', (c) => c.notNull())
+      .addColumn('hits', 'integer', (c) => c.notNull())
+      .addColumn('reset_at_ms', 'double precision', (c) => c.notNull())
+      .addPrimaryKeyConstraint('rate_limits_pk', ['sandbox', 'key'])
+      .execute();
+  },
+};
+
 const migrations: Record<string, Migration> = {
   '0001-initial': initial,
   '0002-trust-framework': trustFramework,
@@ -230,6 +258,7 @@ const migrations: Record<string, Migration> = {
   '0004-sandbox-generation': sandboxGeneration,
   '0005-change-journal': changeJournal,
   '0006-conformance': conformance,
+  '0008-shared-server-state': sharedServerState,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

@@ -119,7 +119,30 @@ export interface ConformanceChallengeTable {
   data: string | null;
 }
 
+/** A creation, scenario run or rehearsal: its status and what polls answer, kept up to date by the process running it. */
+export interface BackgroundTaskTable {
+  sandbox: string;
+  kind: string;
+  id: string;
+  status: string;
+  content: string;
+  /** Set by any process to ask the one running the task to stop it. */
+  stop_requested: number;
+  /** When the running process last wrote (a task whose process died stops being updated). */
+  updated_at_ms: number;
+}
+
+/** Hits per client and window of a rate limit ('' as sandbox: server-wide). */
+export interface RateLimitTable {
+  sandbox: string;
+  key: string;
+  hits: number;
+  reset_at_ms: number;
+}
+
 export interface Database {
+  background_tasks: BackgroundTaskTable;
+  rate_limits: RateLimitTable;
   conformance_sessions: ConformanceSessionTable;
   conformance_exchanges: ConformanceExchangeTable;
   conformance_challenges: ConformanceChallengeTable;

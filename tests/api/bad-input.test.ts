@@ -1,4 +1,5 @@
 import { exportJWK, generateKeyPair } from 'jose';
+import { readFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
@@ -20,13 +21,33 @@ let http: ReturnType<typeof supertest>;
 let closeServer: () => Promise<void>;
 let demo: { name: string; adminKey: string; auth: string };
 
-const seen = { requests: 0, serverErrors: [] as string[], longestBlockMs: 0, longestHealthzMs: 0, idleHealthzMs: 0 };
+const seen = {
+  requests: 0,
+  serverErrors: [] as string[],
+  longestBlockMs: 0,
+  longestDelayMs: 0,
+  longestHealthzMs: 0,
+  idleHealthzMs: 0,
+  idleBlockMs: 0,
+  blocks: [] as string[],
+};
+/** The longest the server's event loop may be held by one request: /healthz (and every sandbox) waits that long. */
+const MAX_BLOCK_MS = 100;
 /**
- * How long /healthz may wait while a heavy request runs: 100 ms beyond what it waits on this machine
- * with nothing else to do (measured first: a machine shared by many processes delays every answer a
- * little; a blocked event loop delays it by the whole request, seconds before issue 14).
+ * The CPU measure does not see a loop asleep in a blocking call (SQLite waiting for its write lock sleeps
+ * on the loop's thread): /healthz must answer within a second too. On this shared machine an idle
+ * /healthz waits up to ~0.5 s; a loop asleep on the lock held it 5 s.
  */
-const allowedHealthzMs = () => 100 + seen.idleHealthzMs;
+const MAX_HEALTHZ_MS = 1000;
+
+/**
+ * CPU time the main thread has run, in ms (Linux, in clock ticks of 10 ms). The event loop is held for as
+ * long as its thread runs without coming back to it; time the OS gives to other processes is not a block.
+ */
+function mainThreadCpuMs(): number {
+  const fields = readFileSync('/proc/thread-self/stat', 'utf8').split(') ')[1].split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+}
 type Answer = {
   status: number;
   body: Record<string, unknown> & { issue?: { code: string; details?: { coding?: { code: string }[] } }[] };
@@ -59,14 +80,22 @@ function expectOAuthError(res: Answer, status: number, error: string, errorCode:
 }
 
 /**
- * Runs a request while /healthz is asked every 20 ms and the event loop's delay is recorded; both
- * must stay under 100 ms: one client's request never holds the server for everyone.
+ * Runs a request while /healthz is asked every 20 ms, recording the longest /healthz wait, the event
+ * loop's longest delay (wall time, which includes moments the OS ran other processes) and its longest
+ * block: the CPU time its thread ran between two turns of the loop (a timer every 5 ms marks the turns).
  */
 async function whileHealthzIsAsked<T>(
   work: () => Promise<T>,
-): Promise<{ result: T; healthzMs: number; blockMs: number }> {
+): Promise<{ result: T; healthzMs: number; delayMs: number; blockMs: number }> {
   const histogram = monitorEventLoopDelay({ resolution: 10 });
   histogram.enable();
+  let blockMs = 0;
+  let lastCpu = mainThreadCpuMs();
+  const turns = setInterval(() => {
+    const cpu = mainThreadCpuMs();
+    blockMs = Math.max(blockMs, cpu - lastCpu);
+    lastCpu = cpu;
+  }, 5);
   let running = true;
   let healthzMs = 0;
   const poll = (async () => {
@@ -80,37 +109,33 @@ async function whileHealthzIsAsked<T>(
   })();
   try {
     const result = await work();
-    return { result, healthzMs, blockMs: histogram.max / 1e6 };
+    return { result, healthzMs, delayMs: histogram.max / 1e6, blockMs };
   } finally {
     running = false;
     await poll;
+    clearInterval(turns);
     histogram.disable();
   }
 }
 
-/**
- * Sends a heavy request while /healthz is asked. On a machine shared with other busy processes one
- * measurement can catch a moment the OS gave the CPU to someone else, so a request whose /healthz wait
- * is over the bound is sent again (up to three times) and the shortest wait counts: a blocked event
- * loop blocks every time.
- */
-async function heavy(label: string, work: () => Promise<Answer>): Promise<Answer> {
-  let shortest = Number.POSITIVE_INFINITY;
-  let answer: Answer | undefined;
-  for (let attempt = 0; attempt < 3 && shortest > allowedHealthzMs(); attempt++) {
-    const { result, healthzMs, blockMs } = await whileHealthzIsAsked(work);
-    answer = count(label, result);
-    if (healthzMs < shortest) {
-      shortest = healthzMs;
-      seen.longestBlockMs = Math.max(seen.longestBlockMs, blockMs);
-    }
-  }
-  seen.longestHealthzMs = Math.max(seen.longestHealthzMs, shortest);
-  expect({ label, healthzWaitedTooLong: shortest > allowedHealthzMs() }).toEqual({
+/** Records what one measurement saw; the event loop must not have been held longer than MAX_BLOCK_MS. */
+function expectNoBlock(label: string, measured: { healthzMs: number; delayMs: number; blockMs: number }): void {
+  seen.longestBlockMs = Math.max(seen.longestBlockMs, measured.blockMs);
+  seen.longestDelayMs = Math.max(seen.longestDelayMs, measured.delayMs);
+  seen.longestHealthzMs = Math.max(seen.longestHealthzMs, measured.healthzMs);
+  seen.blocks.push(`${label}: ${measured.blockMs} ms`);
+  expect({
     label,
-    healthzWaitedTooLong: false,
-  });
-  return answer as Answer;
+    heldTheEventLoop: measured.blockMs > MAX_BLOCK_MS,
+    healthzStalled: measured.healthzMs > MAX_HEALTHZ_MS,
+  }).toEqual({ label, heldTheEventLoop: false, healthzStalled: false });
+}
+
+/** Sends a heavy request once while /healthz is asked: it must not hold the event loop (MAX_BLOCK_MS). */
+async function heavy(label: string, work: () => Promise<Answer>): Promise<Answer> {
+  const measured = await whileHealthzIsAsked(work);
+  expectNoBlock(label, measured);
+  return count(label, measured.result);
 }
 
 /** Creates a fixtures sandbox on this (operator-key) Navet and waits for it. */
@@ -176,13 +201,15 @@ beforeAll(async () => {
   http = supertest(base);
   closeServer = () => new Promise((resolve) => server.close(() => resolve()));
   demo = await createSeeded({ syntheticPatients: 20 });
-  seen.idleHealthzMs = (await whileHealthzIsAsked(() => new Promise((resolve) => setTimeout(resolve, 3000)))).healthzMs;
+  const idle = await whileHealthzIsAsked(() => new Promise((resolve) => setTimeout(resolve, 3000)));
+  seen.idleHealthzMs = idle.healthzMs;
+  seen.idleBlockMs = idle.blockMs;
 });
 
 afterAll(async () => {
   // the figures of the closing note of issue 14
   console.log(
-    `bad-input suite: ${seen.requests} bad requests, ${seen.serverErrors.length} answers of 5xx, longest event-loop block ${seen.longestBlockMs.toFixed(1)} ms, longest /healthz wait ${seen.longestHealthzMs.toFixed(1)} ms (idle: ${seen.idleHealthzMs.toFixed(1)} ms)`,
+    `bad-input suite: ${seen.requests} bad requests, ${seen.serverErrors.length} answers of 5xx, longest event-loop block ${seen.longestBlockMs} ms of CPU (idle: ${seen.idleBlockMs} ms), longest event-loop delay ${seen.longestDelayMs.toFixed(1)} ms, longest /healthz wait ${seen.longestHealthzMs.toFixed(1)} ms (idle: ${seen.idleHealthzMs.toFixed(1)} ms)\n${seen.blocks.join('\n')}`,
   );
   await closeServer();
   await navet.close();
@@ -443,11 +470,7 @@ describe('create-test-token switches of the wrong type → 400 invalid_request n
 describe('sandbox creation seeds in a worker: the server keeps answering', () => {
   test('202 with the admin key once and a status URL; the status goes to ready while /healthz answers', async () => {
     const name = uniqueSandboxName('big');
-    const {
-      result: created,
-      blockMs,
-      healthzMs,
-    } = await whileHealthzIsAsked(async () => {
+    const measured = await whileHealthzIsAsked(async () => {
       const res = count(
         'create',
         await http
@@ -468,12 +491,11 @@ describe('sandbox creation seeds in a worker: the server keeps answering', () =>
         await new Promise((resolve) => setTimeout(resolve, 100));
       }
     });
-    seen.longestBlockMs = Math.max(seen.longestBlockMs, blockMs);
-    seen.longestHealthzMs = Math.max(seen.longestHealthzMs, healthzMs);
-    expect(healthzMs).toBeLessThan(allowedHealthzMs());
+    expectNoBlock('create 400 patients in the worker', measured);
+    const created = measured.result;
     expect((created.body.sandbox as { name: string }).name).toBe(name);
     expect(await navet.navet.sandboxes.store.countResources(name)).toBeGreaterThan(400);
-  });
+  }, 240_000);
 
   test('Prefer: wait → 201 when ready; the status URL wants the admin key', async () => {
     const name = uniqueSandboxName('wait');
@@ -696,16 +718,15 @@ describe('seeded ids carry no national id', () => {
 
 describe('delete is gone at once, purges everything and gives the space back', () => {
   test('no rows are left in any table, and SQLite has no free pages left over', async () => {
-    let doomed = await createSeeded({ syntheticPatients: 100 });
-    // each attempt deletes a sandbox of its own (see heavy)
-    const res = await heavy('delete', async () => {
-      if (!(await navet.navet.sandboxes.find(doomed.name))) doomed = await createSeeded({ syntheticPatients: 100 });
-      await http
-        .post(`/api/sandboxes/${doomed.name}/snapshots`)
-        .set('Authorization', doomed.auth)
-        .send({ label: 'kept' });
-      return http.delete(`/api/sandboxes/${doomed.name}`).set('Authorization', doomed.auth);
-    });
+    const doomed = await createSeeded({ syntheticPatients: 100 });
+    // a snapshot to purge too (taken before: snapshots are another request class)
+    await http
+      .post(`/api/sandboxes/${doomed.name}/snapshots`)
+      .set('Authorization', doomed.auth)
+      .send({ label: 'kept' });
+    const res = await heavy('delete', () =>
+      http.delete(`/api/sandboxes/${doomed.name}`).set('Authorization', doomed.auth),
+    );
     expect(res.status).toBe(204);
     const db = navet.navet.database.db;
     for (const table of [

@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { badRequest, notFound } from '../../fhir/operation-outcome';
 import { bearerToken } from '../../sandbox/admin-auth';
 import type { Sandboxes } from '../../sandbox/sandboxes';
+import type { BackgroundTasks } from '../../store/background-tasks';
 import { planMunicipality, type MunicipalityDescription } from '../../sandbox/seed/municipality';
 import type { SandboxTarget } from '../actor-client';
 import { adminSandbox, objectBody } from '../scenario-api';
@@ -19,16 +20,18 @@ import {
 /**
  * `POST /api/sandboxes/{name}/rehearsals` `{"hours", "speed", "faults"?}` → 201 `{"id"}`;
  * `GET …/rehearsals/{id}` (status, progress); `POST …/rehearsals/{id}/stop`;
- * `GET …/rehearsals/{id}/report?format=json|html`. Rehearsals live in this process's memory.
+ * `GET …/rehearsals/{id}/report?format=json|html`. A rehearsal runs in the process that started it and
+ * keeps its state in the database (a background task), so any process answers, and a stop sent to any
+ * process reaches the one running it.
  */
 interface Rehearsal {
   id: string;
   sandbox: string;
-  description: MunicipalityDescription;
-  target: SandboxTarget;
   state: RehearsalState;
-  abort: AbortController;
 }
+
+/** Finished rehearsals kept per sandbox (the newest). */
+const MAX_REHEARSALS = 50;
 
 /** Builds the report from a rehearsal's state and the sandbox as it is now (organisations, registrations). */
 export async function reportOf(
@@ -73,19 +76,28 @@ function summary(r: Rehearsal) {
   };
 }
 
-export function rehearsalApi(sandboxes: Sandboxes, options: { baseUrl: string; maxBody: string }): Router {
+export function rehearsalApi(
+  sandboxes: Sandboxes,
+  tasks: BackgroundTasks,
+  options: { baseUrl: string; maxBody: string },
+): Router {
   const router = Router({ mergeParams: true });
   router.use(express.json({ limit: options.maxBody }));
-  const rehearsals = new Map<string, Rehearsal>();
-  const find = async (req: Request, res: Response): Promise<Rehearsal> => {
+  const find = async (req: Request, res: Response): Promise<Rehearsal & { municipality?: MunicipalityDescription }> => {
     const sandbox = await adminSandbox(sandboxes, req, res);
-    const rehearsal = rehearsals.get(`${sandbox.name}/${String(req.params.id)}`);
-    if (!rehearsal)
+    const id = String(req.params.id).slice(0, 64);
+    const task = await tasks.get<RehearsalState>(sandbox.name, 'rehearsal', id);
+    if (!task)
       throw notFound(
         'NAVET-REHEARSAL-NOT-FOUND',
-        `Sandbox '${sandbox.name}' has no rehearsal '${String(req.params.id)}' (rehearsals are kept in memory until Navet restarts)`,
+        `Sandbox '${sandbox.name}' has no rehearsal '${String(req.params.id)}' (the newest ${MAX_REHEARSALS} finished ones are kept)`,
       );
-    return rehearsal;
+    const state = task.content;
+    if (task.orphaned) {
+      state.status = 'failed';
+      state.error = 'the Navet process running the rehearsal stopped';
+    }
+    return { id, sandbox: sandbox.name, state, municipality: sandbox.municipality };
   };
 
   router.post('/', async (req, res) => {
@@ -96,7 +108,7 @@ export function rehearsalApi(sandboxes: Sandboxes, options: { baseUrl: string; m
         `Sandbox '${sandbox.name}' is not a municipality sandbox: create one with {"seed": "municipality", "municipality": {"preset": "bodo"}}`,
         ['name'],
       );
-    if ([...rehearsals.values()].some((r) => r.sandbox === sandbox.name && r.state.status === 'running'))
+    if ((await tasks.running(sandbox.name, 'rehearsal')).length > 0)
       throw badRequest('NAVET-REHEARSAL-RUNNING', `Sandbox '${sandbox.name}' has a rehearsal running; stop it first`);
     let chosen;
     try {
@@ -109,19 +121,25 @@ export function rehearsalApi(sandboxes: Sandboxes, options: { baseUrl: string; m
     const rehearsal: Rehearsal = {
       id: randomUUID(),
       sandbox: sandbox.name,
-      description: sandbox.municipality,
-      target: { url: options.baseUrl, sandbox: sandbox.name, adminKey: bearerToken(req) as string },
       state: newRehearsalState(sandbox.municipality, chosen),
-      abort: new AbortController(),
     };
-    rehearsals.set(`${sandbox.name}/${rehearsal.id}`, rehearsal);
-    void runRehearsal(rehearsal.description, rehearsal.target, rehearsal.state, rehearsal.abort.signal).catch(
-      (error: Error) => {
+    const target = { url: options.baseUrl, sandbox: sandbox.name, adminKey: bearerToken(req) as string };
+    await tasks.prune(sandbox.name, 'rehearsal', MAX_REHEARSALS);
+    await tasks.start(sandbox.name, 'rehearsal', rehearsal.id, 'running', rehearsal.state);
+    // written every second (HEARTBEAT_MS) while it runs, and when it ends
+    const writer = tasks.writer(sandbox.name, 'rehearsal', rehearsal.id, () => ({
+      status: rehearsal.state.status,
+      content: rehearsal.state,
+    }));
+    const abort = new AbortController();
+    writer.onStop = () => abort.abort();
+    void runRehearsal(sandbox.municipality, target, rehearsal.state, abort.signal)
+      .catch((error: Error) => {
         rehearsal.state.status = 'failed';
         rehearsal.state.error = error.message;
         rehearsal.state.finishedAt ??= new Date().toISOString();
-      },
-    );
+      })
+      .finally(() => writer.finish());
     res.setHeader('Location', `${options.baseUrl}/api/sandboxes/${sandbox.name}/rehearsals/${rehearsal.id}`);
     res.status(201).json({ id: rehearsal.id, status: 'running', planned: rehearsal.state.counts });
   });
@@ -132,8 +150,13 @@ export function rehearsalApi(sandboxes: Sandboxes, options: { baseUrl: string; m
 
   router.post('/:id/stop', async (req, res) => {
     const rehearsal = await find(req, res);
-    rehearsal.abort.abort();
-    res.json(summary(rehearsal));
+    if (rehearsal.state.status !== 'running') {
+      res.json(summary(rehearsal));
+      return;
+    }
+    // the process running it sees the request at its next write (within a second) and stops
+    await tasks.requestStop(rehearsal.sandbox, 'rehearsal', rehearsal.id);
+    res.json({ ...summary(rehearsal), stopRequested: true });
   });
 
   router.get('/:id/report', async (req, res) => {
@@ -141,7 +164,13 @@ export function rehearsalApi(sandboxes: Sandboxes, options: { baseUrl: string; m
     const format = req.query.format ?? 'json';
     if (format !== 'json' && format !== 'html')
       throw badRequest('NAVET-REHEARSAL-FORMAT', 'format must be json or html', ['format']);
-    const report = await reportOf(rehearsal.sandbox, rehearsal.description, rehearsal.target, rehearsal.state);
+    const target = { url: options.baseUrl, sandbox: rehearsal.sandbox, adminKey: bearerToken(req) as string };
+    const report = await reportOf(
+      rehearsal.sandbox,
+      rehearsal.municipality as MunicipalityDescription,
+      target,
+      rehearsal.state,
+    );
     if (format === 'html') res.type('html').send(readinessReportHtml(report));
     else res.json(report);
   });
