@@ -221,11 +221,13 @@ export async function sampleAnswer(origin: string, request: autocannon.Request):
 export async function createBenchSandbox(origin: string, patients: number): Promise<BenchSandbox> {
   const name = `bench-${Date.now().toString(36)}`;
   const today = new Date().toISOString().slice(0, 10);
-  const { adminKey } = (await callJson('POST', `${origin}/api/sandboxes`, {
-    name,
-    seed: 'fixtures',
-    generator: { syntheticPatients: patients, referenceDate: today },
-  })) as { adminKey: string };
+  // a seeded sandbox is built in the background: wait for it (RFC 7240)
+  const { adminKey } = (await callJson(
+    'POST',
+    `${origin}/api/sandboxes`,
+    { name, seed: 'fixtures', generator: { syntheticPatients: patients, referenceDate: today } },
+    { Prefer: 'wait' },
+  )) as { adminKey: string };
   const page = await callJson('GET', `${origin}/sandboxes/${name}/fhir/Patient?_count=1000&_total=none`, undefined, {
     Authorization: `Bearer ${adminKey}`,
   });

@@ -4,9 +4,10 @@ import {
   calculateJwkThumbprint,
   decodeJwt,
   decodeProtectedHeader,
-  EmbeddedJWK,
+  importJWK,
   type JWK,
   jwtVerify,
+  type KeyLike,
 } from 'jose';
 import { createHash, createHmac, randomBytes } from 'node:crypto';
 import { TrustError } from '../http/trust-error';
@@ -49,6 +50,26 @@ function normalizeUrl(url: string): string | undefined {
   } catch {
     return undefined;
   }
+}
+
+const MAX_KEPT_KEYS = 10_000;
+const importedKeys = new Map<string, KeyLike>();
+
+/**
+ * The proof's public key, imported once per thumbprint and algorithm (a client signs many proofs with one
+ * key; the thumbprint covers every member that makes the key, so the same thumbprint is the same key).
+ */
+async function proofKey(jwk: JWK, alg: string, jkt: string): Promise<KeyLike> {
+  const id = `${alg} ${jkt}`;
+  let key = importedKeys.get(id);
+  if (!key) {
+    const imported = await importJWK({ ...jwk, ext: true }, alg);
+    if (imported instanceof Uint8Array || imported.type !== 'public') throw new Error('not a public key');
+    if (importedKeys.size >= MAX_KEPT_KEYS) importedKeys.delete(importedKeys.keys().next().value as string);
+    importedKeys.set(id, imported);
+    key = imported;
+  }
+  return key;
 }
 
 export async function verifyDpopProof(check: DpopCheck): Promise<VerifiedDpopProof> {
@@ -102,7 +123,7 @@ export async function verifyDpopProof(check: DpopCheck): Promise<VerifiedDpopPro
     );
   }
   try {
-    await jwtVerify(proof, EmbeddedJWK, { algorithms: DPOP_ALGORITHMS, typ: 'dpop+jwt' });
+    await jwtVerify(proof, await proofKey(jwk, header.alg, jkt), { algorithms: DPOP_ALGORITHMS, typ: 'dpop+jwt' });
   } catch {
     throw invalid('NAVET-DPOP-SIGNATURE', 'The DPoP proof signature does not verify with its jwk');
   }

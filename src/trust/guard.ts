@@ -139,6 +139,55 @@ class PublishedKeyCache {
   }
 }
 
+type PublishedKeys = ReturnType<typeof createLocalJWKSet>;
+type VerifiedClaims = JWTPayload & Record<string, unknown>;
+const MAX_VERIFIED_TOKENS = 10_000;
+const CLOCK_TOLERANCE_S = 5;
+
+/**
+ * Access tokens whose signature, issuer, audience and typ verified, with their parsed attestation: a client
+ * sends one token with many requests, and its signature need not be checked again. An entry counts only
+ * with the very key set it was verified with (re-read every 30 s, so a retired key stops counting as
+ * before); the times (exp, nbf) are checked on every request by the sandbox clock, and everything else
+ * (DPoP proof, replay, scopes, attestation rules) runs per request as for a new token. Bounded: the
+ * oldest entry goes first.
+ */
+class VerifiedTokens {
+  private readonly tokens = new Map<
+    string,
+    { keys: PublishedKeys; claims: VerifiedClaims; attestation?: ReturnType<typeof parseAuthorizationDetails> }
+  >();
+
+  get(key: string, keys: PublishedKeys) {
+    const entry = this.tokens.get(key);
+    return entry?.keys === keys ? entry : undefined;
+  }
+
+  set(key: string, keys: PublishedKeys, claims: VerifiedClaims) {
+    if (this.tokens.size >= MAX_VERIFIED_TOKENS) this.tokens.delete(this.tokens.keys().next().value as string);
+    const entry = { keys, claims: deepFreeze(claims) };
+    this.tokens.set(key, entry);
+    return entry;
+  }
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const child of Object.values(value)) deepFreeze(child);
+  }
+  return value;
+}
+
+/** jose's time checks of a verified token (the same errors), by the sandbox clock `now`. */
+function checkTokenTimes(claims: VerifiedClaims, now: Date): void {
+  const nowS = Math.floor(now.getTime() / 1000);
+  if (typeof claims.nbf === 'number' && claims.nbf > nowS + CLOCK_TOLERANCE_S)
+    throw new errors.JWTClaimValidationFailed('"nbf" claim timestamp check failed', claims, 'nbf', 'check_failed');
+  if (typeof claims.exp === 'number' && claims.exp <= nowS - CLOCK_TOLERANCE_S)
+    throw new errors.JWTExpired('"exp" claim timestamp check failed', claims, 'exp', 'check_failed');
+}
+
 /** What the guard has verified so far of a request (res.locals.knownAccess): the access log of a rejection. */
 export function knownAccessOf(res: Response): KnownAccess {
   return (
@@ -159,6 +208,7 @@ export type AccessVerifier = (req: Request, res: Response) => Promise<AccessCont
 
 export function accessVerifier(deps: GuardDependencies, options: GuardOptions): AccessVerifier {
   const publishedKeys = new PublishedKeyCache(deps.services);
+  const verifiedTokens = new VerifiedTokens();
   return async (req: Request, res: Response) => {
     const sandbox = res.locals.sandbox as Sandbox;
     const eventId = eventIdOf(res);
@@ -189,44 +239,53 @@ export function accessVerifier(deps: GuardDependencies, options: GuardOptions): 
         'NAVET-TOKEN-TOO-LARGE',
         `The access token is longer than ${MAX_TOKEN_LENGTH} characters`,
       );
-    try {
-      const header = decodeProtectedHeader(token);
-      if (header.alg !== SIGNING_ALG)
-        throw unauthorized(
-          scheme,
-          'invalid_token',
-          'NAVET-TOKEN-ALG',
-          `The access token must be signed with ${SIGNING_ALG}; its alg is ${JSON.stringify(header.alg ?? null)}`,
-        );
-    } catch (error) {
-      if (error instanceof FhirError) throw error;
-      throw unauthorized(scheme, 'invalid_token', 'NAVET-TOKEN-MALFORMED', 'The access token is not a JWT');
-    }
-    let claims: JWTPayload & Record<string, unknown>;
-    const verify = async (fresh: boolean) => {
-      const keys = await publishedKeys.get(sandbox.name, fresh);
-      return (
-        await jwtVerify(token, keys, {
+    const cacheKey = `${sandbox.name} ${token}`;
+    let verified = verifiedTokens.get(cacheKey, await publishedKeys.get(sandbox.name, false));
+    if (!verified) {
+      try {
+        const header = decodeProtectedHeader(token);
+        if (header.alg !== SIGNING_ALG)
+          throw unauthorized(
+            scheme,
+            'invalid_token',
+            'NAVET-TOKEN-ALG',
+            `The access token must be signed with ${SIGNING_ALG}; its alg is ${JSON.stringify(header.alg ?? null)}`,
+          );
+      } catch (error) {
+        if (error instanceof FhirError) throw error;
+        throw unauthorized(scheme, 'invalid_token', 'NAVET-TOKEN-MALFORMED', 'The access token is not a JWT');
+      }
+      const verify = async (fresh: boolean) => {
+        const keys = await publishedKeys.get(sandbox.name, fresh);
+        const { payload } = await jwtVerify(token, keys, {
           algorithms: [SIGNING_ALG],
           issuer,
           audience: options.audience,
           currentDate: now,
           typ: 'at+jwt',
-          clockTolerance: 5,
-        })
-      ).payload as JWTPayload & Record<string, unknown>;
-    };
-    try {
+          clockTolerance: CLOCK_TOLERANCE_S,
+        });
+        return verifiedTokens.set(cacheKey, keys, payload as VerifiedClaims);
+      };
       try {
-        claims = await verify(false);
+        try {
+          verified = await verify(false);
+        } catch (error) {
+          // a key rotated by another Navet process: read the keys again once
+          if (!(error instanceof errors.JWKSNoMatchingKey)) throw error;
+          verified = await verify(true);
+        }
       } catch (error) {
-        // a key rotated by another Navet process: read the keys again once
-        if (!(error instanceof errors.JWKSNoMatchingKey)) throw error;
-        claims = await verify(true);
+        throw tokenError(error, scheme, options.audience, issuer);
       }
-    } catch (error) {
-      throw tokenError(error, scheme, options.audience, issuer);
+    } else {
+      try {
+        checkTokenTimes(verified.claims, now);
+      } catch (error) {
+        throw tokenError(error, scheme, options.audience, issuer);
+      }
     }
+    const { claims } = verified;
     if (typeof claims.client_id !== 'string' || typeof claims[CLAIM.orgnrParent] !== 'string') {
       throw unauthorized(
         scheme,
@@ -341,7 +400,8 @@ export function accessVerifier(deps: GuardDependencies, options: GuardOptions): 
       ]);
     }
     if (attestationClaim !== undefined) {
-      const { attestation } = parseAuthorizationDetails(attestationClaim, 'access token');
+      verified.attestation ??= deepFreeze(parseAuthorizationDetails(attestationClaim, 'access token'));
+      const { attestation } = verified.attestation;
       if (attestation) {
         const attestedPid = attestation.practitioner?.identifier?.id;
         // the registries as this sandbox's generation has them, read once per process
