@@ -122,7 +122,7 @@ export function sandboxApi(sandboxes: Sandboxes, options: SandboxApiOptions): Ro
   const operator = requireOperatorKey(options.operatorKey);
   const { tasks } = options;
   const openCreationRate = rateLimit({
-    store: new DatabaseRateLimitStore(options.database, 'open-creations'),
+    store: new DatabaseRateLimitStore(options.database, `open-creations ${options.baseUrl}`),
     windowMs: 60_000,
     limit: options.openCreationsPerMinute,
     // only seeded sandboxes cost work; an empty one is a few rows

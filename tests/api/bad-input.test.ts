@@ -561,7 +561,10 @@ describe('sandbox creation seeds in a worker: the server keeps answering', () =>
 describe('without NAVET_OPERATOR_KEY, creation is capped', () => {
   let open: TestNavet;
   beforeAll(async () => {
-    open = await startTestNavet({ NAVET_OPEN_CREATIONS_PER_MINUTE: '3' });
+    open = await startTestNavet({
+      NAVET_OPEN_CREATIONS_PER_MINUTE: '3',
+      NAVET_BASE_URL: `http://open-${process.pid}-${Date.now()}.test`,
+    });
   });
   afterAll(() => open.close());
 
@@ -609,7 +612,10 @@ describe('without NAVET_OPERATOR_KEY, creation is capped', () => {
   });
 
   test('seeded creations per minute per client are limited → 429', async () => {
-    const limited = await startTestNavet({ NAVET_OPEN_CREATIONS_PER_MINUTE: '3' });
+    const limited = await startTestNavet({
+      NAVET_OPEN_CREATIONS_PER_MINUTE: '3',
+      NAVET_BASE_URL: `http://limited-${process.pid}-${Date.now()}.test`,
+    });
     const answers: number[] = [];
     for (let i = 0; i < 4; i++) {
       // refused creations count too: the limit is on asking
