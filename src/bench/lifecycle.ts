@@ -128,8 +128,10 @@ export async function seedFigure(
   const started = process.hrtime.bigint();
   let adminKey: string;
   try {
-    adminKey = (await callJson('POST', `${navet.origin}/api/sandboxes`, { name, seed: 'fixtures', generator }))
-      .adminKey as string;
+    // waits for the seed (without `Prefer: wait` creation answers 202 at once)
+    adminKey = (
+      await callJson('POST', `${navet.origin}/api/sandboxes`, { name, seed: 'fixtures', generator }, { Prefer: 'wait' })
+    ).adminKey as string;
   } finally {
     clearInterval(sampler);
   }
