@@ -84,6 +84,8 @@ const SANDBOX_DATA_TABLES = [
 const GENERATOR_KEYS = ['seed', 'referenceDate', 'syntheticPatients', 'documentsPerPatient', 'labReportsPerPatient'];
 /** Rows deleted per transaction when a sandbox is purged. */
 const PURGE_CHUNK = 5000;
+/** How long a purge waits before its last pass, for requests of the deleted sandbox still under way. */
+const PURGE_GRACE_MS = 1000;
 
 /** Hears how far long work is: the phase, and how much of it is done. */
 export type SandboxProgress = (phase: 'building' | 'storing' | 'deleting', done: number, total: number) => void;
@@ -420,18 +422,28 @@ export class Sandboxes {
     onProgress?.('deleting', done, total);
     const rowKey = sql.raw(this.database.engine === 'postgres' ? 'ctid' : 'rowid');
     const noted = sql`exists (select 1 from sandbox_purges p where p.name = ${name} and p.id = ${note.id})`;
-    for (const table of SANDBOX_DATA_TABLES) {
-      for (;;) {
-        const result =
-          await sql`delete from ${sql.table(table)} where ${rowKey} in (select ${rowKey} from ${sql.table(table)} where sandbox = ${name} limit ${PURGE_CHUNK}) and ${noted}`.execute(
-            this.db,
-          );
-        const deleted = Number(result.numAffectedRows ?? 0);
-        done += deleted;
-        onProgress?.('deleting', Math.min(done, total), total);
-        if (deleted < PURGE_CHUNK) break;
+    const pass = async (): Promise<number> => {
+      let deletedInPass = 0;
+      for (const table of SANDBOX_DATA_TABLES) {
+        for (;;) {
+          const result =
+            await sql`delete from ${sql.table(table)} where ${rowKey} in (select ${rowKey} from ${sql.table(table)} where sandbox = ${name} limit ${PURGE_CHUNK}) and ${noted}`.execute(
+              this.db,
+            );
+          const deleted = Number(result.numAffectedRows ?? 0);
+          deletedInPass += deleted;
+          done += deleted;
+          onProgress?.('deleting', Math.min(done, total), total);
+          if (deleted < PURGE_CHUNK) break;
+        }
       }
-    }
+      return deletedInPass;
+    };
+    await pass();
+    // requests that had found the sandbox before it was deleted may still write a row or two: once they
+    // are done, passes follow until one finds nothing
+    do await new Promise((resolve) => setTimeout(resolve, PURGE_GRACE_MS));
+    while ((await pass()) > 0);
     await this.db.deleteFrom('sandbox_purges').where('name', '=', name).where('id', '=', note.id).execute();
     await this.database.giveSpaceBack?.();
   }
