@@ -255,15 +255,26 @@ test('a snapshot of a large sandbox with thousands of changes never holds the ev
       lastUpdated: new Date().toISOString(),
     })),
   );
-  // a busy machine can take the CPU away at any moment: the shortest of three tries counts
-  let shortest = Number.POSITIVE_INFINITY;
-  for (let attempt = 0; attempt < 3 && shortest >= 100; attempt++) {
+  // a busy machine can take the CPU away at any moment: as in bad-input.test.ts, the bound is 100 ms over
+  // what the event loop waits when idle for as long, and the best of three tries counts
+  const maxDelayMs = async (during: () => Promise<unknown>) => {
     const histogram = monitorEventLoopDelay({ resolution: 5 });
     histogram.enable();
-    const work = await api(sandbox).snapshot(`big-${attempt}`);
+    await during();
     histogram.disable();
-    expect(work.resources).toBe(3000);
-    shortest = Math.min(shortest, histogram.max / 1e6);
+    return histogram.max / 1e6;
+  };
+  let best = Number.POSITIVE_INFINITY;
+  for (let attempt = 0; attempt < 3 && best >= 100; attempt++) {
+    let tookMs = 0;
+    const blockedMs = await maxDelayMs(async () => {
+      const started = performance.now();
+      const work = await api(sandbox).snapshot(`big-${attempt}`);
+      tookMs = performance.now() - started;
+      expect(work.resources).toBe(3000);
+    });
+    const idleMs = await maxDelayMs(() => new Promise((resolve) => setTimeout(resolve, tookMs)));
+    best = Math.min(best, blockedMs - idleMs);
   }
-  expect(shortest).toBeLessThan(100);
+  expect(best).toBeLessThan(100);
 }, 480_000);
