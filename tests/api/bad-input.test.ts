@@ -5,7 +5,7 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import supertest from 'supertest';
 import { createHttpServer } from '../../src/http/http-server';
 import { MAX_JSON_DEPTH } from '../../src/http/json-body';
-import { patientIdOf, startTestNavet, type TestNavet, uniqueSandboxName } from '../helpers/test-navet';
+import { patientIdOf, startTestNavet, type TestNavet, uniqueSandboxName, waitForPurge } from '../helpers/test-navet';
 
 /**
  * Issue 14: a bad request from one client gets a 4xx naming what is wrong, never a 5xx, never a frozen
@@ -697,9 +697,13 @@ describe('seeded ids carry no national id', () => {
 describe('delete is gone at once, purges everything and gives the space back', () => {
   test('no rows are left in any table, and SQLite has no free pages left over', async () => {
     let doomed = await createSeeded({ syntheticPatients: 100 });
+    const deleted = [doomed.name];
     // each attempt deletes a sandbox of its own (see heavy)
     const res = await heavy('delete', async () => {
-      if (!(await navet.navet.sandboxes.find(doomed.name))) doomed = await createSeeded({ syntheticPatients: 100 });
+      if (!(await navet.navet.sandboxes.find(doomed.name))) {
+        doomed = await createSeeded({ syntheticPatients: 100 });
+        deleted.push(doomed.name);
+      }
       await http
         .post(`/api/sandboxes/${doomed.name}/snapshots`)
         .set('Authorization', doomed.auth)
@@ -707,6 +711,11 @@ describe('delete is gone at once, purges everything and gives the space back', (
       return http.delete(`/api/sandboxes/${doomed.name}`).set('Authorization', doomed.auth);
     });
     expect(res.status).toBe(204);
+    expect(
+      count('deleted', await http.get(`/api/sandboxes/${doomed.name}`).set('Authorization', doomed.auth)).status,
+    ).toBe(404);
+    // the rows go in the worker's purge after the answer (each attempt's, before the space is counted)
+    for (const name of deleted) await waitForPurge(navet, name);
     const db = navet.navet.database.db;
     for (const table of [
       'resources',
@@ -728,9 +737,6 @@ describe('delete is gone at once, purges everything and gives the space back', (
         .executeTakeFirstOrThrow();
       expect({ table, rows: Number(row.n) }).toEqual({ table, rows: 0 });
     }
-    expect(
-      count('deleted', await http.get(`/api/sandboxes/${doomed.name}`).set('Authorization', doomed.auth)).status,
-    ).toBe(404);
     if (navet.navet.database.engine === 'sqlite') {
       const { sql } = await import('kysely');
       const free = await sql<{ freelist_count: number }>`pragma freelist_count`.execute(db);
