@@ -80,6 +80,11 @@ export async function ensureDemoSandbox(
   return { name: config.demoSandbox, adminKey, created: false };
 }
 
+/** Queues the purges that deleted sandboxes still need (a server stopped while one ran); they run in the worker. */
+export async function resumePurges(navet: Navet): Promise<void> {
+  for (const name of await navet.sandboxes.pendingPurges()) navet.jobs.purge(name).catch(() => undefined);
+}
+
 /** Listens on the configured port; a port in use is refused before anything else happens. */
 export function listen(navet: Navet): Promise<Server> {
   return listenOn(createHttpServer(navet.app), navet.config);

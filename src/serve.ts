@@ -2,7 +2,7 @@ import cluster, { type Worker } from 'node:cluster';
 import type { Server } from 'node:http';
 import type { Config } from './config';
 import { createHttpServer } from './http/http-server';
-import { createNavet, ensureDemoSandbox, listenOn, type Navet, startupSummary } from './navet';
+import { createNavet, ensureDemoSandbox, listenOn, type Navet, resumePurges, startupSummary } from './navet';
 import { recordServerInfo } from './sandbox/server-info';
 
 /**
@@ -38,6 +38,7 @@ function stopOnSignal(stop: () => void): void {
 /** Prepares the database once: the demo sandbox and the running server's URLs (for the CLI). */
 async function prepare(navet: Navet): Promise<string> {
   const demo = await ensureDemoSandbox(navet);
+  await resumePurges(navet);
   await recordServerInfo(navet.database.db, { baseUrl: navet.config.baseUrl, startedAt: new Date().toISOString() });
   return startupSummary(navet, demo);
 }

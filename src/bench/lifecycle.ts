@@ -169,32 +169,30 @@ export async function lifecycleBenchmarks(
     const admin = { Authorization: `Bearer ${adminKey}` };
     let round = 0;
     const write = () => writePatients(origin, name, admin, round++);
-    figures.timings.push(
-      await time(
-        `reset, ${patients} patients, ${WRITES} writes`,
+    const timed = async (operation: string, call: () => Promise<Record<string, unknown>>) => {
+      // what the last run did (resources, rows, statements: grows with the changes, not with the noise)
+      let work: { resources?: number; rows?: number; statements?: number } = {};
+      const result = await time(
+        `${operation}, ${patients} patients, ${WRITES} writes`,
         engine,
         runs,
-        () => callJson('POST', `${origin}/api/sandboxes/${name}/reset`, undefined, admin),
+        async () => {
+          work = ((await call()).work as typeof work | undefined) ?? {};
+        },
         write,
-      ),
+      );
+      const note =
+        work.resources === undefined
+          ? ''
+          : ` (${work.resources} resources, ${work.rows} rows, ${work.statements} statements)`;
+      figures.timings.push({ ...result, name: `${result.name}${note}` });
+    };
+    await timed('reset', () => callJson('POST', `${origin}/api/sandboxes/${name}/reset`, undefined, admin));
+    await timed('snapshot', () =>
+      callJson('POST', `${origin}/api/sandboxes/${name}/snapshots`, { label: 'bench' }, admin),
     );
-    figures.timings.push(
-      await time(
-        `snapshot, ${patients} patients, ${WRITES} writes`,
-        engine,
-        runs,
-        () => callJson('POST', `${origin}/api/sandboxes/${name}/snapshots`, { label: 'bench' }, admin),
-        write,
-      ),
-    );
-    figures.timings.push(
-      await time(
-        `restore, ${patients} patients, ${WRITES} writes`,
-        engine,
-        runs,
-        () => callJson('POST', `${origin}/api/sandboxes/${name}/snapshots/bench/restore`, undefined, admin),
-        write,
-      ),
+    await timed('restore', () =>
+      callJson('POST', `${origin}/api/sandboxes/${name}/snapshots/bench/restore`, undefined, admin),
     );
     figures.timings.push(
       await time(`delete, ${patients} patients`, engine, 1, () =>

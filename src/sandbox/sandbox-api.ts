@@ -288,20 +288,23 @@ export function sandboxApi(sandboxes: Sandboxes, options: SandboxApiOptions): Ro
     res.json(describeSandbox(options.baseUrl, await adminOf(req, res)));
   });
 
-  /** Gone at once; its rows are purged by the worker in small steps (the answer waits for that). */
+  /**
+   * Gone at once; its rows are purged by the worker in small steps after the answer. A purge that fails
+   * keeps its note: the next creation of that name, or the next start, finishes it.
+   */
   router.delete('/:name', async (req, res) => {
     const sandbox = await adminOf(req, res);
     await sandboxes.forget(sandbox.name);
-    await options.jobs.purge(sandbox.name);
+    options.jobs.purge(sandbox.name).catch(() => undefined);
     res.status(204).end();
   });
 
   router.post('/:name/reset', async (req, res) => {
     const sandbox = await adminOf(req, res);
     const started = process.hrtime.bigint();
-    await sandboxes.reset(sandbox.name);
+    const work = await sandboxes.reset(sandbox.name);
     const durationMs = Number(process.hrtime.bigint() - started) / 1e6;
-    res.json({ name: sandbox.name, reset: true, durationMs: Math.round(durationMs) });
+    res.json({ name: sandbox.name, reset: true, durationMs: Math.round(durationMs), work });
   });
 
   router.get('/:name/snapshots', async (req, res) => {
@@ -317,8 +320,8 @@ export function sandboxApi(sandboxes: Sandboxes, options: SandboxApiOptions): Ro
 
   router.post('/:name/snapshots/:label/restore', async (req, res) => {
     const sandbox = await adminOf(req, res);
-    await sandboxes.restore(sandbox.name, String(req.params.label));
-    res.json({ name: sandbox.name, restored: req.params.label });
+    const work = await sandboxes.restore(sandbox.name, String(req.params.label));
+    res.json({ name: sandbox.name, restored: req.params.label, work });
   });
 
   router.delete('/:name/snapshots/:label', async (req, res) => {

@@ -1,10 +1,12 @@
 import { type Kysely, sql, type Transaction } from 'kysely';
+import { randomUUID } from 'node:crypto';
 import { badRequest, conflict, notFound } from '../fhir/operation-outcome';
 import { extractIndexValues, type IndexValue } from '../fhir/search-parameters';
 import type { FhirResource } from '../fhir/types';
 import type { DatabaseHandle } from '../store/database';
 import type { Database } from '../store/schema';
-import { changedSince, lastChange } from '../store/change-journal';
+import { lastChange } from '../store/change-journal';
+import { type LifecycleWork, type ResourceKey, SnapshotRows } from '../store/snapshot-rows';
 import { ResourceStore, type SeedEntry } from '../store/resource-store';
 import { adminKeyMatches, generateAdminKey, hashAdminKey } from './admin-keys';
 import { clockWithOffset, type SandboxClock } from './sandbox-clock';
@@ -81,6 +83,7 @@ const SANDBOX_DATA_TABLES = [
   'search_index',
   'resource_changes',
   'snapshots',
+  'snapshot_keys',
   'snapshot_resources',
   'snapshot_resource_versions',
   'snapshot_search_index',
@@ -98,6 +101,8 @@ const GENERATOR_KEYS = ['seed', 'referenceDate', 'syntheticPatients', 'documents
 const SEED_CACHE_LIMIT = 20_000;
 /** Rows deleted per transaction when a sandbox is purged. */
 const PURGE_CHUNK = 5000;
+/** How long a purge waits before its last pass, for requests of the deleted sandbox still under way. */
+const PURGE_GRACE_MS = 1000;
 
 /** Hears how far long work is: the phase, and how much of it is done. */
 export type SandboxProgress = (phase: 'building' | 'storing' | 'deleting', done: number, total: number) => void;
@@ -209,6 +214,8 @@ export class Sandboxes {
     const createdAt = new Date().toISOString();
     onProgress?.('building', 0, 1);
     const storeClients = generator ? await this.seeding.clients(this.fixturesDir, municipality) : undefined;
+    // a deleted sandbox of this name whose rows are not purged yet: finish that first, in small steps
+    await this.purge(input.name, onProgress);
     let stored = 0;
     const bulkLoad = this.database.bulkLoad ?? (<T>(work: () => Promise<T>) => work());
     await bulkLoad(() =>
@@ -223,12 +230,15 @@ export class Sandboxes {
             clock_offset_ms: 0,
             created_at: createdAt,
             generation: 0,
+            base_label: SEED_LABEL,
+            base_seq: 0,
           })
           .onConflict((oc) => oc.column('name').doNothing())
           .executeTakeFirst();
         if (Number(inserted.numInsertedOrUpdatedRows ?? 0) !== 1)
           throw conflict('NAVET-SANDBOX-EXISTS', `A sandbox named '${input.name}' exists already`);
-        // rows an interrupted purge of an earlier sandbox of this name left behind
+        // the purge of an earlier sandbox of this name stops here; what it had not done yet is done now
+        await trx.deleteFrom('sandbox_purges').where('name', '=', input.name).execute();
         for (const table of SANDBOX_DATA_TABLES)
           await trx.deleteFrom(table).where('sandbox', '=', input.name).execute();
         if (generator) {
@@ -375,19 +385,41 @@ export class Sandboxes {
     await this.purge(name, onProgress);
   }
 
-  /** Removes the sandbox itself: from this moment it does not exist; its data rows wait for `purge`. */
+  /**
+   * Removes the sandbox itself, at once: from this moment it does not exist. Its data rows wait for
+   * `purge`, which a purge note (`sandbox_purges`) addresses to this sandbox by its own id, so that a
+   * sandbox created later under the same name never loses a row to it.
+   */
   async forget(name: string): Promise<void> {
-    await this.get(name);
-    await this.db.deleteFrom('sandboxes').where('name', '=', name).execute();
+    await this.db.transaction().execute(async (trx) => {
+      const deleted = await trx.deleteFrom('sandboxes').where('name', '=', name).executeTakeFirst();
+      if (Number(deleted.numDeletedRows) !== 1)
+        throw notFound('NAVET-SANDBOX-NOT-FOUND', `There is no sandbox named '${name}'`);
+      const note = { name, id: randomUUID(), deleted_at: new Date().toISOString() };
+      await trx
+        .insertInto('sandbox_purges')
+        .values(note)
+        .onConflict((oc) => oc.column('name').doUpdateSet({ id: note.id, deleted_at: note.deleted_at }))
+        .execute();
+    });
+  }
+
+  /** The names of deleted sandboxes whose rows are still to be purged (after a crash, say). */
+  async pendingPurges(): Promise<string[]> {
+    return (await this.db.selectFrom('sandbox_purges').select('name').orderBy('deleted_at').execute()).map(
+      (r) => r.name,
+    );
   }
 
   /**
-   * Deletes the data rows of a forgotten sandbox in small transactions, so that other writers get
-   * their turn between them, then gives the freed pages back to the file system (SQLite).
+   * Deletes the data rows of a forgotten sandbox in small statements, so that other writers get their
+   * turn between them, then gives the freed pages back to the file system (SQLite). Each statement
+   * deletes only while the purge note of that sandbox stands: creating a sandbox of the same name
+   * removes the note in its own transaction, and from then on this purge deletes nothing.
    */
   async purge(name: string, onProgress?: SandboxProgress): Promise<void> {
-    if (await this.find(name))
-      throw conflict('NAVET-SANDBOX-EXISTS', `Sandbox '${name}' exists; delete it instead of purging it`);
+    const note = await this.db.selectFrom('sandbox_purges').selectAll().where('name', '=', name).executeTakeFirst();
+    if (!note) return;
     const counts = await Promise.all(
       SANDBOX_DATA_TABLES.map(async (table) =>
         Number(
@@ -404,28 +436,45 @@ export class Sandboxes {
     const total = counts.reduce((sum, n) => sum + n, 0);
     let done = 0;
     onProgress?.('deleting', done, total);
-    const rowKey = this.database.engine === 'postgres' ? 'ctid' : 'rowid';
-    for (const table of SANDBOX_DATA_TABLES) {
-      for (;;) {
-        const result =
-          await sql`delete from ${sql.table(table)} where ${sql.raw(rowKey)} in (select ${sql.raw(rowKey)} from ${sql.table(table)} where sandbox = ${name} limit ${PURGE_CHUNK})`.execute(
-            this.db,
-          );
-        const deleted = Number(result.numAffectedRows ?? 0);
-        done += deleted;
-        onProgress?.('deleting', Math.min(done, total), total);
-        if (deleted < PURGE_CHUNK) break;
+    const rowKey = sql.raw(this.database.engine === 'postgres' ? 'ctid' : 'rowid');
+    const noted = sql`exists (select 1 from sandbox_purges p where p.name = ${name} and p.id = ${note.id})`;
+    const pass = async (): Promise<number> => {
+      let deletedInPass = 0;
+      for (const table of SANDBOX_DATA_TABLES) {
+        for (;;) {
+          const result =
+            await sql`delete from ${sql.table(table)} where ${rowKey} in (select ${rowKey} from ${sql.table(table)} where sandbox = ${name} limit ${PURGE_CHUNK}) and ${noted}`.execute(
+              this.db,
+            );
+          const deleted = Number(result.numAffectedRows ?? 0);
+          deletedInPass += deleted;
+          done += deleted;
+          onProgress?.('deleting', Math.min(done, total), total);
+          if (deleted < PURGE_CHUNK) break;
+        }
       }
-    }
+      return deletedInPass;
+    };
+    await pass();
+    // requests that had found the sandbox before it was deleted may still write a row or two: once they
+    // are done, passes follow until one finds nothing
+    do await new Promise((resolve) => setTimeout(resolve, PURGE_GRACE_MS));
+    while ((await pass()) > 0);
+    await this.db.deleteFrom('sandbox_purges').where('name', '=', name).where('id', '=', note.id).execute();
     await this.database.giveSpaceBack?.();
   }
 
   /** Back to the seed: data and clock as they were when the sandbox was created. */
-  async reset(name: string): Promise<void> {
-    await this.restore(name, SEED_LABEL);
+  async reset(name: string): Promise<LifecycleWork> {
+    return this.restore(name, SEED_LABEL);
   }
 
-  async snapshot(name: string, label: unknown): Promise<SnapshotInfo> {
+  /**
+   * Saves the current state. With a journalled seed, a snapshot holds only the resources that may
+   * differ from the seed (those written since the state the sandbox was last brought to, and those
+   * that state itself held): time and rows in proportion to the changes, not to the sandbox.
+   */
+  async snapshot(name: string, label: unknown): Promise<SnapshotInfo & { work: LifecycleWork }> {
     if (typeof label !== 'string' || !SNAPSHOT_LABEL.test(label) || label === SEED_LABEL) {
       throw badRequest(
         'NAVET-SNAPSHOT-LABEL',
@@ -433,16 +482,44 @@ export class Sandboxes {
         ['label'],
       );
     }
-    const sandbox = await this.get(name);
     const createdAt = new Date().toISOString();
-    await this.db
-      .transaction()
-      .execute((trx) => this.copyToSnapshot(trx, name, label, sandbox.clock.offsetMs, createdAt));
-    return { label, createdAt };
+    return this.db.transaction().execute(async (trx) => {
+      const sandbox = await this.lockSandbox(trx, name);
+      const rows = new SnapshotRows(trx, this.database.engine, name);
+      const seq = await lastChange(trx, name);
+      const seedSeq = await this.seedChangeSeq(trx, name);
+      if (seedSeq === null) {
+        // a seed from before the journal: what differs from it is not known, so the snapshot is a full copy
+        await this.copyToSnapshot(trx, name, label, Number(sandbox.clock_offset_ms), createdAt);
+      } else {
+        const base = await this.base(trx, name, sandbox, seedSeq);
+        const keys = await rows.selectKeys(
+          sql`select resource_type, id from resource_changes where sandbox = ${name} and seq > ${base.seq}${
+            base.label
+              ? sql` union select resource_type, id from snapshot_keys where sandbox = ${name} and label = ${base.label}`
+              : sql``
+          }`,
+        );
+        await rows.dropSnapshot(label);
+        await trx
+          .insertInto('snapshots')
+          .values({
+            sandbox: name,
+            label,
+            clock_offset_ms: Number(sandbox.clock_offset_ms),
+            created_at: createdAt,
+            change_seq: seq,
+            based_on: SEED_LABEL,
+          })
+          .execute();
+        await rows.copyCurrent(keys, label);
+      }
+      await trx.updateTable('sandboxes').set({ base_label: label, base_seq: seq }).where('name', '=', name).execute();
+      return { label, createdAt, work: rows.work };
+    });
   }
 
   async deleteSnapshot(name: string, label: string): Promise<void> {
-    await this.get(name);
     if (label === SEED_LABEL)
       throw badRequest(
         'NAVET-SNAPSHOT-LABEL',
@@ -450,16 +527,18 @@ export class Sandboxes {
         ['label'],
       );
     await this.db.transaction().execute(async (trx) => {
+      const sandbox = await this.lockSandbox(trx, name);
       const found = await trx
-        .deleteFrom('snapshots')
+        .selectFrom('snapshots')
+        .select('label')
         .where('sandbox', '=', name)
         .where('label', '=', label)
         .executeTakeFirst();
-      if (Number(found.numDeletedRows) === 0)
-        throw notFound('NAVET-SNAPSHOT-NOT-FOUND', `Sandbox '${name}' has no snapshot labelled '${label}'`);
-      for (const table of ['snapshot_resources', 'snapshot_resource_versions', 'snapshot_search_index'] as const) {
-        await trx.deleteFrom(table).where('sandbox', '=', name).where('label', '=', label).execute();
-      }
+      if (!found) throw notFound('NAVET-SNAPSHOT-NOT-FOUND', `Sandbox '${name}' has no snapshot labelled '${label}'`);
+      await new SnapshotRows(trx, this.database.engine, name).dropSnapshot(label);
+      // what the deleted snapshot held is no longer known: changes count from the seed again
+      if (sandbox.base_label === label)
+        await trx.updateTable('sandboxes').set({ base_label: null, base_seq: null }).where('name', '=', name).execute();
     });
   }
 
@@ -475,63 +554,134 @@ export class Sandboxes {
     return rows.map((r) => ({ label: r.label, createdAt: r.created_at }));
   }
 
-  /** Brings a snapshot back: the resources written since it was taken get its rows again, and the clock its time. */
-  async restore(name: string, label: string): Promise<void> {
-    await this.get(name);
-    await this.db.transaction().execute(async (trx) => {
+  /**
+   * Brings a snapshot back, and the clock its time. Only resources written since it was taken are
+   * rewritten, and of those only the ones that may differ from it: those written since the state the
+   * sandbox was last brought to, and those that state or the snapshot hold as differences from the seed.
+   */
+  async restore(name: string, label: string): Promise<LifecycleWork> {
+    return this.db.transaction().execute(async (trx) => {
+      const sandbox = await this.lockSandbox(trx, name);
       const snapshot = await trx
         .selectFrom('snapshots')
-        .select(['clock_offset_ms', 'change_seq'])
+        .select(['clock_offset_ms', 'change_seq', 'based_on'])
         .where('sandbox', '=', name)
         .where('label', '=', label)
         .executeTakeFirst();
       if (!snapshot)
         throw notFound('NAVET-SNAPSHOT-NOT-FOUND', `Sandbox '${name}' has no snapshot labelled '${label}'`);
-      if (snapshot.change_seq === null) await this.restoreByComparison(trx, name, label);
-      else await this.restoreChanged(trx, name, label, Number(snapshot.change_seq));
+      const rows = new SnapshotRows(trx, this.database.engine, name);
+      const last = await lastChange(trx, name);
+      let rewritten: ResourceKey[];
+      if (snapshot.change_seq === null) {
+        rewritten = await this.restoreByComparison(trx, rows, name, label);
+      } else {
+        const since = Number(snapshot.change_seq);
+        const seedSeq = label === SEED_LABEL ? since : await this.seedChangeSeq(trx, name);
+        const base = await this.base(trx, name, sandbox, seedSeq ?? 0);
+        const covering = [base.label, snapshot.based_on ? label : undefined].filter((l): l is string => !!l);
+        rewritten = await rows.selectKeys(
+          sql`select resource_type, id from resource_changes where sandbox = ${name} and seq > ${Math.max(since, base.seq)}${
+            covering.length > 0
+              ? sql` union select c.resource_type, c.id from snapshot_keys k join resource_changes c on c.sandbox = k.sandbox and c.resource_type = k.resource_type and c.id = k.id
+                  where k.sandbox = ${name} and k.label in (${sql.join(covering)}) and c.seq > ${since}`
+              : sql``
+          }`,
+        );
+        await rows.putBack(rewritten, label, snapshot.based_on ?? undefined);
+      }
+      // the restore is itself the last write of what it put back
+      const seq = rewritten.length > 0 ? last + 1 : last;
+      await rows.journal(rewritten, seq);
+      if (snapshot.change_seq === null)
+        await trx
+          .updateTable('snapshots')
+          .set({ change_seq: seq })
+          .where('sandbox', '=', name)
+          .where('label', '=', label)
+          .execute();
       await trx
         .updateTable('sandboxes')
-        .set((eb) => ({ clock_offset_ms: Number(snapshot.clock_offset_ms), generation: eb('generation', '+', 1) }))
+        .set({ clock_offset_ms: Number(snapshot.clock_offset_ms), base_label: label, base_seq: seq })
         .where('name', '=', name)
         .execute();
+      return rows.work;
     });
   }
 
-  /** Puts back the snapshot's rows of the resources written since it was taken (change journal), and only those. */
-  private async restoreChanged(trx: Transaction<Database>, name: string, label: string, since: number): Promise<void> {
-    const changed = changedSince(name, since);
-    await sql`delete from search_index where sandbox = ${name} and (resource_type, resource_id) in ${changed}`.execute(
-      trx,
-    );
-    await sql`delete from resource_versions where sandbox = ${name} and (resource_type, id) in ${changed}`.execute(trx);
-    await sql`delete from resources where sandbox = ${name} and (resource_type, id) in ${changed}`.execute(trx);
-    await sql`insert into resources (${sql.raw(RESOURCE_COLUMNS)}) select ${sql.raw(RESOURCE_COLUMNS)} from snapshot_resources s where s.sandbox = ${name} and s.label = ${label} and (s.resource_type, s.id) in ${changed}`.execute(
-      trx,
-    );
-    await sql`insert into resource_versions (${sql.raw(RESOURCE_COLUMNS)}, method) select ${sql.raw(RESOURCE_COLUMNS)}, method from snapshot_resource_versions sv where sv.sandbox = ${name} and sv.label = ${label} and (sv.resource_type, sv.id) in ${changed}`.execute(
-      trx,
-    );
-    await sql`insert into search_index (${sql.raw(INDEX_COLUMNS)}) select ${sql.raw(INDEX_COLUMNS)} from snapshot_search_index ss where ss.sandbox = ${name} and ss.label = ${label} and (ss.resource_type, ss.resource_id) in ${changed}`.execute(
-      trx,
-    );
-    // the restore is itself the last write of what it put back
-    await trx
-      .updateTable('resource_changes')
-      .set({ seq: (await lastChange(trx, name)) + 1 })
+  /**
+   * The first statement of every reset, restore and snapshot: takes the sandbox's row (and with it
+   * SQLite's write lock, or the row's lock on PostgreSQL, so they run one at a time per sandbox) and
+   * makes every process read the sandbox's registries again.
+   */
+  private async lockSandbox(trx: Transaction<Database>, name: string) {
+    const locked = await trx
+      .updateTable('sandboxes')
+      .set((eb) => ({ generation: eb('generation', '+', 1) }))
+      .where('name', '=', name)
+      .executeTakeFirst();
+    if (Number(locked.numUpdatedRows) !== 1)
+      throw notFound('NAVET-SANDBOX-NOT-FOUND', `There is no sandbox named '${name}'`);
+    return trx
+      .selectFrom('sandboxes')
+      .select(['clock_offset_ms', 'base_label', 'base_seq'])
+      .where('name', '=', name)
+      .executeTakeFirstOrThrow();
+  }
+
+  /** The seed's change number (null: a seed from before the journal). */
+  private async seedChangeSeq(trx: Transaction<Database>, name: string): Promise<number | null> {
+    const seed = await trx
+      .selectFrom('snapshots')
+      .select('change_seq')
       .where('sandbox', '=', name)
-      .where('seq', '>', since)
-      .execute();
+      .where('label', '=', SEED_LABEL)
+      .executeTakeFirst();
+    return seed?.change_seq === null || seed?.change_seq === undefined ? null : Number(seed.change_seq);
   }
 
   /**
-   * A snapshot taken before changes were journalled: only what differs is rewritten, found by comparing
-   * each resource's current version (number and write time: numbers repeat after a restore) with it.
+   * The state the sandbox was last brought to, as what may differ from the seed since: everything
+   * written after change `seq`, and the resources snapshot `label` (if any) holds as differences.
+   * Without such a state (its snapshot deleted, or a full copy), the changes count from the seed.
    */
-  private async restoreByComparison(trx: Transaction<Database>, name: string, label: string): Promise<void> {
+  private async base(
+    trx: Transaction<Database>,
+    name: string,
+    sandbox: { base_label: string | null; base_seq: number | null },
+    seedSeq: number,
+  ): Promise<{ label?: string; seq: number }> {
+    if (sandbox.base_label === null || sandbox.base_seq === null) return { seq: seedSeq };
+    if (sandbox.base_label === SEED_LABEL) return { seq: Number(sandbox.base_seq) };
+    const snapshot = await trx
+      .selectFrom('snapshots')
+      .select('based_on')
+      .where('sandbox', '=', name)
+      .where('label', '=', sandbox.base_label)
+      .executeTakeFirst();
+    if (snapshot?.based_on !== SEED_LABEL) return { seq: seedSeq };
+    return { label: sandbox.base_label, seq: Number(sandbox.base_seq) };
+  }
+
+  /**
+   * A snapshot taken before changes were journalled (a full copy): only what differs is rewritten,
+   * found by comparing each resource's current version (number and write time: numbers repeat after a
+   * restore) with it. Returns the resources it rewrote, which are then journalled as written.
+   */
+  private async restoreByComparison(
+    trx: Transaction<Database>,
+    rows: SnapshotRows,
+    name: string,
+    label: string,
+  ): Promise<ResourceKey[]> {
     // Every join below is an anti-join of one sandbox's rows against its snapshot: hash joins are linear.
     // With statistics gone stale after rapid writes, PostgreSQL may pick nested loops that compare every
     // row with every row (minutes instead of milliseconds), so they are ruled out for this transaction.
     if (this.database.engine === 'postgres') await sql`set local enable_nestloop = off`.execute(trx);
+    const differing = await rows.selectKeys(
+      sql`select r.resource_type, r.id from resources r where r.sandbox = ${name} and not exists (select 1 from snapshot_resources s where s.sandbox = ${name} and s.label = ${label} and s.resource_type = r.resource_type and s.id = r.id and s.version_id = r.version_id and s.last_updated = r.last_updated)
+        union select s.resource_type, s.id from snapshot_resources s where s.sandbox = ${name} and s.label = ${label} and not exists (select 1 from resources r where r.sandbox = ${name} and r.resource_type = s.resource_type and r.id = s.id and r.version_id = s.version_id and r.last_updated = s.last_updated)`,
+    );
     const unchanged = sql`exists (select 1 from resources r join snapshot_resources s on s.sandbox = r.sandbox and s.label = ${label} and s.resource_type = r.resource_type and s.id = r.id and s.version_id = r.version_id and s.last_updated = r.last_updated
       where r.sandbox = ${name} and r.resource_type = si.resource_type and r.id = si.resource_id)`;
     // 1. index rows of changed, new and deleted resources (decided before the resources change)
@@ -557,11 +707,11 @@ export class Sandboxes {
       and not exists (select 1 from search_index si where si.sandbox = ${name} and si.resource_type = ss.resource_type and si.resource_id = ss.resource_id)`.execute(
       trx,
     );
-    // what it rewrote is not in the journal: the sandbox's other snapshots restore by comparison too from now on
-    await trx.updateTable('snapshots').set({ change_seq: null }).where('sandbox', '=', name).execute();
+    rows.work.resources += differing.length;
+    return differing;
   }
 
-  /** Copies the sandbox's current data into a snapshot (replacing one of the same label). */
+  /** Copies the sandbox's current data into a full snapshot (replacing one of the same label): the seed. */
   private async copyToSnapshot(
     trx: Transaction<Database>,
     name: string,
@@ -569,14 +719,7 @@ export class Sandboxes {
     clockOffsetMs: number,
     createdAt: string,
   ): Promise<void> {
-    for (const table of [
-      'snapshots',
-      'snapshot_resources',
-      'snapshot_resource_versions',
-      'snapshot_search_index',
-    ] as const) {
-      await trx.deleteFrom(table).where('sandbox', '=', name).where('label', '=', label).execute();
-    }
+    await new SnapshotRows(trx, this.database.engine, name).dropSnapshot(label);
     await trx
       .insertInto('snapshots')
       .values({
@@ -585,6 +728,7 @@ export class Sandboxes {
         clock_offset_ms: clockOffsetMs,
         created_at: createdAt,
         change_seq: await lastChange(trx, name),
+        based_on: null,
       })
       .execute();
     await sql`insert into snapshot_resources (${sql.raw(RESOURCE_COLUMNS)}, label) select ${sql.raw(RESOURCE_COLUMNS)}, cast(${label} as varchar(100)) from resources where sandbox = ${name}`.execute(

@@ -4,7 +4,8 @@ import type { Executor } from './database';
 /**
  * The change journal: for each resource of a sandbox, the number of its last write. A snapshot notes the
  * last number when it is taken; whatever differs from it now was written since, so restoring it puts
- * back only the resources with a higher number — time in proportion to the changes, not to the sandbox.
+ * back only the resources with a higher number — time in proportion to the changes, not to the sandbox
+ * (sandbox/sandboxes.ts; the row work is in snapshot-rows.ts).
  */
 export async function lastChange(db: Executor, sandbox: string): Promise<number> {
   const row = await db
@@ -30,9 +31,4 @@ export async function recordChanges(
       .onConflict((oc) => oc.columns(['sandbox', 'resource_type', 'id']).doUpdateSet({ seq }))
       .execute();
   }
-}
-
-/** The resources written after change `since`, as a subquery of (resource_type, id). */
-export function changedSince(sandbox: string, since: number) {
-  return sql`(select c.resource_type, c.id from resource_changes c where c.sandbox = ${sandbox} and c.seq > ${since})`;
 }

@@ -1,5 +1,16 @@
 import BetterSqlite3 from 'better-sqlite3';
-import { Kysely, PostgresDialect, SqliteDialect, sql, type Transaction } from 'kysely';
+import {
+  CompiledQuery,
+  type DatabaseConnection,
+  type Driver,
+  Kysely,
+  PostgresDialect,
+  SqliteDialect,
+  type SqliteDialectConfig,
+  SqliteDriver,
+  sql,
+  type Transaction,
+} from 'kysely';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { Pool, types } from 'pg';
@@ -65,6 +76,27 @@ const BULK_CACHE_KIB = 256 * 1024;
 /** Pages returned per step of the incremental vacuum, so that other writers get their turn between steps. */
 const VACUUM_STEP_PAGES = 2000;
 
+/**
+ * SQLite transactions take the write lock when they begin (waiting up to busy_timeout for another
+ * connection's statement, e.g. the sandbox worker's): a deferred transaction that read first cannot
+ * write once another connection has committed meanwhile (SQLITE_BUSY), which a request would see as a 500.
+ */
+class ImmediateSqliteDriver extends SqliteDriver {
+  override async beginTransaction(connection: DatabaseConnection): Promise<void> {
+    await connection.executeQuery(CompiledQuery.raw('begin immediate'));
+  }
+}
+
+class ImmediateSqliteDialect extends SqliteDialect {
+  constructor(private readonly settings: SqliteDialectConfig) {
+    super(settings);
+  }
+
+  override createDriver(): Driver {
+    return new ImmediateSqliteDriver(this.settings);
+  }
+}
+
 // bigint columns (clock offsets) as JS numbers
 types.setTypeParser(20, (value) => Number(value));
 
@@ -101,7 +133,7 @@ export async function openDatabase(options: { databaseUrl?: string; dataDir: str
     sqlite.pragma('journal_mode = WAL');
     sqlite.pragma('synchronous = NORMAL');
     sqlite.pragma('busy_timeout = 5000');
-    const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
+    const db = new Kysely<Database>({ dialect: new ImmediateSqliteDialect({ database: withStatementCache(sqlite) }) });
     const giveSpaceBack = async () => {
       if (Number(sqlite.pragma('auto_vacuum', { simple: true })) !== 2) return;
       while (Number(sqlite.pragma('freelist_count', { simple: true })) > 0) {

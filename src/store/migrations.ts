@@ -224,6 +224,33 @@ const changeJournal: Migration = {
 };
 
 /**
+ * Snapshots that hold only what differs from the seed (`snapshot_keys`: the resources they cover, present
+ * or not), the state a sandbox was last brought to (`base_label` at change `base_seq`), and the purges of
+ * deleted sandboxes still to do (each addressed by the deleted sandbox's own id, not by its name).
+ */
+const incrementalLifecycle: Migration = {
+  async up(db: Kysely<unknown>) {
+    await db.schema
+      .createTable('snapshot_keys')
+      .addColumn('sandbox', 'varchar(40)', (c) => c.notNull())
+      .addColumn('label', 'varchar(100)', (c) => c.notNull())
+      .addColumn('resource_type', 'varchar(64)', (c) => c.notNull())
+      .addColumn('id', 'varchar(64)', (c) => c.notNull())
+      .addPrimaryKeyConstraint('snapshot_keys_pk', ['sandbox', 'label', 'resource_type', 'id'])
+      .execute();
+    await db.schema.alterTable('snapshots').addColumn('based_on', 'varchar(100)').execute();
+    await db.schema.alterTable('sandboxes').addColumn('base_label', 'varchar(100)').execute();
+    await db.schema.alterTable('sandboxes').addColumn('base_seq', 'bigint').execute();
+    await db.schema
+      .createTable('sandbox_purges')
+      .addColumn('name', 'varchar(40)', (c) => c.primaryKey())
+      .addColumn('id', 'varchar(64)', (c) => c.notNull())
+      .addColumn('deleted_at', 'varchar(30)', (c) => c.notNull())
+      .execute();
+  },
+};
+
+/**
  * What a process used to keep in its memory, so that any process answers any poll: background tasks
  * (sandbox creations, scenario runs, rehearsals) and the open-creation rate limit's counters.
  */
@@ -258,6 +285,7 @@ const migrations: Record<string, Migration> = {
   '0004-sandbox-generation': sandboxGeneration,
   '0005-change-journal': changeJournal,
   '0006-conformance': conformance,
+  '0007-incremental-lifecycle': incrementalLifecycle,
   '0008-shared-server-state': sharedServerState,
 };
 

@@ -8,6 +8,9 @@ export interface SandboxTable {
   created_at: string;
   /** Bumped by every write of a registry type (store/read-cache.ts). */
   generation: number;
+  /** The snapshot the sandbox was last made equal to (taken or restored), and the change it was then at. */
+  base_label: string | null;
+  base_seq: number | null;
 }
 
 export interface ResourceTable {
@@ -43,6 +46,23 @@ export interface SnapshotTable {
   created_at: string;
   /** The sandbox's last change when the snapshot was taken (null: taken before changes were recorded). */
   change_seq: number | null;
+  /** Null: a full copy. Otherwise the full snapshot (the seed) it holds the differences from. */
+  based_on: string | null;
+}
+
+/** The resources a snapshot of differences covers: its rows of these replace the seed's (none: absent then). */
+export interface SnapshotKeyTable {
+  sandbox: string;
+  label: string;
+  resource_type: string;
+  id: string;
+}
+
+/** A deleted sandbox whose rows are still to be purged; `id` names that sandbox, not a later one of its name. */
+export interface SandboxPurgeTable {
+  name: string;
+  id: string;
+  deleted_at: string;
 }
 
 /** Which resources changed since when: the last write of each, numbered per sandbox (restore undoes only these). */
@@ -155,6 +175,8 @@ export interface Database {
   resource_versions: ResourceVersionTable;
   search_index: SearchIndexTable;
   snapshots: SnapshotTable;
+  snapshot_keys: SnapshotKeyTable;
+  sandbox_purges: SandboxPurgeTable;
   resource_changes: ResourceChangeTable;
   snapshot_resources: SnapshotResourceTable;
   snapshot_resource_versions: SnapshotResourceVersionTable;

@@ -6,7 +6,7 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import supertest from 'supertest';
 import { createHttpServer } from '../../src/http/http-server';
 import { MAX_JSON_DEPTH } from '../../src/http/json-body';
-import { patientIdOf, startTestNavet, type TestNavet, uniqueSandboxName } from '../helpers/test-navet';
+import { patientIdOf, startTestNavet, type TestNavet, uniqueSandboxName, waitForPurge } from '../helpers/test-navet';
 
 /**
  * Issue 14: a bad request from one client gets a 4xx naming what is wrong, never a 5xx, never a frozen
@@ -725,6 +725,7 @@ describe('seeded ids carry no national id', () => {
 describe('delete is gone at once, purges everything and gives the space back', () => {
   test('no rows are left in any table, and SQLite has no free pages left over', async () => {
     const doomed = await createSeeded({ syntheticPatients: 100 });
+    const deleted = [doomed.name];
     // a snapshot to purge too (taken before: snapshots are another request class)
     await http
       .post(`/api/sandboxes/${doomed.name}/snapshots`)
@@ -734,6 +735,11 @@ describe('delete is gone at once, purges everything and gives the space back', (
       http.delete(`/api/sandboxes/${doomed.name}`).set('Authorization', doomed.auth),
     );
     expect(res.status).toBe(204);
+    expect(
+      count('deleted', await http.get(`/api/sandboxes/${doomed.name}`).set('Authorization', doomed.auth)).status,
+    ).toBe(404);
+    // the rows go in the worker's purge after the answer (each attempt's, before the space is counted)
+    for (const name of deleted) await waitForPurge(navet, name);
     const db = navet.navet.database.db;
     for (const table of [
       'resources',
@@ -755,9 +761,6 @@ describe('delete is gone at once, purges everything and gives the space back', (
         .executeTakeFirstOrThrow();
       expect({ table, rows: Number(row.n) }).toEqual({ table, rows: 0 });
     }
-    expect(
-      count('deleted', await http.get(`/api/sandboxes/${doomed.name}`).set('Authorization', doomed.auth)).status,
-    ).toBe(404);
     if (navet.navet.database.engine === 'sqlite') {
       const { sql } = await import('kysely');
       const free = await sql<{ freelist_count: number }>`pragma freelist_count`.execute(db);

@@ -1,4 +1,4 @@
-import { createSandbox, startTestNavet, type TestNavet, uniqueSandboxName } from '../helpers/test-navet';
+import { createSandbox, startTestNavet, type TestNavet, uniqueSandboxName, waitForPurge } from '../helpers/test-navet';
 
 let server: TestNavet;
 beforeAll(async () => {
@@ -181,6 +181,7 @@ describe('sandbox admin API', () => {
       .send({ resourceType: 'Patient', id: 'x' });
     expect((await server.http.delete(`/api/sandboxes/${name}`).set('Authorization', auth)).status).toBe(204);
     expect((await server.http.get(`/sandboxes/${name}/fhir/Patient/x`).set('Authorization', auth)).status).toBe(404);
+    await waitForPurge(server, name);
     expect(await server.navet.sandboxes.store.countResources(name)).toBe(0);
   });
 

@@ -63,6 +63,21 @@ export async function createSandbox(
   return { name, adminKey: response.body.adminKey, auth: `Bearer ${response.body.adminKey}` };
 }
 
+/** Waits until the purge of a deleted sandbox (in the worker, after DELETE answered) is done. */
+export async function waitForPurge(test: TestNavet, name: string, timeoutMs = 120_000): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const note = await test.navet.database.db
+      .selectFrom('sandbox_purges')
+      .select('name')
+      .where('name', '=', name)
+      .executeTakeFirst();
+    if (!note) return;
+    if (Date.now() > until) throw new Error(`the purge of sandbox ${name} did not end in ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
 /** A TCP port that is free on the loopback interface now. */
 export function freePort(): Promise<number> {
   return new Promise((resolve) => {
