@@ -460,8 +460,9 @@ export class Sandboxes {
     // are done, passes follow until one finds nothing
     do await new Promise((resolve) => setTimeout(resolve, PURGE_GRACE_MS));
     while ((await pass()) > 0);
-    await this.db.deleteFrom('sandbox_purges').where('name', '=', name).where('id', '=', note.id).execute();
+    // the purge is done when the space is back: only then does its note go
     await this.database.giveSpaceBack?.();
+    await this.db.deleteFrom('sandbox_purges').where('name', '=', name).where('id', '=', note.id).execute();
   }
 
   /** Back to the seed: data and clock as they were when the sandbox was created. */
