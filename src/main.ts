@@ -77,7 +77,7 @@ program
 
 program
   .command('serve')
-  .description('run Navet (NAVET_WORKERS processes, 1 by default; seeds the demo sandbox on first start)')
+  .description('run Navet (NAVET_WORKERS processes, one per core by default; seeds the demo sandbox on first start)')
   .action(async () => {
     await serve(loadConfig());
   });
