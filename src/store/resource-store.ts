@@ -27,9 +27,9 @@ export type { HistoryQuery, SearchResult, StoredVersion };
 
 /** A resource to seed, optionally with its earlier versions (oldest first). */
 export interface SeedEntry {
-  resource: FhirResource;
+  resource: StorableResource;
   index?: IndexValue[];
-  history?: { resource: FhirResource; lastUpdated: string }[];
+  history?: { resource: StorableResource; lastUpdated: string }[];
 }
 
 export type { Executor };
