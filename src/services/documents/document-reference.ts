@@ -77,8 +77,8 @@ export function binaryIdOfHash(hashBase64: string): string {
 }
 
 export function buildDocumentReference(input: DocumentInput): {
-  documentReference: DocumentReference;
-  binary: Binary;
+  documentReference: DocumentReference & { masterIdentifier: { value: string } };
+  binary: Binary & { id: string };
 } {
   const { source } = input;
   const documentUniqueId =
@@ -114,7 +114,7 @@ export function buildDocumentReference(input: DocumentInput): {
         ]
       : []),
   ];
-  const documentReference: DocumentReference = {
+  const documentReference: DocumentReference & { masterIdentifier: { value: string } } = {
     resourceType: 'DocumentReference',
     id: input.id,
     meta: { profile: [MHD_PROFILE] },
@@ -166,7 +166,7 @@ export function buildDocumentReference(input: DocumentInput): {
       sourcePatientInfo: { reference: `Patient/${input.patient.id}` },
     },
   };
-  const binary: Binary = {
+  const binary: Binary & { id: string } = {
     resourceType: 'Binary',
     id: binaryIdOfHash(sha1Base64(input.bytes)),
     contentType: input.contentType,

@@ -441,7 +441,7 @@ export async function provideDocumentBundle(
         );
       }
       const { documentReference, binary } = buildDocumentReference(item.input);
-      const uniqueId = (documentReference.masterIdentifier as { value: string }).value;
+      const uniqueId = documentReference.masterIdentifier.value;
       const taken = await store.search(sandbox.name, {
         ...parseSearchRequest('DocumentReference', [['identifier', uniqueId]]),
         count: 1,
@@ -455,7 +455,7 @@ export async function provideDocumentBundle(
       // content already stored (the same bytes published before) is kept as it is
       if (!(await store.find(sandbox.name, 'Binary', binary.id as string)))
         await store.create(sandbox.name, binary, now, binary.id as string);
-      binaryIds.push(binary.id as string);
+      binaryIds.push(binary.id);
       documents.push(await store.create(sandbox.name, documentReference, now, item.input.id));
     }
     const list = entries[listIndex].resource as Json;
