@@ -10,7 +10,7 @@ export type R4Resource = r4.FhirResource;
 export interface FhirResource {
   resourceType: string;
   id?: string;
-  meta?: { versionId?: string; lastUpdated?: string; [key: string]: unknown };
+  meta?: { versionId?: string; lastUpdated?: string; profile?: string[]; tag?: r4.Coding[]; [key: string]: unknown };
   [key: string]: unknown;
 }
 

@@ -22,9 +22,7 @@ export const SANDBOX_SEEDING: SandboxSeeding = {
           ? {
               history: history.map((earlier) => ({
                 resource: earlier,
-                lastUpdated: String(
-                  (earlier.meta as { lastUpdated?: string } | undefined)?.lastUpdated ?? seedTimestamp(settings),
-                ),
+                lastUpdated: String(earlier.meta?.lastUpdated ?? seedTimestamp(settings)),
               })),
             }
           : {}),

@@ -433,12 +433,7 @@ export async function provideDocumentBundle(
             'NAVET-PJD-REPLACED',
             `${item.replaces.id} was replaced by another publication at the same moment`,
           );
-        await store.update(
-          sandbox.name,
-          { ...current, status: 'superseded' },
-          now,
-          Number((current.meta as { versionId: string }).versionId),
-        );
+        await store.update(sandbox.name, { ...current, status: 'superseded' }, now, Number(current.meta?.versionId));
       }
       const { documentReference, binary } = buildDocumentReference(item.input);
       const uniqueId = documentReference.masterIdentifier.value;
