@@ -513,23 +513,31 @@ describe('sandbox creation seeds in a worker: the server keeps answering', () =>
       );
       expect(bad.status).toBe(400);
     };
+    // the first create of the process loads what creates need (not what is measured here)
+    count(
+      'warm-up',
+      await http
+        .post(`/sandboxes/${demo.name}/fhir/Patient`)
+        .set('Authorization', demo.auth)
+        .send({ resourceType: 'Patient' }),
+    );
     const name = uniqueSandboxName('busy');
     const res = count(
       'create',
       await http
         .post('/api/sandboxes')
         .set('Authorization', `Bearer ${OPERATOR_KEY}`)
-        .send({ name, seed: 'fixtures', generator: { syntheticPatients: 400, seed: 4 } }),
+        .send({ name, seed: 'fixtures', generator: { syntheticPatients: 1000, seed: 4 } }),
     );
     expect(res.status).toBe(202);
     const statusPath = new URL(res.body.statusUrl as string).pathname;
-    const creating = async () =>
-      count('status', await http.get(statusPath).set('Authorization', `Bearer ${res.body.adminKey}`)).body.status ===
-      'creating';
-    let writesWhileSeeding = 0;
-    while (await creating()) {
+    // writes go on until the seed is ready; those while it is stored (its transaction holds the write lock) count
+    let writesWhileStoring = 0;
+    for (;;) {
+      const status = count('status', await http.get(statusPath).set('Authorization', `Bearer ${res.body.adminKey}`));
+      if (status.body.status !== 'creating') break;
       await writeBoth('while a seed is stored');
-      writesWhileSeeding += 1;
+      if ((status.body.progress as { phase?: string } | undefined)?.phase === 'storing') writesWhileStoring += 1;
     }
     const deleted = count(
       'delete',
@@ -547,8 +555,8 @@ describe('sandbox creation seeds in a worker: the server keeps answering', () =>
       await writeBoth('while a purge runs');
       writesWhilePurging += 1;
     }
-    expect({ writesWhileSeeding: writesWhileSeeding > 3, writesWhilePurging: writesWhilePurging > 0 }).toEqual({
-      writesWhileSeeding: true,
+    expect({ writesWhileStoring: writesWhileStoring > 0, writesWhilePurging: writesWhilePurging > 0 }).toEqual({
+      writesWhileStoring: true,
       writesWhilePurging: true,
     });
   }, 240_000);
