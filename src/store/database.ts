@@ -48,6 +48,8 @@ export async function writeWithoutWaiting<T>(
 const BULK_CACHE_KIB = 256 * 1024;
 /** Pages returned per step of the incremental vacuum, so that other writers get their turn between steps. */
 const VACUUM_STEP_PAGES = 2000;
+/** How often the WAL file's truncation is tried while other connections are at work. */
+const CHECKPOINT_TRIES = 50;
 
 // bigint columns (clock offsets) as JS numbers
 types.setTypeParser(20, (value) => Number(value));
@@ -94,7 +96,14 @@ export async function openDatabase(options: { databaseUrl?: string; dataDir: str
         await whileSqliteIsBusy(() => sqlite.pragma(`incremental_vacuum(${VACUUM_STEP_PAGES})`));
         await letWaitersWrite();
       }
-      await whileSqliteIsBusy(() => sqlite.pragma('wal_checkpoint(TRUNCATE)'));
+      // the WAL file shrinks once no other connection reads or writes at that moment (busy: 1 otherwise)
+      for (let attempt = 0; attempt < CHECKPOINT_TRIES; attempt++) {
+        const [result] = (await whileSqliteIsBusy(() => sqlite.pragma('wal_checkpoint(TRUNCATE)'))) as {
+          busy: number;
+        }[];
+        if (!result?.busy) break;
+        await letWaitersWrite();
+      }
     };
     const bulkLoad = async <T>(work: () => Promise<T>): Promise<T> => {
       const before = Number(sqlite.pragma('cache_size', { simple: true }));
