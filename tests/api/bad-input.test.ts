@@ -47,6 +47,11 @@ function mainThreadCpuMs(): number {
   const fields = readFileSync('/proc/thread-self/stat', 'utf8').split(') ')[1].split(' ');
   return (Number(fields[11]) + Number(fields[12])) * 10;
 }
+/** How long the main thread has waited on the OS's run queue for a core, in ms (the machine's load, not a block). */
+function mainThreadQueuedMs(): number {
+  return Number(readFileSync('/proc/thread-self/schedstat', 'utf8').split(' ')[1]) / 1e6;
+}
+
 type Answer = {
   status: number;
   body: Record<string, unknown> & { issue?: { code: string; details?: { coding?: { code: string }[] } }[] };
@@ -85,8 +90,9 @@ function expectOAuthError(res: Answer, status: number, error: string, errorCode:
  */
 async function whileHealthzIsAsked<T>(
   work: () => Promise<T>,
-): Promise<{ result: T; healthzMs: number; delayMs: number; blockMs: number; tookMs: number }> {
+): Promise<{ result: T; healthzMs: number; delayMs: number; blockMs: number; tookMs: number; queuedMs: number }> {
   const begun = performance.now();
+  const queuedBefore = mainThreadQueuedMs();
   const histogram = monitorEventLoopDelay({ resolution: 10 });
   histogram.enable();
   let blockMs = 0;
@@ -109,7 +115,14 @@ async function whileHealthzIsAsked<T>(
   })();
   try {
     const result = await work();
-    return { result, healthzMs, delayMs: histogram.max / 1e6, blockMs, tookMs: performance.now() - begun };
+    return {
+      result,
+      healthzMs,
+      delayMs: histogram.max / 1e6,
+      blockMs,
+      tookMs: performance.now() - begun,
+      queuedMs: mainThreadQueuedMs() - queuedBefore,
+    };
   } finally {
     running = false;
     await poll;
@@ -121,13 +134,13 @@ async function whileHealthzIsAsked<T>(
 /** Records what one measurement saw; the event loop must not have been held longer than MAX_BLOCK_MS. */
 function expectNoBlock(
   label: string,
-  measured: { healthzMs: number; delayMs: number; blockMs: number; tookMs: number },
+  measured: { healthzMs: number; delayMs: number; blockMs: number; tookMs: number; queuedMs: number },
 ): void {
   seen.longestBlockMs = Math.max(seen.longestBlockMs, measured.blockMs);
   seen.longestDelayMs = Math.max(seen.longestDelayMs, measured.delayMs);
   seen.longestHealthzMs = Math.max(seen.longestHealthzMs, measured.healthzMs);
   seen.blocks.push(
-    `${label}: ${measured.blockMs} ms (delay ${measured.delayMs.toFixed(1)} ms, /healthz ${measured.healthzMs.toFixed(1)} ms, took ${measured.tookMs.toFixed(0)} ms)`,
+    `${label}: ${measured.blockMs} ms (delay ${measured.delayMs.toFixed(1)} ms, /healthz ${measured.healthzMs.toFixed(1)} ms, took ${measured.tookMs.toFixed(0)} ms, waited for a core ${measured.queuedMs.toFixed(0)} ms)`,
   );
   expect({
     label,
