@@ -23,22 +23,6 @@ export interface DatabaseHandle {
   giveSpaceBack?(): Promise<void>;
   /** Runs a bulk load (a seed) with settings for it: SQLite keeps far more pages in memory meanwhile. */
   bulkLoad?<T>(work: () => Promise<T>): Promise<T>;
-  /**
-   * The connection for writes that must not hold the event loop waiting for a lock: `db` itself on both
-   * engines (PostgreSQL waits without holding the loop; SQLite's `db` tries again after pauses).
-   */
-  nonWaiting(): Kysely<Database>;
-}
-
-/**
- * Runs a small write that must not wait on the event loop for SQLite's write lock. Every SQLite statement
- * of `db` waits for it without holding the loop now (see NonWaitingSqliteDialect): this is `write(db)`.
- */
-export async function writeWithoutWaiting<T>(
-  handle: Pick<DatabaseHandle, 'nonWaiting'>,
-  write: (db: Kysely<Database>) => Promise<T>,
-): Promise<T> {
-  return write(handle.nonWaiting());
 }
 
 /**
@@ -74,7 +58,6 @@ export async function openDatabase(options: { databaseUrl?: string; dataDir: str
       engine: 'postgres',
       location: redact(options.databaseUrl),
       close: () => db.destroy(),
-      nonWaiting: () => db,
     };
   } else {
     mkdirSync(options.dataDir, { recursive: true });
@@ -121,7 +104,6 @@ export async function openDatabase(options: { databaseUrl?: string; dataDir: str
       close: () => db.destroy(),
       giveSpaceBack,
       bulkLoad,
-      nonWaiting: () => db,
     };
   }
   // Several processes starting at once against one PostgreSQL may race to create the migration
