@@ -55,7 +55,7 @@ export const MAX_URL_LENGTH = 8192;
 export const READ_ONLY_TYPES: ReadonlySet<string> = new Set(['AuditEvent']);
 
 function sandboxOf(res: Response): Sandbox {
-  return res.locals.sandbox as Sandbox;
+  return res.locals.sandbox;
 }
 
 /** Builds the express app. It never listens by itself. */

@@ -2,7 +2,7 @@ import { type Kysely } from 'kysely';
 import { type Request, type RequestHandler, type Response, Router } from 'express';
 import { formBody } from '../http/form-body';
 import { jsonBody } from '../http/json-body';
-import type { SeedBuilder, Sandbox, Sandboxes } from '../sandbox/sandboxes';
+import type { SeedBuilder, Sandboxes } from '../sandbox/sandboxes';
 import type { ResourceStore } from '../store/resource-store';
 import type { Database } from '../store/schema';
 import { accessVerifier, type AccessVerifier, guard, type GuardDependencies } from '../trust/guard';
@@ -120,7 +120,7 @@ export function mountService<S, C>(
       req.url = rewriteUrl(req.url);
       next();
     });
-  const baseOf = (res: Response) => serviceBaseOf((res.locals.sandbox as Sandbox).name);
+  const baseOf = (res: Response) => serviceBaseOf(res.locals.sandbox.name);
   for (const endpoint of module.endpoints) {
     const body = bodyParser(endpoint.body, deps.maxBody);
     if (!endpoint.patientData) {
