@@ -135,7 +135,7 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
       return;
     }
     // The stable code and the request id at error level; the stack (with the server's paths) only at debug.
-    const requestId = res.locals.requestId as string | undefined;
+    const requestId = res.locals.requestId;
     res.locals.errorCode = 'NAVET-INTERNAL';
     const name = error instanceof Error ? error.name : typeof error;
     const code = (error as { code?: unknown } | null)?.code;
