@@ -18,13 +18,8 @@ import type { SandboxJobs } from './sandbox/sandbox-jobs';
 import { mountScenarioApis } from './scenarios/routes';
 import type { Sandbox, Sandboxes } from './sandbox/sandboxes';
 import { serviceUrls } from './sandbox/service-urls';
-import { criticalInformationRouter } from './services/critical-info/critical-information-router';
-import { pjdRouter } from './services/documents/pjd-router';
-import { PjdSettingsStore, pjdSettingsApi } from './services/documents/pjd-settings';
-import { sfmRouter } from './services/medication-list/sfm-router';
-import { SfmSettingsStore, sfmSettingsApi } from './services/medication-list/sfm-settings';
-import { ppsRouter } from './services/lab-results/pps-router';
-import { PpsSettingsStore, ppsSettingsApi } from './services/lab-results/pps-settings';
+import { mountService } from './audit/service-module';
+import { SERVICES } from './services/services';
 import { databaseIsReachable, type DatabaseHandle } from './store/database';
 import { conformanceSessionApi, requirementsApi } from './conformance/conformance-api';
 import { Recorder } from './conformance/recorder';
@@ -60,7 +55,7 @@ export const MAX_URL_LENGTH = 8192;
 export const READ_ONLY_TYPES: ReadonlySet<string> = new Set(['AuditEvent']);
 
 function sandboxOf(res: Response): Sandbox {
-  return res.locals.sandbox as Sandbox;
+  return res.locals.sandbox;
 }
 
 /** Builds the express app. It never listens by itself. */
@@ -97,12 +92,13 @@ export function createApp(context: AppContext): Express {
   app.use('/api/conformance', requirementsApi());
   app.use('/api/sandboxes/:name/conformance/sessions', conformanceSessionApi(sandboxes, recorder, config.baseUrl));
   app.use('/api/sandboxes/:name/clients', clientApi(sandboxes, context.trust.clients, config.maxBody));
-  const pjdSettings = new PjdSettingsStore(context.database.db);
-  app.use('/api/sandboxes/:name/settings/pjd', pjdSettingsApi(sandboxes, pjdSettings));
-  const sfmSettings = new SfmSettingsStore(context.database.db);
-  app.use('/api/sandboxes/:name/settings/sfm', sfmSettingsApi(sandboxes, sfmSettings));
-  const ppsSettings = new PpsSettingsStore(context.database.db);
-  app.use('/api/sandboxes/:name/settings/pps', ppsSettingsApi(sandboxes, ppsSettings));
+  const serviceSettings = new Map(SERVICES.map((service) => [service, service.settings?.store(context.database.db)]));
+  for (const service of SERVICES)
+    if (service.settings)
+      app.use(
+        `/api/sandboxes/:name/settings/${service.settings.path}`,
+        service.settings.api(sandboxes, serviceSettings.get(service)),
+      );
   app.use('/api/sandboxes/:name/audit', auditSearchApi(sandboxes, config.baseUrl));
   app.use('/api/sandboxes/:name/signing-keys', signingKeyApi(sandboxes, context.trust.keys));
   const tasks = new BackgroundTasks(context.database);
@@ -177,22 +173,20 @@ export function createApp(context: AppContext): Express {
     '/citizen',
     citizenRouter({ ...guardDependencies, citizenUrl: (sandbox) => serviceUrls(config.baseUrl, sandbox).citizen }),
   );
-  perSandbox.use(
-    '/pjd',
-    pjdRouter({ ...guardDependencies, accessLog: context.accessLog, settings: pjdSettings, maxBody: config.maxBody }),
-  );
-  perSandbox.use(
-    '/critical-information',
-    criticalInformationRouter({ ...guardDependencies, accessLog: context.accessLog, maxBody: config.maxBody }),
-  );
-  perSandbox.use(
-    '/sfm',
-    sfmRouter({ ...guardDependencies, accessLog: context.accessLog, settings: sfmSettings, maxBody: config.maxBody }),
-  );
-  perSandbox.use(
-    '/pps',
-    ppsRouter({ ...guardDependencies, accessLog: context.accessLog, settings: ppsSettings, maxBody: config.maxBody }),
-  );
+  for (const service of SERVICES)
+    perSandbox.use(
+      `/${service.base}`,
+      mountService(
+        service,
+        {
+          ...guardDependencies,
+          accessLog: context.accessLog,
+          settings: serviceSettings.get(service),
+          maxBody: config.maxBody,
+        },
+        (sandbox) => serviceUrls(config.baseUrl, sandbox)[service.key],
+      ),
+    );
   app.use('/sandboxes/:sandbox', perSandbox);
 
   app.use((req, res) => {

@@ -1,6 +1,5 @@
 import type { Request, RequestHandler, Response } from 'express';
 import { badRequest, FhirError } from '../fhir/operation-outcome';
-import type { Sandbox } from '../sandbox/sandboxes';
 import type { ResourceStore } from '../store/resource-store';
 import type { AccessContext } from '../trust/access-context';
 import { type AccessVerifier, knownAccessOf } from '../trust/guard';
@@ -42,10 +41,7 @@ export type PatientDataHandler = (
 
 /** The AuditEvents a request wrote, for a conformance recording (res.locals.auditEventIds). */
 function noteAuditEvents(res: Response, written: { id?: unknown }[]): void {
-  res.locals.auditEventIds = [
-    ...((res.locals.auditEventIds as string[] | undefined) ?? []),
-    ...written.map((e) => String(e.id)),
-  ];
+  res.locals.auditEventIds = [...(res.locals.auditEventIds ?? []), ...written.map((e) => String(e.id))];
 }
 
 function outcomeOf(error: unknown): AuditOutcome {
@@ -66,7 +62,7 @@ export function patientDataRoute(
 ): RequestHandler {
   const writes = endpoint.interaction.action !== 'R';
   return async (req: Request, res: Response) => {
-    const sandbox = res.locals.sandbox as Sandbox;
+    const sandbox = res.locals.sandbox;
     let access: AccessContext | undefined;
     try {
       const verified = await deps.verify(req, res);

@@ -5,7 +5,6 @@ import { parseSearchRequest } from '../fhir/search-request';
 import type { Sandbox } from '../sandbox/sandboxes';
 import { SYSTEMS } from '../codes/code-systems';
 import type { ResourceStore } from '../store/resource-store';
-import type { AccessContext } from '../trust/access-context';
 import { guard, type GuardDependencies } from '../trust/guard';
 import { pageLinks } from '../fhir/bundles';
 import { NORS_LABEL, SECURITY_LABEL_SYSTEM } from '../codes/pjd-codes';
@@ -28,9 +27,9 @@ interface Citizen {
 }
 
 async function citizenOf(store: ResourceStore, res: Response): Promise<Citizen> {
-  const sandbox = res.locals.sandbox as Sandbox;
+  const sandbox = res.locals.sandbox;
   // only a login makes a citizen: the pid claim HelseID sets, never an identity a system attests
-  const person = (res.locals.access as AccessContext).practitioner;
+  const person = res.locals.access.practitioner;
   const nin = person?.authenticated ? person.pid : undefined;
   if (!nin)
     throw forbidden(

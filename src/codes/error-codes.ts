@@ -16,6 +16,8 @@ export const HTTP_ERROR_CODES = {
   'NAVET-BODY': 'The body must be a JSON object',
   'NAVET-BODY-TOO-LARGE': 'The body is larger than NAVET_MAX_BODY',
   'NAVET-CHARSET': 'The body is not in UTF-8',
+  'NAVET-DATABASE-BUSY':
+    'The database stayed locked by long work (a large seed) past the wait; try again (see Retry-After)',
   'NAVET-CONTENT-TYPE': 'The body has the wrong Content-Type (e.g. POST _search without a form)',
   'NAVET-FORMAT': '_format or Accept asks for something other than FHIR JSON',
   'NAVET-HEADERS-TOO-LARGE': 'The request line and headers are larger than 16 kB',

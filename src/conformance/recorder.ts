@@ -1,7 +1,6 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { randomUUID } from 'node:crypto';
 import type { Logger } from '../logger';
-import type { Sandbox } from '../sandbox/sandboxes';
 import { challengeByName } from './challenges';
 import { decodeCredential, hashOf, stableJson, withoutCredentials } from './credentials';
 import { type DecodedCredential, RECORDED_RESPONSE_HEADERS, type RecordedExchange } from './exchange';
@@ -83,7 +82,7 @@ export class Recorder {
 
   middleware(): RequestHandler {
     return async (req: Request, res: Response, next: NextFunction) => {
-      const sandbox = res.locals.sandbox as Sandbox;
+      const sandbox = res.locals.sandbox;
       if (this.recordsNothing(sandbox.name)) return next();
       const active = await this.active(sandbox.name);
       if (active.length === 0) return next();
@@ -275,7 +274,7 @@ export class Recorder {
       responseHeaders,
       ...(responseBody !== undefined ? { responseBody } : {}),
       ...(parts.body === undefined ? { truncated: true } : {}),
-      auditEvents: Array.isArray(res.locals.auditEventIds) ? (res.locals.auditEventIds as string[]) : [],
+      auditEvents: Array.isArray(res.locals.auditEventIds) ? res.locals.auditEventIds : [],
       ...(parts.challenge ? { challenge: parts.challenge } : {}),
     };
   }

@@ -87,10 +87,36 @@ function fromRouting(error: HttpError): FhirError | undefined {
   return undefined;
 }
 
+/** How long a client is asked to wait when SQLite's write lock stayed taken past the statement's wait. */
+export const BUSY_RETRY_AFTER_SECONDS = 5;
+
+/**
+ * SQLite answers SQLITE_BUSY when another connection (a large seed in the worker, another process) held the
+ * write lock longer than a statement goes on trying: nothing was written, and a later try succeeds.
+ */
+function fromLockedDatabase(error: unknown): FhirError | undefined {
+  const code = (error as { code?: unknown } | null)?.code;
+  if (typeof code !== 'string' || !code.startsWith('SQLITE_BUSY')) return undefined;
+  return new FhirError(
+    503,
+    [
+      {
+        severity: 'error',
+        code: 'transient',
+        navetCode: 'NAVET-DATABASE-BUSY',
+        text: `The database was locked by long work (such as storing a large seed) for longer than a request waits; nothing was written. Try again in ${BUSY_RETRY_AFTER_SECONDS} s`,
+      },
+    ],
+    { 'Retry-After': String(BUSY_RETRY_AFTER_SECONDS) },
+  );
+}
+
 export function errorHandler(logger: Logger): ErrorRequestHandler {
   return (error: unknown, req: Request, res: Response, _next) => {
     const known =
-      error instanceof FhirError ? error : (fromBodyParser(error as HttpError) ?? fromRouting(error as HttpError));
+      error instanceof FhirError
+        ? error
+        : (fromBodyParser(error as HttpError) ?? fromRouting(error as HttpError) ?? fromLockedDatabase(error));
     if (res.headersSent) {
       res.end();
       return;
@@ -109,7 +135,7 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
       return;
     }
     // The stable code and the request id at error level; the stack (with the server's paths) only at debug.
-    const requestId = res.locals.requestId as string | undefined;
+    const requestId = res.locals.requestId;
     res.locals.errorCode = 'NAVET-INTERNAL';
     const name = error instanceof Error ? error.name : typeof error;
     const code = (error as { code?: unknown } | null)?.code;

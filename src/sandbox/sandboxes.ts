@@ -8,6 +8,7 @@ import type { Database } from '../store/schema';
 import { lastChange } from '../store/change-journal';
 import { type LifecycleWork, type ResourceKey, SnapshotRows } from '../store/snapshot-rows';
 import { ResourceStore, type SeedEntry } from '../store/resource-store';
+import { letWaitersWrite } from '../store/sqlite-driver';
 import { adminKeyMatches, generateAdminKey, hashAdminKey } from './admin-keys';
 import { clockWithOffset, type SandboxClock } from './sandbox-clock';
 import {
@@ -451,6 +452,7 @@ export class Sandboxes {
           done += deleted;
           onProgress?.('deleting', Math.min(done, total), total);
           if (deleted < PURGE_CHUNK) break;
+          if (this.database.engine === 'sqlite') await letWaitersWrite();
         }
       }
       return deletedInPass;

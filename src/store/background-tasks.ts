@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely';
-import { type DatabaseHandle, writeWithoutWaiting } from './database';
+import type { DatabaseHandle } from './database';
 import type { Database } from './schema';
 
 /**
@@ -23,19 +23,15 @@ export const STALE_MS = 5 * 60_000;
 
 const RUNNING = new Set(['creating', 'running']);
 
-/**
- * Writes go through the connection that never holds the event loop waiting for SQLite's write lock
- * (a seed being stored holds it for seconds); a write that cannot get it tries again later.
- */
 export class BackgroundTasks {
   private readonly db: Kysely<Database>;
 
-  constructor(private readonly database: Pick<DatabaseHandle, 'db' | 'nonWaiting'>) {
+  constructor(database: Pick<DatabaseHandle, 'db'>) {
     this.db = database.db;
   }
 
   private write<T>(work: (db: Kysely<Database>) => Promise<T>): Promise<T> {
-    return writeWithoutWaiting(this.database, work);
+    return work(this.db);
   }
 
   /**

@@ -1,21 +1,11 @@
 import BetterSqlite3 from 'better-sqlite3';
-import {
-  CompiledQuery,
-  type DatabaseConnection,
-  type Driver,
-  Kysely,
-  PostgresDialect,
-  SqliteDialect,
-  type SqliteDialectConfig,
-  SqliteDriver,
-  sql,
-  type Transaction,
-} from 'kysely';
+import { Kysely, PostgresDialect, sql, type Transaction } from 'kysely';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { Pool, types } from 'pg';
 import { migrateToLatest } from './migrations';
 import type { Database } from './schema';
+import { letWaitersWrite, NonWaitingSqliteDialect, whileSqliteIsBusy } from './sqlite-driver';
 import { withStatementCache } from './statement-cache';
 
 export type Engine = 'sqlite' | 'postgres';
@@ -33,39 +23,6 @@ export interface DatabaseHandle {
   giveSpaceBack?(): Promise<void>;
   /** Runs a bulk load (a seed) with settings for it: SQLite keeps far more pages in memory meanwhile. */
   bulkLoad?<T>(work: () => Promise<T>): Promise<T>;
-  /**
-   * SQLite: a second connection that never waits for the write lock (SQLite's wait is a sleep that holds
-   * the event loop): a write while another connection holds the lock fails at once with SQLITE_BUSY, and
-   * `writeWithoutWaiting` tries again later. PostgreSQL waits without holding the loop: `db` itself.
-   */
-  nonWaiting(): Kysely<Database>;
-}
-
-/** How long `writeWithoutWaiting` goes on trying while the SQLite write lock is taken (a large seed holds it). */
-const NON_WAITING_DEADLINE_MS = 60_000;
-
-function isSqliteBusy(error: unknown): boolean {
-  return String((error as { code?: unknown } | undefined)?.code ?? '').startsWith('SQLITE_BUSY');
-}
-
-/**
- * Runs a small write on the non-waiting connection; while the SQLite write lock is taken it tries again
- * every 20 ms (the event loop goes on meanwhile), for up to `deadlineMs`.
- */
-export async function writeWithoutWaiting<T>(
-  handle: Pick<DatabaseHandle, 'nonWaiting'>,
-  write: (db: Kysely<Database>) => Promise<T>,
-  deadlineMs = NON_WAITING_DEADLINE_MS,
-): Promise<T> {
-  const deadline = Date.now() + deadlineMs;
-  for (;;) {
-    try {
-      return await write(handle.nonWaiting());
-    } catch (error) {
-      if (!isSqliteBusy(error) || Date.now() > deadline) throw error;
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
-  }
 }
 
 /**
@@ -75,27 +32,8 @@ export async function writeWithoutWaiting<T>(
 const BULK_CACHE_KIB = 256 * 1024;
 /** Pages returned per step of the incremental vacuum, so that other writers get their turn between steps. */
 const VACUUM_STEP_PAGES = 2000;
-
-/**
- * SQLite transactions take the write lock when they begin (waiting up to busy_timeout for another
- * connection's statement, e.g. the sandbox worker's): a deferred transaction that read first cannot
- * write once another connection has committed meanwhile (SQLITE_BUSY), which a request would see as a 500.
- */
-class ImmediateSqliteDriver extends SqliteDriver {
-  override async beginTransaction(connection: DatabaseConnection): Promise<void> {
-    await connection.executeQuery(CompiledQuery.raw('begin immediate'));
-  }
-}
-
-class ImmediateSqliteDialect extends SqliteDialect {
-  constructor(private readonly settings: SqliteDialectConfig) {
-    super(settings);
-  }
-
-  override createDriver(): Driver {
-    return new ImmediateSqliteDriver(this.settings);
-  }
-}
+/** How often the WAL file's truncation is tried while other connections are at work. */
+const CHECKPOINT_TRIES = 50;
 
 // bigint columns (clock offsets) as JS numbers
 types.setTypeParser(20, (value) => Number(value));
@@ -120,7 +58,6 @@ export async function openDatabase(options: { databaseUrl?: string; dataDir: str
       engine: 'postgres',
       location: redact(options.databaseUrl),
       close: () => db.destroy(),
-      nonWaiting: () => db,
     };
   } else {
     mkdirSync(options.dataDir, { recursive: true });
@@ -132,15 +69,24 @@ export async function openDatabase(options: { databaseUrl?: string; dataDir: str
     if (empty.n === 0) sqlite.pragma('auto_vacuum = INCREMENTAL');
     sqlite.pragma('journal_mode = WAL');
     sqlite.pragma('synchronous = NORMAL');
-    sqlite.pragma('busy_timeout = 5000');
-    const db = new Kysely<Database>({ dialect: new ImmediateSqliteDialect({ database: withStatementCache(sqlite) }) });
+    // a statement that meets the write lock taken fails at once and is tried again later (SQLite's own
+    // wait is a sleep that holds the thread's event loop)
+    sqlite.pragma('busy_timeout = 0');
+    const db = new Kysely<Database>({ dialect: new NonWaitingSqliteDialect(sqlite, withStatementCache(sqlite)) });
     const giveSpaceBack = async () => {
       if (Number(sqlite.pragma('auto_vacuum', { simple: true })) !== 2) return;
       while (Number(sqlite.pragma('freelist_count', { simple: true })) > 0) {
-        sqlite.pragma(`incremental_vacuum(${VACUUM_STEP_PAGES})`);
-        await new Promise((resolve) => setImmediate(resolve));
+        await whileSqliteIsBusy(() => sqlite.pragma(`incremental_vacuum(${VACUUM_STEP_PAGES})`));
+        await letWaitersWrite();
       }
-      sqlite.pragma('wal_checkpoint(TRUNCATE)');
+      // the WAL file shrinks once no other connection reads or writes at that moment (busy: 1 otherwise)
+      for (let attempt = 0; attempt < CHECKPOINT_TRIES; attempt++) {
+        const [result] = (await whileSqliteIsBusy(() => sqlite.pragma('wal_checkpoint(TRUNCATE)'))) as {
+          busy: number;
+        }[];
+        if (!result?.busy) break;
+        await letWaitersWrite();
+      }
     };
     const bulkLoad = async <T>(work: () => Promise<T>): Promise<T> => {
       const before = Number(sqlite.pragma('cache_size', { simple: true }));
@@ -151,25 +97,13 @@ export async function openDatabase(options: { databaseUrl?: string; dataDir: str
         sqlite.pragma(`cache_size = ${before}`);
       }
     };
-    let nonWaiting: Kysely<Database> | undefined;
     handle = {
       db,
       engine: 'sqlite',
       location: file,
-      close: async () => {
-        await nonWaiting?.destroy();
-        await db.destroy();
-      },
+      close: () => db.destroy(),
       giveSpaceBack,
       bulkLoad,
-      nonWaiting: () => {
-        if (!nonWaiting) {
-          const connection = new BetterSqlite3(file);
-          connection.pragma('busy_timeout = 0');
-          nonWaiting = new Kysely<Database>({ dialect: new SqliteDialect({ database: connection }) });
-        }
-        return nonWaiting;
-      },
     };
   }
   // Several processes starting at once against one PostgreSQL may race to create the migration

@@ -1,6 +1,6 @@
 import type { IncrementResponse, Options, Store } from 'express-rate-limit';
 import { type Kysely, sql } from 'kysely';
-import { type DatabaseHandle, writeWithoutWaiting } from './database';
+import type { DatabaseHandle } from './database';
 import type { Database } from './schema';
 
 /**
@@ -13,7 +13,7 @@ export class DatabaseRateLimitStore implements Store {
   private lastPurge = 0;
 
   constructor(
-    private readonly database: Pick<DatabaseHandle, 'nonWaiting'>,
+    private readonly database: Pick<DatabaseHandle, 'db'>,
     /** Names the limit, so that two limits do not share counters. */
     readonly prefix: string,
   ) {}
@@ -64,7 +64,7 @@ export class DatabaseRateLimitStore implements Store {
   }
 
   private write<T>(work: (db: Kysely<Database>) => Promise<T>): Promise<T> {
-    return writeWithoutWaiting(this.database, work);
+    return work(this.database.db);
   }
 
   private keyOf(key: string): string {

@@ -58,6 +58,11 @@ export class ResourceStore implements FhirRepository {
     private readonly cachedView = false,
   ) {}
 
+  /** This store bound to one sandbox: the same reads and writes, without a sandbox argument to get wrong. */
+  forSandbox(sandbox: string): SandboxStore {
+    return new SandboxStore(this, sandbox);
+  }
+
   /** This store with its registry searches and reads kept per sandbox generation (see ReadCache); itself in a transaction. */
   cachedReads(): ResourceStore {
     if (!this.readCache || this.db.isTransaction || this.cachedView) return this;
@@ -568,5 +573,65 @@ export class ResourceStore implements FhirRepository {
         .insertInto('search_index')
         .values(rows.slice(i, i + INSERT_CHUNK))
         .execute();
+  }
+}
+
+/** A ResourceStore bound to one sandbox (`store.forSandbox(name)`), for service code. */
+export class SandboxStore {
+  constructor(
+    private readonly store: ResourceStore,
+    readonly sandbox: string,
+  ) {}
+
+  inTransaction<T>(work: (store: SandboxStore) => Promise<T>): Promise<T> {
+    return this.store.inTransaction((store) => work(store.forSandbox(this.sandbox)));
+  }
+
+  find(resourceType: string, id: string): Promise<FhirResource | undefined> {
+    return this.store.find(this.sandbox, resourceType, id);
+  }
+
+  read(resourceType: string, id: string): Promise<FhirResource> {
+    return this.store.read(this.sandbox, resourceType, id);
+  }
+
+  vread(resourceType: string, id: string, versionId: number): Promise<FhirResource> {
+    return this.store.vread(this.sandbox, resourceType, id, versionId);
+  }
+
+  currentVersion(resourceType: string, id: string): ReturnType<ResourceStore['currentVersion']> {
+    return this.store.currentVersion(this.sandbox, resourceType, id);
+  }
+
+  create(resource: FhirResource, lastUpdated: string, id?: string): Promise<FhirResource> {
+    return this.store.create(this.sandbox, resource, lastUpdated, id);
+  }
+
+  update(resource: FhirResource, lastUpdated: string, expectedVersion?: number): ReturnType<ResourceStore['update']> {
+    return this.store.update(this.sandbox, resource, lastUpdated, expectedVersion);
+  }
+
+  delete(resourceType: string, id: string, lastUpdated: string): Promise<boolean> {
+    return this.store.delete(this.sandbox, resourceType, id, lastUpdated);
+  }
+
+  history(query: HistoryQuery): ReturnType<ResourceStore['history']> {
+    return this.store.history(this.sandbox, query);
+  }
+
+  search(request: SearchRequest): Promise<SearchResult> {
+    return this.store.search(this.sandbox, request);
+  }
+
+  readMany(references: string[]): Promise<FhirResource[]> {
+    return this.store.readMany(this.sandbox, references);
+  }
+
+  createMany(items: { resource: FhirResource; lastUpdated: string }[]): Promise<FhirResource[]> {
+    return this.store.createMany(this.sandbox, items);
+  }
+
+  countResources(resourceType?: string): Promise<number> {
+    return this.store.countResources(this.sandbox, resourceType);
   }
 }

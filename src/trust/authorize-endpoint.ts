@@ -153,7 +153,7 @@ export function authorizeEndpoint(
   }
 
   router.get('/connect/authorize', async (req: Request, res: Response) => {
-    const sandbox = res.locals.sandbox as Sandbox;
+    const sandbox = res.locals.sandbox;
     const { handle, pushed } = await pushedRequest(sandbox, req.query.client_id, req.query.request_uri);
     const testPid = typeof req.query.test_pid === 'string' ? req.query.test_pid : pushed.testPid;
     if (testPid) return login(res, sandbox, handle, pushed, testPid);
@@ -178,7 +178,7 @@ export function authorizeEndpoint(
     '/connect/authorize',
     express.urlencoded({ extended: false, limit: '16kb' }),
     async (req: Request, res: Response) => {
-      const sandbox = res.locals.sandbox as Sandbox;
+      const sandbox = res.locals.sandbox;
       const body = (req.body ?? {}) as Record<string, string | undefined>;
       const { handle, pushed } = await pushedRequest(sandbox, body.client_id, body.request_uri);
       const pid = body.test_pid?.trim() ? body.test_pid.trim() : (body.pid ?? '');

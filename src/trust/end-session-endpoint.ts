@@ -1,6 +1,5 @@
 import { type Request, type Response, Router } from 'express';
 import { createLocalJWKSet, jwtVerify } from 'jose';
-import type { Sandbox } from '../sandbox/sandboxes';
 import { SIGNING_ALG } from './signing-keys';
 import { TrustError } from '../http/trust-error';
 import type { TrustServices } from './trust-services';
@@ -14,7 +13,7 @@ import type { TrustServices } from './trust-services';
 export function endSessionEndpoint(services: TrustServices, issuerOf: (sandbox: string) => string): Router {
   const router = Router();
   router.get('/connect/endsession', async (req: Request, res: Response) => {
-    const sandbox = res.locals.sandbox as Sandbox;
+    const sandbox = res.locals.sandbox;
     const hint = typeof req.query.id_token_hint === 'string' ? req.query.id_token_hint : undefined;
     const target =
       typeof req.query.post_logout_redirect_uri === 'string' ? req.query.post_logout_redirect_uri : undefined;

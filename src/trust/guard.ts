@@ -4,7 +4,6 @@ import { createLocalJWKSet, decodeProtectedHeader, errors, jwtVerify, type JWTPa
 import { randomUUID } from 'node:crypto';
 import { FhirError, type OutcomeIssue } from '../fhir/operation-outcome';
 import { parseSearchRequest } from '../fhir/search-request';
-import type { Sandbox } from '../sandbox/sandboxes';
 import type { ResourceStore } from '../store/resource-store';
 import { CLAIM } from './access-token';
 import type { AccessContext, KnownAccess } from './access-context';
@@ -191,8 +190,8 @@ function checkTokenTimes(claims: VerifiedClaims, now: Date): void {
 /** What the guard has verified so far of a request (res.locals.knownAccess): the access log of a rejection. */
 export function knownAccessOf(res: Response): KnownAccess {
   return (
-    (res.locals.knownAccess as KnownAccess | undefined) ?? {
-      sandbox: (res.locals.sandbox as Sandbox).name,
+    res.locals.knownAccess ?? {
+      sandbox: res.locals.sandbox.name,
       eventId: eventIdOf(res),
     }
   );
@@ -200,7 +199,7 @@ export function knownAccessOf(res: Response): KnownAccess {
 
 function eventIdOf(res: Response): string {
   res.locals.eventId ??= nhnHeader(res.req, 'event-id') ?? randomUUID();
-  return res.locals.eventId as string;
+  return res.locals.eventId;
 }
 
 /** Verifies a request's token, DPoP proof and attestation; answers its AccessContext or throws the rejection. */
@@ -210,7 +209,7 @@ export function accessVerifier(deps: GuardDependencies, options: GuardOptions): 
   const publishedKeys = new PublishedKeyCache(deps.services);
   const verifiedTokens = new VerifiedTokens();
   return async (req: Request, res: Response) => {
-    const sandbox = res.locals.sandbox as Sandbox;
+    const sandbox = res.locals.sandbox;
     const eventId = eventIdOf(res);
     const issuer = deps.issuerOf(sandbox.name);
     const now = sandbox.clock.now();

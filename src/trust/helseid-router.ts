@@ -74,7 +74,7 @@ export function discoveryDocument(issuer: string): Record<string, unknown> {
 }
 
 function sandboxOf(res: Response): Sandbox {
-  return res.locals.sandbox as Sandbox;
+  return res.locals.sandbox;
 }
 
 function formOf(req: Request): Record<string, string | undefined> {

@@ -1,7 +1,6 @@
 import type { NavetErrorCode } from '../codes/error-codes';
 import express, { type Request, type Response, Router } from 'express';
 import { randomBytes } from 'node:crypto';
-import type { Sandbox } from '../sandbox/sandboxes';
 import { parseAuthorizationDetails } from './attestation';
 import { ASSERTION_ALGORITHMS, authenticateClient } from './client-assertion';
 import { ClientJwtError, verifyClientSignedJwt } from './client-signed-jwt';
@@ -24,7 +23,7 @@ export function parEndpoint(services: TrustServices, issuerOf: (sandbox: string)
     express.urlencoded({ extended: false, limit: '64kb' }),
     async (req: Request, res: Response) => {
       res.setHeader('Cache-Control', 'no-store');
-      const sandbox = res.locals.sandbox as Sandbox;
+      const sandbox = res.locals.sandbox;
       const issuer = issuerOf(sandbox.name);
       const now = sandbox.clock.now();
       const form = Object.fromEntries(

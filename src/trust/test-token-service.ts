@@ -2,7 +2,7 @@ import type { NavetErrorCode } from '../codes/error-codes';
 import { jsonBody } from '../http/json-body';
 import { type Request, type Response, Router } from 'express';
 import { calculateJwkThumbprint, generateKeyPair, type JWK, SignJWT } from 'jose';
-import type { Sandbox, Sandboxes } from '../sandbox/sandboxes';
+import type { Sandboxes } from '../sandbox/sandboxes';
 import type { ResourceStore } from '../store/resource-store';
 import { accessTokenClaims, CLAIM } from './access-token';
 import { parseAuthorizationDetails } from './attestation';
@@ -122,7 +122,7 @@ export function testTokenService(deps: {
   // HelseID's own v2 contract, beside Navet's create-test-token
   router.use(testTokenServiceV2(deps));
   router.post('/create-test-token', jsonBody({ limit: '64kb' }), async (req: Request, res: Response) => {
-    const sandbox = res.locals.sandbox as Sandbox;
+    const sandbox = res.locals.sandbox;
     const key = req.headers['x-auth-key'];
     if (typeof key !== 'string' || !deps.sandboxes.keyMatches(sandbox, key)) {
       throw new TrustError(

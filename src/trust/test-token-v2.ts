@@ -199,7 +199,7 @@ export function testTokenServiceV2(deps: {
     try {
       res.json({
         isError: false,
-        successResponse: await createTestToken(req, res.locals.sandbox as Sandbox, deps),
+        successResponse: await createTestToken(req, res.locals.sandbox, deps),
         errorResponse: { errorMessage: '' },
       });
     } catch (error) {

@@ -34,11 +34,10 @@ const seen = {
 /** The longest the server's event loop may be held by one request: /healthz (and every sandbox) waits that long. */
 const MAX_BLOCK_MS = 100;
 /**
- * The CPU measure does not see a loop asleep in a blocking call (SQLite waiting for its write lock sleeps
- * on the loop's thread): /healthz must answer within a second too. On this shared machine an idle
- * /healthz waits up to ~0.5 s; a loop asleep on the lock held it 5 s.
+ * The CPU measure does not see a loop asleep in a blocking call (e.g. SQLite sleeping on its write lock,
+ * held by the worker's seed): /healthz must answer within the same bound, in wall time.
  */
-const MAX_HEALTHZ_MS = 1000;
+const MAX_HEALTHZ_MS = 100;
 
 /**
  * CPU time the main thread has run, in ms (Linux, in clock ticks of 10 ms). The event loop is held for as
@@ -48,6 +47,11 @@ function mainThreadCpuMs(): number {
   const fields = readFileSync('/proc/thread-self/stat', 'utf8').split(') ')[1].split(' ');
   return (Number(fields[11]) + Number(fields[12])) * 10;
 }
+/** How long the main thread has waited on the OS's run queue for a core, in ms (the machine's load, not a block). */
+function mainThreadQueuedMs(): number {
+  return Number(readFileSync('/proc/thread-self/schedstat', 'utf8').split(' ')[1]) / 1e6;
+}
+
 type Answer = {
   status: number;
   body: Record<string, unknown> & { issue?: { code: string; details?: { coding?: { code: string }[] } }[] };
@@ -86,7 +90,9 @@ function expectOAuthError(res: Answer, status: number, error: string, errorCode:
  */
 async function whileHealthzIsAsked<T>(
   work: () => Promise<T>,
-): Promise<{ result: T; healthzMs: number; delayMs: number; blockMs: number }> {
+): Promise<{ result: T; healthzMs: number; delayMs: number; blockMs: number; tookMs: number; queuedMs: number }> {
+  const begun = performance.now();
+  const queuedBefore = mainThreadQueuedMs();
   const histogram = monitorEventLoopDelay({ resolution: 10 });
   histogram.enable();
   let blockMs = 0;
@@ -109,7 +115,14 @@ async function whileHealthzIsAsked<T>(
   })();
   try {
     const result = await work();
-    return { result, healthzMs, delayMs: histogram.max / 1e6, blockMs };
+    return {
+      result,
+      healthzMs,
+      delayMs: histogram.max / 1e6,
+      blockMs,
+      tookMs: performance.now() - begun,
+      queuedMs: mainThreadQueuedMs() - queuedBefore,
+    };
   } finally {
     running = false;
     await poll;
@@ -119,11 +132,16 @@ async function whileHealthzIsAsked<T>(
 }
 
 /** Records what one measurement saw; the event loop must not have been held longer than MAX_BLOCK_MS. */
-function expectNoBlock(label: string, measured: { healthzMs: number; delayMs: number; blockMs: number }): void {
+function expectNoBlock(
+  label: string,
+  measured: { healthzMs: number; delayMs: number; blockMs: number; tookMs: number; queuedMs: number },
+): void {
   seen.longestBlockMs = Math.max(seen.longestBlockMs, measured.blockMs);
   seen.longestDelayMs = Math.max(seen.longestDelayMs, measured.delayMs);
   seen.longestHealthzMs = Math.max(seen.longestHealthzMs, measured.healthzMs);
-  seen.blocks.push(`${label}: ${measured.blockMs} ms`);
+  seen.blocks.push(
+    `${label}: ${measured.blockMs} ms (delay ${measured.delayMs.toFixed(1)} ms, /healthz ${measured.healthzMs.toFixed(1)} ms, took ${measured.tookMs.toFixed(0)} ms, waited for a core ${measured.queuedMs.toFixed(0)} ms)`,
+  );
   expect({
     label,
     heldTheEventLoop: measured.blockMs > MAX_BLOCK_MS,
@@ -495,6 +513,69 @@ describe('sandbox creation seeds in a worker: the server keeps answering', () =>
     const created = measured.result;
     expect((created.body.sandbox as { name: string }).name).toBe(name);
     expect(await navet.navet.sandboxes.store.countResources(name)).toBeGreaterThan(400);
+  }, 240_000);
+
+  test('writes on the main thread while the worker stores a seed, then purges it: /healthz never waits', async () => {
+    /** One good and one bad write to the demo sandbox, timed against /healthz; both are answered, never 5xx. */
+    const writeBoth = async (label: string) => {
+      const good = await heavy(`${label}: FHIR create`, () =>
+        http
+          .post(`/sandboxes/${demo.name}/fhir/Patient`)
+          .set('Authorization', demo.auth)
+          .send({ resourceType: 'Patient', name: [{ family: 'Venter' }] }),
+      );
+      expect(good.status).toBe(201);
+      const bad = await heavy(`${label}: clock out of range`, () =>
+        http.put(`/api/sandboxes/${demo.name}/clock`).set('Authorization', demo.auth).send({ offsetSeconds: 1e300 }),
+      );
+      expect(bad.status).toBe(400);
+    };
+    // the first create of the process loads what creates need (not what is measured here)
+    count(
+      'warm-up',
+      await http
+        .post(`/sandboxes/${demo.name}/fhir/Patient`)
+        .set('Authorization', demo.auth)
+        .send({ resourceType: 'Patient' }),
+    );
+    const name = uniqueSandboxName('busy');
+    const res = count(
+      'create',
+      await http
+        .post('/api/sandboxes')
+        .set('Authorization', `Bearer ${OPERATOR_KEY}`)
+        .send({ name, seed: 'fixtures', generator: { syntheticPatients: 1000, seed: 4 } }),
+    );
+    expect(res.status).toBe(202);
+    const statusPath = new URL(res.body.statusUrl as string).pathname;
+    // writes go on until the seed is ready; those while it is stored (its transaction holds the write lock) count
+    let writesWhileStoring = 0;
+    for (;;) {
+      const status = count('status', await http.get(statusPath).set('Authorization', `Bearer ${res.body.adminKey}`));
+      if (status.body.status !== 'creating') break;
+      await writeBoth('while a seed is stored');
+      if ((status.body.progress as { phase?: string } | undefined)?.phase === 'storing') writesWhileStoring += 1;
+    }
+    const deleted = count(
+      'delete',
+      await http.delete(`/api/sandboxes/${name}`).set('Authorization', `Bearer ${res.body.adminKey}`),
+    );
+    expect(deleted.status).toBe(204);
+    const purging = async () =>
+      (await navet.navet.database.db
+        .selectFrom('sandbox_purges')
+        .select('name')
+        .where('name', '=', name)
+        .executeTakeFirst()) !== undefined;
+    let writesWhilePurging = 0;
+    while (await purging()) {
+      await writeBoth('while a purge runs');
+      writesWhilePurging += 1;
+    }
+    expect({ writesWhileStoring: writesWhileStoring > 0, writesWhilePurging: writesWhilePurging > 0 }).toEqual({
+      writesWhileStoring: true,
+      writesWhilePurging: true,
+    });
   }, 240_000);
 
   test('Prefer: wait → 201 when ready; the status URL wants the admin key', async () => {

@@ -1,18 +1,13 @@
 import type { Router } from 'express';
 import type { PatientDataEndpoint } from '../../src/audit/patient-data-route';
+import { mountService } from '../../src/audit/service-module';
 import { citizenRouter } from '../../src/citizen/citizen-router';
-import { criticalInformationRouter } from '../../src/services/critical-info/critical-information-router';
+import { SERVICES } from '../../src/services/services';
 import { KJ_RESOURCE_TYPES } from '../../src/services/critical-info/kj-codes';
-import { pjdRouter } from '../../src/services/documents/pjd-router';
 import { PATIENT_DATA_ENDPOINTS } from '../../src/services/patient-data-endpoints';
 import { makeDpopProof } from '../../src/trust/dpop-client';
-import { PjdSettingsStore } from '../../src/services/documents/pjd-settings';
 import { FEST_MEDICINES } from '../../src/services/medication-list/fest-catalogue';
-import { sfmRouter } from '../../src/services/medication-list/sfm-router';
-import { SfmSettingsStore } from '../../src/services/medication-list/sfm-settings';
 import { getParameters as sfmGetParameters } from '../helpers/sfm';
-import { ppsRouter } from '../../src/services/lab-results/pps-router';
-import { PpsSettingsStore } from '../../src/services/lab-results/pps-settings';
 import { labBundle } from '../helpers/lab-results';
 import { LINE_DANSER, patientId, provideBundle, seedDocument } from '../helpers/documents';
 import { attestationFor, getToken, type TokenResult } from '../helpers/helseid-client';
@@ -360,15 +355,16 @@ test('every route of every service is a patient-data endpoint or declared to hol
     issuerOf: () => '',
     baseUrl: '',
     accessLog: server.navet.accessLog,
-    settings: new PjdSettingsStore(server.navet.database.db),
     maxBody: '1mb',
   };
   const routes = [
-    ...routesOf('pjd', pjdRouter(deps)),
-    ...routesOf('critical-information', criticalInformationRouter(deps)),
+    ...SERVICES.flatMap((service) =>
+      routesOf(
+        service.base,
+        mountService(service, { ...deps, settings: service.settings?.store(server.navet.database.db) }, () => ''),
+      ),
+    ),
     ...routesOf('citizen', citizenRouter({ ...deps, citizenUrl: () => '' })),
-    ...routesOf('sfm', sfmRouter({ ...deps, settings: new SfmSettingsStore(server.navet.database.db) })),
-    ...routesOf('pps', ppsRouter({ ...deps, settings: new PpsSettingsStore(server.navet.database.db) })),
   ];
   const patientData = Object.entries(PATIENT_DATA_ENDPOINTS).flatMap(([service, endpoints]) =>
     endpoints.map((e) => keyOf(service, e)),

@@ -1,4 +1,8 @@
+import Database from 'better-sqlite3';
 import express from 'express';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import pino from 'pino';
 import { Writable } from 'node:stream';
 import supertest from 'supertest';
@@ -6,7 +10,10 @@ import { errorHandler } from '../../src/http/error-handler';
 import { requestLog } from '../../src/http/request-log';
 
 /** Issue 14: a 500 logs its stable code and the request id; the stack (with the server's paths) only at debug. */
-function appLogging(level: string): { app: express.Express; lines: Record<string, unknown>[] } {
+function appLogging(
+  level: string,
+  routes: (app: express.Express) => void = () => {},
+): { app: express.Express; lines: Record<string, unknown>[] } {
   const lines: Record<string, unknown>[] = [];
   const stream = new Writable({
     write(chunk, _encoding, done) {
@@ -20,6 +27,7 @@ function appLogging(level: string): { app: express.Express; lines: Record<string
   app.get('/boom', () => {
     throw new Error(`a bug in ${__filename}`);
   });
+  routes(app);
   app.use(errorHandler(logger));
   return { app, lines };
 }
@@ -57,4 +65,33 @@ test("a request id that is not a plain token is replaced by one of Navet's", asy
   const { app } = appLogging('silent');
   const res = await supertest(app).get('/boom').set('X-Request-Id', 'bad id\twith "quotes"');
   expect(res.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
+});
+
+test('a write that meets a write lock held past its wait answers 503 with Retry-After, writes nothing, logs no NAVET-INTERNAL', async () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'navet-busy-'));
+  const file = path.join(dir, 'locked.sqlite');
+  const holder = new Database(file);
+  holder.pragma('journal_mode = WAL');
+  holder.exec('create table t (x integer)');
+  const writer = new Database(file);
+  writer.pragma('busy_timeout = 0');
+  try {
+    holder.exec('begin immediate'); // as a large seed's transaction holds it
+    const { app, lines } = appLogging('info', (app) =>
+      app.post('/write', () => writer.prepare('insert into t values (1)').run()),
+    );
+    const res = await supertest(app).post('/write');
+    expect(res.status).toBe(503);
+    expect(res.headers['retry-after']).toBe('5');
+    expect(res.body.resourceType).toBe('OperationOutcome');
+    expect(res.body.issue[0].code).toBe('transient');
+    expect(res.body.issue[0].details.coding[0].code).toBe('NAVET-DATABASE-BUSY');
+    holder.exec('commit');
+    expect(writer.prepare('select count(*) as n from t').get()).toEqual({ n: 0 });
+    expect(lines.find((line) => line.errorCode === 'NAVET-INTERNAL')).toBeUndefined();
+  } finally {
+    writer.close();
+    holder.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

@@ -1,10 +1,6 @@
-import { jsonBody } from '../../http/json-body';
-import { type Request, Router } from 'express';
-import type { AccessLog } from '../../audit/access-log';
-import { type PatientDataEndpoint, type PatientDataHandler, patientDataRoute } from '../../audit/patient-data-route';
-import { serviceUrls } from '../../sandbox/service-urls';
-import type { Sandbox } from '../../sandbox/sandboxes';
-import { accessVerifier, type GuardDependencies } from '../../trust/guard';
+import type { Request } from 'express';
+import { defineService, type PatientDataServiceEndpoint } from '../../audit/service-module';
+import { buildSeedCriticalInformation } from './seed-critical-information';
 import { criticalInformationStatus, KJ_STATUS, statusNin } from './critical-information-status';
 import { patientNinOfEntry } from './critical-information-entry';
 import { headerPatientNin } from './kj-access';
@@ -26,10 +22,8 @@ import { createEntry, deleteEntry, KJ_CREATE, KJ_DELETE, KJ_UPDATE, updateEntry 
  * and (soft) delete. Every call needs a HelseID token for nhn:kjernejournal with nhn:kjernejournal/api and
  * an attestation, and goes to the access log.
  */
-type KjHandler = (context: KjContext, ...rest: Parameters<PatientDataHandler>) => ReturnType<PatientDataHandler>;
-interface KjEndpoint extends PatientDataEndpoint {
-  handler: KjHandler;
-}
+type KjEndpoint = PatientDataServiceEndpoint<undefined, KjContext>;
+type KjRoute = Omit<KjEndpoint, 'patientData' | 'body' | 'scopes'>;
 
 const bodyPatientNin = (req: Request): string | undefined => {
   const body = req.body as Record<string, unknown> | undefined;
@@ -39,7 +33,7 @@ const bodyPatientNin = (req: Request): string | undefined => {
 };
 const newEntryNin = (req: Request) => headerPatientNin(req) ?? bodyPatientNin(req);
 
-const ENDPOINTS: KjEndpoint[] = [
+const ROUTES: KjRoute[] = [
   {
     method: 'post',
     path: '/status',
@@ -70,7 +64,7 @@ const ENDPOINTS: KjEndpoint[] = [
     handler: searchEntries('Condition'),
   },
   { method: 'get', path: '/Flag', interaction: KJ_READ, patientNin: headerPatientNin, handler: searchEntries('Flag') },
-  ...KJ_RESOURCE_TYPES.flatMap((type): KjEndpoint[] => [
+  ...KJ_RESOURCE_TYPES.flatMap((type): KjRoute[] => [
     {
       method: 'get',
       path: `/${type}/:id`,
@@ -116,36 +110,19 @@ const ENDPOINTS: KjEndpoint[] = [
     },
   ]),
 ];
-export const KJ_PATIENT_DATA_ENDPOINTS: PatientDataEndpoint[] = ENDPOINTS;
 
-export function criticalInformationRouter(deps: GuardDependencies & { accessLog: AccessLog; maxBody: string }): Router {
-  const router = Router();
-  const json = jsonBody({ limit: deps.maxBody, type: ['application/fhir+json', 'application/json'] });
-  // the status page's curl example sends its JSON without a Content-Type, so as curl's form default
-  const statusJson = jsonBody({
-    limit: deps.maxBody,
-    type: ['application/fhir+json', 'application/json', 'application/x-www-form-urlencoded'],
-  });
-  for (const endpoint of ENDPOINTS) {
-    const verify = accessVerifier(deps, {
-      audience: KJ_AUDIENCE,
-      anyScope: [KJ_API_SCOPE],
-      requireAttestation: true,
-      patientNin: endpoint.patientNin,
-    });
-    router[endpoint.method](
-      endpoint.path,
-      endpoint.interaction === KJ_STATUS ? statusJson : json,
-      patientDataRoute({ accessLog: deps.accessLog, verify, store: deps.store }, endpoint, (req, res, access, store) =>
-        endpoint.handler(
-          { store, base: serviceUrls(deps.baseUrl, (res.locals.sandbox as Sandbox).name).criticalInformation },
-          req,
-          res,
-          access,
-          store,
-        ),
-      ),
-    );
-  }
-  return router;
-}
+/** Kjernejournal's critical information as a service module. */
+export const KJ_SERVICE = defineService<undefined, KjContext>({
+  key: 'criticalInformation',
+  base: 'critical-information',
+  audience: KJ_AUDIENCE,
+  endpoints: ROUTES.map((route) => ({
+    ...route,
+    patientData: true,
+    // the status page's curl example sends its JSON without a Content-Type, so as curl's form default
+    body: route.interaction === KJ_STATUS ? 'lenient-json' : 'fhir',
+    scopes: [KJ_API_SCOPE],
+  })),
+  context: (_deps, base, _endpoint, store) => ({ store, base }),
+  seed: (patients, settings) => buildSeedCriticalInformation(patients, settings),
+});

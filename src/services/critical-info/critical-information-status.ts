@@ -3,7 +3,6 @@ import type { Interaction } from '../../audit/audit-event';
 import type { PatientDataAnswer } from '../../audit/patient-data-route';
 import { badRequest } from '../../fhir/operation-outcome';
 import type { FhirResource } from '../../fhir/types';
-import type { Sandbox } from '../../sandbox/sandboxes';
 import type { AccessContext } from '../../trust/access-context';
 import { isEnteredInError } from './critical-information-entry';
 import { assertCommonHeaders, assertNin, EMERGENCY_ACCESS_BASES, isHprBlocked, privacyOf } from './kj-access';
@@ -49,7 +48,7 @@ export async function criticalInformationStatus(
   res: Response,
   access: AccessContext,
 ): Promise<PatientDataAnswer> {
-  const sandbox = res.locals.sandbox as Sandbox;
+  const sandbox = res.locals.sandbox;
   const accessBasis = assertCommonHeaders(req);
   const nin = statusNin(req);
   if (nin === undefined) throw badRequest('NAVET-KJ-STATUS-BODY', 'Send {"nin":"<fødselsnummer>"} as JSON', ['nin']);

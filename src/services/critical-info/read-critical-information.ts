@@ -7,7 +7,6 @@ import { badRequest, forbidden, gone, notFound, operationOutcome } from '../../f
 import { parseSearchRequest } from '../../fhir/search-request';
 import type { Bundle, FhirResource } from '../../fhir/types';
 import { sendFhir } from '../../http/fhir-json';
-import type { Sandbox } from '../../sandbox/sandboxes';
 import { isValidId, type ResourceStore } from '../../store/resource-store';
 import type { AccessContext } from '../../trust/access-context';
 import { identifierSystemOf } from '../../codes/code-systems';
@@ -103,7 +102,7 @@ function outcomeEntry(code: NavetErrorCode, text: string) {
 
 export function searchEntries(type: KjResourceType) {
   return async (context: KjContext, req: Request, res: Response, access: AccessContext): Promise<PatientDataAnswer> => {
-    const sandbox = res.locals.sandbox as Sandbox;
+    const sandbox = res.locals.sandbox;
     const accessBasis = assertCommonHeaders(req);
     const nin = requireHeaderNin(req);
     const wanted = requestedTypes(req, type);
@@ -151,7 +150,7 @@ export async function patientEntry(
   access: AccessContext,
   type: KjResourceType,
 ): Promise<{ nin: string; entry: FhirResource }> {
-  const sandbox = res.locals.sandbox as Sandbox;
+  const sandbox = res.locals.sandbox;
   const accessBasis = assertCommonHeaders(req);
   const nin = requireHeaderNin(req);
   const id = String(req.params.id);
@@ -194,12 +193,7 @@ export function readVersion(type: KjResourceType) {
     const vid = String(req.params.vid);
     if (!/^[1-9]\d{0,8}$/.test(vid))
       throw badRequest('NAVET-KJ-VERSION', `The version id must be a whole number from 1; got '${vid}'`, ['vid']);
-    const version = await context.store.vread(
-      (res.locals.sandbox as Sandbox).name,
-      type,
-      String(entry.id),
-      Number(vid),
-    );
+    const version = await context.store.vread(res.locals.sandbox.name, type, String(entry.id), Number(vid));
     return {
       patients: [{ nin, resources: [`${type}/${entry.id}/_history/${vid}`] }],
       send: (response) => {
@@ -213,7 +207,7 @@ export function readVersion(type: KjResourceType) {
 export function readHistory(type: KjResourceType) {
   return async (context: KjContext, req: Request, res: Response, access: AccessContext): Promise<PatientDataAnswer> => {
     const { nin, entry } = await patientEntry(context, req, res, access, type);
-    const sandbox = res.locals.sandbox as Sandbox;
+    const sandbox = res.locals.sandbox;
     const { total, versions } = await context.store.history(sandbox.name, {
       resourceType: type,
       id: String(entry.id),

@@ -5,7 +5,6 @@ import { badRequest, conflict, FhirError, forbidden, gone } from '../../fhir/ope
 import type { FhirResource } from '../../fhir/types';
 import { findResourceProblems } from '../../fhir/validate-resource';
 import { sendFhir } from '../../http/fhir-json';
-import type { Sandbox } from '../../sandbox/sandboxes';
 import type { AccessContext } from '../../trust/access-context';
 import {
   assertValidEntry,
@@ -141,7 +140,7 @@ function rejectEnteredInError(body: FhirResource, how: string): void {
 
 export function createEntry(type: KjResourceType) {
   return async (context: KjContext, req: Request, res: Response, access: AccessContext): Promise<PatientDataAnswer> => {
-    const sandbox = res.locals.sandbox as Sandbox;
+    const sandbox = res.locals.sandbox;
     const accessBasis = assertCommonHeaders(req);
     const body = bodyOf(req, type);
     const nin = patientOfNewEntry(req, body);
@@ -236,7 +235,7 @@ async function guardedUpdate(
 
 export function updateEntry(type: KjResourceType) {
   return async (context: KjContext, req: Request, res: Response, access: AccessContext): Promise<PatientDataAnswer> => {
-    const sandbox = res.locals.sandbox as Sandbox;
+    const sandbox = res.locals.sandbox;
     const body = bodyOf(req, type);
     const { nin, entry } = await patientEntry(context, req, res, access, type);
     if (body.id !== undefined && body.id !== entry.id)
@@ -294,7 +293,7 @@ export function updateEntry(type: KjResourceType) {
 
 export function deleteEntry(type: KjResourceType) {
   return async (context: KjContext, req: Request, res: Response, access: AccessContext): Promise<PatientDataAnswer> => {
-    const sandbox = res.locals.sandbox as Sandbox;
+    const sandbox = res.locals.sandbox;
     const { nin, entry } = await patientEntry(context, req, res, access, type);
     if (isEnteredInError(entry)) throw gone('NAVET-KJ-ENTERED-IN-ERROR', `${type}/${entry.id} is deleted already`);
     const vid = req.params.vid as string | undefined;

@@ -3,7 +3,6 @@ import type { Interaction } from '../../audit/audit-event';
 import type { PatientDataAnswer } from '../../audit/patient-data-route';
 import { badRequest, forbidden, notFound } from '../../fhir/operation-outcome';
 import { sendFhir } from '../../http/fhir-json';
-import type { Sandbox } from '../../sandbox/sandboxes';
 import { isValidId } from '../../store/resource-store';
 import type { AccessContext } from '../../trust/access-context';
 import { patientNinOfDocument } from './document-access';
@@ -29,7 +28,7 @@ export async function deprecateDocument(
   res: Response,
   access: AccessContext,
 ): Promise<PatientDataAnswer> {
-  const sandbox = res.locals.sandbox as Sandbox;
+  const sandbox = res.locals.sandbox;
   const id = String(req.params.id);
   const nin = requestedPatientNin(req);
   if (!nin || !/^\d{11}$/.test(nin))

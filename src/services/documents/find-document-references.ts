@@ -6,7 +6,6 @@ import { badRequest } from '../../fhir/operation-outcome';
 import { parseSearchRequest, type QueryParams, toQueryParams } from '../../fhir/search-request';
 import type { Bundle, FhirResource } from '../../fhir/types';
 import { sendFhir } from '../../http/fhir-json';
-import type { Sandbox } from '../../sandbox/sandboxes';
 import type { AccessContext } from '../../trust/access-context';
 import {
   assertConsumerAccess,
@@ -160,7 +159,7 @@ export async function findDocumentReferences(
   access: AccessContext,
 ): Promise<PatientDataAnswer> {
   const { store, pjdBase } = context;
-  const sandbox = res.locals.sandbox as Sandbox;
+  const sandbox = res.locals.sandbox;
   const listScope = await assertConsumerAccess(req, access, await context.settings.read(sandbox.name), 'list');
   const params = searchParamsOf(req);
   const nin = patientNinOf(params);

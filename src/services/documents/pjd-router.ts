@@ -1,16 +1,11 @@
-import { formBody } from '../../http/form-body';
-import { jsonBody } from '../../http/json-body';
-import express, { type Request, Router } from 'express';
-import type { AccessLog } from '../../audit/access-log';
-import { type PatientDataEndpoint, type PatientDataHandler, patientDataRoute } from '../../audit/patient-data-route';
-import { serviceUrls } from '../../sandbox/service-urls';
-import type { Sandbox } from '../../sandbox/sandboxes';
-import { accessVerifier, guard, type GuardDependencies } from '../../trust/guard';
+import type { Request } from 'express';
+import { defineService, type PatientDataServiceEndpoint, type ServiceDependencies } from '../../audit/service-module';
 import { DEPRECATE, deprecateDocument } from './deprecate-document';
 import { findDocumentReferences, ITI_67, patientNinOf, searchParamsOf } from './find-document-references';
 import { DOCUMENT_SCOPES, PJD_AUDIENCE, PJD_SCOPES } from '../../codes/pjd-codes';
 import type { PjdContext } from './pjd-context';
-import { pjdAvailability, type PjdSettingsStore } from './pjd-settings';
+import { pjdAvailability, PjdSettingsStore, pjdSettingsApi } from './pjd-settings';
+import { seedDocuments } from './seed-documents';
 import { ITI_65, provideDocumentBundle, providedPatientNin } from './provide-document-bundle';
 import { ITI_68, requestedPatientNin, retrieveDocument } from './retrieve-document';
 
@@ -29,65 +24,67 @@ const searchPatientNin = (req: Request) => {
   }
 };
 
-type PjdHandler = (context: PjdContext, ...rest: Parameters<PatientDataHandler>) => ReturnType<PatientDataHandler>;
-
-interface PjdEndpoint extends PatientDataEndpoint {
-  scopes: string[];
-  handler: PjdHandler;
-}
+type PjdEndpoint = PatientDataServiceEndpoint<PjdSettingsStore, PjdContext>;
+const available = (deps: ServiceDependencies<PjdSettingsStore>) => [pjdAvailability(deps.settings)];
 
 /** The endpoints of PJD that return or change patient data: each writes the access log. */
-const ENDPOINTS: PjdEndpoint[] = [
-  {
-    method: 'post',
-    path: '/R4/fhir/DocumentReference/_search',
-    interaction: ITI_67,
-    patientNin: searchPatientNin,
-    scopes: [...DOCUMENT_SCOPES.list],
-    handler: findDocumentReferences,
-  },
-  {
-    method: 'get',
-    path: '/R4/fhir/DocumentReference',
-    interaction: ITI_67,
-    patientNin: searchPatientNin,
-    scopes: [...DOCUMENT_SCOPES.list],
-    handler: findDocumentReferences,
-  },
-  {
-    method: 'get',
-    path: '/mhd/document',
-    interaction: ITI_68,
-    patientNin: requestedPatientNin,
-    scopes: [DOCUMENT_SCOPES.readDocument],
-    handler: retrieveDocument,
-  },
-  {
-    method: 'get',
-    path: '/mhd/iti68/document',
-    interaction: ITI_68,
-    patientNin: requestedPatientNin,
-    scopes: [DOCUMENT_SCOPES.readDocument],
-    handler: retrieveDocument,
-  },
-  {
-    method: 'post',
-    path: '/R4/fhir',
-    interaction: ITI_65,
-    patientNin: (req) => providedPatientNin(req.body),
-    scopes: [DOCUMENT_SCOPES.provide],
-    handler: provideDocumentBundle,
-  },
-  {
-    method: 'post',
-    path: '/R4/fhir/DocumentReference/:id/$deprecate',
-    interaction: DEPRECATE,
-    patientNin: requestedPatientNin,
-    scopes: [DOCUMENT_SCOPES.provide],
-    handler: deprecateDocument,
-  },
-];
-export const PJD_PATIENT_DATA_ENDPOINTS: PatientDataEndpoint[] = ENDPOINTS;
+const ENDPOINTS: PjdEndpoint[] = (
+  [
+    {
+      method: 'post',
+      path: '/R4/fhir/DocumentReference/_search',
+      interaction: ITI_67,
+      patientNin: searchPatientNin,
+      scopes: [...DOCUMENT_SCOPES.list],
+      handler: findDocumentReferences,
+    },
+    {
+      method: 'get',
+      path: '/R4/fhir/DocumentReference',
+      interaction: ITI_67,
+      patientNin: searchPatientNin,
+      scopes: [...DOCUMENT_SCOPES.list],
+      handler: findDocumentReferences,
+    },
+    {
+      method: 'get',
+      path: '/mhd/document',
+      interaction: ITI_68,
+      patientNin: requestedPatientNin,
+      scopes: [DOCUMENT_SCOPES.readDocument],
+      handler: retrieveDocument,
+    },
+    {
+      method: 'get',
+      path: '/mhd/iti68/document',
+      interaction: ITI_68,
+      patientNin: requestedPatientNin,
+      scopes: [DOCUMENT_SCOPES.readDocument],
+      handler: retrieveDocument,
+    },
+    {
+      method: 'post',
+      path: '/R4/fhir',
+      interaction: ITI_65,
+      patientNin: (req) => providedPatientNin(req.body),
+      scopes: [DOCUMENT_SCOPES.provide],
+      handler: provideDocumentBundle,
+    },
+    {
+      method: 'post',
+      path: '/R4/fhir/DocumentReference/:id/$deprecate',
+      interaction: DEPRECATE,
+      patientNin: requestedPatientNin,
+      scopes: [DOCUMENT_SCOPES.provide],
+      handler: deprecateDocument,
+    },
+  ] satisfies Omit<PjdEndpoint, 'patientData' | 'body'>[]
+).map((endpoint) => ({
+  ...endpoint,
+  patientData: true as const,
+  body: endpoint.interaction === ITI_65 ? ('fhir' as const) : ('form' as const),
+  before: available,
+}));
 
 /**
  * The paths as NHN's pages and samples write them, onto the real API's: without `R4` (the find-document
@@ -99,43 +96,37 @@ export function pjdPathAlias(url: string): string {
   return /^\/fhir(\/|\?|$)/i.test(path) ? `/R4${path}` : path;
 }
 
-export function pjdRouter(
-  deps: GuardDependencies & { accessLog: AccessLog; settings: PjdSettingsStore; maxBody: string },
-): Router {
-  const router = Router();
-  router.use((req, _res, next) => {
-    req.url = pjdPathAlias(req.url);
-    next();
-  });
-  router.get('/ping', (_req, res) => {
-    res.json({ status: 'ok' });
-  });
-  router.get('/pingauth', guard(deps, { audience: PJD_AUDIENCE, anyScope: PJD_SCOPES }), (_req, res) => {
-    res.json({ status: 'ok', clientId: res.locals.access.client.clientId });
-  });
-  const form = formBody('64kb');
-  const fhirJson = jsonBody({ limit: deps.maxBody, type: ['application/fhir+json', 'application/json'] });
-  const availability = pjdAvailability(deps.settings);
-  for (const endpoint of ENDPOINTS) {
-    const verify = accessVerifier(deps, {
-      audience: PJD_AUDIENCE,
-      anyScope: endpoint.scopes,
-      requireAttestation: true,
-      patientNin: endpoint.patientNin,
-    });
-    const context = (sandbox: Sandbox, store: PjdContext['store']): PjdContext => ({
-      store,
-      settings: deps.settings,
-      pjdBase: serviceUrls(deps.baseUrl, sandbox.name).pjd,
-    });
-    router[endpoint.method](
-      endpoint.path,
-      endpoint.interaction === ITI_65 ? fhirJson : form,
-      availability,
-      patientDataRoute({ accessLog: deps.accessLog, verify, store: deps.store }, endpoint, (req, res, access, store) =>
-        endpoint.handler(context(res.locals.sandbox as Sandbox, store), req, res, access, store),
-      ),
-    );
-  }
-  return router;
-}
+/** PJD as a service module. */
+export const PJD_SERVICE = defineService<PjdSettingsStore, PjdContext>({
+  key: 'pjd',
+  base: 'pjd',
+  audience: PJD_AUDIENCE,
+  rewriteUrl: pjdPathAlias,
+  endpoints: [
+    {
+      patientData: false,
+      method: 'get',
+      path: '/ping',
+      body: 'none',
+      handler: (_req, res) => {
+        res.json({ status: 'ok' });
+      },
+    },
+    {
+      patientData: false,
+      method: 'get',
+      path: '/pingauth',
+      body: 'none',
+      scopes: [...PJD_SCOPES],
+      handler: (_req, res) => {
+        res.json({ status: 'ok', clientId: res.locals.access.client.clientId });
+      },
+    },
+    ...ENDPOINTS,
+  ],
+  context: (deps, pjdBase, _endpoint, store) => ({ store, settings: deps.settings, pjdBase }),
+  seed: async function* (patients, settings, municipality) {
+    if (!municipality) for await (const resource of seedDocuments(patients, settings)) yield { resource };
+  },
+  settings: { path: 'pjd', store: (db) => new PjdSettingsStore(db), api: pjdSettingsApi },
+});

@@ -1,7 +1,7 @@
 import type { RequestHandler, Router } from 'express';
 import type { Kysely } from 'kysely';
 import { badRequest, FhirError } from '../../fhir/operation-outcome';
-import type { Sandbox, Sandboxes } from '../../sandbox/sandboxes';
+import type { Sandboxes } from '../../sandbox/sandboxes';
 import { ServiceSettingsStore, serviceSettingsApi } from '../../sandbox/service-settings';
 import type { Database } from '../../store/schema';
 
@@ -91,7 +91,7 @@ export function pjdSettingsApi(sandboxes: Sandboxes, settings: PjdSettingsStore)
  */
 export function pjdAvailability(settings: PjdSettingsStore): RequestHandler {
   return async (_req, res, next) => {
-    const { delayMs, unavailable } = await settings.read((res.locals.sandbox as Sandbox).name);
+    const { delayMs, unavailable } = await settings.read(res.locals.sandbox.name);
     if (unavailable) {
       throw new FhirError(
         503,

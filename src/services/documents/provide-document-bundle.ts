@@ -6,7 +6,6 @@ import { badRequest, conflict, FhirError, type OutcomeIssue } from '../../fhir/o
 import { parseSearchRequest } from '../../fhir/search-request';
 import type { Bundle, FhirResource } from '../../fhir/types';
 import { sendFhir } from '../../http/fhir-json';
-import type { Sandbox } from '../../sandbox/sandboxes';
 import { SYSTEMS } from '../../codes/code-systems';
 import type { AccessContext } from '../../trust/access-context';
 import { findPatient, isBlocked } from './document-access';
@@ -96,7 +95,7 @@ export async function provideDocumentBundle(
   res: Response,
   access: AccessContext,
 ): Promise<PatientDataAnswer> {
-  const sandbox = res.locals.sandbox as Sandbox;
+  const sandbox = res.locals.sandbox;
   const bundle = req.body as Json | undefined;
   if (!bundle || bundle.resourceType !== 'Bundle' || bundle.type !== 'transaction' || !Array.isArray(bundle.entry)) {
     throw badRequest(

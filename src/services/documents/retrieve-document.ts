@@ -3,7 +3,6 @@ import type { Interaction } from '../../audit/audit-event';
 import type { PatientDataAnswer } from '../../audit/patient-data-route';
 import { badRequest, FhirError, forbidden, notFound } from '../../fhir/operation-outcome';
 import { parseSearchRequest } from '../../fhir/search-request';
-import type { Sandbox } from '../../sandbox/sandboxes';
 import type { AccessContext } from '../../trust/access-context';
 import { nhnHeader } from '../../trust/guard';
 import { assertConsumerAccess, documentsBlockedByConsent, isBlocked, patientNinOfDocument } from './document-access';
@@ -45,7 +44,7 @@ export async function retrieveDocument(
   res: Response,
   access: AccessContext,
 ): Promise<PatientDataAnswer> {
-  const sandbox = res.locals.sandbox as Sandbox;
+  const sandbox = res.locals.sandbox;
   await assertConsumerAccess(req, access, await context.settings.read(sandbox.name), 'read');
   const nin = requestedPatientNin(req);
   if (!nin)

@@ -2,7 +2,6 @@ import type { Request, Response } from 'express';
 import { idnr } from '@navikt/fnrvalidator';
 import { randomUUID } from 'node:crypto';
 import { badRequest, forbidden } from '../../fhir/operation-outcome';
-import type { Sandbox } from '../../sandbox/sandboxes';
 import { SYSTEMS } from '../../codes/code-systems';
 import type { AccessContext } from '../../trust/access-context';
 import type { AccessVerifier } from '../../trust/guard';
@@ -75,7 +74,7 @@ export function readPpsRequest(req: Request, backdoor: boolean): PpsRequestConte
  */
 export function backdoorVerifier(settings: PpsSettingsStore): AccessVerifier {
   return async (req: Request, res: Response): Promise<AccessContext> => {
-    const sandbox = res.locals.sandbox as Sandbox;
+    const sandbox = res.locals.sandbox;
     if (!(await settings.read(sandbox.name)).backdoorEnabled) {
       throw forbidden(
         'NAVET-PPS-BACKDOOR-OFF',

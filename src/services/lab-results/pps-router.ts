@@ -1,16 +1,11 @@
-import { formBody } from '../../http/form-body';
-import { jsonBody } from '../../http/json-body';
-import express, { type Request, Router } from 'express';
-import type { AccessLog } from '../../audit/access-log';
-import { type PatientDataEndpoint, type PatientDataHandler, patientDataRoute } from '../../audit/patient-data-route';
+import type { Request, Response } from 'express';
+import { defineService, type PatientDataServiceEndpoint, type ServiceDependencies } from '../../audit/service-module';
 import { sendFhir } from '../../http/fhir-json';
-import { serviceUrls } from '../../sandbox/service-urls';
-import type { Sandbox } from '../../sandbox/sandboxes';
-import { accessVerifier, type GuardDependencies } from '../../trust/guard';
 import { PPS_AUDIENCE, PPS_READ_SCOPES, PPS_SCOPES, PPS_SEARCH, PPS_SUBMIT } from './pps-codes';
 import { ppsCapabilityStatement } from './pps-metadata';
 import { backdoorPersonIdOf, backdoorVerifier, personIdOf } from './pps-request';
-import type { PpsSettingsStore } from './pps-settings';
+import { PpsSettingsStore, ppsSettingsApi } from './pps-settings';
+import { seedLabResults } from './seed-lab-results';
 import { type PpsContext, searchResults } from './search-results';
 import { submitResults, submittedPatientNin } from './submit-results';
 
@@ -19,42 +14,39 @@ import { submitResults, submittedPatientNin } from './submit-results';
  * the same searches at `<pps>/backdoor` without authentication when the sandbox enables it, the
  * sandbox-only submission of results by a lab, and the CapabilityStatement.
  */
-type PpsHandler = (context: PpsContext, ...rest: Parameters<PatientDataHandler>) => ReturnType<PatientDataHandler>;
-
-interface PpsEndpoint extends PatientDataEndpoint {
-  scopes: string[];
-  handler: PpsHandler;
-  backdoor: boolean;
-}
+type PpsEndpoint = PatientDataServiceEndpoint<PpsSettingsStore, PpsContext>;
+type PpsHandler = PpsEndpoint['handler'];
+type PpsRoute = Omit<PpsEndpoint, 'patientData' | 'body'> & { backdoor: boolean };
+const backdoor = (deps: ServiceDependencies<PpsSettingsStore>) => backdoorVerifier(deps.settings);
 
 const search =
   (type: 'DiagnosticReport' | 'Observation'): PpsHandler =>
   (context, req, res, access) =>
     searchResults(type, context, req, res, access);
-const searches = (prefix: string, backdoor: boolean): PpsEndpoint[] =>
+const searches = (prefix: string, isBackdoor: boolean): PpsRoute[] =>
   (['DiagnosticReport', 'Observation'] as const).flatMap((type) => [
     {
       method: 'post' as const,
       path: `${prefix}/${type}/_search`,
       interaction: PPS_SEARCH,
-      patientNin: backdoor ? backdoorPersonIdOf : personIdOf,
+      patientNin: isBackdoor ? backdoorPersonIdOf : personIdOf,
       scopes: PPS_READ_SCOPES,
       handler: search(type),
-      backdoor,
+      backdoor: isBackdoor,
     },
     {
       method: 'get' as const,
       path: `${prefix}/${type}`,
       interaction: PPS_SEARCH,
-      patientNin: backdoor ? backdoorPersonIdOf : personIdOf,
+      patientNin: isBackdoor ? backdoorPersonIdOf : personIdOf,
       scopes: PPS_READ_SCOPES,
       handler: search(type),
-      backdoor,
+      backdoor: isBackdoor,
     },
   ]);
 
 /** The endpoints of PPS that return or change patient data: each writes the access log. */
-const ENDPOINTS: PpsEndpoint[] = [
+const ROUTES: PpsRoute[] = [
   ...searches('', false),
   ...searches('/backdoor', true),
   {
@@ -67,48 +59,39 @@ const ENDPOINTS: PpsEndpoint[] = [
     backdoor: false,
   },
 ];
-export const PPS_PATIENT_DATA_ENDPOINTS: PatientDataEndpoint[] = ENDPOINTS;
+const BACKDOOR = '/backdoor';
+const metadata = (req: Request, res: Response, ppsBase: string) =>
+  sendFhir(req, res, 200, ppsCapabilityStatement(ppsBase));
 
-export function ppsRouter(
-  deps: GuardDependencies & { accessLog: AccessLog; settings: PpsSettingsStore; maxBody: string },
-): Router {
-  const router = Router();
-  const metadata = (req: Request, res: express.Response) =>
-    sendFhir(
-      req,
-      res,
-      200,
-      ppsCapabilityStatement(serviceUrls(deps.baseUrl, (res.locals.sandbox as Sandbox).name).pps),
-    );
-  for (const prefix of ['', '/backdoor']) {
-    router.get(`${prefix}/metadata`, metadata);
-    router.post(`${prefix}/metadata`, metadata);
-  }
-  const form = formBody('64kb');
-  const fhirJson = jsonBody({ limit: deps.maxBody, type: ['application/fhir+json', 'application/json'] });
-  const backdoor = backdoorVerifier(deps.settings);
-  for (const endpoint of ENDPOINTS) {
-    const verify = endpoint.backdoor
-      ? backdoor
-      : accessVerifier(deps, {
-          audience: PPS_AUDIENCE,
-          anyScope: endpoint.scopes,
-          requireAttestation: endpoint.interaction === PPS_SEARCH,
-          patientNin: endpoint.patientNin,
-        });
-    const context = (sandbox: Sandbox, store: PpsContext['store']): PpsContext => ({
-      store,
-      settings: deps.settings,
-      ppsBase: `${serviceUrls(deps.baseUrl, sandbox.name).pps}${endpoint.backdoor ? '/backdoor' : ''}`,
-      backdoor: endpoint.backdoor,
-    });
-    router[endpoint.method](
-      endpoint.path,
-      endpoint.interaction === PPS_SUBMIT ? fhirJson : form,
-      patientDataRoute({ accessLog: deps.accessLog, verify, store: deps.store }, endpoint, (req, res, access, store) =>
-        endpoint.handler(context(res.locals.sandbox as Sandbox, store), req, res, access, store),
-      ),
-    );
-  }
-  return router;
-}
+/** PPS as a service module. */
+export const PPS_SERVICE = defineService<PpsSettingsStore, PpsContext>({
+  key: 'pps',
+  base: 'pps',
+  audience: PPS_AUDIENCE,
+  endpoints: [
+    ...['', BACKDOOR].flatMap((prefix) =>
+      (['get', 'post'] as const).map((method) => ({
+        patientData: false as const,
+        method,
+        path: `${prefix}/metadata`,
+        body: 'none' as const,
+        handler: metadata,
+      })),
+    ),
+    ...ROUTES.map(({ backdoor: isBackdoor, ...route }): PpsEndpoint => ({
+      ...route,
+      patientData: true,
+      body: route.interaction === PPS_SUBMIT ? 'fhir' : 'form',
+      requireAttestation: route.interaction === PPS_SEARCH,
+      ...(isBackdoor ? { verify: backdoor } : {}),
+    })),
+  ],
+  context: (deps, ppsBase, endpoint, store) => {
+    const isBackdoor = endpoint.path.startsWith(`${BACKDOOR}/`);
+    return { store, settings: deps.settings, ppsBase: `${ppsBase}${isBackdoor ? BACKDOOR : ''}`, backdoor: isBackdoor };
+  },
+  seed: function* (patients, settings, municipality) {
+    if (!municipality) for (const resource of seedLabResults(patients, settings)) yield { resource };
+  },
+  settings: { path: 'pps', store: (db) => new PpsSettingsStore(db), api: ppsSettingsApi },
+});

@@ -5,7 +5,6 @@ import { badRequest, operationOutcome } from '../../fhir/operation-outcome';
 import { MAX_COUNT, parseSearchRequest, type QueryParams, toQueryParams } from '../../fhir/search-request';
 import type { Bundle, BundleEntry, FhirResource } from '../../fhir/types';
 import { sendFhir } from '../../http/fhir-json';
-import type { Sandbox } from '../../sandbox/sandboxes';
 import { SYSTEMS } from '../../codes/code-systems';
 import type { ResourceStore } from '../../store/resource-store';
 import type { AccessContext } from '../../trust/access-context';
@@ -149,7 +148,7 @@ export async function searchResults(
   res: Response,
   access: AccessContext,
 ): Promise<PatientDataAnswer> {
-  const sandbox = res.locals.sandbox as Sandbox;
+  const sandbox = res.locals.sandbox;
   const request = readPpsRequest(req, context.backdoor);
   access.accessBasis ??= request.accessBasis;
   const params = searchParamsOf(req);

@@ -5,7 +5,6 @@ import { badRequest, FhirError, type OutcomeIssue } from '../../fhir/operation-o
 import { parseSearchRequest } from '../../fhir/search-request';
 import type { Bundle, FhirResource } from '../../fhir/types';
 import { sendFhir } from '../../http/fhir-json';
-import type { Sandbox } from '../../sandbox/sandboxes';
 import { SYSTEMS } from '../../codes/code-systems';
 import type { ResourceStore } from '../../store/resource-store';
 import type { AccessContext } from '../../trust/access-context';
@@ -192,7 +191,7 @@ export async function submitResults(
   access: AccessContext,
   store: ResourceStore,
 ): Promise<PatientDataAnswer> {
-  const sandbox = res.locals.sandbox as Sandbox;
+  const sandbox = res.locals.sandbox;
   const bundle = req.body as Json | undefined;
   if (
     !isObject(bundle) ||

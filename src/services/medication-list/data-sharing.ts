@@ -24,7 +24,7 @@ import { authorOf, orgnrOf, patientByNin, type SfmContext } from './sfm-context'
  */
 export const TICKET_VALID_MS = 8 * 60 * 60 * 1000;
 
-interface Ticket {
+export interface Ticket {
   id: string;
   nin: string;
   patientId: string;
@@ -49,7 +49,7 @@ function ticketOf(resource: FhirResource): Ticket | undefined {
 /** Resolves `patientTicket` before the guard, so the access log knows the patient (res.locals.sfmTicket). */
 export function resolveTicket(store: ResourceStore) {
   return async (req: Request, res: Response, next: NextFunction) => {
-    const sandbox = res.locals.sandbox as Sandbox;
+    const sandbox = res.locals.sandbox;
     const given = req.query.patientTicket;
     if (typeof given === 'string' && isValidId(given)) {
       const resource = await store.find(sandbox.name, 'Basic', given);
@@ -70,7 +70,7 @@ function requireTicket(req: Request, res: Response, access: AccessContext, sandb
       'patientTicket is required: get one with POST <sfm>/api/PatientTicket {"patientPid": "<fødselsnummer>"}',
       ['patientTicket'],
     );
-  const ticket = res.locals.sfmTicket as Ticket | undefined;
+  const ticket = res.locals.sfmTicket;
   // another organisation's ticket is as unknown as a made-up one
   if (!ticket || ticket.orgnr !== orgnrOf(access))
     throw notFound(
@@ -92,7 +92,7 @@ function requireTicket(req: Request, res: Response, access: AccessContext, sandb
 }
 
 export function createSession(_req: Request, res: Response): void {
-  const sandbox = res.locals.sandbox as Sandbox;
+  const sandbox = res.locals.sandbox;
   res.status(201).json({ sessionId: randomUUID(), created: sandbox.clock.now().toISOString() });
 }
 
@@ -108,7 +108,7 @@ export async function createPatientTicket(
   access: AccessContext,
   store: ResourceStore,
 ): Promise<PatientDataAnswer> {
-  const sandbox = res.locals.sandbox as Sandbox;
+  const sandbox = res.locals.sandbox;
   const nin = ticketPatientNin(req);
   if (!nin || !/^\d{11}$/.test(nin))
     throw badRequest('NAVET-SFM-TICKET', 'Send {"patientPid": "<the patient\'s 11-digit fødselsnummer or D-number>"}', [
@@ -157,7 +157,7 @@ export async function readList(
   res: Response,
   access: AccessContext,
 ): Promise<PatientDataAnswer> {
-  const sandbox = res.locals.sandbox as Sandbox;
+  const sandbox = res.locals.sandbox;
   const ticket = requireTicket(req, res, access, sandbox);
   if (req.query._query !== undefined && req.query._query !== 'administration') {
     throw badRequest(
@@ -225,7 +225,7 @@ export async function readMedication(
   res: Response,
   access: AccessContext,
 ): Promise<PatientDataAnswer> {
-  const sandbox = res.locals.sandbox as Sandbox;
+  const sandbox = res.locals.sandbox;
   const ticket = req.query.patientTicket !== undefined ? requireTicket(req, res, access, sandbox) : undefined;
   const raw = req.query._id;
   if (typeof raw !== 'string' || raw === '')

@@ -6,7 +6,6 @@ import { isHprBlocked } from '../critical-info/kj-access';
 import { badRequest } from '../../fhir/operation-outcome';
 import type { FhirResource } from '../../fhir/types';
 import { sendFhir } from '../../http/fhir-json';
-import type { Sandbox } from '../../sandbox/sandboxes';
 import { SYSTEMS } from '../../codes/code-systems';
 import type { AccessContext } from '../../trust/access-context';
 import { buildMedicationBundle } from './medication-bundle';
@@ -143,7 +142,7 @@ export async function getMedication(
   res: Response,
   access: AccessContext,
 ): Promise<PatientDataAnswer> {
-  const sandbox = res.locals.sandbox as Sandbox;
+  const sandbox = res.locals.sandbox;
   const input = readRequest(req.body);
   const { store } = context;
   const patient = await patientByNin(store, sandbox.name, input.nin);

@@ -5,7 +5,6 @@ import { badRequest, FhirError } from '../../fhir/operation-outcome';
 import { parseSearchRequest } from '../../fhir/search-request';
 import type { FhirResource } from '../../fhir/types';
 import { sendFhir } from '../../http/fhir-json';
-import type { Sandbox } from '../../sandbox/sandboxes';
 import { identifierSystemOf, SYSTEMS } from '../../codes/code-systems';
 import type { ResourceStore } from '../../store/resource-store';
 import type { AccessContext } from '../../trust/access-context';
@@ -120,7 +119,7 @@ export async function sendMedication(
   access: AccessContext,
   store: ResourceStore,
 ): Promise<PatientDataAnswer> {
-  const sandbox = res.locals.sandbox as Sandbox;
+  const sandbox = res.locals.sandbox;
   const sent = readMedicationBundle(sentBundleOf(req.body));
   const patient = await patientByNin(store, sandbox.name, sent.nin);
   const patientId = patient.id as string;

@@ -1,10 +1,7 @@
-import { jsonBody } from '../../http/json-body';
-import { type Request, Router } from 'express';
-import type { AccessLog } from '../../audit/access-log';
-import { type PatientDataEndpoint, type PatientDataHandler, patientDataRoute } from '../../audit/patient-data-route';
-import { serviceUrls } from '../../sandbox/service-urls';
-import type { Sandbox } from '../../sandbox/sandboxes';
-import { accessVerifier, guard, type GuardDependencies } from '../../trust/guard';
+import type { Request, Response } from 'express';
+import { defineService, type PatientDataServiceEndpoint, type ServiceDependencies } from '../../audit/service-module';
+import { seedTimestamp } from '../../sandbox/sandboxes';
+import { buildSeedMedicationLists } from './seed-medication-lists';
 import {
   createPatientTicket,
   createSession,
@@ -26,7 +23,7 @@ import {
   SFM_SCOPES,
 } from './sfm-codes';
 import { assertJournalId, ninFromBody, type SfmContext } from './sfm-context';
-import type { SfmSettingsStore } from './sfm-settings';
+import { SfmSettingsStore, sfmSettingsApi } from './sfm-settings';
 
 /**
  * SFM of a sandbox (`services.sfm`): the Basic API operations $getMedication and $sendMedication, and the
@@ -35,14 +32,12 @@ import type { SfmSettingsStore } from './sfm-settings';
  */
 export { SFM_AUDIENCE, SFM_SCOPES };
 
-type SfmHandler = (context: SfmContext, ...rest: Parameters<PatientDataHandler>) => ReturnType<PatientDataHandler>;
-interface SfmEndpoint extends PatientDataEndpoint {
-  handler: SfmHandler;
-  body: 'fhir' | 'json' | 'none';
-  ticket?: boolean;
-}
+type SfmEndpoint = PatientDataServiceEndpoint<SfmSettingsStore, SfmContext>;
+type SfmRoute = Omit<SfmEndpoint, 'patientData' | 'scopes'> & { ticket?: boolean };
+/** The data-sharing reads name their patient by a ticket, resolved before the guard. */
+const ticket = (deps: ServiceDependencies<SfmSettingsStore>) => [resolveTicket(deps.store)];
 
-const ENDPOINTS: SfmEndpoint[] = [
+const ROUTES: SfmRoute[] = [
   {
     method: 'post',
     path: '/Patient/$getMedication',
@@ -86,63 +81,72 @@ const ENDPOINTS: SfmEndpoint[] = [
     ticket: true,
   },
 ];
-export const SFM_PATIENT_DATA_ENDPOINTS: PatientDataEndpoint[] = ENDPOINTS;
-
-export function sfmRouter(
-  deps: GuardDependencies & { accessLog: AccessLog; settings: SfmSettingsStore; maxBody: string },
-): Router {
-  const router = Router();
-  const options = { audience: SFM_AUDIENCE, anyScope: SFM_SCOPES, requireAttestation: true };
-  router.get('/metadata', (req, res) => {
-    const base = serviceUrls(deps.baseUrl, (res.locals.sandbox as Sandbox).name).sfm;
-    res.type('application/fhir+json').json({
-      resourceType: 'CapabilityStatement',
-      status: 'active',
-      kind: 'instance',
-      fhirVersion: '4.0.1',
-      format: ['json'],
-      date: '2026-11-23',
-      implementation: { description: 'Navet SFM (PLL) sandbox', url: base },
-      rest: [
-        {
-          mode: 'server',
-          resource: [
-            { type: 'List', interaction: [{ code: 'search-type' }] },
-            { type: 'Medication', interaction: [{ code: 'search-type' }] },
-          ],
-          operation: [
-            { name: 'getMedication', definition: 'http://ehelse.no/fhir/OperationDefinition/sfm-getMedication' },
-            { name: 'sendMedication', definition: 'http://ehelse.no/fhir/OperationDefinition/sfm-sendMedication' },
-          ],
-        },
-      ],
-    });
+function capabilityStatement(_req: Request, res: Response, base: string): void {
+  res.type('application/fhir+json').json({
+    resourceType: 'CapabilityStatement',
+    status: 'active',
+    kind: 'instance',
+    fhirVersion: '4.0.1',
+    format: ['json'],
+    date: '2026-11-23',
+    implementation: { description: 'Navet SFM (PLL) sandbox', url: base },
+    rest: [
+      {
+        mode: 'server',
+        resource: [
+          { type: 'List', interaction: [{ code: 'search-type' }] },
+          { type: 'Medication', interaction: [{ code: 'search-type' }] },
+        ],
+        operation: [
+          { name: 'getMedication', definition: 'http://ehelse.no/fhir/OperationDefinition/sfm-getMedication' },
+          { name: 'sendMedication', definition: 'http://ehelse.no/fhir/OperationDefinition/sfm-sendMedication' },
+        ],
+      },
+    ],
   });
-  router.post('/api/Session/create', guard(deps, options), createSession);
-  const fhirJson = jsonBody({ limit: deps.maxBody, type: ['application/fhir+json', 'application/json'] });
-  const plainJson = jsonBody({ limit: '64kb', type: ['application/json', 'application/fhir+json'] });
-  const ticket = resolveTicket(deps.store);
-  for (const endpoint of ENDPOINTS) {
-    const verify = accessVerifier(deps, { ...options, patientNin: endpoint.patientNin });
-    const context = (sandbox: Sandbox, store: SfmContext['store']): SfmContext => ({
-      store,
-      settings: deps.settings,
-      sfmBase: serviceUrls(deps.baseUrl, sandbox.name).sfm,
-    });
-    const before =
-      endpoint.body === 'fhir' ? [fhirJson] : endpoint.body === 'json' ? [plainJson] : endpoint.ticket ? [ticket] : [];
-    router[endpoint.method](
-      endpoint.path,
-      ...before,
-      patientDataRoute(
-        { accessLog: deps.accessLog, verify, store: deps.store },
-        endpoint,
-        (req, res, access, store) => {
-          assertJournalId(access);
-          return endpoint.handler(context(res.locals.sandbox as Sandbox, store), req, res, access, store);
-        },
-      ),
-    );
-  }
-  return router;
 }
+
+/** SFM as a service module. Every endpoint checks the journal id of the token first. */
+export const SFM_SERVICE = defineService<SfmSettingsStore, SfmContext>({
+  key: 'sfm',
+  base: 'sfm',
+  audience: SFM_AUDIENCE,
+  endpoints: [
+    { patientData: false, method: 'get', path: '/metadata', body: 'none', handler: capabilityStatement },
+    {
+      patientData: false,
+      method: 'post',
+      path: '/api/Session/create',
+      body: 'none',
+      scopes: SFM_SCOPES,
+      requireAttestation: true,
+      handler: createSession,
+    },
+    ...ROUTES.map(({ ticket: needsTicket, handler, ...route }): SfmEndpoint => ({
+      ...route,
+      patientData: true,
+      scopes: SFM_SCOPES,
+      ...(needsTicket ? { before: ticket } : {}),
+      handler: (context, req, res, access, store) => {
+        assertJournalId(access);
+        return handler(context, req, res, access, store);
+      },
+    })),
+  ],
+  context: (deps, sfmBase, _endpoint, store) => ({ store, settings: deps.settings, sfmBase }),
+  seed: (patients, settings) =>
+    buildSeedMedicationLists(patients, settings).map(({ resource, history }) => ({
+      resource,
+      ...(history
+        ? {
+            history: history.map((earlier) => ({
+              resource: earlier,
+              lastUpdated: String(
+                (earlier.meta as { lastUpdated?: string } | undefined)?.lastUpdated ?? seedTimestamp(settings),
+              ),
+            })),
+          }
+        : {}),
+    })),
+  settings: { path: 'sfm', store: (db) => new SfmSettingsStore(db), api: sfmSettingsApi },
+});
