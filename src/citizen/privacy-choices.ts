@@ -408,7 +408,7 @@ export class PrivacyChoiceStore {
 
 /** The version read, so that a change made meanwhile by someone else is refused (412), not overwritten. */
 function versionOf(resource: FhirResource): number {
-  return Number((resource.meta as { versionId?: string } | undefined)?.versionId);
+  return Number(resource.meta?.versionId);
 }
 
 /** The citizen's own DocumentReference; another person's document is "not found", never "forbidden". */

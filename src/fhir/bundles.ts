@@ -18,7 +18,7 @@ export function withElements(resource: FhirResource, elements: string[]): FhirRe
   const keep = new Set(['resourceType', 'id', 'meta', ...elements]);
   const subset = Object.fromEntries(Object.entries(resource).filter(([key]) => keep.has(key))) as FhirResource;
   const tag = [
-    ...((resource.meta?.tag as unknown[]) ?? []),
+    ...(resource.meta?.tag ?? []),
     { system: 'http://terminology.hl7.org/CodeSystem/v3-ObservationValue', code: 'SUBSETTED' },
   ];
   return { ...subset, meta: { ...(resource.meta ?? {}), tag } };

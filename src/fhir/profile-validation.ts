@@ -27,7 +27,7 @@ import {
   unitProblems,
   type ValueProblem,
 } from './profile-values';
-import type { FhirResource } from './types';
+import { asJson, type FhirResource, type StorableResource } from './types';
 
 export type { CodeSystem, StructureDefinition, ValueSet } from './profile-elements';
 type Definition = StructureDefinition | ValueSet | CodeSystem;
@@ -134,7 +134,7 @@ export class ProfileSet {
   }
 
   /** The problems of a resource against its type's profile in this set; none when the set has no profile for it. */
-  validateByType(resource: FhirResource, at: string = resource.resourceType): OutcomeIssue[] {
+  validateByType(resource: StorableResource, at: string = resource.resourceType): OutcomeIssue[] {
     const profile = this.profileFor(resource.resourceType);
     return profile ? this.validate(resource, profile.url, at) : [];
   }
@@ -153,7 +153,8 @@ export class ProfileSet {
   }
 
   /** The problems of a resource against a profile, each naming its element (after `at`) and what to change. */
-  validate(resource: FhirResource, profileUrl: string, at: string = resource.resourceType): OutcomeIssue[] {
+  validate(typed: StorableResource, profileUrl: string, at: string = typed.resourceType): OutcomeIssue[] {
+    const resource = asJson(typed);
     const profile = this.profiles.get(profileUrl);
     if (!profile) throw new Error(`Unknown profile ${profileUrl}`);
     const label = profile.url.split('/').pop() as string;

@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { conflict, gone, notFound, preconditionFailed } from '../fhir/operation-outcome';
 import { extractIndexValues, type IndexValue } from '../fhir/search-parameters';
 import type { IncludeSpec, SearchRequest } from '../fhir/search-request';
-import type { FhirResource } from '../fhir/types';
+import { asJson, type FhirResource, type StorableResource } from '../fhir/types';
 import {
   type FhirRepository,
   type HistoryQuery,
@@ -27,9 +27,9 @@ export type { HistoryQuery, SearchResult, StoredVersion };
 
 /** A resource to seed, optionally with its earlier versions (oldest first). */
 export interface SeedEntry {
-  resource: FhirResource;
+  resource: StorableResource;
   index?: IndexValue[];
-  history?: { resource: FhirResource; lastUpdated: string }[];
+  history?: { resource: StorableResource; lastUpdated: string }[];
 }
 
 export type { Executor };
@@ -40,8 +40,8 @@ const SEED_BATCH = 2000;
 
 export { isValidId };
 
-function withMeta(resource: FhirResource, id: string, versionId: number, lastUpdated: string): FhirResource {
-  const { meta, ...rest } = resource;
+function withMeta(resource: StorableResource, id: string, versionId: number, lastUpdated: string): FhirResource {
+  const { meta, ...rest } = asJson(resource);
   return { ...rest, id, meta: { ...(meta ?? {}), versionId: String(versionId), lastUpdated } } as FhirResource;
 }
 
@@ -100,7 +100,12 @@ export class ResourceStore implements FhirRepository {
       .execute((trx) => work(new ResourceStore(trx, this.engine, this.readCache)));
   }
 
-  async find(sandbox: string, resourceType: string, id: string): Promise<FhirResource | undefined> {
+  /** `T` names the R4 type the caller knows `resourceType` to be (the JSON is not checked again). */
+  async find<T extends StorableResource = FhirResource>(
+    sandbox: string,
+    resourceType: string,
+    id: string,
+  ): Promise<T | undefined> {
     const row = await this.db
       .selectFrom('resources')
       .select(['content', 'deleted'])
@@ -108,10 +113,10 @@ export class ResourceStore implements FhirRepository {
       .where('resource_type', '=', resourceType)
       .where('id', '=', id)
       .executeTakeFirst();
-    return row && !row.deleted ? parseContent(row) : undefined;
+    return row && !row.deleted ? (parseContent(row) as T) : undefined;
   }
 
-  async read(sandbox: string, resourceType: string, id: string): Promise<FhirResource> {
+  async read<T extends StorableResource = FhirResource>(sandbox: string, resourceType: string, id: string): Promise<T> {
     const row = await this.db
       .selectFrom('resources')
       .select(['content', 'deleted', 'version_id'])
@@ -125,7 +130,7 @@ export class ResourceStore implements FhirRepository {
         'NAVET-RESOURCE-DELETED',
         `${resourceType}/${id} was deleted (version ${row.version_id}); its history is still readable`,
       );
-    return parseContent(row);
+    return parseContent(row) as T;
   }
 
   async vread(sandbox: string, resourceType: string, id: string, versionId: number): Promise<FhirResource> {
@@ -161,7 +166,7 @@ export class ResourceStore implements FhirRepository {
   /** Creates a resource with a new server-assigned id (or the id given, for seeding and transactions). */
   async create(
     sandbox: string,
-    resource: FhirResource,
+    resource: StorableResource,
     lastUpdated: string,
     id: string = randomUUID(),
   ): Promise<FhirResource> {
@@ -186,7 +191,7 @@ export class ResourceStore implements FhirRepository {
    */
   async update(
     sandbox: string,
-    resource: FhirResource,
+    resource: StorableResource,
     lastUpdated: string,
     expectedVersion?: number,
   ): Promise<{ resource: FhirResource; created: boolean }> {
@@ -419,7 +424,10 @@ export class ResourceStore implements FhirRepository {
    * Creates new resources, each with its own time and a new id, in three statements (the access log's
    * group commit). Fails as a whole, e.g. on an id that exists.
    */
-  async createMany(sandbox: string, items: { resource: FhirResource; lastUpdated: string }[]): Promise<FhirResource[]> {
+  async createMany(
+    sandbox: string,
+    items: { resource: StorableResource; lastUpdated: string }[],
+  ): Promise<FhirResource[]> {
     const stored = items.map(({ resource, lastUpdated }) => withMeta(resource, randomUUID(), 1, lastUpdated));
     const resourceRows = stored.map((resource, i) =>
       this.resourceRow(sandbox, resource, 1, items[i].lastUpdated, false),

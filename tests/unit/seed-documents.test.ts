@@ -1,17 +1,15 @@
 import path from 'node:path';
-import type { FhirResource } from '../../src/fhir/types';
+import type { Binary, DocumentReference } from 'fhir/r4';
 import { buildSeedResources } from '../../src/sandbox/seed-resources';
 import { buildSeedDocuments } from '../../src/services/documents/seed-documents';
 
 const fixtures = path.resolve(__dirname, '..', '..', 'fixtures', 'demo');
 const settings = { seed: 11, referenceDate: '2026-01-01', syntheticPatients: 20 };
 const patientsOf = (s: typeof settings) => buildSeedResources(fixtures, s).filter((r) => r.resourceType === 'Patient');
-const binaryOf = (documents: FhirResource[], reference: FhirResource) => {
-  const hash = (reference.content as { attachment: { hash: string } }[])[0].attachment.hash;
-  return Buffer.from(
-    String(documents.find((r) => r.id === `sha1-${Buffer.from(hash, 'base64').toString('hex')}`)?.data),
-    'base64',
-  );
+const binaryOf = (documents: (DocumentReference | Binary)[], reference: DocumentReference) => {
+  const hash = String(reference.content[0].attachment.hash);
+  const binary = documents.find((r) => r.id === `sha1-${Buffer.from(hash, 'base64').toString('hex')}`);
+  return Buffer.from(String(binary?.resourceType === 'Binary' ? binary.data : undefined), 'base64');
 };
 
 describe('the seed documents', () => {
@@ -47,7 +45,7 @@ describe('the seed documents', () => {
       line.find(
         (r) =>
           (r.content as { format: { code: string } }[])[0].format.code === 'urn:ihe:iti:xds:2017:mimeTypeSufficient',
-      ) as FhirResource,
+      ) as DocumentReference,
     ).toString();
     const embedded = /<text mediaType="application\/pdf" representation="B64">([^<]+)<\/text>/.exec(cda)?.[1] ?? '';
     expect(Buffer.from(embedded, 'base64').subarray(0, 5).toString()).toBe('%PDF-');

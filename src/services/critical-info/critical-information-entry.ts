@@ -1,6 +1,7 @@
 import { badRequest, FhirError, forbidden } from '../../fhir/operation-outcome';
 import { assertValidResource } from '../../fhir/validate-resource';
 import type { FhirResource } from '../../fhir/types';
+import type { PractitionerRole } from 'fhir/r4';
 import { HEALTH_PERSONNEL_CATEGORIES, identifierSystemOf, SYSTEMS } from '../../codes/code-systems';
 import type { AccessContext } from '../../trust/access-context';
 import { ownValue } from '../../own-value';
@@ -57,7 +58,7 @@ export function registrarOf(access: AccessContext, category: string | undefined)
   return { hprNumber, name: access.practitioner?.name, organisation: { orgnr, name: where?.name }, category };
 }
 
-export function practitionerRole(id: 'recorderRef' | 'updaterRef', registrar: Registrar): FhirResource {
+export function practitionerRole(id: 'recorderRef' | 'updaterRef', registrar: Registrar): PractitionerRole {
   return {
     resourceType: 'PractitionerRole',
     id,

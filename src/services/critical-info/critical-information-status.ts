@@ -39,7 +39,7 @@ const changedAt = (entry: FhirResource): string => {
   const updated = ((entry.extension ?? []) as { url?: string; valueDateTime?: string }[]).find(
     (e) => e.url === KJ_EXTENSIONS.updatedDateTime,
   )?.valueDateTime;
-  return new Date(updated ?? String((entry.meta as { lastUpdated?: string }).lastUpdated)).toISOString();
+  return new Date(updated ?? String(entry.meta?.lastUpdated)).toISOString();
 };
 
 export async function criticalInformationStatus(

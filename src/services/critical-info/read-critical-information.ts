@@ -176,7 +176,7 @@ export function readEntry(type: KjResourceType) {
         'NAVET-KJ-ENTERED-IN-ERROR',
         `${type}/${entry.id} was deleted (entered-in-error); its history is still readable at ${type}/${entry.id}/_history`,
       );
-    const versionId = String((entry.meta as { versionId?: string }).versionId);
+    const versionId = String(entry.meta?.versionId);
     return {
       patients: [{ nin, resources: [`${type}/${entry.id}`] }],
       send: (response) => {

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Faker } from '@faker-js/faker';
+import type { AllergyIntolerance, Condition, Flag } from 'fhir/r4';
 import type { FhirResource } from '../../fhir/types';
 import type { SeedEntry } from '../../store/resource-store';
 import { type Registrar, storedEntry } from './critical-information-entry';
@@ -58,7 +59,8 @@ const DRUGS: Substance[] = [
   { name: 'Ciprofloxacin', system: KJ_SYSTEMS.activeSubstance, atc: 'J01MA02', reaction: 'Senebetennelse' },
 ];
 /** Volven 7514 codes (1–15 per the spec); the displays are Navet's. */
-const OTHER_ALLERGENS = [
+type AllergyCategory = NonNullable<AllergyIntolerance['category']>[number];
+const OTHER_ALLERGENS: { code: string; display: string; category: AllergyCategory }[] = [
   { code: '3', display: 'Latex', category: 'environment' },
   { code: '5', display: 'Peanøtter', category: 'food' },
   { code: '8', display: 'Insektstikk (bie, veps)', category: 'environment' },
@@ -155,17 +157,20 @@ const sourceOfInformation = {
   valueCoding: coding(KJ_SYSTEMS.sourceOfInformation, '1', 'Resultat av tester/analyser'),
 };
 
+/** An entry's clinical content: the patient (subject) comes with Navet's registration parts. */
+type ClinicalContent = Omit<AllergyIntolerance, 'patient'> | Omit<Condition, 'subject'> | Omit<Flag, 'subject'>;
+
 /** The clinical content of one entry of a type, before Navet's registration parts. */
 function content(
   type: string,
   faker: Faker,
   registered: Date,
-): { resource: FhirResource; change: (r: FhirResource) => FhirResource } {
+): { resource: ClinicalContent; change: (r: FhirResource) => FhirResource } {
   const definition = CRITICAL_INFO_TYPES[type];
   const meta = { profile: [kjProfileUrl(definition.profile)] };
   if (type === 'DrugReaction') {
     const drug = faker.helpers.arrayElement(DRUGS);
-    const resource: FhirResource = {
+    const resource: Omit<AllergyIntolerance, 'patient'> = {
       resourceType: 'AllergyIntolerance',
       meta,
       extension: [sourceOfInformation],
@@ -194,7 +199,7 @@ function content(
   }
   if (type === 'OtherAllergen') {
     const allergen = faker.helpers.arrayElement(OTHER_ALLERGENS);
-    const resource: FhirResource = {
+    const resource: Omit<AllergyIntolerance, 'patient'> = {
       resourceType: 'AllergyIntolerance',
       meta,
       ...clinical('allergy'),
@@ -215,7 +220,7 @@ function content(
     const end = new Date(registered.getTime() + faker.number.int({ min: 365, max: 1095 }) * DAY_MS)
       .toISOString()
       .slice(0, 10);
-    const resource: FhirResource = {
+    const resource: Omit<Flag, 'subject'> = {
       resourceType: 'Flag',
       meta,
       status: 'active',
@@ -232,7 +237,7 @@ function content(
     };
   }
   const [code, display] = faker.helpers.arrayElement(ICD10[type]);
-  const resource: FhirResource = {
+  const resource: Omit<Condition, 'subject'> = {
     resourceType: 'Condition',
     meta,
     ...clinical('condition'),
@@ -248,7 +253,7 @@ function entry(id: string, type: string, nin: string, faker: Faker, reference: n
   const { resource, change } = content(type, faker, registered);
   const profile = kjProfileUrl(CRITICAL_INFO_TYPES[type].profile);
   const at = (date: Date) => date.toISOString().replace('.000Z', 'Z');
-  const first = { ...storedEntry(resource, { nin, registrar, now: at(registered), profile }), id };
+  const first = { ...storedEntry(resource as FhirResource, { nin, registrar, now: at(registered), profile }), id };
   const versions = faker.number.int({ min: 1, max: 9 }) <= 3 ? faker.number.int({ min: 2, max: 3 }) : 1;
   const chain = [first];
   for (let v = 2; v <= versions; v++) {

@@ -54,8 +54,7 @@ export const KJ_DELETE: Interaction = {
   seen: 'Slettet kritisk informasjon',
 };
 
-const versionOf = (resource: FhirResource): number =>
-  Number((resource.meta as { versionId?: string } | undefined)?.versionId);
+const versionOf = (resource: FhirResource): number => Number(resource.meta?.versionId);
 
 function bodyOf(req: Request, type: KjResourceType): FhirResource {
   const body = req.body as unknown;
@@ -207,7 +206,7 @@ function staleVersion(entry: FhirResource, based: number, what: string): FhirErr
   const who = updater?.practitioner
     ? ` by ${updater.practitioner.display ?? `HPR ${updater.practitioner.identifier?.value}`}`
     : '';
-  const when = (entry.meta as { lastUpdated?: string }).lastUpdated;
+  const when = entry.meta?.lastUpdated;
   return conflict(
     'NAVET-KJ-VERSION-CONFLICT',
     `${what} is based on version ${based} of ${entry.resourceType}/${entry.id}, but the current version is ${current} (changed ${when}${who}): read it again and re-apply your change`,

@@ -68,7 +68,7 @@ export async function deprecateDocument(
     sandbox.name,
     { ...document, status: 'superseded' },
     now,
-    Number((document.meta as { versionId: string }).versionId),
+    Number(document.meta?.versionId),
   );
   return {
     patients: [{ nin, resources: [`DocumentReference/${id}`] }],

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { FhirResource } from '../../fhir/types';
+import type { Binary, DocumentReference, Organization, Practitioner } from 'fhir/r4';
 import { identifierSystemOf, SYSTEMS } from '../../codes/code-systems';
 import { ownValue } from '../../own-value';
 import {
@@ -77,13 +77,13 @@ export function binaryIdOfHash(hashBase64: string): string {
 }
 
 export function buildDocumentReference(input: DocumentInput): {
-  documentReference: FhirResource;
-  binary: FhirResource;
+  documentReference: DocumentReference & { masterIdentifier: { value: string } };
+  binary: Binary & { id: string };
 } {
   const { source } = input;
   const documentUniqueId =
     input.documentUniqueId ?? `${navetOid(`source:${source.institution.orgnr}`)}^${input.localId ?? input.id}`;
-  const contained: FhirResource[] = [
+  const contained: (Organization | Practitioner)[] = [
     {
       resourceType: 'Organization',
       id: 'institution',
@@ -94,7 +94,7 @@ export function buildDocumentReference(input: DocumentInput): {
     ...(source.department
       ? [
           {
-            resourceType: 'Organization',
+            resourceType: 'Organization' as const,
             id: 'department',
             identifier: [{ system: RESH_SYSTEM, value: source.department.resh }],
             type: [{ coding: [{ system: RESH_SYSTEM.replace('urn:oid:', ''), code: source.department.resh }] }],
@@ -106,7 +106,7 @@ export function buildDocumentReference(input: DocumentInput): {
     ...(source.author
       ? [
           {
-            resourceType: 'Practitioner',
+            resourceType: 'Practitioner' as const,
             id: 'author',
             identifier: [{ system: SYSTEMS.hpr, value: source.author.hpr }],
             name: [{ family: source.author.family, given: source.author.given }],
@@ -114,7 +114,7 @@ export function buildDocumentReference(input: DocumentInput): {
         ]
       : []),
   ];
-  const documentReference: FhirResource = {
+  const documentReference: DocumentReference & { masterIdentifier: { value: string } } = {
     resourceType: 'DocumentReference',
     id: input.id,
     meta: { profile: [MHD_PROFILE] },
@@ -166,7 +166,7 @@ export function buildDocumentReference(input: DocumentInput): {
       sourcePatientInfo: { reference: `Patient/${input.patient.id}` },
     },
   };
-  const binary: FhirResource = {
+  const binary: Binary & { id: string } = {
     resourceType: 'Binary',
     id: binaryIdOfHash(sha1Base64(input.bytes)),
     contentType: input.contentType,

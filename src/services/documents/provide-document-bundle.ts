@@ -432,15 +432,10 @@ export async function provideDocumentBundle(
             'NAVET-PJD-REPLACED',
             `${item.replaces.id} was replaced by another publication at the same moment`,
           );
-        await store.update(
-          sandbox.name,
-          { ...current, status: 'superseded' },
-          now,
-          Number((current.meta as { versionId: string }).versionId),
-        );
+        await store.update(sandbox.name, { ...current, status: 'superseded' }, now, Number(current.meta?.versionId));
       }
       const { documentReference, binary } = buildDocumentReference(item.input);
-      const uniqueId = (documentReference.masterIdentifier as { value: string }).value;
+      const uniqueId = documentReference.masterIdentifier.value;
       const taken = await store.search(sandbox.name, {
         ...parseSearchRequest('DocumentReference', [['identifier', uniqueId]]),
         count: 1,
@@ -454,7 +449,7 @@ export async function provideDocumentBundle(
       // content already stored (the same bytes published before) is kept as it is
       if (!(await store.find(sandbox.name, 'Binary', binary.id as string)))
         await store.create(sandbox.name, binary, now, binary.id as string);
-      binaryIds.push(binary.id as string);
+      binaryIds.push(binary.id);
       documents.push(await store.create(sandbox.name, documentReference, now, item.input.id));
     }
     const list = entries[listIndex].resource as Json;

@@ -1,3 +1,4 @@
+import type { Binary, DocumentReference } from 'fhir/r4';
 import type { FhirResource } from '../../fhir/types';
 import { renderPdf } from './document-pdf';
 import { buildDocumentReference, type DocumentSource } from './document-reference';
@@ -139,7 +140,12 @@ function cdaWithPdf(kind: DocumentKind, patient: SeedPatient, date: string, pdf:
 `);
 }
 
-async function document(kind: DocumentKind, patient: SeedPatient, date: string, id: string): Promise<FhirResource[]> {
+async function document(
+  kind: DocumentKind,
+  patient: SeedPatient,
+  date: string,
+  id: string,
+): Promise<(DocumentReference | Binary)[]> {
   const source = SOURCES[kind.source];
   const author = source.author ? `${source.author.given.join(' ')} ${source.author.family}` : '';
   const pdf = () =>
@@ -189,7 +195,7 @@ async function* volumeDocuments(
   perPatient: number,
   faker: ReturnType<typeof createFaker>,
   reference: number,
-): AsyncGenerator<FhirResource> {
+): AsyncGenerator<DocumentReference | Binary> {
   const templates = await Promise.all(
     KINDS.map(async (kind) => {
       const source = SOURCES[kind.source];
@@ -232,8 +238,8 @@ async function* volumeDocuments(
 export async function buildSeedDocuments(
   patients: FhirResource[],
   settings: GeneratorSettings,
-): Promise<FhirResource[]> {
-  const resources: FhirResource[] = [];
+): Promise<(DocumentReference | Binary)[]> {
+  const resources: (DocumentReference | Binary)[] = [];
   for await (const resource of seedDocuments(patients, settings)) resources.push(resource);
   return resources;
 }
@@ -242,7 +248,7 @@ export async function buildSeedDocuments(
 export async function* seedDocuments(
   patients: FhirResource[],
   settings: GeneratorSettings,
-): AsyncGenerator<FhirResource> {
+): AsyncGenerator<DocumentReference | Binary> {
   const faker = createFaker(settings.seed + 9602);
   const reference = Date.parse(`${settings.referenceDate}T12:00:00Z`);
   const seedPatients = patients.map((patient) => ({
@@ -251,7 +257,7 @@ export async function* seedDocuments(
     name: (patient.name as { text: string }[])[0].text,
   }));
   const seen = new Set<string>();
-  const once = (resource: FhirResource) => {
+  const once = (resource: DocumentReference | Binary) => {
     // every DocumentReference is new; Binary content is shared
     if (resource.resourceType !== 'Binary') return true;
     if (seen.has(resource.id as string)) return false;

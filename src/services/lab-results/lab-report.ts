@@ -1,4 +1,4 @@
-import type { FhirResource } from '../../fhir/types';
+import type { DiagnosticReport, Observation, Reference, ServiceRequest, Specimen } from 'fhir/r4';
 import { identifierSystemOf, SYSTEMS } from '../../codes/code-systems';
 import { DISCIPLINES, type Panel } from './lab-catalogue';
 import { NILAR_EXTENSION, NILAR_PROFILE, PPS_IDENTIFIER, UCUM, volven } from './pps-codes';
@@ -33,9 +33,9 @@ const interpretation = (value: number, low?: number, high?: number) => {
 };
 const quantity = (value: number, unit: string) => ({ value, unit, system: UCUM, code: unit });
 
-export function buildLabReport(input: LabReportInput): FhirResource[] {
+export function buildLabReport(input: LabReportInput): (DiagnosticReport | ServiceRequest | Specimen | Observation)[] {
   const { id, panel, patient } = input;
-  const subject = {
+  const subject: Reference = {
     ...(patient.id ? { reference: `Patient/${patient.id}` } : {}),
     identifier: { system: identifierSystemOf(patient.nin), value: patient.nin },
   };
@@ -43,7 +43,7 @@ export function buildLabReport(input: LabReportInput): FhirResource[] {
     coding: [{ system: volven('8202'), code: panel.discipline, display: DISCIPLINES[panel.discipline] }],
   };
   const reportRef = { reference: `DiagnosticReport/${id}` };
-  const specimen: FhirResource | undefined = panel.specimen
+  const specimen: Specimen | undefined = panel.specimen
     ? {
         resourceType: 'Specimen',
         id: `${id}-sp`,
@@ -55,7 +55,7 @@ export function buildLabReport(input: LabReportInput): FhirResource[] {
         collection: { collectedDateTime: input.collected },
       }
     : undefined;
-  const observations: FhirResource[] = input.minimal
+  const observations: Observation[] = input.minimal
     ? []
     : panel.findings
       ? [
@@ -75,7 +75,7 @@ export function buildLabReport(input: LabReportInput): FhirResource[] {
             ...(specimen ? { specimen: { reference: `Specimen/${specimen.id}` } } : {}),
           },
         ]
-      : panel.analyses.map((analysis, i) => ({
+      : panel.analyses.map((analysis, i): Observation => ({
           resourceType: 'Observation',
           id: `${id}-o${i + 1}`,
           meta: { profile: [NILAR_PROFILE.observation] },
@@ -97,7 +97,7 @@ export function buildLabReport(input: LabReportInput): FhirResource[] {
           ],
           ...(specimen ? { specimen: { reference: `Specimen/${specimen.id}` } } : {}),
         }));
-  const serviceRequest: FhirResource | undefined = input.minimal
+  const serviceRequest: ServiceRequest | undefined = input.minimal
     ? undefined
     : {
         resourceType: 'ServiceRequest',
@@ -111,7 +111,7 @@ export function buildLabReport(input: LabReportInput): FhirResource[] {
         requester: { reference: `PractitionerRole/${input.requesterRole}` },
         authoredOn: input.collected,
       };
-  const report: FhirResource = {
+  const report: DiagnosticReport = {
     resourceType: 'DiagnosticReport',
     id,
     meta: { profile: [NILAR_PROFILE.diagnosticReport] },

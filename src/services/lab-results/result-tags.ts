@@ -1,4 +1,4 @@
-import type { FhirResource } from '../../fhir/types';
+import { asJson, type StorableResource } from '../../fhir/types';
 import { SOURCE_TAG_SYSTEM } from './pps-codes';
 
 /**
@@ -23,9 +23,18 @@ function codingsOf(value: unknown): Coding[] {
     .filter((c) => typeof c?.system === 'string' && typeof c.code === 'string');
 }
 
-export function labResultTags(resource: FhirResource, source: string, observations: FhirResource[] = []): Coding[] {
+export function labResultTags(
+  typed: StorableResource,
+  source: string,
+  observations: StorableResource[] = [],
+): Coding[] {
+  const resource = asJson(typed);
   const codes = ['DiagnosticReport', 'Observation'].includes(resource.resourceType)
-    ? [...codingsOf(resource.category), ...codingsOf(resource.code), ...observations.flatMap((o) => codingsOf(o.code))]
+    ? [
+        ...codingsOf(resource.category),
+        ...codingsOf(resource.code),
+        ...observations.flatMap((o) => codingsOf(asJson(o).code)),
+      ]
     : [];
   const given = Array.isArray(resource.meta?.tag)
     ? (resource.meta.tag as unknown[]).filter(

@@ -132,7 +132,7 @@ function includable(resource: FhirResource, nin: string, hiddenSources: string[]
   if (resource.status === 'entered-in-error') return false;
   const subject = resource.subject as { identifier?: { value?: unknown } } | undefined;
   if (subject !== undefined && subject.identifier?.value !== nin) return false;
-  const tags = (resource.meta as { tag?: { system?: unknown; code?: unknown }[] } | undefined)?.tag ?? [];
+  const tags = resource.meta?.tag ?? [];
   return !tags.some((tag) => tag?.system === SOURCE_TAG_SYSTEM && hiddenSources.includes(String(tag.code)));
 }
 

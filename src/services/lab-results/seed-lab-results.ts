@@ -1,4 +1,5 @@
-import type { FhirResource } from '../../fhir/types';
+import type { PractitionerRole } from 'fhir/r4';
+import type { FhirResource, R4Resource } from '../../fhir/types';
 import { PANELS } from './lab-catalogue';
 import { buildLabReport } from './lab-report';
 import { NILAR_PROFILE } from './pps-codes';
@@ -22,7 +23,7 @@ export const SEED_LABS = [
 /** The GP office and doctor who request most tests (Grønn Vits, Fagersta Testlegekontor). */
 const GP = { orgnr: '100100673', hpr: '565501872' };
 
-function practitionerRole(id: string, hpr: string, orgnr: string, name?: string): FhirResource {
+function practitionerRole(id: string, hpr: string, orgnr: string, name?: string): PractitionerRole {
   return {
     resourceType: 'PractitionerRole',
     id,
@@ -34,12 +35,12 @@ function practitionerRole(id: string, hpr: string, orgnr: string, name?: string)
 
 const iso = (ms: number) => new Date(ms).toISOString().replace('.000Z', 'Z');
 
-export function buildSeedLabResults(patients: FhirResource[], settings: GeneratorSettings): FhirResource[] {
+export function buildSeedLabResults(patients: FhirResource[], settings: GeneratorSettings): R4Resource[] {
   return [...seedLabResults(patients, settings)];
 }
 
 /** The lab results one by one, in the order `buildSeedLabResults` lists them (a volume seed is never held whole). */
-export function* seedLabResults(patients: FhirResource[], settings: GeneratorSettings): Generator<FhirResource> {
+export function* seedLabResults(patients: FhirResource[], settings: GeneratorSettings): Generator<R4Resource> {
   const faker = createFaker(settings.seed + 8202);
   const reference = Date.parse(`${settings.referenceDate}T12:00:00Z`);
   const roles = [

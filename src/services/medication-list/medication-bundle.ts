@@ -1,4 +1,5 @@
-import type { FhirResource } from '../../fhir/types';
+import type { Basic, Composition, CompositionSection } from 'fhir/r4';
+import { asJson, type FhirResource } from '../../fhir/types';
 import { festIdOf, festMedicine, medicationResource } from './fest-catalogue';
 import { authorOf, isMultidose, type Pll, urnOf } from './pll-store';
 import { PROFILE, SECTION_TITLES, type SectionCode, SFM } from './sfm-codes';
@@ -42,7 +43,7 @@ function medicationOf(resource: FhirResource): FhirResource | undefined {
   return medicine ? medicationResource(medicine) : undefined;
 }
 
-function section(code: SectionCode, entries: string[]): Record<string, unknown> {
+function section(code: SectionCode, entries: string[]): CompositionSection {
   return {
     title: SECTION_TITLES[code],
     code: { coding: [{ system: SFM.sectionTypes, code }] },
@@ -63,7 +64,7 @@ function section(code: SectionCode, entries: string[]): Record<string, unknown> 
 }
 
 /** The sfm-PLL-info of the list sent: which version (the base of the next send), who made it and when. */
-export function pllInfo(pll: Pll): FhirResource {
+export function pllInfo(pll: Pll): Basic {
   const { who, when } = authorOf(pll.list);
   return {
     resourceType: 'Basic',
@@ -105,12 +106,12 @@ export function buildMedicationBundle(input: BundleInput): FhirResource {
     ...medications.values(),
     ...(input.kj?.allergies ?? []),
     ...dispenses,
-    ...(info ? [info] : []),
+    ...(info ? [asJson(info)] : []),
   );
   const urls = new Map(resources.map((r) => [`${r.resourceType}/${r.id}`, urnOf(r.resourceType, r.id as string)]));
   const urlOf = (r: FhirResource) => urls.get(`${r.resourceType}/${r.id}`) as string;
   const patientUrl = urlOf(input.patient);
-  const composition: FhirResource = {
+  const composition: Composition = {
     resourceType: 'Composition',
     meta: { profile: [PROFILE.composition] },
     status: 'final',
@@ -124,7 +125,7 @@ export function buildMedicationBundle(input: BundleInput): FhirResource {
       section('sectionOtherPrescriptions', []),
       section('sectionAllergies', (input.kj?.allergies ?? []).map(urlOf)),
       section('sectionDispense', dispenses.map(urlOf)),
-      section('sectionPLLinfo', info ? [urlOf(info)] : []),
+      section('sectionPLLinfo', info ? [urlOf(asJson(info))] : []),
     ],
   };
   const compositionUrl = urnOf('Composition', input.bundleId);

@@ -40,7 +40,7 @@ export function identifierValue(resource: FhirResource, typeText: string): strin
 }
 
 export function isLocked(resource: FhirResource): boolean {
-  const tags = (resource.meta as { tag?: { system?: string; code?: string }[] } | undefined)?.tag ?? [];
+  const tags = resource.meta?.tag ?? [];
   return tags.some((t) => t.system === SFM.locked);
 }
 

@@ -197,7 +197,7 @@ export function buildSeedMedicationLists(patients: FhirResource[], settings: Gen
         resource: {
           resourceType: 'MedicationDispense',
           id: `pll-md-${seedToken(nin)}-${k}`,
-          meta: { profile: [PROFILE.dispense], ...((s.meta as { tag?: unknown[] }).tag ? { tag: [LOCKED_TAG] } : {}) },
+          meta: { profile: [PROFILE.dispense], ...(s.meta?.tag ? { tag: [LOCKED_TAG] } : {}) },
           status: 'completed',
           medicationReference: s.medicationReference,
           subject: s.subject,

@@ -188,7 +188,7 @@ export async function sendMedication(
       id: (existing?.id as string | undefined) ?? randomUUID(),
       meta: {
         profile: [PROFILE.statement],
-        ...(existing && isLocked(existing) ? { tag: (existing.meta as { tag?: unknown[] }).tag } : {}),
+        ...(existing && isLocked(existing) ? { tag: existing.meta?.tag } : {}),
       },
       medicationReference: {
         reference: `Medication/${medicationId(item.medicine.festId)}`,
