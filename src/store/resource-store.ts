@@ -587,12 +587,12 @@ export class SandboxStore {
     return this.store.inTransaction((store) => work(store.forSandbox(this.sandbox)));
   }
 
-  find(resourceType: string, id: string): Promise<FhirResource | undefined> {
-    return this.store.find(this.sandbox, resourceType, id);
+  find<T extends StorableResource = FhirResource>(resourceType: string, id: string): Promise<T | undefined> {
+    return this.store.find<T>(this.sandbox, resourceType, id);
   }
 
-  read(resourceType: string, id: string): Promise<FhirResource> {
-    return this.store.read(this.sandbox, resourceType, id);
+  read<T extends StorableResource = FhirResource>(resourceType: string, id: string): Promise<T> {
+    return this.store.read<T>(this.sandbox, resourceType, id);
   }
 
   vread(resourceType: string, id: string, versionId: number): Promise<FhirResource> {
@@ -603,11 +603,15 @@ export class SandboxStore {
     return this.store.currentVersion(this.sandbox, resourceType, id);
   }
 
-  create(resource: FhirResource, lastUpdated: string, id?: string): Promise<FhirResource> {
+  create(resource: StorableResource, lastUpdated: string, id?: string): Promise<FhirResource> {
     return this.store.create(this.sandbox, resource, lastUpdated, id);
   }
 
-  update(resource: FhirResource, lastUpdated: string, expectedVersion?: number): ReturnType<ResourceStore['update']> {
+  update(
+    resource: StorableResource,
+    lastUpdated: string,
+    expectedVersion?: number,
+  ): ReturnType<ResourceStore['update']> {
     return this.store.update(this.sandbox, resource, lastUpdated, expectedVersion);
   }
 
