@@ -169,7 +169,11 @@ export async function getMedication(
     });
     if (failed) return { error: failed };
     if (!input.kjConsent) return { error: ERROR_CODES.kjNoConsent };
-    const choices = await new PrivacyChoiceStore(store.cachedReads()).read(sandbox.name, input.nin, sandbox.clock.now());
+    const choices = await new PrivacyChoiceStore(store.cachedReads()).read(
+      sandbox.name,
+      input.nin,
+      sandbox.clock.now(),
+    );
     if (choices.kjernejournalReservation.reserved) return { error: ERROR_CODES.kjReserved };
     if (isHprBlocked(choices, access)) return { error: ERROR_CODES.kjHprBlocked };
     if (choices.kjernejournalRestriction.restricted && input.kjConsent !== 'HPAKUTT')
