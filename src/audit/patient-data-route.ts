@@ -26,7 +26,7 @@ export interface PatientDataAnswer {
   patients: { nin: string; id?: string; resources?: string[] }[];
   /** The search as the client sent it. */
   query?: string;
-  /** What a read records about itself (e.g. SFM's look-up), done only once its log entries are written. */
+  /** What a read records about itself (e.g. SFM's look-up), done in one transaction once its log entries are written. */
   afterLog?(store: ResourceStore): Promise<void>;
   send(res: Response): void;
 }
@@ -93,7 +93,8 @@ export function patientDataRoute(
           store,
         );
         noteAuditEvents(res, written);
-        await answer.afterLog?.(store);
+        // one commit for all it writes (within a write's own transaction, that one)
+        if (answer.afterLog) await store.inTransaction(answer.afterLog);
         return answer;
       };
       const answer = writes ? await deps.store.inTransaction(serve) : await serve(deps.store);

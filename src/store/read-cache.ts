@@ -1,6 +1,6 @@
 /**
- * What the guard and the access log read of a sandbox's registries (practitioners, roles, organisations,
- * patients), kept per sandbox while its generation stands. Every write of a registry type bumps the
+ * What the guard, the access log and the services read of a sandbox's registries (practitioners, roles,
+ * organisations, patients, the citizens' privacy choices), kept per sandbox while its generation stands. Every write of a registry type bumps the
  * sandbox's generation in the database in the write's own transaction, and every request reads the
  * sandbox row first (Sandboxes.find), so a write by any Navet process is seen on the next request.
  */
@@ -9,6 +9,8 @@ export const REGISTRY_TYPES: ReadonlySet<string> = new Set([
   'PractitionerRole',
   'Organization',
   'Patient',
+  // privacy choices: read by every service request
+  'Consent',
 ]);
 
 const MAX_ENTRIES = 20_000;

@@ -224,6 +224,40 @@ describe('several Navet processes on one database', () => {
     expect((await read(a)).status).toBe(200);
   });
 
+  test("a privacy choice stored through one process is heeded by the other's next read (its kept Consents are dropped)", async () => {
+    const before = await read(b);
+    expect(before.status).toBe(200);
+    expect(JSON.stringify(await before.json())).not.toContain('NAVET-KJ-RESERVED');
+    const stored = await fetch(`${a.origin}/sandboxes/${sandbox}/fhir/Consent`, {
+      method: 'POST',
+      headers: { ...admin, 'Content-Type': 'application/fhir+json' },
+      body: JSON.stringify({
+        resourceType: 'Consent',
+        status: 'active',
+        scope: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/consentscope', code: 'patient-privacy' }] },
+        category: [
+          {
+            coding: [
+              { system: 'https://navet.example/fhir/CodeSystem/privacy-choice', code: 'kjernejournal-reservation' },
+            ],
+          },
+        ],
+        patient: { identifier: { system: 'urn:oid:2.16.578.1.12.4.1.4.1', value: MALIN_BOGEN } },
+        dateTime: '2026-01-01T00:00:00Z',
+        policyRule: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-ActCode', code: 'OPTOUT' }] },
+        provision: { type: 'deny' },
+      }),
+    });
+    expect(stored.status).toBe(201);
+    const reserved = await read(b);
+    expect(JSON.stringify(await reserved.json())).toContain('NAVET-KJ-RESERVED');
+    const { id } = (await stored.json()) as { id: string };
+    expect(
+      (await fetch(`${a.origin}/sandboxes/${sandbox}/fhir/Consent/${id}`, { method: 'DELETE', headers: admin })).status,
+    ).toBe(204);
+    expect(JSON.stringify(await (await read(b)).json())).not.toContain('NAVET-KJ-RESERVED');
+  });
+
   test("the sandbox clock set through one process is the other's clock", async () => {
     const set = await fetch(`${a.origin}/api/sandboxes/${sandbox}/clock`, {
       method: 'PUT',

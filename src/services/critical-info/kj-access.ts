@@ -92,7 +92,7 @@ export function assertCommonHeaders(req: Request): string | undefined {
 }
 
 export async function privacyOf(store: ResourceStore, sandbox: Sandbox, nin: string): Promise<PrivacyChoices> {
-  return new PrivacyChoiceStore(store).read(sandbox.name, nin, sandbox.clock.now());
+  return new PrivacyChoiceStore(store.cachedReads()).read(sandbox.name, nin, sandbox.clock.now());
 }
 
 export function isHprBlocked(privacy: PrivacyChoices, access: AccessContext): boolean {

@@ -73,7 +73,7 @@ export async function findPatient(
   nin: string,
 ): Promise<FhirResource | undefined> {
   return (
-    await store.search(sandbox, {
+    await store.cachedReads().search(sandbox, {
       ...parseSearchRequest('Patient', [['identifier', `${SYSTEMS.fnr}|${nin},${SYSTEMS.dnr}|${nin}`]]),
       count: 1,
       totalNone: true,
@@ -96,7 +96,7 @@ export async function documentsBlockedByConsent(
   nin: string,
   now: Date,
 ): Promise<Set<string>> {
-  const choices = await new PrivacyChoiceStore(store).read(sandbox, nin, now);
+  const choices = await new PrivacyChoiceStore(store.cachedReads()).read(sandbox, nin, now);
   return new Set(choices.blockedDocuments.map((d) => d.documentId));
 }
 

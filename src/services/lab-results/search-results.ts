@@ -155,7 +155,7 @@ export async function searchResults(
   const query = readQuery(type, params);
   const { nin } = request;
   const now = sandbox.clock.now();
-  const choices = await new PrivacyChoiceStore(context.store).read(sandbox.name, nin, now);
+  const choices = await new PrivacyChoiceStore(context.store.cachedReads()).read(sandbox.name, nin, now);
   const hiddenSources = sourcesNotForCare(await context.settings.read(sandbox.name));
   const criteria: QueryParams = [
     ['subject:identifier', `${SYSTEMS.fnr}|${nin},${SYSTEMS.dnr}|${nin}`],

@@ -168,7 +168,11 @@ export async function getMedication(
     });
     if (failed) return { error: failed };
     if (!input.kjConsent) return { error: ERROR_CODES.kjNoConsent };
-    const choices = await new PrivacyChoiceStore(store).read(sandbox.name, input.nin, sandbox.clock.now());
+    const choices = await new PrivacyChoiceStore(store.cachedReads()).read(
+      sandbox.name,
+      input.nin,
+      sandbox.clock.now(),
+    );
     if (choices.kjernejournalReservation.reserved) return { error: ERROR_CODES.kjReserved };
     if (isHprBlocked(choices, access)) return { error: ERROR_CODES.kjHprBlocked };
     if (choices.kjernejournalRestriction.restricted && input.kjConsent !== 'HPAKUTT')
@@ -229,12 +233,12 @@ export async function getMedication(
     ...(rf.error ? [] : [...(rf.pll.list ? [rf.pll.list] : []), ...rf.pll.statements]),
     ...(kj.error ? [] : [...kj.allergies, ...kj.dispenses]),
   ];
+  const author = rf.error ? undefined : await authorOf(access, store, sandbox.name);
   return {
     patients: [{ nin: input.nin, id: patientId, resources: resources.map((r) => `${r.resourceType}/${r.id}`) }],
     // the look-up that opens the 4-hour window to send counts only once it is in the access log
     afterLog: async (logStore) => {
-      if (rf.error) return;
-      const author = await authorOf(access, logStore, sandbox.name);
+      if (rf.error || !author) return;
       await recordLookup(
         logStore,
         sandbox.name,

@@ -37,7 +37,7 @@ export function orgnrOf(access: AccessContext): string {
 export async function authorOf(access: AccessContext, store: ResourceStore, sandbox: string): Promise<PllAuthor> {
   const orgnr = orgnrOf(access);
   const registered = (
-    await store.search(sandbox, {
+    await store.cachedReads().search(sandbox, {
       ...parseSearchRequest('Organization', [['identifier', `${SYSTEMS.orgnr}|${orgnr}`]]),
       count: 1,
       totalNone: true,
