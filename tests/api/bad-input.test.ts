@@ -35,7 +35,8 @@ const seen = {
 const MAX_BLOCK_MS = 100;
 /**
  * The CPU measure does not see a loop asleep in a blocking call (e.g. SQLite sleeping on its write lock,
- * held by the worker's seed): /healthz must answer within the same bound, in wall time.
+ * held by the worker's seed): /healthz must answer within the same bound, in wall time less the time the main
+ * thread waited for a core (/proc/thread-self/schedstat), which is the machine's load.
  */
 const MAX_HEALTHZ_MS = 100;
 
@@ -145,7 +146,9 @@ function expectNoBlock(
   expect({
     label,
     heldTheEventLoop: measured.blockMs > MAX_BLOCK_MS,
-    healthzStalled: measured.healthzMs > MAX_HEALTHZ_MS,
+    // the time the main thread stood in the OS's queue for a core is the machine's load, not Navet's; a loop
+    // asleep in a blocking call or busy with CPU is not in that queue, so it counts in full
+    healthzStalled: measured.healthzMs - measured.queuedMs > MAX_HEALTHZ_MS,
   }).toEqual({ label, heldTheEventLoop: false, healthzStalled: false });
 }
 
