@@ -132,6 +132,20 @@ function consent(
   };
 }
 
+/**
+ * A patient's privacy choices as health personnel's services heed them: read through the registry cache
+ * (a Consent write bumps the sandbox generation, so every process sees it on its next request). The
+ * citizen's own API, which writes and reads back in one request, reads through PrivacyChoiceStore itself.
+ */
+export function privacyChoicesForCare(
+  store: ResourceStore,
+  sandbox: string,
+  nin: string,
+  now: Date,
+): Promise<PrivacyChoices> {
+  return new PrivacyChoiceStore(store.cachedReads()).read(sandbox, nin, now);
+}
+
 export class PrivacyChoiceStore {
   constructor(private readonly store: ResourceStore) {}
 

@@ -30,10 +30,6 @@ export class BackgroundTasks {
     this.db = database.db;
   }
 
-  private write<T>(work: (db: Kysely<Database>) => Promise<T>): Promise<T> {
-    return work(this.db);
-  }
-
   /**
    * Records a new task. When one of the same key exists, it is replaced only if it is finished or orphaned;
    * false means a live task holds the key.
@@ -41,38 +37,34 @@ export class BackgroundTasks {
   async start(sandbox: string, kind: TaskKind, id: string, status: string, content: unknown): Promise<boolean> {
     const now = Date.now();
     const row = { status, content: JSON.stringify(content), stop_requested: 0, updated_at_ms: now };
-    const result = await this.write((db) =>
-      db
-        .insertInto('background_tasks')
-        .values({ sandbox, kind, id, ...row })
-        .onConflict((oc) =>
-          oc
-            .columns(['sandbox', 'kind', 'id'])
-            .doUpdateSet(row)
-            .where((eb) =>
-              eb.or([
-                eb('background_tasks.status', 'not in', [...RUNNING]),
-                eb('background_tasks.updated_at_ms', '<', now - STALE_MS),
-              ]),
-            ),
-        )
-        .executeTakeFirst(),
-    );
+    const result = await this.db
+      .insertInto('background_tasks')
+      .values({ sandbox, kind, id, ...row })
+      .onConflict((oc) =>
+        oc
+          .columns(['sandbox', 'kind', 'id'])
+          .doUpdateSet(row)
+          .where((eb) =>
+            eb.or([
+              eb('background_tasks.status', 'not in', [...RUNNING]),
+              eb('background_tasks.updated_at_ms', '<', now - STALE_MS),
+            ]),
+          ),
+      )
+      .executeTakeFirst();
     return Number(result.numInsertedOrUpdatedRows ?? 0) === 1;
   }
 
   /** Writes the task's status and content; answers whether a stop was asked for meanwhile. */
   async update(sandbox: string, kind: TaskKind, id: string, status: string, content: unknown): Promise<boolean> {
     const written = JSON.stringify(content);
-    await this.write((db) =>
-      db
-        .updateTable('background_tasks')
-        .set({ status, content: written, updated_at_ms: Date.now() })
-        .where('sandbox', '=', sandbox)
-        .where('kind', '=', kind)
-        .where('id', '=', id)
-        .execute(),
-    );
+    await this.db
+      .updateTable('background_tasks')
+      .set({ status, content: written, updated_at_ms: Date.now() })
+      .where('sandbox', '=', sandbox)
+      .where('kind', '=', kind)
+      .where('id', '=', id)
+      .execute();
     const row = await this.db
       .selectFrom('background_tasks')
       .select('stop_requested')
@@ -114,39 +106,33 @@ export class BackgroundTasks {
   }
 
   async requestStop(sandbox: string, kind: TaskKind, id: string): Promise<void> {
-    await this.write((db) =>
-      db
-        .updateTable('background_tasks')
-        .set({ stop_requested: 1 })
-        .where('sandbox', '=', sandbox)
-        .where('kind', '=', kind)
-        .where('id', '=', id)
-        .execute(),
-    );
+    await this.db
+      .updateTable('background_tasks')
+      .set({ stop_requested: 1 })
+      .where('sandbox', '=', sandbox)
+      .where('kind', '=', kind)
+      .where('id', '=', id)
+      .execute();
   }
 
   async remove(sandbox: string, kind: TaskKind, id: string): Promise<void> {
-    await this.write((db) =>
-      db
-        .deleteFrom('background_tasks')
-        .where('sandbox', '=', sandbox)
-        .where('kind', '=', kind)
-        .where('id', '=', id)
-        .execute(),
-    );
+    await this.db
+      .deleteFrom('background_tasks')
+      .where('sandbox', '=', sandbox)
+      .where('kind', '=', kind)
+      .where('id', '=', id)
+      .execute();
   }
 
   /** Removes a task unless it runs (a new task of the same key may have taken it over). */
   async removeFinished(sandbox: string, kind: TaskKind, id: string): Promise<void> {
-    await this.write((db) =>
-      db
-        .deleteFrom('background_tasks')
-        .where('sandbox', '=', sandbox)
-        .where('kind', '=', kind)
-        .where('id', '=', id)
-        .where('status', 'not in', [...RUNNING])
-        .execute(),
-    );
+    await this.db
+      .deleteFrom('background_tasks')
+      .where('sandbox', '=', sandbox)
+      .where('kind', '=', kind)
+      .where('id', '=', id)
+      .where('status', 'not in', [...RUNNING])
+      .execute();
   }
 
   /** Keeps at most `keep` finished tasks of a kind per sandbox (the newest). */
@@ -162,18 +148,16 @@ export class BackgroundTasks {
       .limit(1000)
       .execute();
     if (old.length === 0) return;
-    await this.write((db) =>
-      db
-        .deleteFrom('background_tasks')
-        .where('sandbox', '=', sandbox)
-        .where('kind', '=', kind)
-        .where(
-          'id',
-          'in',
-          old.map((row) => row.id),
-        )
-        .execute(),
-    );
+    await this.db
+      .deleteFrom('background_tasks')
+      .where('sandbox', '=', sandbox)
+      .where('kind', '=', kind)
+      .where(
+        'id',
+        'in',
+        old.map((row) => row.id),
+      )
+      .execute();
   }
 
   /** A writer for one running task: see TaskWriter. */

@@ -1,7 +1,6 @@
 import type { IncrementResponse, Options, Store } from 'express-rate-limit';
-import { type Kysely, sql } from 'kysely';
+import { sql } from 'kysely';
 import type { DatabaseHandle } from './database';
-import type { Database } from './schema';
 
 /**
  * An express-rate-limit store in the database, so that every Navet process sharing it counts the same
@@ -25,46 +24,40 @@ export class DatabaseRateLimitStore implements Store {
   async increment(key: string): Promise<IncrementResponse> {
     const now = Date.now();
     const resetAt = now + this.windowMs;
-    const row = await this.write((db) =>
-      db
-        .insertInto('rate_limits')
-        .values({ sandbox: '', key: this.keyOf(key), hits: 1, reset_at_ms: resetAt })
-        .onConflict((oc) =>
-          oc.columns(['sandbox', 'key']).doUpdateSet({
-            hits: sql<number>`case when rate_limits.reset_at_ms <= ${now} then 1 else rate_limits.hits + 1 end`,
-            reset_at_ms: sql<number>`case when rate_limits.reset_at_ms <= ${now} then ${resetAt} else rate_limits.reset_at_ms end`,
-          }),
-        )
-        .returning(['hits', 'reset_at_ms'])
-        .executeTakeFirstOrThrow(),
-    );
+    const row = await this.database.db
+      .insertInto('rate_limits')
+      .values({ sandbox: '', key: this.keyOf(key), hits: 1, reset_at_ms: resetAt })
+      .onConflict((oc) =>
+        oc.columns(['sandbox', 'key']).doUpdateSet({
+          hits: sql<number>`case when rate_limits.reset_at_ms <= ${now} then 1 else rate_limits.hits + 1 end`,
+          reset_at_ms: sql<number>`case when rate_limits.reset_at_ms <= ${now} then ${resetAt} else rate_limits.reset_at_ms end`,
+        }),
+      )
+      .returning(['hits', 'reset_at_ms'])
+      .executeTakeFirstOrThrow();
     if (now - this.lastPurge > this.windowMs) {
       this.lastPurge = now;
-      await this.write((db) => db.deleteFrom('rate_limits').where('reset_at_ms', '<=', now).execute());
+      await this.database.db.deleteFrom('rate_limits').where('reset_at_ms', '<=', now).execute();
     }
     return { totalHits: Number(row.hits), resetTime: new Date(Number(row.reset_at_ms)) };
   }
 
   async decrement(key: string): Promise<void> {
-    await this.write((db) =>
-      db
-        .updateTable('rate_limits')
-        .set({ hits: sql<number>`hits - 1` })
-        .where('sandbox', '=', '')
-        .where('key', '=', this.keyOf(key))
-        .where('hits', '>', 0)
-        .execute(),
-    );
+    await this.database.db
+      .updateTable('rate_limits')
+      .set({ hits: sql<number>`hits - 1` })
+      .where('sandbox', '=', '')
+      .where('key', '=', this.keyOf(key))
+      .where('hits', '>', 0)
+      .execute();
   }
 
   async resetKey(key: string): Promise<void> {
-    await this.write((db) =>
-      db.deleteFrom('rate_limits').where('sandbox', '=', '').where('key', '=', this.keyOf(key)).execute(),
-    );
-  }
-
-  private write<T>(work: (db: Kysely<Database>) => Promise<T>): Promise<T> {
-    return work(this.database.db);
+    await this.database.db
+      .deleteFrom('rate_limits')
+      .where('sandbox', '=', '')
+      .where('key', '=', this.keyOf(key))
+      .execute();
   }
 
   private keyOf(key: string): string {

@@ -1,8 +1,9 @@
 /**
  * What the guard, the access log and the services read of a sandbox's registries (practitioners, roles,
- * organisations, patients, the citizens' privacy choices), kept per sandbox while its generation stands. Every write of a registry type bumps the
- * sandbox's generation in the database in the write's own transaction, and every request reads the
- * sandbox row first (Sandboxes.find), so a write by any Navet process is seen on the next request.
+ * organisations, patients, the citizens' privacy choices), kept per sandbox while its generation stands.
+ * Every write of a registry type bumps the sandbox's generation in the database in the write's own
+ * transaction, and every request reads the sandbox row first (Sandboxes.find), so a write by any Navet
+ * process is seen on the next request.
  */
 export const REGISTRY_TYPES: ReadonlySet<string> = new Set([
   'Practitioner',

@@ -1,5 +1,5 @@
 import type { Request } from 'express';
-import { type PrivacyChoices, PrivacyChoiceStore } from '../../citizen/privacy-choices';
+import { type PrivacyChoices, privacyChoicesForCare } from '../../citizen/privacy-choices';
 import { badRequest, forbidden } from '../../fhir/operation-outcome';
 import type { Sandbox } from '../../sandbox/sandboxes';
 import type { ResourceStore } from '../../store/resource-store';
@@ -92,7 +92,7 @@ export function assertCommonHeaders(req: Request): string | undefined {
 }
 
 export async function privacyOf(store: ResourceStore, sandbox: Sandbox, nin: string): Promise<PrivacyChoices> {
-  return new PrivacyChoiceStore(store.cachedReads()).read(sandbox.name, nin, sandbox.clock.now());
+  return privacyChoicesForCare(store, sandbox.name, nin, sandbox.clock.now());
 }
 
 export function isHprBlocked(privacy: PrivacyChoices, access: AccessContext): boolean {

@@ -4,7 +4,7 @@ import { parseSearchRequest } from '../../fhir/search-request';
 import type { FhirResource } from '../../fhir/types';
 import { SYSTEMS } from '../../codes/code-systems';
 import type { ResourceStore } from '../../store/resource-store';
-import { PrivacyChoiceStore } from '../../citizen/privacy-choices';
+import { privacyChoicesForCare } from '../../citizen/privacy-choices';
 import { hasSecurityLabel } from '../../fhir/security-labels';
 import { ownValue } from '../../own-value';
 import type { AccessContext } from '../../trust/access-context';
@@ -96,7 +96,7 @@ export async function documentsBlockedByConsent(
   nin: string,
   now: Date,
 ): Promise<Set<string>> {
-  const choices = await new PrivacyChoiceStore(store.cachedReads()).read(sandbox, nin, now);
+  const choices = await privacyChoicesForCare(store, sandbox, nin, now);
   return new Set(choices.blockedDocuments.map((d) => d.documentId));
 }
 

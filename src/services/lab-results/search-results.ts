@@ -1,6 +1,6 @@
 import type { Request, Response } from 'express';
 import type { PatientDataAnswer } from '../../audit/patient-data-route';
-import { PrivacyChoiceStore } from '../../citizen/privacy-choices';
+import { privacyChoicesForCare } from '../../citizen/privacy-choices';
 import { badRequest, operationOutcome } from '../../fhir/operation-outcome';
 import { MAX_COUNT, parseSearchRequest, type QueryParams, toQueryParams } from '../../fhir/search-request';
 import type { Bundle, BundleEntry, FhirResource } from '../../fhir/types';
@@ -155,7 +155,7 @@ export async function searchResults(
   const query = readQuery(type, params);
   const { nin } = request;
   const now = sandbox.clock.now();
-  const choices = await new PrivacyChoiceStore(context.store.cachedReads()).read(sandbox.name, nin, now);
+  const choices = await privacyChoicesForCare(context.store, sandbox.name, nin, now);
   const hiddenSources = sourcesNotForCare(await context.settings.read(sandbox.name));
   const criteria: QueryParams = [
     ['subject:identifier', `${SYSTEMS.fnr}|${nin},${SYSTEMS.dnr}|${nin}`],

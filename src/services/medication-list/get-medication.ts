@@ -1,7 +1,7 @@
 import type { Request, Response } from 'express';
 import { randomUUID } from 'node:crypto';
 import type { PatientDataAnswer } from '../../audit/patient-data-route';
-import { PrivacyChoiceStore } from '../../citizen/privacy-choices';
+import { privacyChoicesForCare } from '../../citizen/privacy-choices';
 import { isHprBlocked } from '../critical-info/kj-access';
 import { badRequest } from '../../fhir/operation-outcome';
 import type { FhirResource } from '../../fhir/types';
@@ -168,11 +168,7 @@ export async function getMedication(
     });
     if (failed) return { error: failed };
     if (!input.kjConsent) return { error: ERROR_CODES.kjNoConsent };
-    const choices = await new PrivacyChoiceStore(store.cachedReads()).read(
-      sandbox.name,
-      input.nin,
-      sandbox.clock.now(),
-    );
+    const choices = await privacyChoicesForCare(store, sandbox.name, input.nin, sandbox.clock.now());
     if (choices.kjernejournalReservation.reserved) return { error: ERROR_CODES.kjReserved };
     if (isHprBlocked(choices, access)) return { error: ERROR_CODES.kjHprBlocked };
     if (choices.kjernejournalRestriction.restricted && input.kjConsent !== 'HPAKUTT')
