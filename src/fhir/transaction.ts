@@ -13,7 +13,7 @@ import {
 } from './fhir-operations';
 import { badRequest, FhirError, operationOutcome } from './operation-outcome';
 import { parseSearchRequest, type QueryParams } from './search-request';
-import type { Bundle, BundleEntry, FhirResource } from './types';
+import { asJson, type Bundle, type BundleEntry, type FhirResource } from './types';
 import { assertValidResource } from './validate-resource';
 
 /**
@@ -127,11 +127,11 @@ async function execute(
         );
       return deleteResource(context, type, id);
     case 'GET':
-      if (parsed.history) return { status: 200, resource: await historyOf(context, query, type, id) };
+      if (parsed.history) return { status: 200, resource: asJson(await historyOf(context, query, type, id)) };
       if (id && parsed.versionId)
         return { status: 200, resource: await vreadResource(context, type, id, parsed.versionId) };
       if (id) return { status: 200, resource: await readResource(context, type, id) };
-      return { status: 200, resource: await searchResources(context, type, query) };
+      return { status: 200, resource: asJson(await searchResources(context, type, query)) };
   }
 }
 

@@ -18,20 +18,13 @@ export interface FhirResource {
 export type StorableResource = FhirResource | R4Resource;
 
 /** Views a typed R4 resource as loose JSON, e.g. for the store's and FHIRPath's generic code. */
-export const asJson = (resource: StorableResource): FhirResource => resource as FhirResource;
+export const asJson = (resource: StorableResource | Bundle): FhirResource => resource as FhirResource;
 
-export interface BundleEntry {
-  fullUrl?: string;
+/** A `fhir/r4` Bundle entry whose resource is loose JSON (what the store returns and the generic API serves). */
+export type BundleEntry = Omit<r4.BundleEntry, 'resource' | 'response'> & {
   resource?: FhirResource;
-  search?: { mode: 'match' | 'include' | 'outcome'; score?: number };
-  request?: { method: string; url: string; ifNoneExist?: string; ifMatch?: string };
-  response?: { status: string; location?: string; etag?: string; lastModified?: string; outcome?: FhirResource };
-}
+  response?: Omit<r4.BundleEntryResponse, 'outcome'> & { outcome?: StorableResource };
+};
 
-export interface Bundle extends FhirResource {
-  resourceType: 'Bundle';
-  type: string;
-  total?: number;
-  link?: { relation: string; url: string }[];
-  entry?: BundleEntry[];
-}
+/** A `fhir/r4` Bundle (its type, link, total as r4 types them) with loose entries: see BundleEntry. */
+export type Bundle = Omit<r4.Bundle, 'entry'> & { entry?: BundleEntry[] };

@@ -4,7 +4,8 @@ import type { Interaction } from '../../audit/audit-event';
 import type { PatientDataAnswer } from '../../audit/patient-data-route';
 import { badRequest, conflict, FhirError, type OutcomeIssue } from '../../fhir/operation-outcome';
 import { parseSearchRequest } from '../../fhir/search-request';
-import type { Bundle, FhirResource } from '../../fhir/types';
+import type { DocumentReference } from 'fhir/r4';
+import { asJson, type Bundle, type FhirResource } from '../../fhir/types';
 import { sendFhir } from '../../http/fhir-json';
 import { SYSTEMS } from '../../codes/code-systems';
 import type { AccessContext } from '../../trust/access-context';
@@ -73,7 +74,7 @@ interface Prepared {
   input: Parameters<typeof buildDocumentReference>[0];
   /** The Bundle entry of its Binary, when the content came as one. */
   binaryIndex?: number;
-  replaces?: FhirResource;
+  replaces?: DocumentReference;
 }
 
 function looksLike(contentType: string, bytes: Buffer): string | undefined {
@@ -322,10 +323,12 @@ export async function provideDocumentBundle(
     const replaced = (
       asArray(doc.relatesTo).filter(isObject) as { code?: string; target?: { reference?: string } }[]
     ).find((r) => r.code === 'replaces');
-    let replaces: FhirResource | undefined;
+    let replaces: DocumentReference | undefined;
     if (replaced) {
       const targetId = str(replaced.target?.reference)?.match(/^DocumentReference\/([A-Za-z0-9\-.]{1,64})$/)?.[1];
-      replaces = targetId ? await context.store.find(sandbox.name, 'DocumentReference', targetId) : undefined;
+      replaces = targetId
+        ? await context.store.find<DocumentReference>(sandbox.name, 'DocumentReference', targetId)
+        : undefined;
       if (!replaces)
         issue(
           `${at}.relatesTo`,
@@ -338,7 +341,7 @@ export async function provideDocumentBundle(
           `${replaced.target?.reference} is ${String(replaces.status)}; only a current document can be replaced`,
           'business-rule',
         );
-      else if ((replaces.subject as { reference?: string } | undefined)?.reference !== `Patient/${patient?.id}`)
+      else if (replaces.subject?.reference !== `Patient/${patient?.id}`)
         issue(`${at}.relatesTo`, `${replaced.target?.reference} belongs to another patient`, 'business-rule');
     }
     const given = str((doc.masterIdentifier as { value?: unknown } | undefined)?.value);
@@ -392,7 +395,9 @@ export async function provideDocumentBundle(
         documentUniqueId,
         // a replacement of a document the patient has blocked stays blocked
         securityLabel:
-          replaces && isBlocked(replaces) ? NORS_LABEL : labels.find((l) => l.system === SECURITY_LABEL_SYSTEM)?.code,
+          replaces && isBlocked(asJson(replaces))
+            ? NORS_LABEL
+            : labels.find((l) => l.system === SECURITY_LABEL_SYSTEM)?.code,
         ...(facility?.code
           ? { facilityType: { code: facility.code, display: facility.display ?? facility.code } }
           : {}),
@@ -426,7 +431,11 @@ export async function provideDocumentBundle(
     const binaryIds: string[] = [];
     for (const item of prepared) {
       if (item.replaces) {
-        const current = await store.find(sandbox.name, 'DocumentReference', item.replaces.id as string);
+        const current = await store.find<DocumentReference>(
+          sandbox.name,
+          'DocumentReference',
+          item.replaces.id as string,
+        );
         if (current?.status !== 'current')
           throw conflict(
             'NAVET-PJD-REPLACED',

@@ -1,4 +1,5 @@
 import type { NextFunction, Request, Response } from 'express';
+import type { Basic } from 'fhir/r4';
 import { randomUUID } from 'node:crypto';
 import type { PatientDataAnswer } from '../../audit/patient-data-route';
 import { badRequest, FhirError, notFound } from '../../fhir/operation-outcome';
@@ -32,17 +33,14 @@ export interface Ticket {
   expires: string;
 }
 
-function ticketOf(resource: FhirResource): Ticket | undefined {
-  const code = (resource.code as { coding?: { code?: string }[] } | undefined)?.coding?.[0]?.code;
-  if (code !== 'patient-ticket') return undefined;
-  const subject = resource.subject as { reference?: string; identifier?: { value?: string } };
-  const ext = (resource.extension as { url: string; valueDateTime?: string }[] | undefined) ?? [];
+function ticketOf(resource: Basic): Ticket | undefined {
+  if (resource.code?.coding?.[0]?.code !== 'patient-ticket') return undefined;
   return {
     id: resource.id as string,
-    nin: subject.identifier?.value ?? '',
-    patientId: (subject.reference ?? '').replace('Patient/', ''),
-    orgnr: (resource.author as { identifier?: { value?: string } }).identifier?.value ?? '',
-    expires: ext.find((e) => e.url === `${SFM.navetRecord}/expires`)?.valueDateTime ?? '',
+    nin: resource.subject?.identifier?.value ?? '',
+    patientId: (resource.subject?.reference ?? '').replace('Patient/', ''),
+    orgnr: resource.author?.identifier?.value ?? '',
+    expires: resource.extension?.find((e) => e.url === `${SFM.navetRecord}/expires`)?.valueDateTime ?? '',
   };
 }
 
@@ -52,7 +50,7 @@ export function resolveTicket(store: ResourceStore) {
     const sandbox = res.locals.sandbox;
     const given = req.query.patientTicket;
     if (typeof given === 'string' && isValidId(given)) {
-      const resource = await store.find(sandbox.name, 'Basic', given);
+      const resource = await store.find<Basic>(sandbox.name, 'Basic', given);
       const ticket = resource ? ticketOf(resource) : undefined;
       if (ticket) res.locals.sfmTicket = ticket;
     }
