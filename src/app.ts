@@ -17,7 +17,7 @@ import { BackgroundTasks } from './store/background-tasks';
 import type { SandboxJobs } from './sandbox/sandbox-jobs';
 import { mountScenarioApis } from './scenarios/routes';
 import type { Sandbox, Sandboxes } from './sandbox/sandboxes';
-import { serviceUrls } from './sandbox/service-urls';
+import { sandboxUrl } from './sandbox/service-urls';
 import { mountService } from './audit/service-module';
 import { SERVICES } from './services/services';
 import { databaseIsReachable, type DatabaseHandle } from './store/database';
@@ -107,6 +107,7 @@ export function createApp(context: AppContext): Express {
     '/api/sandboxes',
     sandboxApi(sandboxes, {
       baseUrl: config.baseUrl,
+      services: SERVICES,
       operatorKey: config.operatorKey,
       maxBody: config.maxBody,
       openCreationsPerMinute: config.openCreationsPerMinute,
@@ -132,7 +133,7 @@ export function createApp(context: AppContext): Express {
       sandbox: sandbox.name,
       store: sandboxes.store,
       now: () => sandbox.clock.now().toISOString(),
-      baseUrl: serviceUrls(config.baseUrl, sandbox.name).fhir,
+      baseUrl: sandboxUrl(config.baseUrl, sandbox.name, 'fhir'),
       readOnlyTypes: READ_ONLY_TYPES,
     };
   };
@@ -144,7 +145,7 @@ export function createApp(context: AppContext): Express {
     },
     fhirRestApi(fhirContext, config.maxBody),
   );
-  const issuerOf = (sandbox: string) => serviceUrls(config.baseUrl, sandbox).helseid;
+  const issuerOf = (sandbox: string) => sandboxUrl(config.baseUrl, sandbox, 'helseid');
   const guardDependencies: GuardDependencies = {
     services: context.trust,
     store: sandboxes.store,
@@ -171,7 +172,7 @@ export function createApp(context: AppContext): Express {
   );
   perSandbox.use(
     '/citizen',
-    citizenRouter({ ...guardDependencies, citizenUrl: (sandbox) => serviceUrls(config.baseUrl, sandbox).citizen }),
+    citizenRouter({ ...guardDependencies, citizenUrl: (sandbox) => sandboxUrl(config.baseUrl, sandbox, 'citizen') }),
   );
   for (const service of SERVICES)
     perSandbox.use(
@@ -184,7 +185,7 @@ export function createApp(context: AppContext): Express {
           settings: serviceSettings.get(service),
           maxBody: config.maxBody,
         },
-        (sandbox) => serviceUrls(config.baseUrl, sandbox)[service.key],
+        (sandbox) => sandboxUrl(config.baseUrl, sandbox, service.base),
       ),
     );
   app.use('/sandboxes/:sandbox', perSandbox);

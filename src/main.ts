@@ -17,12 +17,13 @@ import { createLogger } from './logger';
 import { createNavet, type Navet, PortInUseError } from './navet';
 import { readServerInfo } from './sandbox/server-info';
 import { serve } from './serve';
-import { serviceUrls } from './sandbox/service-urls';
+import { sandboxUrl, serviceUrls } from './sandbox/service-urls';
 import { generateAdminKey } from './sandbox/admin-keys';
 import type { CreateSandboxInput } from './sandbox/sandboxes';
 import { registerScenarioCommands } from './scenarios/scenario-cli';
 import { registerRehearsalCommand } from './scenarios/rehearsal/rehearsal-cli';
 import { presetNames } from './sandbox/seed/municipality';
+import { SERVICES } from './services/services';
 
 /** The `navet` command line: serve, sandboxes, seeding, snapshots, clock, clients, settings, access log. */
 const VERSION = (JSON.parse(readFileSync(path.join(__dirname, '..', 'package.json'), 'utf8')) as { version: string })
@@ -65,7 +66,7 @@ function wholeNumber(value: string): number {
 }
 
 function printServiceUrls(baseUrl: string, name: string): void {
-  for (const [service, url] of Object.entries(serviceUrls(baseUrl, name)))
+  for (const [service, url] of Object.entries(serviceUrls(baseUrl, name, SERVICES)))
     process.stdout.write(`  ${service.padEnd(20)} ${url}\n`);
 }
 
@@ -214,7 +215,7 @@ async function loadBundles(
     sandbox: name,
     store: navet.sandboxes.store,
     now: () => record.clock.now().toISOString(),
-    baseUrl: serviceUrls(navet.config.baseUrl, name).fhir,
+    baseUrl: sandboxUrl(navet.config.baseUrl, name, 'fhir'),
     readOnlyTypes: READ_ONLY_TYPES,
   };
   for (const { file, bundle } of bundles) {

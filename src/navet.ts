@@ -14,6 +14,7 @@ import { ResourceStore } from './store/resource-store';
 import { syncDemoClients } from './trust/demo-clients';
 import { createTrustServices } from './trust/trust-services';
 import { SANDBOX_SEEDING } from './services/seeders';
+import { SERVICES } from './services/services';
 import { NavetError } from './codes/navet-error';
 
 /** Opens the database and builds Navet's parts; `listen` starts the HTTP server. */
@@ -121,7 +122,7 @@ export function startupSummary(
   ];
   if (demo) {
     lines.push(`Sandbox '${demo.name}'${demo.created ? ' (seeded from fixtures now)' : ''}:`);
-    for (const [service, url] of Object.entries(serviceUrls(config.baseUrl, demo.name)))
+    for (const [service, url] of Object.entries(serviceUrls(config.baseUrl, demo.name, SERVICES)))
       lines.push(`  ${service.padEnd(20)} ${url}`);
     lines.push(
       `  admin key            ${demo.adminKey}${config.demoAdminKey ? ' (from NAVET_DEMO_ADMIN_KEY)' : ' (new at every start; set NAVET_DEMO_ADMIN_KEY to fix it)'}`,

@@ -5,7 +5,7 @@ import { badRequest } from '../fhir/operation-outcome';
 import { parseSearchRequest, type QueryParams, toQueryParams } from '../fhir/search-request';
 import { sendFhir } from '../http/fhir-json';
 import { assertAdminKey } from '../sandbox/admin-auth';
-import { serviceUrls } from '../sandbox/service-urls';
+import { sandboxUrl } from '../sandbox/service-urls';
 import type { Sandbox, Sandboxes } from '../sandbox/sandboxes';
 import type { Bundle } from '../fhir/types';
 import { SERVICE_DISPLAYS } from './audit-event';
@@ -122,7 +122,7 @@ export async function searchAccessLog(
   const { params, filters } = auditFilters(given, ['_count', '_page']);
   const { request, found } = await newestAuditEvents(sandboxes, sandbox.name, params, count, (page - 1) * count);
   const bundle = searchsetBundle({
-    baseUrl: serviceUrls(baseUrl, sandbox.name).fhir,
+    baseUrl: sandboxUrl(baseUrl, sandbox.name, 'fhir'),
     request,
     total: found.total,
     matches: found.matches,

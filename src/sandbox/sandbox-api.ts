@@ -16,10 +16,10 @@ import { assertAdminKey, bearerToken, requireOperatorKey } from './admin-auth';
 import { adminKeyMatches, generateAdminKey, hashAdminKey } from './admin-keys';
 import type { JobProgress, SandboxJobs } from './sandbox-jobs';
 import type { CreateSandboxInput, Sandbox, Sandboxes, SeedKind } from './sandboxes';
-import { serviceUrls } from './service-urls';
+import { type ServiceBase, serviceUrls } from './service-urls';
 
 /** `/api/sandboxes`: create, list, read, delete, reset, snapshots (save, list, restore, delete) and the clock. */
-export function describeSandbox(baseUrl: string, sandbox: Sandbox) {
+export function describeSandbox(baseUrl: string, sandbox: Sandbox, services: readonly ServiceBase[]) {
   return {
     name: sandbox.name,
     seed: sandbox.seed,
@@ -27,7 +27,7 @@ export function describeSandbox(baseUrl: string, sandbox: Sandbox) {
     ...(sandbox.municipality ? { municipality: sandbox.municipality } : {}),
     createdAt: sandbox.createdAt,
     clock: { offsetSeconds: sandbox.clock.offsetMs / 1000, now: sandbox.clock.now().toISOString() },
-    services: serviceUrls(baseUrl, sandbox.name),
+    services: serviceUrls(baseUrl, sandbox.name, services),
   };
 }
 
@@ -45,6 +45,8 @@ function objectBody(req: Request): Record<string, unknown> {
 
 export interface SandboxApiOptions {
   baseUrl: string;
+  /** The services each sandbox mounts, listed with their URLs in a sandbox's description. */
+  services: readonly ServiceBase[];
   operatorKey?: string;
   maxBody: string;
   /** Without an operator key: seeded sandboxes one client may create a minute. */
@@ -179,7 +181,7 @@ export function sandboxApi(sandboxes: Sandboxes, options: SandboxApiOptions): Ro
       // nothing to build: made at once
       const { sandbox } = await sandboxes.create({ ...input, adminKey });
       res.setHeader('Location', location);
-      res.status(201).json({ ...describeSandbox(options.baseUrl, sandbox), adminKey });
+      res.status(201).json({ ...describeSandbox(options.baseUrl, sandbox, options.services), adminKey });
       return;
     }
     const creation: Creation = { adminKeyHash: hashAdminKey(adminKey) };
@@ -224,7 +226,9 @@ export function sandboxApi(sandboxes: Sandboxes, options: SandboxApiOptions): Ro
       await done;
       if (creation.error) throw new FhirError(creation.error.status, creation.error.issues);
       res.setHeader('Location', location);
-      res.status(201).json({ ...describeSandbox(options.baseUrl, await sandboxes.get(input.name)), adminKey });
+      res
+        .status(201)
+        .json({ ...describeSandbox(options.baseUrl, await sandboxes.get(input.name), options.services), adminKey });
       return;
     }
     res.setHeader('Location', statusUrl(input.name));
@@ -269,7 +273,7 @@ export function sandboxApi(sandboxes: Sandboxes, options: SandboxApiOptions): Ro
       return;
     }
     const sandbox = await adminOf(req, res);
-    res.json({ name, status: 'ready', sandbox: describeSandbox(options.baseUrl, sandbox) });
+    res.json({ name, status: 'ready', sandbox: describeSandbox(options.baseUrl, sandbox, options.services) });
   });
 
   router.get('/', operator, async (_req, res) => {
@@ -285,7 +289,7 @@ export function sandboxApi(sandboxes: Sandboxes, options: SandboxApiOptions): Ro
   });
 
   router.get('/:name', async (req, res) => {
-    res.json(describeSandbox(options.baseUrl, await adminOf(req, res)));
+    res.json(describeSandbox(options.baseUrl, await adminOf(req, res), options.services));
   });
 
   /**

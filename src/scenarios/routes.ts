@@ -2,7 +2,7 @@ import express, { type Express } from 'express';
 import type { Config } from '../config';
 import type { Sandboxes } from '../sandbox/sandboxes';
 import type { BackgroundTasks } from '../store/background-tasks';
-import { serviceUrls } from '../sandbox/service-urls';
+import { sandboxUrl } from '../sandbox/service-urls';
 import { importStaff } from '../sandbox/staff-import';
 import { rehearsalApi } from './rehearsal/rehearsal-api';
 import { adminSandbox, scenarioListApi, scenarioRunApi } from './scenario-api';
@@ -25,7 +25,7 @@ export function mountScenarioApis(
         sandbox: sandbox.name,
         store: sandboxes.store,
         now: () => sandbox.clock.now().toISOString(),
-        baseUrl: serviceUrls(config.baseUrl, sandbox.name).fhir,
+        baseUrl: sandboxUrl(config.baseUrl, sandbox.name, 'fhir'),
         readOnlyTypes,
       };
       res.status(201).json(await importStaff(context, typeof req.body === 'string' ? req.body : ''));

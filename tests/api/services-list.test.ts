@@ -15,13 +15,24 @@ beforeAll(async () => {
 afterAll(() => server.close());
 
 test('the service URLs of a sandbox are its base and each service at its base', async () => {
-  const urls = serviceUrls(TEST_BASE_URL, sandbox.name);
+  const urls = serviceUrls(TEST_BASE_URL, sandbox.name, SERVICES);
   const root = `${TEST_BASE_URL}/sandboxes/${sandbox.name}`;
-  expect(Object.keys(urls).sort()).toEqual(['citizen', 'fhir', 'helseid', ...SERVICES.map((s) => s.key)].sort());
+  expect(Object.keys(urls)).toEqual(['fhir', 'helseid', ...SERVICES.map((s) => s.key), 'citizen']);
   for (const service of SERVICES) expect(urls[service.key]).toBe(`${root}/${service.base}`);
   const res = await server.http.get(`/api/sandboxes/${sandbox.name}`).set('Authorization', sandbox.auth);
   expect(res.status).toBe(200);
-  expect(res.body.services).toEqual(urls);
+  // what vendors read: these names and values, in this order
+  const listed = {
+    fhir: `${root}/fhir`,
+    helseid: `${root}/helseid`,
+    pjd: `${root}/pjd`,
+    criticalInformation: `${root}/critical-information`,
+    sfm: `${root}/sfm`,
+    pps: `${root}/pps`,
+    citizen: `${root}/citizen`,
+  };
+  expect(Object.entries(res.body.services)).toEqual(Object.entries(listed));
+  expect(Object.entries(urls)).toEqual(Object.entries(listed));
 });
 
 test('the audited list is every patient-data endpoint of every service, and nothing else', () => {
